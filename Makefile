@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# iohazard build. `make` builds build/iohazardd and build/iohazard; `make test` runs every test
+# (root for the end-to-end ones) and ends with "N passed, N failed"; `make run` starts the daemon
+# in the foreground. `make deps` installs what is missing from Debian's archive.
+
+VERSION    ?= 0.1.0
+PREFIX     ?= /usr
+DESTDIR    ?=
+BUILD      ?= build
+
+CC         ?= gcc
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+# Debian packages the build, the tests and the benchmarks need. `make deps` installs the missing
+# ones; the list is the single source of truth (README and docs/building.md point here).
+DEB_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev \
+	    libinih-dev libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
+	    procps python3
+
+PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf
+
+WARN       := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wvla
+CFLAGS     ?= -O2 -g
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DIOH_VERSION='"$(VERSION)"' \
+		   -I. -Ibpf -I$(BUILD) $(PKG_CFLAGS) -fno-strict-aliasing
+LDLIBS     += $(PKG_LIBS) -lm
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Ibpf/vmlinux/$(ARCH) \
+	      -Wall -Werror -Wno-unused-function
+
+# The core library: everything that neither touches BPF nor the network, shared by the
+# daemon, the CLI (replay, rules check) and the unit tests.
+CORE_DIRS  := daemon/util daemon/correlator daemon/detectors daemon/rules daemon/record \
+	      daemon/sinks daemon/ingest
+CORE_SRCS  := $(sort $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
+DAEMON_SRCS:= $(sort $(wildcard daemon/*.c daemon/loader/*.c daemon/api/*.c daemon/metrics/*.c \
+		daemon/service/*.c))
+CLI_SRCS   := $(sort $(wildcard cli/*.c))
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+WORKLOAD_SRCS := $(sort $(wildcard tests/e2e/workloads/*.c))
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+
+CORE_OBJS  := $(CORE_SRCS:%.c=$(BUILD)/obj/%.o)
+DAEMON_OBJS:= $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+WORKLOAD_BINS := $(WORKLOAD_SRCS:tests/e2e/workloads/%.c=$(BUILD)/workloads/%)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+BPF_SRC    := bpf/iohazard.bpf.c
+BPF_OBJ    := $(BUILD)/iohazard.bpf.o
+SKEL       := $(BUILD)/iohazard.skel.h
+
+.PHONY: all deps run test test-unit test-e2e bench install clean check-root format vmlinux
+
+all: $(BUILD)/iohazardd $(BUILD)/iohazard
+
+# ---- dependencies -------------------------------------------------------------------------
+deps:
+	@missing=""; for p in $(DEB_DEPS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# ---- BPF ----------------------------------------------------------------------------------
+BPF_HDRS := $(wildcard bpf/*.h bpf/*.bpf.h)
+
+$(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name iohazard_bpf > $@.tmp && mv $@.tmp $@
+
+# Regenerate the committed vmlinux.h from the running kernel (see docs/building.md for why the
+# build uses a committed one).
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux/$(ARCH)/vmlinux.h
+
+# ---- user space ---------------------------------------------------------------------------
+$(BUILD):
+	mkdir -p $(BUILD)
+
+HDRS := $(wildcard bpf/*.h daemon/*.h daemon/*/*.h cli/*.h tests/unit/*.h)
+
+$(BUILD)/obj/%.o: %.c $(HDRS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# Daemon objects include the skeleton.
+$(DAEMON_OBJS): $(SKEL)
+
+$(BUILD)/libiohazard.a: $(CORE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/iohazardd: $(DAEMON_OBJS) $(BUILD)/libiohazard.a
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/iohazard: $(CLI_OBJS) $(BUILD)/libiohazard.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
+# Workloads are the programs the end-to-end tests run under the daemon; plain libc only so
+# they also run inside the test VM.
+$(BUILD)/workloads/%: tests/e2e/workloads/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
+# ---- the README's two commands ------------------------------------------------------------
+check-root:
+	@if [ "$$(id -u)" != 0 ]; then echo "this target needs root (BPF, mounts)" >&2; exit 1; fi
+
+run: check-root deps
+	$(MAKE) all
+	$(BUILD)/iohazardd --foreground --output=text \
+		--rules-dir rules --socket $(BUILD)/api.sock $(RUN_ARGS)
+
+test: check-root deps
+	$(MAKE) all test-bins
+	tests/run-all.sh $(BUILD)
+
+test-bins: $(UNIT_BINS) $(WORKLOAD_BINS) $(BENCH_BINS)
+
+test-unit: $(UNIT_BINS)
+	tests/run-all.sh $(BUILD) unit
+
+test-e2e: all test-bins
+	tests/run-all.sh $(BUILD) e2e
+
+bench: all test-bins
+	bench/run.sh $(BUILD)
+
+# ---- install ------------------------------------------------------------------------------
+install: all
+	install -D -m 0755 $(BUILD)/iohazardd $(DESTDIR)$(PREFIX)/sbin/iohazardd
+	install -D -m 0755 $(BUILD)/iohazard $(DESTDIR)$(PREFIX)/bin/iohazard
+	install -d $(DESTDIR)$(PREFIX)/lib/iohazard/rules.d
+	install -m 0644 rules/*.rules $(DESTDIR)$(PREFIX)/lib/iohazard/rules.d/
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v vmlinux)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Severity of a finding (design.md fixes the four names). Ordered: a larger value is worse. */
+#ifndef IOH_SEVERITY_H
+#define IOH_SEVERITY_H
+
+enum ioh_severity {
+	IOH_SEV_INFO = 0,
+	IOH_SEV_NOTICE = 1,
+	IOH_SEV_WARNING = 2,
+	IOH_SEV_CRITICAL = 3,
+};
+
+/* "info", "notice", "warning", "critical". */
+const char *ioh_severity_name(enum ioh_severity s);
+/* Returns 0 and sets *out, or -EINVAL for an unknown name. */
+int ioh_severity_parse(const char *name, enum ioh_severity *out);
+
+#endif

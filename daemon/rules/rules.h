@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Rules: configured instances of detectors, loaded from INI files (`[rule NAME]` sections)
+ * found in a search path like sysctl.d: later directories replace same-named files of earlier
+ * ones, and files apply in name order. A rule set is immutable once loaded; reload builds a
+ * new one and swaps it in only when it loaded without error.
+ *
+ * docs/rules.md documents the syntax; this header is the contract the correlator, the
+ * detectors, the daemon and the CLI (`rules check`, `rules show`) use.
+ */
+#ifndef IOH_RULES_H
+#define IOH_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "daemon/correlator/severity.h"
+
+#define IOH_RULE_NAME_MAX 64
+
+/* The default search path, lowest precedence first. */
+extern const char *const ioh_rules_default_dirs[];
+extern const size_t ioh_rules_default_dirs_count;
+
+/* A list of strings (globs or names) from a rule key; repeated keys append. */
+struct ioh_strlist {
+	char **items;
+	size_t count;
+};
+
+struct ioh_rule {
+	char name[IOH_RULE_NAME_MAX];	  /* section name: the `rule` of findings */
+	char detector[IOH_RULE_NAME_MAX]; /* detector implementing it; defaults to `name` */
+	bool enabled;			  /* enabled = yes|no (default yes) */
+	enum ioh_severity severity;	  /* severity = ...; detectors may lower/raise per case */
+	bool severity_set;		  /* severity given explicitly in the file */
+	uint64_t window_ns;		  /* window = 5s: how long a detector waits for the fix */
+	uint64_t threshold_ns;		  /* threshold = 50ms: stall detectors' minimum */
+	uint64_t suppress_ns;		  /* suppress = 10m: one report per (rule, inode, program) */
+	uint64_t min_bytes;		  /* min_bytes = 64MiB: size thresholds */
+	struct ioh_strlist include_paths; /* include = /srv/*  (globs; empty = everything) */
+	struct ioh_strlist exclude_paths; /* exclude = /tmp/*  (globs, checked after include) */
+	struct ioh_strlist fstypes;	  /* fstypes = ext4 xfs btrfs (empty = persistent ones) */
+	struct ioh_strlist comm_allow;	  /* comm_allow = ... (empty = every program) */
+	struct ioh_strlist comm_deny;
+	struct ioh_strlist unit_allow;	  /* systemd units, globs (nginx.service, *.scope) */
+	struct ioh_strlist unit_deny;
+	char source_file[256]; /* where the section was defined (for `rules show`) */
+	unsigned source_line;
+};
+
+struct ioh_ruleset {
+	struct ioh_rule *rules;
+	size_t count;
+	/* The files that were applied, in order, with their full paths. */
+	struct ioh_strlist files;
+};
+
+/*
+ * Errors are collected, not just the first: every problem as "file:line: message".
+ */
+struct ioh_rules_errors {
+	char **messages;
+	size_t count;
+};
+
+/*
+ * Load every *.rules file from `dirs` (lowest precedence first) and merge. A rule defined
+ * again in a later file replaces the earlier definition wholesale. Returns 0 and a new rule
+ * set in *out, or a negative errno with every problem in *errors (which the caller frees with
+ * ioh_rules_errors_free) and *out untouched. Missing directories are not an error.
+ */
+int ioh_rules_load_dirs(const char *const *dirs, size_t ndirs, struct ioh_ruleset **out,
+			struct ioh_rules_errors *errors);
+
+/* Load exactly these files (for `iohazard rules check FILE...`), same semantics. */
+int ioh_rules_load_files(const char *const *files, size_t nfiles, struct ioh_ruleset **out,
+			 struct ioh_rules_errors *errors);
+
+void ioh_ruleset_free(struct ioh_ruleset *rs);
+void ioh_rules_errors_free(struct ioh_rules_errors *errors);
+
+/* The enabled rules whose detector is `detector`, in file order; NULL-terminated array
+ * owned by the caller (free()), or NULL on allocation failure. */
+const struct ioh_rule **ioh_ruleset_for_detector(const struct ioh_ruleset *rs,
+						 const char *detector, size_t *count);
+const struct ioh_rule *ioh_ruleset_find(const struct ioh_ruleset *rs, const char *name);
+
+/*
+ * Whether a rule applies to an occurrence. `fstype` may be NULL (unknown: treated as not
+ * matching an explicit fstypes list, and as persistent when the list is empty), `unit` may be
+ * NULL or "" (matches no allow list). Paths are matched with fnmatch(3) without FNM_PATHNAME,
+ * so "/tmp/*" covers everything below /tmp.
+ */
+bool ioh_rule_matches(const struct ioh_rule *rule, const char *path, const char *fstype,
+		      const char *comm, const char *unit);
+
+/* Whether `fstype` is a persistent (disk-backed) filesystem by default. */
+bool ioh_fstype_is_persistent(const char *fstype);
+
+/*
+ * Parse "5s", "250ms", "1m", "2h", "100us", "10ns" (a bare number is seconds) into ns, and
+ * "64MiB", "4k", "1G", "512" into bytes. Return 0 or -EINVAL/-ERANGE.
+ */
+int ioh_parse_duration(const char *text, uint64_t *ns);
+int ioh_parse_size(const char *text, uint64_t *bytes);
+
+/* Print the effective merged rules in rules-file syntax (`iohazard rules show`). */
+void ioh_ruleset_print(const struct ioh_ruleset *rs, FILE *out);
+
+#endif
