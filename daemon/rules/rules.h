@@ -40,8 +40,8 @@ struct ioh_rule {
 	uint64_t threshold_ns;		  /* threshold = 50ms: stall detectors' minimum */
 	uint64_t suppress_ns;		  /* suppress = 10m: one report per (rule, inode, program) */
 	uint64_t min_bytes;		  /* min_bytes = 64MiB: size thresholds */
-	struct ioh_strlist include_paths; /* include = /srv/*  (globs; empty = everything) */
-	struct ioh_strlist exclude_paths; /* exclude = /tmp/*  (globs, checked after include) */
+	struct ioh_strlist include_paths; /* include = /srv/... (globs; empty = all) */
+	struct ioh_strlist exclude_paths; /* exclude = /tmp/... (globs, after include) */
 	struct ioh_strlist fstypes;	  /* fstypes = ext4 xfs btrfs (empty = persistent ones) */
 	struct ioh_strlist comm_allow;	  /* comm_allow = ... (empty = every program) */
 	struct ioh_strlist comm_deny;
@@ -92,7 +92,7 @@ const struct ioh_rule *ioh_ruleset_find(const struct ioh_ruleset *rs, const char
  * Whether a rule applies to an occurrence. `fstype` may be NULL (unknown: treated as not
  * matching an explicit fstypes list, and as persistent when the list is empty), `unit` may be
  * NULL or "" (matches no allow list). Paths are matched with fnmatch(3) without FNM_PATHNAME,
- * so "/tmp/*" covers everything below /tmp.
+ * so a "/tmp/" glob ending in "*" covers everything below /tmp, at any depth.
  */
 bool ioh_rule_matches(const struct ioh_rule *rule, const char *path, const char *fstype,
 		      const char *comm, const char *unit);
@@ -109,5 +109,41 @@ int ioh_parse_size(const char *text, uint64_t *bytes);
 
 /* Print the effective merged rules in rules-file syntax (`iohazard rules show`). */
 void ioh_ruleset_print(const struct ioh_ruleset *rs, FILE *out);
+
+/*
+ * Additions beyond the original contract (used by the CLI, tests and the fuzzer).
+ */
+
+/* Limits on what a rules file can make the daemon allocate (docs/rules.md lists them). */
+#define IOH_RULES_FILE_MAX (1024 * 1024)     /* bytes per file */
+#define IOH_RULES_TOTAL_MAX (8 * 1024 * 1024) /* bytes over all files of one load */
+#define IOH_RULES_FILES_MAX 1024	      /* *.rules files per load */
+#define IOH_RULES_RULES_MAX 1024	      /* rules in the merged set (and per file) */
+#define IOH_RULES_LIST_MAX 256		      /* entries per list key of one rule */
+#define IOH_RULES_VALUE_MAX 160		      /* bytes of one value or one list entry */
+#define IOH_RULES_LINE_MAX 4096		      /* bytes of one line */
+#define IOH_RULES_ERRORS_MAX 100	      /* messages kept before giving up */
+
+/* The detectors a rule can name (design.md "Rule names"), in that order. */
+extern const char *const ioh_rule_detectors[];
+extern const size_t ioh_rule_detectors_count;
+bool ioh_rule_detector_known(const char *detector);
+
+/*
+ * Fill `rule` with the defaults of a rule called `name` using `detector` (NULL: the detector
+ * named like the rule), as if its section had no keys. Returns 0 or -EINVAL (bad name or
+ * unknown detector). ioh_rule_fini() frees the lists of a rule built this way.
+ */
+int ioh_rule_init(struct ioh_rule *rule, const char *name, const char *detector);
+void ioh_rule_fini(struct ioh_rule *rule);
+
+/* Parse rules from memory as if read from a file called `name` (tests, fuzzing, stdin). */
+int ioh_rules_load_buffer(const char *name, const char *text, size_t len,
+			  struct ioh_ruleset **out, struct ioh_rules_errors *errors);
+
+/* The ordered list of files ioh_rules_load_dirs() would apply (full paths); 0 or -errno. */
+int ioh_rules_list_files(const char *const *dirs, size_t ndirs, struct ioh_strlist *files,
+			 struct ioh_rules_errors *errors);
+void ioh_strlist_free(struct ioh_strlist *list);
 
 #endif

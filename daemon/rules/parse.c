@@ -1,0 +1,568 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The rules-file parser: one file's text to rules, every problem as "file:line: message".
+ *
+ * libinih splits "key = value" lines and strips inline comments, but as Debian builds it the
+ * handler gets no line number, only the first syntax error is returned, section names are
+ * silently cut at 50 bytes and lines at 200. So the reader callback below sees every physical
+ * line first: it counts lines, rejects control bytes, handles section headers itself (full
+ * names, with their line), reports lines inih would only count as errors, drops leading
+ * whitespace (so inih's indented "continuation lines" never happen: indentation means
+ * nothing and lists grow by repeating the key), and feeds over-long list lines to inih one
+ * entry at a time. inih only ever sees "key = value" lines of valid sections.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/rules/rules-internal.h"
+
+#define KEY(n, t, field) { n, t, offsetof(struct ioh_rule, field) }
+const struct ioh_rule_key ioh_rule_keys[] = {
+	KEY("detector", IOH_KEY_DETECTOR, detector),
+	KEY("enabled", IOH_KEY_BOOL, enabled),
+	KEY("severity", IOH_KEY_SEVERITY, severity),
+	KEY("window", IOH_KEY_DURATION, window_ns),
+	KEY("threshold", IOH_KEY_DURATION, threshold_ns),
+	KEY("suppress", IOH_KEY_DURATION, suppress_ns),
+	KEY("min_bytes", IOH_KEY_SIZE, min_bytes),
+	KEY("include", IOH_KEY_LIST, include_paths),
+	KEY("exclude", IOH_KEY_LIST, exclude_paths),
+	KEY("fstypes", IOH_KEY_LIST, fstypes),
+	KEY("comm_allow", IOH_KEY_LIST, comm_allow),
+	KEY("comm_deny", IOH_KEY_LIST, comm_deny),
+	KEY("unit_allow", IOH_KEY_LIST, unit_allow),
+	KEY("unit_deny", IOH_KEY_LIST, unit_deny),
+};
+#undef KEY
+#define NKEYS (sizeof(ioh_rule_keys) / sizeof(ioh_rule_keys[0]))
+const size_t ioh_rule_keys_count = NKEYS;
+
+/* The kernel keeps 15 bytes of a task's name (TASK_COMM_LEN - 1). */
+#define COMM_MAX 15
+/* How much of a user-supplied string an error message quotes. */
+#define SHOWN_MAX 64
+
+/* A section being filled. */
+struct draft {
+	struct ioh_rule rule;
+	unsigned key_line[NKEYS]; /* line a scalar key was set on, 0 = not set (defaults) */
+};
+
+struct parser {
+	struct ioh_rules_load *ld;
+	const char *file;
+	const char *text; /* the whole file, `len` bytes, not NUL-terminated */
+	size_t len, pos;
+	unsigned lineno; /* of the last line handed out by the reader */
+	struct draft **drafts; /* sections of this file, in order */
+	size_t ndrafts;
+	struct draft *cur; /* section keys go to; NULL before the first or after a bad header */
+	bool skipping;	   /* after a bad header: its keys are ignored without more errors */
+	bool stop;	   /* this file is beyond repair (too many rules): read no further */
+	/* An over-long list line is handed to inih as one "key = entry" line per entry. */
+	const struct ioh_rule_key *split_key;
+	const char *split_pos, *split_end;
+};
+
+/* Quote at most SHOWN_MAX bytes of `s` (len bytes) into buf, for error messages. */
+static const char *shown(char buf[SHOWN_MAX + 4], const char *s, size_t len)
+{
+	if (len > SHOWN_MAX) {
+		memcpy(buf, s, SHOWN_MAX);
+		memcpy(buf + SHOWN_MAX, "...", 4);
+	} else {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+	}
+	return buf;
+}
+
+#define perr(p, ...) ioh_rules_error((p)->ld, (p)->file, (p)->lineno, -EINVAL, __VA_ARGS__)
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static void trim(const char **s, size_t *n)
+{
+	while (*n && is_blank(**s)) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && is_blank((*s)[*n - 1]))
+		(*n)--;
+}
+
+static const struct ioh_rule_key *find_key(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strlen(ioh_rule_keys[i].name) == len && !memcmp(ioh_rule_keys[i].name, name, len))
+			return &ioh_rule_keys[i];
+	return NULL;
+}
+
+static size_t key_index(const char *name)
+{
+	return (size_t)(find_key(name, strlen(name)) - ioh_rule_keys);
+}
+
+/* " (did you mean "x"?)" for the closest candidate within a small distance, else "". */
+static const char *suggest(char buf[IOH_RULE_NAME_MAX + 24], const char *word,
+			   const char *const *candidates, size_t n, size_t stride)
+{
+	const char *best = NULL;
+	unsigned best_dist = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *c = *(const char *const *)((const char *)candidates + i * stride);
+		unsigned d = ioh_edit_distance(word, c, best_dist);
+
+		if (d < best_dist) {
+			best = c;
+			best_dist = d;
+		}
+	}
+	if (!best)
+		return "";
+	snprintf(buf, IOH_RULE_NAME_MAX + 24, " (did you mean \"%s\"?)", best);
+	return buf;
+}
+
+static void finish_section(struct parser *p)
+{
+	struct draft *d = p->cur;
+	struct ioh_rule *r;
+	char hint[IOH_RULE_NAME_MAX + 24];
+
+	p->cur = NULL;
+	if (!d)
+		return;
+	r = &d->rule;
+	if (!d->key_line[key_index("detector")]) {
+		if (ioh_rule_detector_known(r->name)) {
+			memcpy(r->detector, r->name, sizeof(r->detector));
+		} else {
+			ioh_rules_error(p->ld, p->file, r->source_line, -EINVAL,
+					"[rule %s] needs \"detector = NAME\": \"%s\" is not a "
+					"detector%s",
+					r->name, r->name,
+					suggest(hint, r->name, ioh_rule_detectors,
+						ioh_rule_detectors_count, sizeof(char *)));
+			return;
+		}
+	}
+	if (!r->severity_set)
+		r->severity = ioh_rule_detector_severity(r->detector);
+	if (!d->key_line[key_index("threshold")])
+		r->threshold_ns = ioh_rule_detector_threshold(r->detector);
+}
+
+static void free_draft(struct draft *d)
+{
+	if (!d)
+		return;
+	ioh_rule_fini(&d->rule);
+	free(d);
+}
+
+static void begin_rule(struct parser *p, const char *name, size_t len)
+{
+	char q[SHOWN_MAX + 4];
+	struct draft *d, **drafts;
+
+	if (!len) {
+		perr(p, "missing rule name in \"[rule]\"");
+		return;
+	}
+	if (!ioh_rule_name_valid(name, len)) {
+		perr(p, "invalid rule name \"%s\" (use A-Z a-z 0-9 _ . - and at most %d characters)",
+		     shown(q, name, len), IOH_RULE_NAME_MAX - 1);
+		return;
+	}
+	for (size_t i = 0; i < p->ndrafts; i++) {
+		const struct ioh_rule *other = &p->drafts[i]->rule;
+
+		if (strlen(other->name) == len && !memcmp(other->name, name, len)) {
+			perr(p, "duplicate rule \"%s\" (first defined on line %u)", other->name,
+			     other->source_line);
+			return;
+		}
+	}
+	if (p->ndrafts >= IOH_RULES_RULES_MAX) {
+		perr(p, "too many rules in one file (max %d), ignoring the rest of the file",
+		     IOH_RULES_RULES_MAX);
+		p->stop = true;
+		return;
+	}
+	drafts = realloc(p->drafts, (p->ndrafts + 1) * sizeof(*drafts));
+	d = calloc(1, sizeof(*d));
+	if (drafts)
+		p->drafts = drafts;
+	if (!drafts || !d) {
+		free(d);
+		ioh_rules_error(p->ld, p->file, p->lineno, -ENOMEM, "out of memory");
+		p->stop = true;
+		return;
+	}
+	/* The detector, severity and threshold defaults wait for the end of the section. */
+	ioh_rule_set_defaults(&d->rule);
+	memcpy(d->rule.name, name, len);
+	snprintf(d->rule.source_file, sizeof(d->rule.source_file), "%s", p->file);
+	d->rule.source_line = p->lineno;
+	p->drafts[p->ndrafts++] = d;
+	p->cur = d;
+	p->skipping = false;
+}
+
+static void section_line(struct parser *p, const char *line, size_t n)
+{
+	const char *close = memchr(line, ']', n), *inner, *rest;
+	size_t inner_len, rest_len;
+	char q[SHOWN_MAX + 4];
+
+	finish_section(p);
+	p->skipping = true;
+	if (!close) {
+		perr(p, "missing \"]\" at the end of the section header");
+		return;
+	}
+	rest = close + 1;
+	rest_len = n - (size_t)(rest - line);
+	trim(&rest, &rest_len);
+	if (rest_len && rest[0] != '#' && rest[0] != ';') {
+		perr(p, "unexpected text after \"]\": \"%s\"", shown(q, rest, rest_len));
+		return;
+	}
+	inner = line + 1;
+	inner_len = (size_t)(close - inner);
+	trim(&inner, &inner_len);
+	if (inner_len >= 4 && !memcmp(inner, "rule", 4) && (inner_len == 4 || is_blank(inner[4]))) {
+		inner += 4;
+		inner_len -= 4;
+		trim(&inner, &inner_len);
+		begin_rule(p, inner, inner_len);
+		return;
+	}
+	perr(p, "unknown section \"[%s]\" (only \"[rule NAME]\" sections are allowed)",
+	     shown(q, inner, inner_len));
+}
+
+static void unknown_key(struct parser *p, const char *name, size_t len)
+{
+	char q[SHOWN_MAX + 4], hint[IOH_RULE_NAME_MAX + 24];
+
+	shown(q, name, len);
+	perr(p, "unknown key \"%s\" in [rule %s]%s", q, p->cur->rule.name,
+	     suggest(hint, q, &ioh_rule_keys[0].name, NKEYS, sizeof(ioh_rule_keys[0])));
+}
+
+static bool has_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static void list_add(struct parser *p, const struct ioh_rule_key *k, const char *item,
+		     size_t len)
+{
+	struct ioh_strlist *list = (struct ioh_strlist *)((char *)&p->cur->rule + k->offset);
+	char buf[IOH_RULES_VALUE_MAX + 1], q[SHOWN_MAX + 4];
+	const char *rule = p->cur->rule.name;
+
+	if (len > IOH_RULES_VALUE_MAX) {
+		perr(p, "value \"%s\" for \"%s\" in [rule %s] is too long (max %d bytes)",
+		     shown(q, item, len), k->name, rule, IOH_RULES_VALUE_MAX);
+		return;
+	}
+	if (list->count >= IOH_RULES_LIST_MAX) {
+		perr(p, "too many entries for \"%s\" in [rule %s] (max %d)", k->name, rule,
+		     IOH_RULES_LIST_MAX);
+		return;
+	}
+	memcpy(buf, item, len);
+	buf[len] = '\0';
+	if (!strncmp(k->name, "comm_", 5) && len > COMM_MAX && !has_glob(buf)) {
+		perr(p, "\"%s\" in \"%s\" of [rule %s] can never match: the kernel keeps only %d "
+			"characters of a program name",
+		     buf, k->name, rule, COMM_MAX);
+		return;
+	}
+	if (ioh_strlist_append(list, buf) < 0) {
+		ioh_rules_error(p->ld, p->file, p->lineno, -ENOMEM, "out of memory");
+		p->stop = true;
+	}
+}
+
+static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const char *value)
+{
+	struct ioh_rule *r = &p->cur->rule;
+	void *field = (char *)r + k->offset;
+	char hint[IOH_RULE_NAME_MAX + 24];
+	bool b;
+	int ret;
+
+	switch (k->type) {
+	case IOH_KEY_DETECTOR:
+		if (!ioh_rule_detector_known(value)) {
+			perr(p, "unknown detector \"%s\" in [rule %s]%s", value, r->name,
+			     suggest(hint, value, ioh_rule_detectors, ioh_rule_detectors_count,
+				     sizeof(char *)));
+			return;
+		}
+		snprintf(r->detector, sizeof(r->detector), "%s", value);
+		return;
+	case IOH_KEY_BOOL:
+		if (ioh_parse_bool(value, &b) < 0) {
+			perr(p, "invalid boolean \"%s\" for \"%s\" in [rule %s] (expected yes or no)",
+			     value, k->name, r->name);
+			return;
+		}
+		*(bool *)field = b;
+		return;
+	case IOH_KEY_SEVERITY:
+		if (ioh_severity_parse(value, &r->severity) < 0) {
+			perr(p, "invalid severity \"%s\" in [rule %s] (expected info, notice, warning "
+				"or critical)",
+			     value, r->name);
+			return;
+		}
+		r->severity_set = true;
+		return;
+	case IOH_KEY_DURATION:
+		ret = ioh_parse_duration(value, field);
+		if (ret == -ERANGE)
+			perr(p, "duration \"%s\" for \"%s\" in [rule %s] is too large", value, k->name,
+			     r->name);
+		else if (ret < 0)
+			perr(p, "invalid duration \"%s\" for \"%s\" in [rule %s] (expected a whole "
+				"number with ns, us, ms, s, m, h or d, like 250ms)",
+			     value, k->name, r->name);
+		return;
+	case IOH_KEY_SIZE:
+		ret = ioh_parse_size(value, field);
+		if (ret == -ERANGE)
+			perr(p, "size \"%s\" for \"%s\" in [rule %s] is too large", value, k->name,
+			     r->name);
+		else if (ret < 0)
+			perr(p, "invalid size \"%s\" for \"%s\" in [rule %s] (expected a whole number "
+				"with B, KiB, MiB, GiB or TiB, like 64MiB)",
+			     value, k->name, r->name);
+		return;
+	case IOH_KEY_LIST:
+		return;
+	}
+}
+
+/* inih's handler: a "key = value" line of the current (valid) section. */
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+	const struct ioh_rule_key *k;
+	char q[SHOWN_MAX + 4];
+	size_t idx, vlen = strlen(value);
+
+	if (!p->cur || p->stop || p->ld->stopped)
+		return 1;
+	k = find_key(name, strlen(name));
+	if (!k) {
+		unknown_key(p, name, strlen(name));
+		return 1;
+	}
+	if (!vlen) {
+		perr(p, "empty value for \"%s\" in [rule %s]", name, p->cur->rule.name);
+		return 1;
+	}
+	if (k->type == IOH_KEY_LIST) {
+		const char *s = value, *end = value + vlen;
+
+		while (s < end) {
+			size_t n = strcspn(s, " \t");
+
+			if (n)
+				list_add(p, k, s, n);
+			s += n;
+			s += strspn(s, " \t");
+		}
+		return 1;
+	}
+	idx = (size_t)(k - ioh_rule_keys);
+	if (p->cur->key_line[idx]) {
+		perr(p, "\"%s\" set twice in [rule %s] (first on line %u)", name, p->cur->rule.name,
+		     p->cur->key_line[idx]);
+		return 1;
+	}
+	p->cur->key_line[idx] = p->lineno;
+	if (vlen > IOH_RULES_VALUE_MAX) {
+		perr(p, "value \"%s\" for \"%s\" in [rule %s] is too long (max %d bytes)",
+		     shown(q, value, vlen), name, p->cur->rule.name, IOH_RULES_VALUE_MAX);
+		return 1;
+	}
+	scalar_set(p, k, value);
+	return 1;
+}
+
+/* Hand inih the next entry of an over-long list line; false when there is none left. */
+static bool next_split(struct parser *p, char *str, size_t num)
+{
+	while (p->split_pos < p->split_end) {
+		const char *s = p->split_pos;
+		size_t n = 0;
+
+		while (s + n < p->split_end && s[n] != ' ' && s[n] != '\t')
+			n++;
+		p->split_pos = s + n;
+		while (p->split_pos < p->split_end && is_blank(*p->split_pos))
+			p->split_pos++;
+		if (!n)
+			continue;
+		if (n > IOH_RULES_VALUE_MAX || strlen(p->split_key->name) + n + 5 > num) {
+			/* Too long for inih's line buffer: report it the way the handler would. */
+			list_add(p, p->split_key, s, n);
+			continue;
+		}
+		snprintf(str, num, "%s = %.*s\n", p->split_key->name, (int)n, s);
+		return true;
+	}
+	p->split_key = NULL;
+	return false;
+}
+
+/* Offset of an inline comment (";" after whitespace, as inih sees it), or n. */
+static size_t comment_start(const char *s, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (s[i] == ';' && is_blank(s[i - 1]))
+			return i;
+	return n;
+}
+
+static bool key_line(struct parser *p, const char *line, size_t n, char *str, size_t num)
+{
+	size_t end = comment_start(line, n), sep = 0, key_len, value_len;
+	const char *key = line, *value;
+	const struct ioh_rule_key *k;
+	char q[SHOWN_MAX + 4];
+
+	while (sep < end && line[sep] != '=' && line[sep] != ':')
+		sep++;
+	if (sep >= end) {
+		perr(p, "expected \"key = value\", \"[rule NAME]\" or a comment, got \"%s\"",
+		     shown(q, line, end));
+		return false;
+	}
+	key_len = sep;
+	trim(&key, &key_len);
+	if (!key_len) {
+		perr(p, "missing key before \"%c\"", line[sep]);
+		return false;
+	}
+	if (!p->cur) {
+		if (!p->skipping)
+			perr(p, "key \"%s\" outside of a [rule NAME] section",
+			     shown(q, key, key_len));
+		return false;
+	}
+	if (n + 2 <= num) {
+		memcpy(str, line, n);
+		str[n] = '\n';
+		str[n + 1] = '\0';
+		return true;
+	}
+	k = find_key(key, key_len);
+	if (!k) {
+		unknown_key(p, key, key_len);
+		return false;
+	}
+	value = line + sep + 1;
+	value_len = end - sep - 1;
+	trim(&value, &value_len);
+	if (k->type != IOH_KEY_LIST) {
+		perr(p, "value \"%s\" for \"%s\" in [rule %s] is too long (max %d bytes)",
+		     shown(q, value, value_len), k->name, p->cur->rule.name, IOH_RULES_VALUE_MAX);
+		return false;
+	}
+	p->split_key = k;
+	p->split_pos = value;
+	p->split_end = value + value_len;
+	return false;
+}
+
+/* One physical line; true when it left a line for inih in str. */
+static bool feed_line(struct parser *p, const char *line, size_t n, char *str, size_t num)
+{
+	if (n > IOH_RULES_LINE_MAX) {
+		perr(p, "line too long (max %d bytes)", IOH_RULES_LINE_MAX);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+			perr(p, "invalid control character 0x%02x in column %zu", c, i + 1);
+			return false;
+		}
+	}
+	if (p->lineno == 1 && n >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
+		line += 3;
+		n -= 3;
+	}
+	trim(&line, &n);
+	if (!n || line[0] == '#' || line[0] == ';')
+		return false;
+	if (line[0] == '[') {
+		section_line(p, line, n);
+		return false;
+	}
+	return key_line(p, line, n, str, num);
+}
+
+static char *reader(char *str, int num, void *stream)
+{
+	struct parser *p = stream;
+
+	if (num < 2)
+		return NULL;
+	for (;;) {
+		const char *line, *nl;
+		size_t n;
+
+		if (p->stop || p->ld->stopped)
+			return NULL;
+		if (p->split_key && next_split(p, str, (size_t)num))
+			return str;
+		if (p->pos >= p->len)
+			return NULL;
+		line = p->text + p->pos;
+		nl = memchr(line, '\n', p->len - p->pos);
+		n = nl ? (size_t)(nl - line) : p->len - p->pos;
+		p->pos += n + (nl ? 1 : 0);
+		p->lineno++;
+		if (feed_line(p, line, n, str, (size_t)num))
+			return str;
+	}
+}
+
+int ioh_rules_parse_text(struct ioh_rules_load *ld, const char *file, const char *text,
+			 size_t len)
+{
+	struct parser p = { .ld = ld, .file = file, .text = text, .len = len };
+	size_t errors_before = ld->errors->count;
+	int ret;
+
+	ret = ini_parse_stream(reader, &p, on_key, &p);
+	finish_section(&p);
+	if (ret == -2)
+		ioh_rules_error(ld, file, 0, -ENOMEM, "out of memory");
+	/* A file with errors fails the whole load, so only a clean one is worth merging. */
+	for (size_t i = 0; i < p.ndrafts; i++) {
+		if (ld->errors->count == errors_before && !ld->stopped &&
+		    ioh_rules_merge(ld, &p.drafts[i]->rule) == 0)
+			free(p.drafts[i]);
+		else
+			free_draft(p.drafts[i]);
+	}
+	free(p.drafts);
+	return ld->errors->count == errors_before ? 0 : -EINVAL;
+}
