@@ -60,6 +60,7 @@ struct parser {
 	size_t ndrafts;
 	struct draft *cur; /* section keys go to; NULL before the first or after a bad header */
 	bool skipping;	   /* after a bad header: its keys are ignored without more errors */
+	size_t section_errors; /* errors->count when the current section began */
 	bool stop;	   /* this file is beyond repair (too many rules): read no further */
 	/* An over-long list line is handed to inih as one "key = entry" line per entry. */
 	const struct ioh_rule_key *split_key;
@@ -145,12 +146,24 @@ static void finish_section(struct parser *p)
 		if (ioh_rule_detector_known(r->name)) {
 			memcpy(r->detector, r->name, sizeof(r->detector));
 		} else {
+			struct ioh_rules_errors *e = p->ld->errors;
+			size_t before = e->count;
+
 			ioh_rules_error(p->ld, p->file, r->source_line, -EINVAL,
 					"[rule %s] needs \"detector = NAME\": \"%s\" is not a "
 					"detector%s",
 					r->name, r->name,
 					suggest(hint, r->name, ioh_rule_detectors,
 						ioh_rule_detectors_count, sizeof(char *)));
+			/* Keep messages in line order: this one belongs to the header line. */
+			if (e->count == before + 1 && p->section_errors < before) {
+				char *msg = e->messages[before];
+
+				memmove(&e->messages[p->section_errors + 1],
+					&e->messages[p->section_errors],
+					(before - p->section_errors) * sizeof(char *));
+				e->messages[p->section_errors] = msg;
+			}
 			return;
 		}
 	}
@@ -172,6 +185,7 @@ static void begin_rule(struct parser *p, const char *name, size_t len)
 {
 	char q[SHOWN_MAX + 4];
 	struct draft *d, **drafts;
+	bool duplicate = false;
 
 	if (!len) {
 		perr(p, "missing rule name in \"[rule]\"");
@@ -188,7 +202,9 @@ static void begin_rule(struct parser *p, const char *name, size_t len)
 		if (strlen(other->name) == len && !memcmp(other->name, name, len)) {
 			perr(p, "duplicate rule \"%s\" (first defined on line %u)", other->name,
 			     other->source_line);
-			return;
+			/* Still check its keys, so one run shows every problem. */
+			duplicate = true;
+			break;
 		}
 	}
 	if (p->ndrafts >= IOH_RULES_RULES_MAX) {
@@ -215,6 +231,7 @@ static void begin_rule(struct parser *p, const char *name, size_t len)
 	p->drafts[p->ndrafts++] = d;
 	p->cur = d;
 	p->skipping = false;
+	p->section_errors = p->ld->errors->count - duplicate;
 }
 
 static void section_line(struct parser *p, const char *line, size_t n)
