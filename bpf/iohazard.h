@@ -20,12 +20,15 @@
 /* Bytes reserved for each user-supplied path of a rename (old and new name). */
 #define IOH_USER_PATH_MAX 1024
 /*
- * Bytes reserved for a directory path built from the dentry chain. Components are stored
- * leaf first, each NUL-terminated, because the BPF side can only write forward with bounded
- * offsets; user space reverses them. IOH_DIR_COMPONENTS_MAX bounds the walk.
+ * Bytes for a directory path built from the dentry chain. Components are stored leaf first,
+ * each NUL-terminated, because the BPF side can only write forward with bounded offsets; user
+ * space reverses them. A component starts below IOH_DIR_PATH_MAX and may run NAME_MAX + 1
+ * bytes past it, hence the region size. IOH_DIR_COMPONENTS_MAX bounds the walk (mount
+ * crossings count as steps).
  */
 #define IOH_DIR_PATH_MAX 2048
-#define IOH_DIR_COMPONENTS_MAX 40
+#define IOH_DIR_PATH_REGION (IOH_DIR_PATH_MAX + IOH_NAME_MAX + 1)
+#define IOH_DIR_COMPONENTS_MAX 48
 
 enum ioh_event_type {
 	IOH_EV_RENAME = 1,	/* a rename(2) family call completed successfully */
@@ -35,6 +38,7 @@ enum ioh_event_type {
 	IOH_EV__KERNEL_MAX,
 	/* Types below are made by user space and only exist in decoded form. */
 	IOH_EV_LOSS = 100, /* the kernel counted lost records since the previous LOSS */
+	IOH_EV_END = 101,  /* a recording ended here: replay advances its clock to ts */
 };
 
 /* Which syscall produced an IOH_EV_SYNC record. */
@@ -52,7 +56,7 @@ enum ioh_loss_where {
 	IOH_LOSS_RINGBUF_SYNC = 1,
 	IOH_LOSS_RINGBUF_INODE = 2,   /* dirty/clean inode records */
 	IOH_LOSS_INFLIGHT_FULL = 3,   /* no room to remember a syscall between enter and exit */
-	IOH_LOSS_DIRTY_MAP_FULL = 4,  /* kernel dirty-inode table evicted an entry (LRU) */
+	IOH_LOSS_INODE_MAP_FULL = 4,  /* no room in the kernel per-inode table */
 	IOH_LOSS_USER_STRING = 5,     /* a user path could not be read at syscall exit */
 	IOH_LOSS__MAX,
 };
@@ -92,11 +96,17 @@ struct ioh_event_hdr {
 };
 
 /*
- * A successful rename. Followed by three strings in this order, each NUL-terminated and
- * counted in its *_len field (NUL included): the directory the names are relative to (leaf
- * first components, see IOH_DIR_PATH_MAX; empty when both names are absolute), the old name
- * and the new name exactly as passed to the syscall.
+ * A successful rename. Followed by three string regions at fixed offsets from the end of the
+ * struct (fixed so the verifier can bound every write): the directory the new name is
+ * relative to at 0 (IOH_DIR_PATH_REGION bytes; leaf-first NUL-separated components; empty
+ * when the new name is absolute), the old name at IOH_RENAME_OLD_OFF and the new name at
+ * IOH_RENAME_NEW_OFF (IOH_USER_PATH_MAX bytes each), exactly as passed to the syscall. Each
+ * *_len counts the bytes used including the final NUL; 0 means absent.
  */
+#define IOH_RENAME_OLD_OFF IOH_DIR_PATH_REGION
+#define IOH_RENAME_NEW_OFF (IOH_RENAME_OLD_OFF + IOH_USER_PATH_MAX)
+#define IOH_RENAME_STRINGS_SIZE (IOH_RENAME_NEW_OFF + IOH_USER_PATH_MAX)
+
 struct ioh_rename_event {
 	struct ioh_event_hdr hdr;
 	__s32 dfd;		  /* new name's dirfd as passed (AT_FDCWD for rename(2)) */
@@ -141,9 +151,15 @@ struct ioh_inode_key {
 	__u64 ino;
 };
 
-/* Value of the in-kernel dirty-inode table: only what filtering CLEAN records needs. */
-struct ioh_dirty_state {
-	__u64 dirtied_ns;
+/*
+ * Value of the in-kernel per-inode table (LRU hash keyed by ioh_inode_key). It lets the
+ * kernel send one DIRTY record per "clean or fsynced -> dirty" transition instead of one per
+ * dirtied page, and CLEAN only for inodes user space believes dirty. Losing an entry to LRU
+ * eviction only costs a redundant DIRTY record, never a missed one.
+ */
+struct ioh_inode_sync_state {
+	__u64 dirty_reported_ns; /* when the last DIRTY record for this inode was sent */
+	__u64 synced_ns;	 /* when fsync/fdatasync last succeeded on it */
 };
 
 /* Read-only knobs the loader sets in .rodata before load. */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What every hook shares: the ring buffer and its loss counters, the record header, and
+ * resolving kernel objects (fd, file, inode) into ioh_file_id.
+ */
+#ifndef IOH_COMMON_BPF_H
+#define IOH_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "iohazard.h"
+
+#define AT_FDCWD -100
+#define S_IFMT 00170000
+#define S_IFREG 0100000
+#define S_IFDIR 0040000
+
+/* The daemon's own tgid: its own I/O (record files, textfile output) is not reported. */
+const volatile __u32 self_tgid = 0;
+
+/* One ring buffer for every record type: it keeps the order of events across CPUs, which the
+ * correlator relies on (an fsync must be seen after the rename it follows). The loader sizes
+ * it (--ringbuf-size). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* Lost records per enum ioh_loss_where, per CPU so counting never contends. User space sums
+ * the CPUs and reports deltas (iohazard_events_lost_total{where}, "degraded" findings). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IOH_LOSS__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+static __always_inline void count_loss(__u32 where)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost, &where);
+
+	if (n)
+		*n += 1; /* per-CPU slot: no other writer */
+}
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline bool is_self(void)
+{
+	return current_tgid() == self_tgid;
+}
+
+static __always_inline void fill_header(struct ioh_event_hdr *hdr, __u16 type, __u16 size)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	hdr->type = type;
+	hdr->size = size;
+	hdr->flags = 0;
+	hdr->pid = pid_tgid >> 32;
+	hdr->tid = (__u32)pid_tgid;
+	hdr->ts_ns = bpf_ktime_get_ns();
+	hdr->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
+}
+
+static __always_inline void file_id_from_inode(struct ioh_file_id *id, struct inode *inode)
+{
+	if (!inode)
+		return;
+	id->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	id->ino = BPF_CORE_READ(inode, i_ino);
+	id->mode = BPF_CORE_READ(inode, i_mode);
+	id->fs_magic = BPF_CORE_READ(inode, i_sb, s_magic);
+}
+
+/* The struct file behind `fd` in the current task, or NULL. Bounded by fdt->max_fds. */
+static __always_inline struct file *fd_to_file(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]))
+		return NULL;
+	return file;
+}
+
+static __always_inline struct inode *file_inode_of(struct file *file)
+{
+	return file ? BPF_CORE_READ(file, f_inode) : NULL;
+}
+
+#endif

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The one BPF object of iohazard. Every hook that may be missing on some kernel has twin
+ * programs calling one handler; the loader (daemon/loader) probes which attach types work
+ * and turns autoload off for the others. Program names are the ABI with the loader:
+ * <hook>_<backend>.
+ *
+ *   hook            preferred            fallbacks
+ *   syscalls        tp_btf sys_enter/exit raw_tp
+ *   dirty_state     tp_btf writeback_*    raw_tp
+ *   rename_identity fentry vfs_rename     kprobe; none (user space resolves names)
+ *   fsync           fexit vfs_fsync_range kprobe+kretprobe; none (sys_exit reports fsync)
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "iohazard.h"
+#include "common.bpf.h"
+#include "durability.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* ---- syscalls ---------------------------------------------------------------------------- */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(syscalls_enter_tp_btf, struct pt_regs *regs, long id)
+{
+	return on_sys_enter(regs, id);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(syscalls_exit_tp_btf, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(regs, ret);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(syscalls_enter_raw_tp, struct pt_regs *regs, long id)
+{
+	return on_sys_enter(regs, id);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(syscalls_exit_raw_tp, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(regs, ret);
+}
+
+/* ---- dirty state of regular files ---------------------------------------------------------- */
+
+SEC("tp_btf/writeback_mark_inode_dirty")
+int BPF_PROG(dirty_state_mark_tp_btf, struct inode *inode, int flags)
+{
+	return on_mark_inode_dirty(inode, flags);
+}
+
+SEC("tp_btf/writeback_single_inode")
+int BPF_PROG(dirty_state_written_tp_btf, struct inode *inode, struct writeback_control *wbc,
+	     unsigned long nr_to_write)
+{
+	return on_writeback_single_inode(inode, wbc, nr_to_write);
+}
+
+SEC("raw_tp/writeback_mark_inode_dirty")
+int BPF_PROG(dirty_state_mark_raw_tp, struct inode *inode, int flags)
+{
+	return on_mark_inode_dirty(inode, flags);
+}
+
+SEC("raw_tp/writeback_single_inode")
+int BPF_PROG(dirty_state_written_raw_tp, struct inode *inode, struct writeback_control *wbc,
+	     unsigned long nr_to_write)
+{
+	return on_writeback_single_inode(inode, wbc, nr_to_write);
+}
+
+/* ---- identity of renamed inodes ------------------------------------------------------------ */
+
+SEC("fentry/vfs_rename")
+int BPF_PROG(rename_identity_fentry, void *rd)
+{
+	return on_vfs_rename(rd);
+}
+
+SEC("kprobe/vfs_rename")
+int BPF_KPROBE(rename_identity_kprobe, void *rd)
+{
+	return on_vfs_rename(rd);
+}
+
+/* ---- fsync from the VFS ---------------------------------------------------------------------- */
+
+/* Entry time and arguments of vfs_fsync_range(), per thread, for the return side. */
+struct vfs_fsync_call {
+	__u64 enter_ns;
+	struct file *file;
+	__s32 datasync;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct vfs_fsync_call);
+} vfs_fsync_calls SEC(".maps");
+
+static __always_inline int vfs_fsync_enter(struct file *file, int datasync)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vfs_fsync_call call = {
+		.enter_ns = bpf_ktime_get_ns(),
+		.file = file,
+		.datasync = datasync,
+	};
+
+	if (is_self())
+		return 0;
+	if (bpf_map_update_elem(&vfs_fsync_calls, &tid, &call, BPF_ANY))
+		count_loss(IOH_LOSS_INFLIGHT_FULL);
+	return 0;
+}
+
+static __always_inline int vfs_fsync_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vfs_fsync_call *call = bpf_map_lookup_elem(&vfs_fsync_calls, &tid);
+
+	if (!call)
+		return 0;
+	on_vfs_fsync_return(call->file, call->datasync, ret, call->enter_ns);
+	bpf_map_delete_elem(&vfs_fsync_calls, &tid);
+	return 0;
+}
+
+SEC("fentry/vfs_fsync_range")
+int BPF_PROG(fsync_enter_fentry, struct file *file, loff_t start, loff_t end, int datasync)
+{
+	return vfs_fsync_enter(file, datasync);
+}
+
+SEC("fexit/vfs_fsync_range")
+int BPF_PROG(fsync_exit_fexit, struct file *file, loff_t start, loff_t end, int datasync,
+	     int ret)
+{
+	return vfs_fsync_exit(ret);
+}
+
+SEC("kprobe/vfs_fsync_range")
+int BPF_KPROBE(fsync_enter_kprobe, struct file *file, loff_t start, loff_t end, int datasync)
+{
+	return vfs_fsync_enter(file, datasync);
+}
+
+SEC("kretprobe/vfs_fsync_range")
+int BPF_KRETPROBE(fsync_exit_kretprobe, long ret)
+{
+	return vfs_fsync_exit(ret);
+}

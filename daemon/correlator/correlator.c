@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The correlator core: keeps the per-inode state every detector shares (dirty since when,
+ * synced when), accounts losses, and dispatches events to the detectors in
+ * daemon/detectors. See correlator.h for the ordering contract.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daemon/correlator/correlator.h"
+#include "daemon/detectors/detectors.h"
+#include "daemon/util/fsnames.h"
+
+#define DEFAULT_MAX_INODES 65536
+#define DEFAULT_MAX_PENDING 16384
+
+struct ioh_correlator {
+	struct ioh_correlator_config cfg;
+	const struct ioh_ruleset *rules;
+	ioh_finding_cb cb;
+	void *cb_ctx;
+	struct ioh_inode_table *inodes;
+	void *detector_state[8];
+	uint64_t now_ns;       /* latest time seen (events or advance) */
+	uint64_t last_loss_ns; /* latest LOSS event with a non-zero count */
+	struct ioh_correlator_stats stats;
+};
+
+struct ioh_correlator *ioh_correlator_new(const struct ioh_correlator_config *cfg,
+					  const struct ioh_ruleset *rules, ioh_finding_cb cb,
+					  void *cb_ctx)
+{
+	struct ioh_correlator *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	if (cfg)
+		c->cfg = *cfg;
+	if (!c->cfg.max_inodes)
+		c->cfg.max_inodes = DEFAULT_MAX_INODES;
+	if (!c->cfg.max_pending)
+		c->cfg.max_pending = DEFAULT_MAX_PENDING;
+	c->rules = rules;
+	c->cb = cb;
+	c->cb_ctx = cb_ctx;
+	c->inodes = ioh_inode_table_new(c->cfg.max_inodes);
+	if (!c->inodes)
+		goto fail;
+	for (unsigned i = 0; i < ioh_detectors_count; i++) {
+		c->detector_state[i] = ioh_detectors[i]->create(c, &c->cfg);
+		if (!c->detector_state[i])
+			goto fail;
+		if (rules)
+			ioh_detectors[i]->rules_changed(c->detector_state[i], rules);
+	}
+	return c;
+fail:
+	ioh_correlator_free(c);
+	return NULL;
+}
+
+void ioh_correlator_free(struct ioh_correlator *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; i < ioh_detectors_count; i++)
+		if (c->detector_state[i])
+			ioh_detectors[i]->destroy(c->detector_state[i]);
+	ioh_inode_table_free(c->inodes);
+	free(c);
+}
+
+void ioh_correlator_set_rules(struct ioh_correlator *c, const struct ioh_ruleset *rules)
+{
+	c->rules = rules;
+	for (unsigned i = 0; i < ioh_detectors_count; i++)
+		ioh_detectors[i]->rules_changed(c->detector_state[i], rules);
+}
+
+struct ioh_inode_table *ioh_correlator_inodes(struct ioh_correlator *c)
+{
+	return c->inodes;
+}
+
+const struct ioh_ruleset *ioh_correlator_rules(const struct ioh_correlator *c)
+{
+	return c->rules;
+}
+
+uint64_t ioh_correlator_last_loss_ns(const struct ioh_correlator *c)
+{
+	return c->last_loss_ns;
+}
+
+void ioh_correlator_emit(struct ioh_correlator *c, struct ioh_finding *f)
+{
+	c->stats.findings++;
+	if (c->cb)
+		c->cb(f, c->cb_ctx);
+}
+
+bool ioh_correlator_rule_applies(const struct ioh_rule *rule, const char *path,
+				 const char *fstype, const struct ioh_event *ev)
+{
+	char unit[256];
+
+	ioh_unit_from_cgroup(ev->cgroup, unit, sizeof(unit));
+	return ioh_rule_matches(rule, path, fstype, ev->comm, unit);
+}
+
+void ioh_correlator_advance(struct ioh_correlator *c, uint64_t now_ns)
+{
+	if (now_ns < c->now_ns)
+		return; /* time never goes back; a late event does not rewind deadlines */
+	c->now_ns = now_ns;
+	for (unsigned i = 0; i < ioh_detectors_count; i++)
+		if (ioh_detectors[i]->advance)
+			ioh_detectors[i]->advance(c->detector_state[i], c, now_ns);
+}
+
+/* sync(2)/syncfs(2) wrote back every dirty inode (of one filesystem). */
+static void mark_all_synced(struct ioh_correlator *c, const struct ioh_event *ev, bool one_dev)
+{
+	struct ioh_inode_state *st;
+	uint32_t it = 0;
+
+	while ((st = ioh_inode_table_next(c->inodes, &it))) {
+		if (one_dev && st->dev != ev->sync.file.dev)
+			continue;
+		if (st->dirty_since_ns) {
+			st->dirty_since_ns = 0;
+			st->last_sync_ns = ev->ts_ns;
+		}
+	}
+}
+
+/* Shared per-inode state, updated before detectors see the event. */
+static void update_inode_state(struct ioh_correlator *c, const struct ioh_event *ev)
+{
+	struct ioh_inode_state *st;
+
+	switch (ev->type) {
+	case IOH_EV_INODE_DIRTY:
+		st = ioh_inode_get(c->inodes, ev->inode.file.dev, ev->inode.file.ino);
+		if (!st->dirty_since_ns)
+			st->dirty_since_ns = ev->ts_ns;
+		st->dirtier_pid = ev->pid;
+		break;
+	case IOH_EV_INODE_CLEAN:
+		st = ioh_inode_lookup(c->inodes, ev->inode.file.dev, ev->inode.file.ino);
+		if (st) {
+			st->dirty_since_ns = 0;
+			st->last_clean_ns = ev->ts_ns;
+		}
+		break;
+	case IOH_EV_SYNC:
+		if (ev->sync.ret != 0)
+			break;
+		switch (ev->sync.kind) {
+		case IOH_SYNC_FSYNC:
+		case IOH_SYNC_FDATASYNC:
+			if ((ev->sync.file.mode & S_IFMT) != S_IFREG)
+				break;
+			st = ioh_inode_get(c->inodes, ev->sync.file.dev, ev->sync.file.ino);
+			st->dirty_since_ns = 0;
+			st->last_sync_ns = ev->ts_ns;
+			break;
+		case IOH_SYNC_SYNCFS:
+			mark_all_synced(c, ev, true);
+			break;
+		case IOH_SYNC_SYNC:
+			mark_all_synced(c, ev, false);
+			break;
+		}
+		break;
+	case IOH_EV_LOSS:
+		if (ev->loss.where < IOH_LOSS__MAX)
+			c->stats.lost[ev->loss.where] += ev->loss.count;
+		if (ev->loss.count)
+			c->last_loss_ns = ev->ts_ns;
+		break;
+	}
+}
+
+void ioh_correlator_feed(struct ioh_correlator *c, const struct ioh_event *ev)
+{
+	ioh_correlator_advance(c, ev->ts_ns);
+	if (ev->type <= IOH_EV_END)
+		c->stats.events[ev->type]++;
+	if (ev->type == IOH_EV_END)
+		return;
+	update_inode_state(c, ev);
+	for (unsigned i = 0; i < ioh_detectors_count; i++)
+		ioh_detectors[i]->on_event(c->detector_state[i], c, ev);
+}
+
+void ioh_correlator_get_stats(const struct ioh_correlator *c, struct ioh_correlator_stats *st)
+{
+	*st = c->stats;
+	st->tracked_inodes = ioh_inode_table_count(c->inodes);
+	st->inode_evictions = ioh_inode_table_evictions(c->inodes);
+	for (unsigned i = 0; i < ioh_detectors_count; i++)
+		if (ioh_detectors[i]->stats)
+			ioh_detectors[i]->stats(c->detector_state[i], st);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The correlator: decoded events in, findings out. Pure: it never touches BPF, the clock,
+ * files or the network. Time comes only from event timestamps and ioh_correlator_advance(),
+ * so unit tests, --replay and fuzzers drive it exactly as the daemon does.
+ *
+ * Ordering contract: before handling an event, every deadline earlier than the event's
+ * timestamp expires. A verdict therefore depends on timestamps only, never on when the
+ * daemon happened to run its timer, and a replay reaches the same findings as the live run.
+ */
+#ifndef IOH_CORRELATOR_H
+#define IOH_CORRELATOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon/correlator/event.h"
+#include "daemon/correlator/finding.h"
+#include "daemon/correlator/inode_table.h"
+#include "daemon/rules/rules.h"
+
+typedef void (*ioh_finding_cb)(const struct ioh_finding *finding, void *ctx);
+
+struct ioh_correlator_config {
+	uint32_t max_inodes;  /* per-inode state cap (LRU beyond it); 0: default 65536 */
+	uint32_t max_pending; /* renames waiting for a directory fsync; 0: default 16384 */
+};
+
+/* Counters for status and metrics. Monotonic except the gauges marked so. */
+struct ioh_correlator_stats {
+	uint64_t events[IOH_EV_END + 1]; /* by enum ioh_event_type */
+	uint64_t lost[IOH_LOSS__MAX];	  /* kernel-counted losses, by enum ioh_loss_where */
+	uint64_t findings;
+	uint64_t tracked_inodes;  /* gauge */
+	uint64_t inode_evictions;
+	uint64_t pending_renames; /* gauge */
+	uint64_t pending_evictions;   /* renames dropped because the pending table was full */
+	uint64_t renames_unresolved;  /* renames whose directory could not be identified */
+};
+
+struct ioh_correlator;
+
+struct ioh_correlator *ioh_correlator_new(const struct ioh_correlator_config *cfg,
+					  const struct ioh_ruleset *rules, ioh_finding_cb cb,
+					  void *cb_ctx);
+void ioh_correlator_free(struct ioh_correlator *c);
+
+void ioh_correlator_feed(struct ioh_correlator *c, const struct ioh_event *ev);
+/* Expire every deadline at or before `now_ns`. */
+void ioh_correlator_advance(struct ioh_correlator *c, uint64_t now_ns);
+/* Swap in a new rule set (reload). Pending work keeps the settings it started with. The
+ * rule set must outlive the correlator or the next set_rules call. */
+void ioh_correlator_set_rules(struct ioh_correlator *c, const struct ioh_ruleset *rules);
+void ioh_correlator_get_stats(const struct ioh_correlator *c, struct ioh_correlator_stats *st);
+
+/* ---- for detectors --------------------------------------------------------------------- */
+
+struct ioh_inode_table *ioh_correlator_inodes(struct ioh_correlator *c);
+const struct ioh_ruleset *ioh_correlator_rules(const struct ioh_correlator *c);
+/* Timestamp of the most recent kernel-reported loss (0: none): verdicts depending on events
+ * after a time T are degraded when this is later than T. */
+uint64_t ioh_correlator_last_loss_ns(const struct ioh_correlator *c);
+void ioh_correlator_emit(struct ioh_correlator *c, struct ioh_finding *f);
+
+/* Whether a rule applies to an event's task and file. */
+bool ioh_correlator_rule_applies(const struct ioh_rule *rule, const char *path,
+				 const char *fstype, const struct ioh_event *ev);
+
+/* A detector: one file per hazard in daemon/detectors. */
+struct ioh_detector {
+	const char *name;
+	void *(*create)(struct ioh_correlator *c, const struct ioh_correlator_config *cfg);
+	void (*destroy)(void *state);
+	void (*rules_changed)(void *state, const struct ioh_ruleset *rules);
+	void (*on_event)(void *state, struct ioh_correlator *c, const struct ioh_event *ev);
+	void (*advance)(void *state, struct ioh_correlator *c, uint64_t now_ns);
+	/* Adds the detector's gauges and counters. */
+	void (*stats)(const void *state, struct ioh_correlator_stats *st);
+};
+
+#endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The detectors the correlator runs, one file per hazard. */
+#ifndef IOH_DETECTORS_H
+#define IOH_DETECTORS_H
+
+#include "daemon/correlator/correlator.h"
+
+/* rename-without-dir-fsync and rename-unsynced-source (seed case 3). */
+extern const struct ioh_detector ioh_detector_rename_durability;
+
+extern const struct ioh_detector *const ioh_detectors[];
+extern const unsigned ioh_detectors_count;
+
+#endif

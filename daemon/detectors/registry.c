@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "daemon/detectors/detectors.h"
+
+const struct ioh_detector *const ioh_detectors[] = {
+	&ioh_detector_rename_durability,
+};
+
+const unsigned ioh_detectors_count = sizeof(ioh_detectors) / sizeof(ioh_detectors[0]);

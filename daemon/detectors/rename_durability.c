@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Seed case 3: write-to-temp + rename(2) that never becomes durable.
+ *
+ * rename-unsynced-source: at rename time the renamed inode still has dirty data that was
+ *   never fsynced. After a crash the new name can point at an empty or partial file (the
+ *   ext4 zero-length-file problem). Decided at once.
+ *
+ * rename-without-dir-fsync: the directory that received the name must be fsynced (or its
+ *   filesystem covered by syncfs/sync) within the rule's window, or the rename itself can
+ *   vanish after a crash. Decided when the window closes. Severity is the rule's when the
+ *   program fsynced the file first (it wanted durability and missed the directory), one step
+ *   lower when it fsynced nothing (it probably never thought about durability).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daemon/correlator/correlator.h"
+#include "daemon/detectors/detectors.h"
+#include "daemon/util/fsnames.h"
+
+#define RULE_DIR_FSYNC "rename-without-dir-fsync"
+#define RULE_UNSYNCED_SOURCE "rename-unsynced-source"
+
+#define NIL UINT32_MAX
+
+/* A rename waiting for its directory to be synced, under one rule. */
+struct pending_rename {
+	uint64_t renamed_ns;
+	uint64_t deadline_ns;
+	uint32_t generation; /* bumped on free; stale heap items are skipped */
+	bool live;
+	bool degraded;	     /* a loss happened while the window was open */
+	bool file_fsynced;   /* the renamed file had been fsynced before the rename */
+	enum ioh_severity severity;
+	char rule[IOH_RULE_NAME_MAX];
+	struct ioh_file_id dir;	 /* directory that must be synced */
+	struct ioh_file_id file; /* the renamed inode, if known */
+	uint32_t identity;
+	uint32_t pid;
+	char comm[IOH_COMM_LEN];
+	char *path;
+	char *old_path;
+	char *cgroup;
+	uint32_t dir_prev, dir_next; /* chain of pending renames into the same directory */
+	uint32_t next_free;
+};
+
+struct heap_item {
+	uint64_t deadline_ns;
+	uint32_t index;
+	uint32_t generation;
+};
+
+struct rename_durability {
+	struct pending_rename *pending;
+	uint32_t capacity;
+	uint32_t live;
+	uint32_t free_head;
+	uint32_t *dir_buckets; /* head of the chain per directory hash */
+	uint32_t dir_mask;
+	struct heap_item *heap; /* min-heap by deadline */
+	uint32_t heap_len;
+	uint64_t evictions;
+	uint64_t unresolved;
+	const struct ioh_rule **dir_rules; /* enabled rules of each detector */
+	size_t n_dir_rules;
+	const struct ioh_rule **source_rules;
+	size_t n_source_rules;
+};
+
+static uint32_t dir_hash(const struct rename_durability *d, uint32_t dev, uint64_t ino)
+{
+	uint64_t h = (ino ^ ((uint64_t)dev << 40)) * 0x9E3779B97F4A7C15ull;
+
+	return (uint32_t)(h >> 32) & d->dir_mask;
+}
+
+static void *rd_create(struct ioh_correlator *c, const struct ioh_correlator_config *cfg)
+{
+	struct rename_durability *d = calloc(1, sizeof(*d));
+	uint32_t nb = 1;
+
+	if (!d)
+		return NULL;
+	d->capacity = cfg->max_pending;
+	while (nb < d->capacity * 2)
+		nb <<= 1;
+	d->pending = calloc(d->capacity, sizeof(*d->pending));
+	d->heap = calloc(d->capacity, sizeof(*d->heap));
+	d->dir_buckets = malloc(nb * sizeof(*d->dir_buckets));
+	if (!d->pending || !d->heap || !d->dir_buckets) {
+		free(d->pending);
+		free(d->heap);
+		free(d->dir_buckets);
+		free(d);
+		return NULL;
+	}
+	memset(d->dir_buckets, 0xff, nb * sizeof(*d->dir_buckets));
+	d->dir_mask = nb - 1;
+	for (uint32_t i = 0; i < d->capacity; i++)
+		d->pending[i].next_free = i + 1 < d->capacity ? i + 1 : NIL;
+	d->free_head = 0;
+	return d;
+}
+
+static void release(struct rename_durability *d, uint32_t i)
+{
+	struct pending_rename *p = &d->pending[i];
+
+	if (p->dir_prev != NIL)
+		d->pending[p->dir_prev].dir_next = p->dir_next;
+	else
+		d->dir_buckets[dir_hash(d, p->dir.dev, p->dir.ino)] = p->dir_next;
+	if (p->dir_next != NIL)
+		d->pending[p->dir_next].dir_prev = p->dir_prev;
+	free(p->path);
+	free(p->old_path);
+	free(p->cgroup);
+	p->path = p->old_path = p->cgroup = NULL;
+	p->live = false;
+	p->generation++;
+	p->next_free = d->free_head;
+	d->free_head = i;
+	d->live--;
+}
+
+static void rd_destroy(void *state)
+{
+	struct rename_durability *d = state;
+
+	for (uint32_t i = 0; i < d->capacity; i++)
+		if (d->pending[i].live)
+			release(d, i);
+	free(d->pending);
+	free(d->heap);
+	free(d->dir_buckets);
+	free(d->dir_rules);
+	free(d->source_rules);
+	free(d);
+}
+
+static void rd_rules_changed(void *state, const struct ioh_ruleset *rules)
+{
+	struct rename_durability *d = state;
+
+	free(d->dir_rules);
+	free(d->source_rules);
+	d->dir_rules = d->source_rules = NULL;
+	d->n_dir_rules = d->n_source_rules = 0;
+	if (!rules)
+		return;
+	d->dir_rules = ioh_ruleset_for_detector(rules, RULE_DIR_FSYNC, &d->n_dir_rules);
+	d->source_rules = ioh_ruleset_for_detector(rules, RULE_UNSYNCED_SOURCE, &d->n_source_rules);
+	if (!d->dir_rules)
+		d->n_dir_rules = 0;
+	if (!d->source_rules)
+		d->n_source_rules = 0;
+}
+
+/* ---- deadline heap ------------------------------------------------------------------------ */
+
+static void heap_swap(struct heap_item *a, struct heap_item *b)
+{
+	struct heap_item t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static void heap_push(struct rename_durability *d, uint64_t deadline, uint32_t index)
+{
+	uint32_t i = d->heap_len++;
+
+	d->heap[i] = (struct heap_item){deadline, index, d->pending[index].generation};
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2;
+
+		if (d->heap[parent].deadline_ns <= d->heap[i].deadline_ns)
+			break;
+		heap_swap(&d->heap[parent], &d->heap[i]);
+		i = parent;
+	}
+}
+
+static struct heap_item heap_pop(struct rename_durability *d)
+{
+	struct heap_item top = d->heap[0];
+	uint32_t i = 0;
+
+	d->heap[0] = d->heap[--d->heap_len];
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < d->heap_len && d->heap[l].deadline_ns < d->heap[m].deadline_ns)
+			m = l;
+		if (r < d->heap_len && d->heap[r].deadline_ns < d->heap[m].deadline_ns)
+			m = r;
+		if (m == i)
+			break;
+		heap_swap(&d->heap[m], &d->heap[i]);
+		i = m;
+	}
+	return top;
+}
+
+static bool heap_item_live(const struct rename_durability *d, const struct heap_item *h)
+{
+	const struct pending_rename *p = &d->pending[h->index];
+
+	return p->live && p->generation == h->generation;
+}
+
+/* Drop heap items whose pending entry was already resolved, so the heap never fills with
+ * garbage (it has exactly `capacity` slots). */
+static void heap_compact(struct rename_durability *d)
+{
+	uint32_t n = d->heap_len;
+	struct heap_item *items = d->heap;
+
+	d->heap_len = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct heap_item h = items[i];
+
+		if (heap_item_live(d, &h)) {
+			/* Re-pushing in place is safe: the write index never passes the read
+			 * index. */
+			uint32_t j = d->heap_len++;
+
+			items[j] = h;
+			while (j > 0 && items[(j - 1) / 2].deadline_ns > items[j].deadline_ns) {
+				heap_swap(&items[(j - 1) / 2], &items[j]);
+				j = (j - 1) / 2;
+			}
+		}
+	}
+}
+
+/* ---- findings ----------------------------------------------------------------------------- */
+
+static const char *identity_name(uint32_t identity)
+{
+	switch (identity) {
+	case IOH_ID_KERNEL:
+		return "kernel";
+	case IOH_ID_USERSPACE:
+		return "userspace";
+	default:
+		return "unresolved";
+	}
+}
+
+static void dirname_of(const char *path, char *out, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len = slash ? (size_t)(slash - path) : 0;
+
+	if (slash == path)
+		len = 1; /* "/x" lives in "/" */
+	if (!slash) {
+		snprintf(out, size, ".");
+		return;
+	}
+	if (len >= size)
+		len = size - 1;
+	memcpy(out, path, len);
+	out[len] = '\0';
+}
+
+static void emit_dir_fsync(struct ioh_correlator *c, struct pending_rename *p)
+{
+	struct ioh_finding f = {0};
+	char dir[512];
+	uint64_t window = p->deadline_ns - p->renamed_ns;
+
+	dirname_of(p->path, dir, sizeof(dir));
+	f.ts_ns = p->deadline_ns;
+	f.rule = p->rule;
+	f.severity = p->severity;
+	f.degraded = p->degraded;
+	f.pid = p->pid;
+	memcpy(f.comm, p->comm, sizeof(f.comm));
+	f.cgroup = p->cgroup;
+	f.file = p->file.ino ? p->file : p->dir;
+	f.path = p->path;
+	f.fstype = ioh_fstype_from_magic(p->dir.fs_magic);
+	snprintf(f.message, sizeof(f.message),
+		 "renamed into %s but the directory was not fsynced within %.3gs", dir,
+		 (double)window / 1e9);
+	f.fix = "fsync(2) the parent directory after rename(2)";
+	ioh_finding_add_str(&f, "old_path", p->old_path);
+	ioh_finding_add_str(&f, "directory", dir);
+	ioh_finding_add_uint(&f, "directory_ino", p->dir.ino);
+	ioh_finding_add_bool(&f, "file_fsynced", p->file_fsynced);
+	ioh_finding_add_duration(&f, "window", window);
+	/* The name was still not durable when the window closed: at least this long. */
+	ioh_finding_add_duration(&f, "exposure_at_least", window);
+	ioh_finding_add_str(&f, "identity", identity_name(p->identity));
+	ioh_correlator_emit(c, &f);
+}
+
+static void emit_unsynced_source(struct ioh_correlator *c, const struct ioh_rule *rule,
+				 const struct ioh_event *ev, const struct ioh_inode_state *st,
+				 const char *fstype)
+{
+	struct ioh_finding f = {0};
+	uint64_t dirty_for = ev->ts_ns - st->dirty_since_ns;
+
+	f.ts_ns = ev->ts_ns;
+	f.rule = rule->name;
+	f.severity = rule->severity;
+	/* A lost SYNC or CLEAN record since the file got dirty could mean it was synced. */
+	f.degraded = ioh_correlator_last_loss_ns(c) >= st->dirty_since_ns;
+	f.pid = ev->pid;
+	memcpy(f.comm, ev->comm, sizeof(f.comm));
+	f.cgroup = ev->cgroup;
+	f.file = ev->rename.src;
+	f.path = ev->rename.new_path;
+	f.fstype = fstype;
+	snprintf(f.message, sizeof(f.message),
+		 "renamed over %s while its data was never fsynced (dirty for %.3gs)",
+		 ev->rename.new_path, (double)dirty_for / 1e9);
+	f.fix = "fsync(2) the file before rename(2), then fsync(2) the directory";
+	ioh_finding_add_str(&f, "old_path", ev->rename.old_path);
+	ioh_finding_add_duration(&f, "dirty_for", dirty_for);
+	ioh_finding_add_uint(&f, "dirtied_by_pid", st->dirtier_pid);
+	ioh_finding_add_bool(&f, "ever_fsynced", st->last_sync_ns != 0);
+	ioh_finding_add_str(&f, "identity", identity_name(ev->rename.identity));
+	ioh_correlator_emit(c, &f);
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+static enum ioh_severity one_lower(enum ioh_severity s)
+{
+	return s > IOH_SEV_INFO ? s - 1 : IOH_SEV_INFO;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void add_pending(struct rename_durability *d, const struct ioh_rule *rule,
+			const struct ioh_event *ev, bool file_fsynced)
+{
+	struct pending_rename *p;
+	uint32_t i, b;
+
+	if (d->free_head == NIL) {
+		/* Full: give up on the rename closest to its deadline, and say so. */
+		while (d->heap_len) {
+			struct heap_item h = heap_pop(d);
+
+			if (heap_item_live(d, &h)) {
+				release(d, h.index);
+				d->evictions++;
+				break;
+			}
+		}
+		if (d->free_head == NIL)
+			return;
+	}
+	if (d->heap_len == d->capacity)
+		heap_compact(d);
+	i = d->free_head;
+	p = &d->pending[i];
+	d->free_head = p->next_free;
+
+	p->renamed_ns = ev->ts_ns;
+	p->deadline_ns = ev->ts_ns + rule->window_ns;
+	p->live = true;
+	p->degraded = false;
+	p->file_fsynced = file_fsynced;
+	p->severity = file_fsynced ? rule->severity : one_lower(rule->severity);
+	snprintf(p->rule, sizeof(p->rule), "%s", rule->name);
+	p->dir = ev->rename.dst_dir;
+	p->file = ev->rename.src;
+	p->identity = ev->rename.identity;
+	p->pid = ev->pid;
+	memcpy(p->comm, ev->comm, sizeof(p->comm));
+	p->path = dup_or_null(ev->rename.new_path);
+	p->old_path = dup_or_null(ev->rename.old_path);
+	p->cgroup = dup_or_null(ev->cgroup);
+
+	b = dir_hash(d, p->dir.dev, p->dir.ino);
+	p->dir_prev = NIL;
+	p->dir_next = d->dir_buckets[b];
+	if (p->dir_next != NIL)
+		d->pending[p->dir_next].dir_prev = i;
+	d->dir_buckets[b] = i;
+	d->live++;
+	heap_push(d, p->deadline_ns, i);
+}
+
+static void on_rename(struct rename_durability *d, struct ioh_correlator *c,
+		      const struct ioh_event *ev)
+{
+	const struct ioh_rename_info *r = &ev->rename;
+	const struct ioh_inode_state *st = NULL;
+	const char *fstype;
+	bool file_fsynced;
+
+	if (!r->new_path)
+		return;
+	fstype = ioh_fstype_from_magic(r->dst_dir.fs_magic ? r->dst_dir.fs_magic
+							   : r->src.fs_magic);
+	if (r->src.ino)
+		st = ioh_inode_lookup(ioh_correlator_inodes(c), r->src.dev, r->src.ino);
+	file_fsynced = st && st->last_sync_ns && !st->dirty_since_ns;
+
+	if (st && st->dirty_since_ns) {
+		for (size_t i = 0; i < d->n_source_rules; i++)
+			if (ioh_correlator_rule_applies(d->source_rules[i], r->new_path, fstype, ev))
+				emit_unsynced_source(c, d->source_rules[i], ev, st, fstype);
+	}
+
+	for (size_t i = 0; i < d->n_dir_rules; i++) {
+		if (!ioh_correlator_rule_applies(d->dir_rules[i], r->new_path, fstype, ev))
+			continue;
+		if (!r->dst_dir.ino) {
+			d->unresolved++; /* no directory to wait for; counted, not guessed */
+			continue;
+		}
+		add_pending(d, d->dir_rules[i], ev, file_fsynced);
+	}
+}
+
+static void satisfy_dir(struct rename_durability *d, uint32_t dev, uint64_t ino)
+{
+	uint32_t i = d->dir_buckets[dir_hash(d, dev, ino)];
+
+	while (i != NIL) {
+		uint32_t next = d->pending[i].dir_next;
+
+		if (d->pending[i].dir.dev == dev && d->pending[i].dir.ino == ino)
+			release(d, i);
+		i = next;
+	}
+}
+
+static void satisfy_all(struct rename_durability *d, bool one_dev, uint32_t dev)
+{
+	for (uint32_t i = 0; i < d->capacity; i++)
+		if (d->pending[i].live && (!one_dev || d->pending[i].dir.dev == dev))
+			release(d, i);
+}
+
+static void rd_on_event(void *state, struct ioh_correlator *c, const struct ioh_event *ev)
+{
+	struct rename_durability *d = state;
+
+	switch (ev->type) {
+	case IOH_EV_RENAME:
+		on_rename(d, c, ev);
+		break;
+	case IOH_EV_SYNC:
+		if (ev->sync.ret != 0 || d->live == 0)
+			break;
+		switch (ev->sync.kind) {
+		case IOH_SYNC_FSYNC:
+		case IOH_SYNC_FDATASYNC:
+			if ((ev->sync.file.mode & S_IFMT) == S_IFDIR)
+				satisfy_dir(d, ev->sync.file.dev, ev->sync.file.ino);
+			break;
+		case IOH_SYNC_SYNCFS:
+			satisfy_all(d, true, ev->sync.file.dev);
+			break;
+		case IOH_SYNC_SYNC:
+			satisfy_all(d, false, 0);
+			break;
+		}
+		break;
+	case IOH_EV_LOSS:
+		if (!ev->loss.count)
+			break;
+		/* Any open window may have missed its directory fsync. */
+		for (uint32_t i = 0; i < d->capacity && d->live; i++)
+			if (d->pending[i].live)
+				d->pending[i].degraded = true;
+		break;
+	}
+}
+
+static void rd_advance(void *state, struct ioh_correlator *c, uint64_t now_ns)
+{
+	struct rename_durability *d = state;
+
+	while (d->heap_len && d->heap[0].deadline_ns <= now_ns) {
+		struct heap_item h = heap_pop(d);
+
+		if (!heap_item_live(d, &h))
+			continue;
+		emit_dir_fsync(c, &d->pending[h.index]);
+		release(d, h.index);
+	}
+}
+
+static void rd_stats(const void *state, struct ioh_correlator_stats *st)
+{
+	const struct rename_durability *d = state;
+
+	st->pending_renames += d->live;
+	st->pending_evictions += d->evictions;
+	st->renames_unresolved += d->unresolved;
+}
+
+const struct ioh_detector ioh_detector_rename_durability = {
+	.name = "rename-durability",
+	.create = rd_create,
+	.destroy = rd_destroy,
+	.rules_changed = rd_rules_changed,
+	.on_event = rd_on_event,
+	.advance = rd_advance,
+	.stats = rd_stats,
+};

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/ingest/decode.h"
+
+static void decode_header(const struct ioh_event_hdr *hdr, struct ioh_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->ts_ns = hdr->ts_ns;
+	ev->type = hdr->type;
+	ev->flags = hdr->flags & 0xffff;
+	ev->pid = hdr->pid;
+	ev->tid = hdr->tid;
+	ev->cgroup_id = hdr->cgroup_id;
+	memcpy(ev->comm, hdr->comm, IOH_COMM_LEN);
+	ev->comm[IOH_COMM_LEN - 1] = '\0';
+}
+
+/* A string region of `cap` bytes claiming `len` bytes used (NUL included): returns the
+ * string or NULL if absent; -EBADMSG through *err when the claim is impossible. */
+static const char *region_string(const char *region, size_t cap, unsigned len, int *err)
+{
+	if (len == 0)
+		return NULL;
+	if (len > cap || region[len - 1] != '\0') {
+		*err = -EBADMSG;
+		return NULL;
+	}
+	return region;
+}
+
+void ioh_join_path(char *out, size_t size, const char *dir, const char *name)
+{
+	size_t dl = strlen(dir);
+
+	if (name[0] == '/' || dl == 0) {
+		snprintf(out, size, "%s", name);
+		return;
+	}
+	while (name[0] == '.' && name[1] == '/') /* "./x" is "x" */
+		name += 2;
+	if (dir[dl - 1] == '/')
+		snprintf(out, size, "%s%s", dir, name);
+	else
+		snprintf(out, size, "%s/%s", dir, name);
+}
+
+/* Reverse leaf-first components into "/a/b/c"; a cut-off walk gets a visible prefix. */
+static int rebuild_dir(const char *region, unsigned len, unsigned ncomp, bool truncated,
+		       char *out, size_t size)
+{
+	const char *comps[IOH_DIR_COMPONENTS_MAX];
+	unsigned n = 0;
+	size_t off = 0, used = 0;
+
+	if (len > IOH_DIR_PATH_REGION || ncomp > IOH_DIR_COMPONENTS_MAX)
+		return -EBADMSG;
+	while (off < len && n < IOH_DIR_COMPONENTS_MAX) {
+		const char *s = region + off;
+		size_t sl = strnlen(s, len - off);
+
+		if (off + sl >= len) /* unterminated */
+			return -EBADMSG;
+		comps[n++] = s;
+		off += sl + 1;
+	}
+	if (n != ncomp || off != len)
+		return -EBADMSG;
+	out[0] = '\0';
+	if (truncated)
+		used += (size_t)snprintf(out + used, size - used, "%s", IOH_TRUNCATION_MARK);
+	for (unsigned i = n; i-- > 0;) {
+		if (used >= size)
+			break;
+		used += (size_t)snprintf(out + used, size - used, "/%s", comps[i]);
+	}
+	if (n == 0 && !truncated)
+		snprintf(out, size, "/");
+	return 0;
+}
+
+static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
+			 struct ioh_decode_scratch *s)
+{
+	const struct ioh_rename_event *re = data;
+	const char *strings = (const char *)(re + 1);
+	const char *old_name, *new_name;
+	bool truncated = re->hdr.flags & IOH_EVF_PATH_TRUNCATED;
+	int err = 0;
+
+	if (len < sizeof(*re) + IOH_RENAME_STRINGS_SIZE)
+		return -EBADMSG;
+	ev->rename.dfd = re->dfd;
+	ev->rename.rename_flags = re->rename_flags;
+	ev->rename.identity = re->identity;
+	if (re->identity == IOH_ID_KERNEL) {
+		ev->rename.src = re->src;
+		ev->rename.dst_dir = re->dst_dir;
+	} else if (re->identity != IOH_ID_NONE) {
+		return -EBADMSG;
+	}
+	s->base_dir_id = re->base_dir;
+
+	old_name = region_string(strings + IOH_RENAME_OLD_OFF, IOH_USER_PATH_MAX,
+				 re->old_name_len, &err);
+	new_name = region_string(strings + IOH_RENAME_NEW_OFF, IOH_USER_PATH_MAX,
+				 re->new_name_len, &err);
+	if (err)
+		return err;
+
+	s->base_dir[0] = '\0';
+	if (re->base_path_len) {
+		err = rebuild_dir(strings, re->base_path_len, re->base_components, truncated,
+				  s->base_dir, sizeof(s->base_dir));
+		if (err)
+			return err;
+	}
+	s->new_in_base_dir = false;
+	if (new_name) {
+		if (new_name[0] != '/' && !s->base_dir[0])
+			return -EBADMSG; /* a relative name must come with its directory */
+		ioh_join_path(s->new_path, sizeof(s->new_path), s->base_dir, new_name);
+		ev->rename.new_path = s->new_path;
+		s->new_in_base_dir = new_name[0] != '/' && !strchr(new_name, '/');
+	}
+	if (old_name) {
+		/* The old name's dirfd is not recorded: a relative old name is shown relative to
+		 * the new name's directory, which is right for rename(2) and the common
+		 * renameat(dfd, tmp, dfd, name) and says "relative" otherwise. */
+		ioh_join_path(s->old_path, sizeof(s->old_path), s->base_dir, old_name);
+		ev->rename.old_path = s->old_path;
+	}
+	if (s->new_in_base_dir && !ev->rename.dst_dir.ino)
+		ev->rename.dst_dir = re->base_dir;
+	return 0;
+}
+
+int ioh_decode_record(const void *data, size_t len, struct ioh_event *ev,
+		      struct ioh_decode_scratch *scratch)
+{
+	const struct ioh_event_hdr *hdr = data;
+
+	if (len < sizeof(*hdr) || hdr->size > len || hdr->size < sizeof(*hdr))
+		return -EBADMSG;
+	len = hdr->size;
+	decode_header(hdr, ev);
+
+	switch (hdr->type) {
+	case IOH_EV_RENAME:
+		return decode_rename(data, len, ev, scratch);
+	case IOH_EV_SYNC: {
+		const struct ioh_sync_event *se = data;
+
+		if (len < sizeof(*se) || se->kind < IOH_SYNC_FSYNC || se->kind > IOH_SYNC_SYNC)
+			return -EBADMSG;
+		ev->sync.kind = se->kind;
+		ev->sync.ret = se->ret;
+		ev->sync.fd = se->fd;
+		ev->sync.file = se->file;
+		ev->sync.duration_ns = se->duration_ns;
+		return 0;
+	}
+	case IOH_EV_INODE_DIRTY:
+	case IOH_EV_INODE_CLEAN: {
+		const struct ioh_inode_event *ie = data;
+
+		if (len < sizeof(*ie))
+			return -EBADMSG;
+		ev->inode.file = ie->file;
+		ev->inode.dirtied_ns = ie->dirtied_ns;
+		return 0;
+	}
+	default:
+		return -ENOMSG;
+	}
+}

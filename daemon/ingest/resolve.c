@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "daemon/ingest/resolve.h"
+#include "daemon/util/fsnames.h"
+
+#define CGROUP_CACHE_SIZE 1024 /* direct-mapped; a miss costs one syscall pair */
+#define MOUNTS_MAX 4096
+/* FILEID_KERNFS: cgroup ids are kernfs node ids, usable as file handles on cgroupfs. */
+#define FILEID_KERNFS 0xfe
+
+struct mount_entry {
+	uint64_t mnt_id;
+	uint32_t kdev;
+	char fstype[32];
+};
+
+struct cgroup_entry {
+	uint64_t id;
+	char *path;
+};
+
+struct ioh_resolver {
+	int cgroup_root_fd;
+	size_t cgroup_root_len; /* length of the mount point, stripped from resolved paths */
+	char cgroup_root[PATH_MAX];
+	struct cgroup_entry cgroups[CGROUP_CACHE_SIZE];
+	struct mount_entry *mounts;
+	size_t n_mounts;
+};
+
+struct ioh_resolver *ioh_resolver_new(const char *cgroup_root)
+{
+	struct ioh_resolver *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	snprintf(r->cgroup_root, sizeof(r->cgroup_root), "%s",
+		 cgroup_root ? cgroup_root : "/sys/fs/cgroup");
+	r->cgroup_root_len = strlen(r->cgroup_root);
+	r->cgroup_root_fd = open(r->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r->mounts = calloc(MOUNTS_MAX, sizeof(*r->mounts));
+	if (!r->mounts) {
+		ioh_resolver_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void ioh_resolver_free(struct ioh_resolver *r)
+{
+	if (!r)
+		return;
+	if (r->cgroup_root_fd >= 0)
+		close(r->cgroup_root_fd);
+	for (size_t i = 0; i < CGROUP_CACHE_SIZE; i++)
+		free(r->cgroups[i].path);
+	free(r->mounts);
+	free(r);
+}
+
+const char *ioh_resolver_cgroup_path(struct ioh_resolver *r, uint64_t cgroup_id)
+{
+	struct cgroup_entry *e = &r->cgroups[cgroup_id % CGROUP_CACHE_SIZE];
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} handle;
+	char link[64], target[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (cgroup_id == 0 || r->cgroup_root_fd < 0)
+		return NULL;
+	if (e->id == cgroup_id && e->path)
+		return e->path;
+	handle.fh.handle_bytes = sizeof(uint64_t);
+	handle.fh.handle_type = FILEID_KERNFS;
+	handle.id = cgroup_id;
+	fd = open_by_handle_at(r->cgroup_root_fd, &handle.fh, O_RDONLY | O_CLOEXEC | O_PATH);
+	if (fd < 0)
+		return NULL; /* cgroup already gone, or no CAP_DAC_READ_SEARCH */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	free(e->path);
+	e->id = cgroup_id;
+	if (strncmp(target, r->cgroup_root, r->cgroup_root_len) == 0)
+		e->path = strdup(target[r->cgroup_root_len] ? target + r->cgroup_root_len : "/");
+	else
+		e->path = strdup(target);
+	return e->path;
+}
+
+static void load_mounts(struct ioh_resolver *r)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192];
+
+	r->n_mounts = 0;
+	if (!f)
+		return;
+	while (r->n_mounts < MOUNTS_MAX && fgets(line, sizeof(line), f)) {
+		struct mount_entry *m = &r->mounts[r->n_mounts];
+		unsigned long long id;
+		unsigned major, minor;
+		char *sep;
+
+		if (sscanf(line, "%llu %*u %u:%u", &id, &major, &minor) != 3)
+			continue;
+		/* fstype is the first field after the " - " separator. */
+		sep = strstr(line, " - ");
+		if (!sep || sscanf(sep + 3, "%31s", m->fstype) != 1)
+			continue;
+		m->mnt_id = id;
+		m->kdev = ioh_kdev_make(major, minor);
+		r->n_mounts++;
+	}
+	fclose(f);
+}
+
+int ioh_resolver_mount_dev(struct ioh_resolver *r, uint64_t mnt_id, uint32_t *kdev,
+			   const char **fstype)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < r->n_mounts; i++) {
+			if (r->mounts[i].mnt_id == mnt_id) {
+				*kdev = r->mounts[i].kdev;
+				if (fstype)
+					*fstype = r->mounts[i].fstype;
+				return 0;
+			}
+		}
+		if (pass == 0)
+			load_mounts(r); /* a new mount since the last read */
+	}
+	return -ENOENT;
+}
+
+/* statx() a path as task `pid` sees it; fills a kernel-style file id. */
+static int stat_as_task(struct ioh_resolver *r, uint32_t pid, const char *path,
+			struct ioh_file_id *id)
+{
+	char buf[IOH_PATH_BUF + 32];
+	struct statx stx;
+	struct statfs sfs;
+	uint32_t kdev;
+	uint64_t mnt_id;
+
+	snprintf(buf, sizeof(buf), "/proc/%u/root%s", pid, path);
+	if (statx(AT_FDCWD, buf, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_INO | STATX_MNT_ID,
+		  &stx) < 0) {
+		/* The task may be gone already (mv exits at once): try the path as we see it,
+		 * which is the same for tasks in the host's mount namespace. */
+		snprintf(buf, sizeof(buf), "%s", path);
+		if (statx(AT_FDCWD, buf, AT_SYMLINK_NOFOLLOW,
+			  STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx) < 0)
+			return -errno;
+	}
+	/* glibc takes struct statx from <linux/stat.h> when the kernel headers have it
+	 * (Debian 12 does), which includes stx_mnt_id. */
+	mnt_id = stx.stx_mnt_id;
+	if ((stx.stx_mask & STATX_MNT_ID) && ioh_resolver_mount_dev(r, mnt_id, &kdev, NULL) == 0)
+		id->dev = kdev;
+	else
+		id->dev = ioh_kdev_make(stx.stx_dev_major, stx.stx_dev_minor);
+	id->ino = stx.stx_ino;
+	id->mode = stx.stx_mode;
+	id->fs_magic = statfs(buf, &sfs) == 0 ? (uint32_t)sfs.f_type : 0;
+	return 0;
+}
+
+static void resolve_rename(struct ioh_resolver *r, struct ioh_event *ev,
+			   struct ioh_decode_scratch *s)
+{
+	struct ioh_rename_info *rn = &ev->rename;
+	char dir[IOH_PATH_BUF];
+	char *slash;
+	bool failed = false;
+
+	if (rn->identity == IOH_ID_KERNEL || !rn->new_path)
+		return;
+	if (strncmp(rn->new_path, IOH_TRUNCATION_MARK, strlen(IOH_TRUNCATION_MARK)) == 0) {
+		ev->flags |= IOH_EVF_RESOLVE_FAILED; /* a cut path cannot be looked up */
+		return;
+	}
+	if (stat_as_task(r, ev->pid, rn->new_path, &rn->src) < 0) {
+		memset(&rn->src, 0, sizeof(rn->src));
+		failed = true;
+	}
+	if (!rn->dst_dir.ino) {
+		snprintf(dir, sizeof(dir), "%s", rn->new_path);
+		slash = strrchr(dir, '/');
+		if (slash) {
+			if (slash == dir)
+				slash[1] = '\0';
+			else
+				*slash = '\0';
+			if (stat_as_task(r, ev->pid, dir, &rn->dst_dir) < 0) {
+				memset(&rn->dst_dir, 0, sizeof(rn->dst_dir));
+				failed = true;
+			}
+		}
+	}
+	/* Same filesystem as the new name: take its magic when only the kernel's is known. */
+	if (!rn->dst_dir.fs_magic)
+		rn->dst_dir.fs_magic = s->base_dir_id.fs_magic;
+	rn->identity = IOH_ID_USERSPACE;
+	ev->flags |= IOH_EVF_RESOLVED_IN_USERSPACE;
+	if (failed)
+		ev->flags |= IOH_EVF_RESOLVE_FAILED;
+}
+
+void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
+			 struct ioh_decode_scratch *scratch)
+{
+	ev->cgroup = ioh_resolver_cgroup_path(r, ev->cgroup_id);
+	if (ev->type == IOH_EV_RENAME)
+		resolve_rename(r, ev, scratch);
+}

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "daemon/record/eventlog.h"
+
+/* Header inside the gzip stream: magic, version, flags, realtime offset. */
+#define HEADER_SIZE 24
+
+struct ioh_eventlog_writer {
+	gzFile gz;
+	uint8_t buf[IOH_EVENTLOG_RECORD_MAX + 4];
+};
+
+struct ioh_eventlog_reader {
+	gzFile gz;
+	int64_t realtime_offset_ns;
+	uint64_t records; /* read so far, for error messages */
+	char error[256];
+	uint8_t buf[IOH_EVENTLOG_RECORD_MAX];
+};
+
+/* ---- payload encoding: little-endian, fixed fields then counted strings ------------------ */
+
+struct cursor {
+	uint8_t *p;
+	uint32_t len;
+	uint32_t off;
+	bool bad;
+};
+
+static void put_bytes(struct cursor *c, const void *data, uint32_t n)
+{
+	if (c->bad || c->len - c->off < n) {
+		c->bad = true;
+		return;
+	}
+	memcpy(c->p + c->off, data, n);
+	c->off += n;
+}
+
+static void put_u16(struct cursor *c, uint16_t v)
+{
+	uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+
+	put_bytes(c, b, 2);
+}
+
+static void put_u32(struct cursor *c, uint32_t v)
+{
+	uint8_t b[4];
+
+	for (int i = 0; i < 4; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	put_bytes(c, b, 4);
+}
+
+static void put_u64(struct cursor *c, uint64_t v)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	put_bytes(c, b, 8);
+}
+
+/* u16 length including the NUL (0: absent), then the bytes and the NUL. */
+static void put_str(struct cursor *c, const char *s)
+{
+	size_t n = s ? strlen(s) + 1 : 0;
+
+	if (n > 0xffff) {
+		c->bad = true;
+		return;
+	}
+	put_u16(c, (uint16_t)n);
+	if (n)
+		put_bytes(c, s, (uint32_t)n);
+}
+
+static void put_file(struct cursor *c, const struct ioh_file_id *f)
+{
+	put_u32(c, f->dev);
+	put_u32(c, f->mode);
+	put_u64(c, f->ino);
+	put_u32(c, f->fs_magic);
+}
+
+static const uint8_t *get_bytes(struct cursor *c, uint32_t n)
+{
+	const uint8_t *p;
+
+	if (c->bad || c->len - c->off < n) {
+		c->bad = true;
+		return NULL;
+	}
+	p = c->p + c->off;
+	c->off += n;
+	return p;
+}
+
+static uint16_t get_u16(struct cursor *c)
+{
+	const uint8_t *b = get_bytes(c, 2);
+
+	return b ? (uint16_t)(b[0] | b[1] << 8) : 0;
+}
+
+static uint32_t get_u32(struct cursor *c)
+{
+	const uint8_t *b = get_bytes(c, 4);
+	uint32_t v = 0;
+
+	for (int i = 0; b && i < 4; i++)
+		v |= (uint32_t)b[i] << (8 * i);
+	return v;
+}
+
+static uint64_t get_u64(struct cursor *c)
+{
+	const uint8_t *b = get_bytes(c, 8);
+	uint64_t v = 0;
+
+	for (int i = 0; b && i < 8; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+static const char *get_str(struct cursor *c)
+{
+	uint16_t n = get_u16(c);
+	const uint8_t *b;
+
+	if (n == 0)
+		return NULL;
+	b = get_bytes(c, n);
+	/* Exactly one NUL, at the end: no embedded NULs hiding a different string. */
+	if (!b || b[n - 1] != '\0' || memchr(b, '\0', n - 1)) {
+		c->bad = true;
+		return NULL;
+	}
+	return (const char *)b;
+}
+
+static void get_file(struct cursor *c, struct ioh_file_id *f)
+{
+	f->dev = get_u32(c);
+	f->mode = get_u32(c);
+	f->ino = get_u64(c);
+	f->fs_magic = get_u32(c);
+	f->_pad = 0;
+}
+
+int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32_t size)
+{
+	struct cursor c = {.p = buf, .len = size};
+
+	put_u16(&c, (uint16_t)ev->type);
+	put_u16(&c, 0);
+	put_u32(&c, ev->flags);
+	put_u64(&c, ev->ts_ns);
+	put_u32(&c, ev->pid);
+	put_u32(&c, ev->tid);
+	put_u64(&c, ev->cgroup_id);
+	put_bytes(&c, ev->comm, IOH_COMM_LEN);
+	put_str(&c, ev->cgroup);
+	switch (ev->type) {
+	case IOH_EV_RENAME:
+		put_u32(&c, (uint32_t)ev->rename.dfd);
+		put_u32(&c, ev->rename.rename_flags);
+		put_u32(&c, ev->rename.identity);
+		put_file(&c, &ev->rename.src);
+		put_file(&c, &ev->rename.dst_dir);
+		put_str(&c, ev->rename.new_path);
+		put_str(&c, ev->rename.old_path);
+		break;
+	case IOH_EV_SYNC:
+		put_u32(&c, ev->sync.kind);
+		put_u32(&c, (uint32_t)ev->sync.ret);
+		put_u32(&c, (uint32_t)ev->sync.fd);
+		put_file(&c, &ev->sync.file);
+		put_u64(&c, ev->sync.duration_ns);
+		break;
+	case IOH_EV_INODE_DIRTY:
+	case IOH_EV_INODE_CLEAN:
+		put_file(&c, &ev->inode.file);
+		put_u64(&c, ev->inode.dirtied_ns);
+		break;
+	case IOH_EV_LOSS:
+		put_u32(&c, ev->loss.where);
+		put_u64(&c, ev->loss.count);
+		put_u64(&c, ev->loss.since_ns);
+		break;
+	}
+	return c.bad ? -E2BIG : (int)c.off;
+}
+
+int ioh_eventlog_decode_payload(const uint8_t *payload, uint32_t len, struct ioh_event *ev)
+{
+	struct cursor c = {.p = (uint8_t *)payload, .len = len};
+	const uint8_t *comm;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = get_u16(&c);
+	get_u16(&c);
+	ev->flags = get_u32(&c);
+	ev->ts_ns = get_u64(&c);
+	ev->pid = get_u32(&c);
+	ev->tid = get_u32(&c);
+	ev->cgroup_id = get_u64(&c);
+	comm = get_bytes(&c, IOH_COMM_LEN);
+	if (comm) {
+		memcpy(ev->comm, comm, IOH_COMM_LEN);
+		ev->comm[IOH_COMM_LEN - 1] = '\0';
+	}
+	ev->cgroup = get_str(&c);
+	switch (ev->type) {
+	case IOH_EV_RENAME:
+		ev->rename.dfd = (int32_t)get_u32(&c);
+		ev->rename.rename_flags = get_u32(&c);
+		ev->rename.identity = get_u32(&c);
+		get_file(&c, &ev->rename.src);
+		get_file(&c, &ev->rename.dst_dir);
+		ev->rename.new_path = get_str(&c);
+		ev->rename.old_path = get_str(&c);
+		if (ev->rename.identity > IOH_ID_USERSPACE)
+			c.bad = true;
+		break;
+	case IOH_EV_SYNC:
+		ev->sync.kind = get_u32(&c);
+		ev->sync.ret = (int32_t)get_u32(&c);
+		ev->sync.fd = (int32_t)get_u32(&c);
+		get_file(&c, &ev->sync.file);
+		ev->sync.duration_ns = get_u64(&c);
+		if (ev->sync.kind < IOH_SYNC_FSYNC || ev->sync.kind > IOH_SYNC_SYNC)
+			c.bad = true;
+		break;
+	case IOH_EV_INODE_DIRTY:
+	case IOH_EV_INODE_CLEAN:
+		get_file(&c, &ev->inode.file);
+		ev->inode.dirtied_ns = get_u64(&c);
+		break;
+	case IOH_EV_LOSS:
+		ev->loss.where = get_u32(&c);
+		ev->loss.count = get_u64(&c);
+		ev->loss.since_ns = get_u64(&c);
+		if (ev->loss.where >= IOH_LOSS__MAX)
+			c.bad = true;
+		break;
+	case IOH_EV_END:
+		break;
+	default:
+		return c.bad ? -EBADMSG : -ENOMSG;
+	}
+	if (c.bad || c.off != len)
+		return -EBADMSG;
+	return 0;
+}
+
+/* ---- files ------------------------------------------------------------------------------- */
+
+int ioh_eventlog_create(const char *path, int64_t realtime_offset_ns,
+			struct ioh_eventlog_writer **out)
+{
+	struct ioh_eventlog_writer *w = calloc(1, sizeof(*w));
+	uint8_t header[HEADER_SIZE];
+	struct cursor c = {.p = header, .len = sizeof(header)};
+	int fd;
+	FILE *f;
+
+	if (!w)
+		return -ENOMEM;
+	f = fopen(path, "wbe");
+	if (!f) {
+		int err = -errno;
+
+		free(w);
+		return err;
+	}
+	fd = dup(fileno(f)); /* gzdopen takes ownership of an fd; keep O_CLOEXEC via "e" */
+	fclose(f);
+	if (fd < 0) {
+		free(w);
+		return -errno;
+	}
+	w->gz = gzdopen(fd, "wb6");
+	if (!w->gz) {
+		close(fd);
+		free(w);
+		return -ENOMEM;
+	}
+	put_bytes(&c, IOH_EVENTLOG_MAGIC, 8);
+	put_u32(&c, IOH_EVENTLOG_VERSION);
+	put_u32(&c, 0);
+	put_u64(&c, (uint64_t)realtime_offset_ns);
+	if (gzwrite(w->gz, header, sizeof(header)) != (int)sizeof(header)) {
+		gzclose(w->gz);
+		free(w);
+		return -EIO;
+	}
+	*out = w;
+	return 0;
+}
+
+int ioh_eventlog_write(struct ioh_eventlog_writer *w, const struct ioh_event *ev)
+{
+	int n = ioh_eventlog_encode_payload(ev, w->buf + 4, IOH_EVENTLOG_RECORD_MAX);
+	struct cursor c = {.p = w->buf, .len = 4};
+
+	if (n < 0)
+		return n;
+	put_u32(&c, (uint32_t)n);
+	if (gzwrite(w->gz, w->buf, (unsigned)n + 4) != n + 4)
+		return -EIO;
+	return 0;
+}
+
+int ioh_eventlog_flush(struct ioh_eventlog_writer *w)
+{
+	return gzflush(w->gz, Z_SYNC_FLUSH) == Z_OK ? 0 : -EIO;
+}
+
+int ioh_eventlog_close(struct ioh_eventlog_writer *w)
+{
+	int r;
+
+	if (!w)
+		return 0;
+	r = gzclose(w->gz) == Z_OK ? 0 : -EIO;
+	free(w);
+	return r;
+}
+
+int ioh_eventlog_open(const char *path, struct ioh_eventlog_reader **out, char *err,
+		      size_t errlen)
+{
+	struct ioh_eventlog_reader *r = calloc(1, sizeof(*r));
+	uint8_t header[HEADER_SIZE];
+	struct cursor c = {.p = header, .len = sizeof(header)};
+	uint32_t version;
+	int n;
+
+	if (!r)
+		return -ENOMEM;
+	r->gz = gzopen(path, "rbe");
+	if (!r->gz) {
+		int e = errno ? -errno : -ENOMEM;
+
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-e));
+		free(r);
+		return e;
+	}
+	n = gzread(r->gz, header, sizeof(header));
+	if (n != (int)sizeof(header) || memcmp(header, IOH_EVENTLOG_MAGIC, 8) != 0) {
+		snprintf(err, errlen, "%s: not an iohazard event recording (bad header)", path);
+		ioh_eventlog_close_reader(r);
+		return -EBADMSG;
+	}
+	get_bytes(&c, 8);
+	version = get_u32(&c);
+	get_u32(&c);
+	r->realtime_offset_ns = (int64_t)get_u64(&c);
+	if (version != IOH_EVENTLOG_VERSION) {
+		snprintf(err, errlen, "%s: recording format version %u, this build reads %u", path,
+			 version, IOH_EVENTLOG_VERSION);
+		ioh_eventlog_close_reader(r);
+		return -EPROTONOSUPPORT;
+	}
+	*out = r;
+	return 0;
+}
+
+int64_t ioh_eventlog_realtime_offset(const struct ioh_eventlog_reader *r)
+{
+	return r->realtime_offset_ns;
+}
+
+int ioh_eventlog_read(struct ioh_eventlog_reader *r, struct ioh_event *ev)
+{
+	uint8_t lenbuf[4];
+	struct cursor c = {.p = lenbuf, .len = 4};
+	uint32_t len;
+	int n, e;
+
+	for (;;) {
+		n = gzread(r->gz, lenbuf, 4);
+		if (n == 0)
+			return 0;
+		if (n != 4)
+			goto truncated;
+		len = get_u32(&c);
+		c.off = 0;
+		if (len > IOH_EVENTLOG_RECORD_MAX) {
+			snprintf(r->error, sizeof(r->error),
+				 "record %llu: length %u exceeds the limit of %u bytes",
+				 (unsigned long long)r->records + 1, len, IOH_EVENTLOG_RECORD_MAX);
+			return -EBADMSG;
+		}
+		n = gzread(r->gz, r->buf, len);
+		if (n != (int)len)
+			goto truncated;
+		r->records++;
+		e = ioh_eventlog_decode_payload(r->buf, len, ev);
+		if (e == -ENOMSG)
+			continue; /* written by a newer version: skip what we do not know */
+		if (e < 0) {
+			snprintf(r->error, sizeof(r->error), "record %llu: malformed",
+				 (unsigned long long)r->records);
+			return e;
+		}
+		return 1;
+	}
+truncated:
+	snprintf(r->error, sizeof(r->error), "truncated after record %llu%s",
+		 (unsigned long long)r->records,
+		 gzeof(r->gz) ? "" : " (damaged compressed data)");
+	return -EBADMSG;
+}
+
+const char *ioh_eventlog_error(const struct ioh_eventlog_reader *r)
+{
+	return r->error;
+}
+
+void ioh_eventlog_close_reader(struct ioh_eventlog_reader *r)
+{
+	if (!r)
+		return;
+	if (r->gz)
+		gzclose(r->gz);
+	free(r);
+}

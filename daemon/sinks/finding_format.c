@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/sinks/finding_format.h"
+#include "daemon/util/fsnames.h"
+
+void ioh_format_time(uint64_t mono_ns, int64_t realtime_offset_ns, char *buf, size_t size)
+{
+	int64_t ns = (int64_t)mono_ns + realtime_offset_ns;
+	time_t secs = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (ns < 0 || !gmtime_r(&secs, &tm)) {
+		snprintf(buf, size, "invalid");
+		return;
+	}
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (long long)(ns % 1000000000));
+}
+
+static void evidence_json(const struct ioh_evidence *e, struct jsonw *w)
+{
+	jsonw_key(w, e->key);
+	switch (e->kind) {
+	case IOH_EVK_STR:
+		jsonw_str(w, e->str);
+		break;
+	case IOH_EVK_INT:
+		jsonw_int(w, e->i);
+		break;
+	case IOH_EVK_UINT:
+		jsonw_uint(w, e->u);
+		break;
+	case IOH_EVK_BOOL:
+		jsonw_bool(w, e->b);
+		break;
+	case IOH_EVK_DURATION:
+		/* Base units (seconds), like the metrics. */
+		jsonw_double(w, (double)e->u / 1e9);
+		break;
+	}
+}
+
+void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns,
+		       struct jsonw *w)
+{
+	char time[64], dev[32], unit[256];
+
+	ioh_format_time(f->ts_ns, realtime_offset_ns, time, sizeof(time));
+	snprintf(dev, sizeof(dev), "%u:%u", ioh_kdev_major(f->file.dev),
+		 ioh_kdev_minor(f->file.dev));
+	ioh_unit_from_cgroup(f->cgroup, unit, sizeof(unit));
+
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "time", time);
+	jsonw_kv_str(w, "rule", f->rule);
+	jsonw_kv_str(w, "severity", ioh_severity_name(f->severity));
+	jsonw_kv_str(w, "confidence", f->degraded ? "degraded" : "high");
+	jsonw_kv_uint(w, "pid", f->pid);
+	jsonw_kv_str(w, "comm", f->comm);
+	jsonw_key(w, "unit");
+	if (unit[0])
+		jsonw_str(w, unit);
+	else
+		jsonw_null(w);
+	jsonw_kv_str(w, "cgroup", f->cgroup);
+	jsonw_kv_str(w, "dev", dev);
+	jsonw_kv_uint(w, "ino", f->file.ino);
+	jsonw_kv_str(w, "path", f->path);
+	jsonw_kv_str(w, "fstype", f->fstype);
+	jsonw_kv_str(w, "message", f->message);
+	jsonw_kv_str(w, "fix", f->fix);
+	jsonw_key(w, "evidence");
+	jsonw_obj_begin(w);
+	for (unsigned i = 0; i < f->n_evidence; i++)
+		evidence_json(&f->evidence[i], w);
+	jsonw_obj_end(w);
+	jsonw_obj_end(w);
+}
+
+void ioh_finding_json(const struct ioh_finding *f, int64_t realtime_offset_ns,
+		      struct strbuf *out)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, out);
+	ioh_finding_jsonw(f, realtime_offset_ns, &w);
+}
+
+void ioh_finding_text(const struct ioh_finding *f, int64_t realtime_offset_ns,
+		      struct strbuf *out)
+{
+	char time[64], unit[256];
+
+	ioh_format_time(f->ts_ns, realtime_offset_ns, time, sizeof(time));
+	ioh_unit_from_cgroup(f->cgroup, unit, sizeof(unit));
+	strbuf_printf(out, "%s %s %s%s pid=%u comm=", time, ioh_severity_name(f->severity),
+		      f->rule, f->degraded ? " (degraded)" : "", f->pid);
+	strbuf_put_escaped(out, f->comm, strlen(f->comm));
+	if (unit[0]) {
+		strbuf_puts(out, " unit=");
+		strbuf_put_escaped(out, unit, strlen(unit));
+	}
+	strbuf_puts(out, " path=");
+	if (f->path)
+		strbuf_put_escaped(out, f->path, strlen(f->path));
+	else
+		strbuf_puts(out, "?");
+	strbuf_puts(out, ": ");
+	strbuf_put_escaped(out, f->message, strlen(f->message));
+	strbuf_puts(out, " -- fix: ");
+	strbuf_puts(out, f->fix ? f->fix : "");
+}

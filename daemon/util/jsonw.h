@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The one JSON writer (bpftool style): findings, status, API replies and CLI --json output
+ * all go through it, so escaping is done in one place. Strings are escaped per RFC 8259;
+ * invalid UTF-8 bytes (hostile file names) become U+FFFD so the output is always valid JSON
+ * while the raw bytes stay visible in text output elsewhere.
+ */
+#ifndef IOH_JSONW_H
+#define IOH_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/util/strbuf.h"
+
+#define JSONW_MAX_DEPTH 16
+
+struct jsonw {
+	struct strbuf *out;
+	int depth;
+	bool first[JSONW_MAX_DEPTH]; /* no element written yet at this depth */
+	bool after_key;		     /* a key was written; the value needs no comma */
+};
+
+void jsonw_init(struct jsonw *w, struct strbuf *out);
+void jsonw_obj_begin(struct jsonw *w);
+void jsonw_obj_end(struct jsonw *w);
+void jsonw_arr_begin(struct jsonw *w);
+void jsonw_arr_end(struct jsonw *w);
+void jsonw_key(struct jsonw *w, const char *key);
+void jsonw_str(struct jsonw *w, const char *s);
+void jsonw_strn(struct jsonw *w, const char *s, size_t len);
+void jsonw_int(struct jsonw *w, int64_t v);
+void jsonw_uint(struct jsonw *w, uint64_t v);
+void jsonw_double(struct jsonw *w, double v);
+void jsonw_bool(struct jsonw *w, bool v);
+void jsonw_null(struct jsonw *w);
+
+/* key + value shorthands */
+void jsonw_kv_str(struct jsonw *w, const char *key, const char *s);
+void jsonw_kv_int(struct jsonw *w, const char *key, int64_t v);
+void jsonw_kv_uint(struct jsonw *w, const char *key, uint64_t v);
+void jsonw_kv_bool(struct jsonw *w, const char *key, bool v);
+void jsonw_kv_double(struct jsonw *w, const char *key, double v);
+
+/* Escape `s` as a JSON string (with quotes) onto `out`. */
+void json_escape(struct strbuf *out, const char *s, size_t len);
+
+#endif
