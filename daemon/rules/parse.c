@@ -516,7 +516,8 @@ static bool feed_line(struct parser *p, const char *line, size_t n, char *str, s
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)line[i];
 
-		if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+		/* A CR only as part of a CRLF line end: inih would take a lone one for a space. */
+		if ((c < 0x20 && c != '\t' && !(c == '\r' && i + 1 == n)) || c == 0x7f) {
 			perr(p, "invalid control character 0x%02x in column %zu", c, i + 1);
 			return false;
 		}

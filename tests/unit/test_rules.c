@@ -1015,6 +1015,17 @@ static void test_hostile(void)
 					    "long (max 160 bytes)"));
 		ioh_rules_errors_free(&e);
 
+		/* A lone CR is not whitespace (inih would treat it as such). */
+		CHECK_INT(load_text("[rule splice-stall]\nexclude = a \r b\n", &rs, &e), -EINVAL);
+		CHECK(e.count == 1 && !strcmp(e.messages[0], "t.rules:2: invalid control "
+							       "character 0x0d in column 13"));
+		ioh_rules_errors_free(&e);
+
+		/* "key: value" and a comment after the section header. */
+		CHECK_INT(load_text("[rule splice-stall] ; c\nthreshold: 1s\n", &rs, &e), 0);
+		CHECK(rs && rs->rules[0].threshold_ns == 1000000000ULL);
+		ioh_ruleset_free(rs);
+
 		/* A UTF-8 byte order mark and CRLF line ends are fine. */
 		CHECK_INT(load_text("\xef\xbb\xbf[rule splice-stall]\r\nwindow = 2s\r\n", &rs, &e),
 			  0);
