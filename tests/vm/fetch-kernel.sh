@@ -46,7 +46,17 @@ newest_pkg() {
 		awk '{print $1}' | sort -V | tail -n1
 }
 
-pkg=$(newest_pkg || true)
+# apt-cache costs most of a second; remember its answer until apt's lists change (their
+# directory's mtime moves on every `apt-get update`).
+lists_stamp=$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo none)
+pkg=
+if [ -f "$out/.resolved" ] && [ "$(sed -n 1p "$out/.resolved")" = "$lists_stamp" ]; then
+	pkg=$(sed -n 2p "$out/.resolved")
+fi
+if [ -z "$pkg" ]; then
+	pkg=$(newest_pkg || true)
+	[ -n "$pkg" ] && printf '%s\n%s\n' "$lists_stamp" "$pkg" >"$out/.resolved"
+fi
 if [ -z "$pkg" ]; then
 	# apt lists may be missing (fresh container without `apt-get update`). Fall back to whatever
 	# we extracted before so offline re-runs still work.

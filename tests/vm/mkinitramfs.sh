@@ -108,11 +108,10 @@ host_tools=(
 	/bin/mount /bin/umount /sbin/losetup /bin/mountpoint /usr/bin/flock /bin/findmnt
 	/usr/bin/unshare /usr/bin/nsenter /usr/bin/setsid /usr/bin/taskset /bin/dmesg /sbin/blkid
 	/sbin/blockdev /sbin/wipefs /sbin/fstrim /usr/bin/fallocate
-	/sbin/mkfs.ext4 /sbin/mke2fs /sbin/mkfs.ext2 /sbin/mkfs.ext3 /sbin/e2fsck /sbin/tune2fs
-	/sbin/mkfs.xfs /usr/sbin/xfs_io /usr/sbin/xfs_info /sbin/xfs_repair
-	/sbin/mkfs.btrfs /bin/btrfs
+	/sbin/mkfs.ext4 /sbin/mke2fs /sbin/tune2fs
+	/sbin/mkfs.xfs /usr/sbin/xfs_io
+	/sbin/mkfs.btrfs
 	/usr/sbin/bpftool
-	/usr/bin/strace
 )
 # All of coreutils, whatever its version ships.
 while read -r p; do

@@ -70,9 +70,9 @@ for f in "$build/iohazardd" "$build/iohazard" "$build"/*.bpf.o "$build"/workload
 	"$build"/vm/probe/vmprobe "${bins[@]}"; do
 	[ -f "$f" ] && files+=("$f")
 done
-all_adds=()
-for d in tests rules; do [ -d "$src/$d" ] && all_adds+=("$src/$d=/ioh/src/$d"); done
-all_adds+=("${adds[@]}")
+# The source's tests/ and rules/ change with every edit, need no libraries and are small: they
+# travel in the per-run archive below, so editing a test never rebuilds the cached image.
+all_adds=("${adds[@]}")
 
 mk_args=(-k "$kdir" --build-root "$build")
 for a in "${all_adds[@]}"; do mk_args+=(--add "$a"); done
@@ -92,18 +92,6 @@ hash=$(
 		done
 	} | sha256sum | cut -c1-16
 )
-initramfs=$vmdir/initramfs-$hash.cpio.gz
-(
-	# One builder at a time; a second run waits and then reuses the result.
-	flock 9
-	if [ ! -f "$initramfs" ]; then
-		"$here/mkinitramfs.sh" -o "$initramfs" "${mk_args[@]}" -- "${files[@]}"
-		# Keep the cache small: drop images of older inputs.
-		find "$vmdir" -maxdepth 1 -name 'initramfs-*.cpio.gz' ! -newer "$initramfs" \
-			! -name "$(basename "$initramfs")" -delete
-	fi
-) 9>"$vmdir/.initramfs.lock"
-
 # ---- per-run part -----------------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ioh-vm.XXXXXX")
 tpid=
@@ -123,10 +111,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The command travels as /run-test in a second, tiny cpio archive appended to the cached one
+# The command travels as /run-test in a second, small cpio archive appended to the cached one
 # (the kernel unpacks concatenated archives in order, later files win). That keeps the big image
 # cacheable and the command free of kernel command-line quoting and length limits.
-mkdir -p "$tmp/root"
+mkdir -p "$tmp/root/ioh/src"
+for d in tests rules; do
+	[ -d "$src/$d" ] && cp -a "$src/$d" "$tmp/root/ioh/src/$d"
+done
 {
 	echo '#!/bin/bash'
 	echo 'export IOH_BUILD=/ioh/build IOH_SRC=/ioh/src IOH_IN_VM=1'
@@ -140,8 +131,22 @@ mkdir -p "$tmp/root"
 	echo
 } >"$tmp/root/run-test"
 chmod 0755 "$tmp/root/run-test"
-(cd "$tmp/root" && echo run-test | cpio -o -H newc --quiet --owner=0:0 | gzip -1) >"$tmp/cmd.cpio.gz"
-cat "$initramfs" "$tmp/cmd.cpio.gz" >"$tmp/initrd.gz"
+(cd "$tmp/root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet --owner=0:0 |
+	gzip -1) >"$tmp/cmd.cpio.gz"
+initramfs=$vmdir/initramfs-$hash.cpio.gz
+(
+	# One builder at a time; a second run waits and then reuses the result. The copy into
+	# this run's initrd happens under the same lock, so a concurrent run with other inputs
+	# cannot delete the image between build and use.
+	flock 9
+	if [ ! -f "$initramfs" ]; then
+		"$here/mkinitramfs.sh" -o "$initramfs" "${mk_args[@]}" -- "${files[@]}"
+		# Keep the cache small: drop images of older inputs.
+		find "$vmdir" -maxdepth 1 -name 'initramfs-*.cpio.gz' ! -newer "$initramfs" \
+			! -name "$(basename "$initramfs")" -delete
+	fi
+	cat "$initramfs" "$tmp/cmd.cpio.gz" >"$tmp/initrd.gz"
+) 9>"$vmdir/.initramfs.lock"
 
 : >"$tmp/test.out"
 : >"$tmp/console.log"

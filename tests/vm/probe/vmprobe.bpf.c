@@ -9,6 +9,7 @@
  * (renamedata->old_dentry->d_name.name). struct renamedata differs between 6.1 (old_dir,
  * old_mnt_userns) and the 6.18 vmlinux.h this is built against (old_parent, mnt_idmap), so a
  * correct name proves relocation against the running kernel's BTF works, not only attaching.
+ * (fexit sees the new name: vfs_rename has d_move()d the dentry by then.)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
