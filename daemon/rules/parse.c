@@ -293,6 +293,12 @@ static void list_add(struct parser *p, const struct ioh_rule_key *k, const char 
 		     shown(q, item, len), k->name, rule, IOH_RULES_VALUE_MAX);
 		return;
 	}
+	if (item[0] == ';') {
+		/* "key =;x" gives ";x", but written back after a space it would be a comment. */
+		perr(p, "value \"%s\" for \"%s\" in [rule %s] may not start with \";\"",
+		     shown(q, item, len), k->name, rule);
+		return;
+	}
 	if (list->count >= IOH_RULES_LIST_MAX) {
 		perr(p, "too many entries for \"%s\" in [rule %s] (max %d)", k->name, rule,
 		     IOH_RULES_LIST_MAX);

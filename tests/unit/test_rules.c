@@ -1021,6 +1021,12 @@ static void test_hostile(void)
 							       "character 0x0d in column 13"));
 		ioh_rules_errors_free(&e);
 
+		CHECK_INT(load_text("[rule splice-stall]\nexclude =;x\n", &rs, &e), -EINVAL);
+		CHECK(e.count == 1 && !strcmp(e.messages[0], "t.rules:2: value \";x\" for "
+							       "\"exclude\" in [rule splice-stall] may "
+							       "not start with \";\""));
+		ioh_rules_errors_free(&e);
+
 		/* "key: value" and a comment after the section header. */
 		CHECK_INT(load_text("[rule splice-stall] ; c\nthreshold: 1s\n", &rs, &e), 0);
 		CHECK(rs && rs->rules[0].threshold_ns == 1000000000ULL);
