@@ -18,24 +18,22 @@
 
 #include "daemon/rules/rules-internal.h"
 
-#define KEY(n, t, field) { n, t, offsetof(struct ioh_rule, field) }
 const struct ioh_rule_key ioh_rule_keys[] = {
-	KEY("detector", IOH_KEY_DETECTOR, detector),
-	KEY("enabled", IOH_KEY_BOOL, enabled),
-	KEY("severity", IOH_KEY_SEVERITY, severity),
-	KEY("window", IOH_KEY_DURATION, window_ns),
-	KEY("threshold", IOH_KEY_DURATION, threshold_ns),
-	KEY("suppress", IOH_KEY_DURATION, suppress_ns),
-	KEY("min_bytes", IOH_KEY_SIZE, min_bytes),
-	KEY("include", IOH_KEY_LIST, include_paths),
-	KEY("exclude", IOH_KEY_LIST, exclude_paths),
-	KEY("fstypes", IOH_KEY_LIST, fstypes),
-	KEY("comm_allow", IOH_KEY_LIST, comm_allow),
-	KEY("comm_deny", IOH_KEY_LIST, comm_deny),
-	KEY("unit_allow", IOH_KEY_LIST, unit_allow),
-	KEY("unit_deny", IOH_KEY_LIST, unit_deny),
+    {"detector", IOH_KEY_DETECTOR, offsetof(struct ioh_rule, detector)},
+    {"enabled", IOH_KEY_BOOL, offsetof(struct ioh_rule, enabled)},
+    {"severity", IOH_KEY_SEVERITY, offsetof(struct ioh_rule, severity)},
+    {"window", IOH_KEY_DURATION, offsetof(struct ioh_rule, window_ns)},
+    {"threshold", IOH_KEY_DURATION, offsetof(struct ioh_rule, threshold_ns)},
+    {"suppress", IOH_KEY_DURATION, offsetof(struct ioh_rule, suppress_ns)},
+    {"min_bytes", IOH_KEY_SIZE, offsetof(struct ioh_rule, min_bytes)},
+    {"include", IOH_KEY_LIST, offsetof(struct ioh_rule, include_paths)},
+    {"exclude", IOH_KEY_LIST, offsetof(struct ioh_rule, exclude_paths)},
+    {"fstypes", IOH_KEY_LIST, offsetof(struct ioh_rule, fstypes)},
+    {"comm_allow", IOH_KEY_LIST, offsetof(struct ioh_rule, comm_allow)},
+    {"comm_deny", IOH_KEY_LIST, offsetof(struct ioh_rule, comm_deny)},
+    {"unit_allow", IOH_KEY_LIST, offsetof(struct ioh_rule, unit_allow)},
+    {"unit_deny", IOH_KEY_LIST, offsetof(struct ioh_rule, unit_deny)},
 };
-#undef KEY
 #define NKEYS (sizeof(ioh_rule_keys) / sizeof(ioh_rule_keys[0]))
 const size_t ioh_rule_keys_count = NKEYS;
 
@@ -55,13 +53,13 @@ struct parser {
 	const char *file;
 	const char *text; /* the whole file, `len` bytes, not NUL-terminated */
 	size_t len, pos;
-	unsigned lineno; /* of the last line handed out by the reader */
+	unsigned lineno;       /* of the last line handed out by the reader */
 	struct draft **drafts; /* sections of this file, in order */
 	size_t ndrafts;
-	struct draft *cur; /* section keys go to; NULL before the first or after a bad header */
-	bool skipping;	   /* after a bad header: its keys are ignored without more errors */
+	struct draft *cur;     /* section keys go to; NULL before the first or after a bad header */
+	bool skipping;	       /* after a bad header: its keys are ignored without more errors */
 	size_t section_errors; /* errors->count when the current section began */
-	bool stop;	   /* this file is beyond repair (too many rules): read no further */
+	bool stop;	       /* this file is beyond repair (too many rules): read no further */
 	/* An over-long list line is handed to inih as one "key = entry" line per entry. */
 	const struct ioh_rule_key *split_key;
 	const char *split_pos, *split_end;
@@ -100,7 +98,8 @@ static void trim(const char **s, size_t *n)
 static const struct ioh_rule_key *find_key(const char *name, size_t len)
 {
 	for (size_t i = 0; i < NKEYS; i++)
-		if (strlen(ioh_rule_keys[i].name) == len && !memcmp(ioh_rule_keys[i].name, name, len))
+		if (strlen(ioh_rule_keys[i].name) == len &&
+		    !memcmp(ioh_rule_keys[i].name, name, len))
 			return &ioh_rule_keys[i];
 	return NULL;
 }
@@ -192,7 +191,8 @@ static void begin_rule(struct parser *p, const char *name, size_t len)
 		return;
 	}
 	if (!ioh_rule_name_valid(name, len)) {
-		perr(p, "invalid rule name \"%s\" (use A-Z a-z 0-9 _ . - and at most %d characters)",
+		perr(p,
+		     "invalid rule name \"%s\" (use A-Z a-z 0-9 _ . - and at most %d characters)",
 		     shown(q, name, len), IOH_RULE_NAME_MAX - 1);
 		return;
 	}
@@ -281,8 +281,7 @@ static bool has_glob(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
-static void list_add(struct parser *p, const struct ioh_rule_key *k, const char *item,
-		     size_t len)
+static void list_add(struct parser *p, const struct ioh_rule_key *k, const char *item, size_t len)
 {
 	struct ioh_strlist *list = (struct ioh_strlist *)((char *)&p->cur->rule + k->offset);
 	char buf[IOH_RULES_VALUE_MAX + 1], q[SHOWN_MAX + 4];
@@ -307,8 +306,9 @@ static void list_add(struct parser *p, const struct ioh_rule_key *k, const char 
 	memcpy(buf, item, len);
 	buf[len] = '\0';
 	if (!strncmp(k->name, "comm_", 5) && len > COMM_MAX && !has_glob(buf)) {
-		perr(p, "\"%s\" in \"%s\" of [rule %s] can never match: the kernel keeps only %d "
-			"characters of a program name",
+		perr(p,
+		     "\"%s\" in \"%s\" of [rule %s] can never match: the kernel keeps only %d "
+		     "characters of a program name",
 		     buf, k->name, rule, COMM_MAX);
 		return;
 	}
@@ -338,7 +338,8 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 		return;
 	case IOH_KEY_BOOL:
 		if (ioh_parse_bool(value, &b) < 0) {
-			perr(p, "invalid boolean \"%s\" for \"%s\" in [rule %s] (expected yes or no)",
+			perr(p,
+			     "invalid boolean \"%s\" for \"%s\" in [rule %s] (expected yes or no)",
 			     value, k->name, r->name);
 			return;
 		}
@@ -346,8 +347,9 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 		return;
 	case IOH_KEY_SEVERITY:
 		if (ioh_severity_parse(value, &r->severity) < 0) {
-			perr(p, "invalid severity \"%s\" in [rule %s] (expected info, notice, warning "
-				"or critical)",
+			perr(p,
+			     "invalid severity \"%s\" in [rule %s] (expected info, notice, warning "
+			     "or critical)",
 			     value, r->name);
 			return;
 		}
@@ -356,11 +358,12 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 	case IOH_KEY_DURATION:
 		ret = ioh_parse_duration(value, field);
 		if (ret == -ERANGE)
-			perr(p, "duration \"%s\" for \"%s\" in [rule %s] is too large", value, k->name,
-			     r->name);
+			perr(p, "duration \"%s\" for \"%s\" in [rule %s] is too large", value,
+			     k->name, r->name);
 		else if (ret < 0)
-			perr(p, "invalid duration \"%s\" for \"%s\" in [rule %s] (expected a whole "
-				"number with ns, us, ms, s, m, h or d, like 250ms)",
+			perr(p,
+			     "invalid duration \"%s\" for \"%s\" in [rule %s] (expected a whole "
+			     "number with ns, us, ms, s, m, h or d, like 250ms)",
 			     value, k->name, r->name);
 		return;
 	case IOH_KEY_SIZE:
@@ -369,8 +372,9 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 			perr(p, "size \"%s\" for \"%s\" in [rule %s] is too large", value, k->name,
 			     r->name);
 		else if (ret < 0)
-			perr(p, "invalid size \"%s\" for \"%s\" in [rule %s] (expected a whole number "
-				"with B, KiB, MiB, GiB or TiB, like 64MiB)",
+			perr(p,
+			     "invalid size \"%s\" for \"%s\" in [rule %s] (expected a whole number "
+			     "with B, KiB, MiB, GiB or TiB, like 64MiB)",
 			     value, k->name, r->name);
 		return;
 	case IOH_KEY_LIST:
@@ -568,10 +572,9 @@ static char *reader(char *str, int num, void *stream)
 	}
 }
 
-int ioh_rules_parse_text(struct ioh_rules_load *ld, const char *file, const char *text,
-			 size_t len)
+int ioh_rules_parse_text(struct ioh_rules_load *ld, const char *file, const char *text, size_t len)
 {
-	struct parser p = { .ld = ld, .file = file, .text = text, .len = len };
+	struct parser p = {.ld = ld, .file = file, .text = text, .len = len};
 	size_t errors_before = ld->errors->count;
 	int ret;
 

@@ -22,8 +22,7 @@ void ioh_rules_error(struct ioh_rules_load *ld, const char *file, unsigned line,
 		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Parse one file's text (`len` bytes, may hold NULs) and merge its rules into ld->rs. */
-int ioh_rules_parse_text(struct ioh_rules_load *ld, const char *file, const char *text,
-			 size_t len);
+int ioh_rules_parse_text(struct ioh_rules_load *ld, const char *file, const char *text, size_t len);
 
 /* Merge a finished rule into ld->rs, replacing a same-named one; takes ownership. */
 int ioh_rules_merge(struct ioh_rules_load *ld, struct ioh_rule *rule);

@@ -17,12 +17,12 @@
 #include "daemon/rules/rules-internal.h"
 
 const char *const ioh_rules_default_dirs[] = {
-	"/usr/lib/iohazard/rules.d",
-	"/etc/iohazard/rules.d",
-	"/run/iohazard/rules.d",
+    "/usr/lib/iohazard/rules.d",
+    "/etc/iohazard/rules.d",
+    "/run/iohazard/rules.d",
 };
 const size_t ioh_rules_default_dirs_count =
-	sizeof(ioh_rules_default_dirs) / sizeof(ioh_rules_default_dirs[0]);
+    sizeof(ioh_rules_default_dirs) / sizeof(ioh_rules_default_dirs[0]);
 
 #define MSEC 1000000ULL
 
@@ -34,21 +34,21 @@ struct detector_defaults {
 };
 
 static const struct detector_defaults detectors[] = {
-	{ "rename-without-dir-fsync", IOH_SEV_WARNING, 0 },
-	{ "rename-unsynced-source", IOH_SEV_NOTICE, 0 },
-	{ "mixed-direct-buffered", IOH_SEV_CRITICAL, 0 },
-	{ "dirty-throttle-stall", IOH_SEV_WARNING, 50 * MSEC },
-	{ "splice-stall", IOH_SEV_WARNING, 100 * MSEC },
-	{ "writeback-mount", IOH_SEV_WARNING, 0 },
-	{ "writeback-truncate-unsynced", IOH_SEV_WARNING, 0 },
-	{ "fsync-error-retried", IOH_SEV_CRITICAL, 0 },
+    {"rename-without-dir-fsync", IOH_SEV_WARNING, 0},
+    {"rename-unsynced-source", IOH_SEV_NOTICE, 0},
+    {"mixed-direct-buffered", IOH_SEV_CRITICAL, 0},
+    {"dirty-throttle-stall", IOH_SEV_WARNING, 50 * MSEC},
+    {"splice-stall", IOH_SEV_WARNING, 100 * MSEC},
+    {"writeback-mount", IOH_SEV_WARNING, 0},
+    {"writeback-truncate-unsynced", IOH_SEV_WARNING, 0},
+    {"fsync-error-retried", IOH_SEV_CRITICAL, 0},
 };
 #define NDETECTORS (sizeof(detectors) / sizeof(detectors[0]))
 
 const char *const ioh_rule_detectors[] = {
-	"rename-without-dir-fsync", "rename-unsynced-source", "mixed-direct-buffered",
-	"dirty-throttle-stall",	    "splice-stall",	      "writeback-mount",
-	"writeback-truncate-unsynced", "fsync-error-retried",
+    "rename-without-dir-fsync",	   "rename-unsynced-source", "mixed-direct-buffered",
+    "dirty-throttle-stall",	   "splice-stall",	     "writeback-mount",
+    "writeback-truncate-unsynced", "fsync-error-retried",
 };
 const size_t ioh_rule_detectors_count = NDETECTORS;
 
@@ -396,8 +396,8 @@ int ioh_rules_load_files(const char *const *files, size_t nfiles, struct ioh_rul
 	return load_end(&ld, &local, out);
 }
 
-int ioh_rules_load_buffer(const char *name, const char *text, size_t len,
-			  struct ioh_ruleset **out, struct ioh_rules_errors *errors)
+int ioh_rules_load_buffer(const char *name, const char *text, size_t len, struct ioh_ruleset **out,
+			  struct ioh_rules_errors *errors)
 {
 	struct ioh_rules_errors local;
 	struct ioh_rules_load ld;
@@ -528,7 +528,7 @@ int ioh_rules_list_files(const char *const *dirs, size_t ndirs, struct ioh_strli
 int ioh_rules_load_dirs(const char *const *dirs, size_t ndirs, struct ioh_ruleset **out,
 			struct ioh_rules_errors *errors)
 {
-	struct ioh_strlist files = { 0 };
+	struct ioh_strlist files = {0};
 	struct ioh_rules_errors local;
 	struct ioh_rules_load ld;
 
@@ -541,8 +541,8 @@ int ioh_rules_load_dirs(const char *const *dirs, size_t ndirs, struct ioh_rulese
 	return load_end(&ld, &local, out);
 }
 
-const struct ioh_rule **ioh_ruleset_for_detector(const struct ioh_ruleset *rs,
-						 const char *detector, size_t *count)
+const struct ioh_rule **ioh_ruleset_for_detector(const struct ioh_ruleset *rs, const char *detector,
+						 size_t *count)
 {
 	const struct ioh_rule **v;
 	size_t n = 0;
@@ -586,9 +586,8 @@ static void print_scaled(FILE *out, uint64_t v, const struct scale_unit *u, size
 static void print_duration(FILE *out, uint64_t ns)
 {
 	static const struct scale_unit units[] = {
-		{ "d", 86400000 * MSEC }, { "h", 3600000 * MSEC }, { "m", 60000 * MSEC },
-		{ "s", 1000 * MSEC },	  { "ms", MSEC },	   { "us", 1000 },
-		{ "ns", 1 },
+	    {"d", 86400000 * MSEC}, {"h", 3600000 * MSEC}, {"m", 60000 * MSEC}, {"s", 1000 * MSEC},
+	    {"ms", MSEC},	    {"us", 1000},	   {"ns", 1},
 	};
 
 	print_scaled(out, ns, units, sizeof(units) / sizeof(units[0]));
@@ -597,8 +596,11 @@ static void print_duration(FILE *out, uint64_t ns)
 static void print_size(FILE *out, uint64_t bytes)
 {
 	static const struct scale_unit units[] = {
-		{ "TiB", 1ULL << 40 }, { "GiB", 1ULL << 30 }, { "MiB", 1ULL << 20 },
-		{ "KiB", 1ULL << 10 }, { "", 1 },
+	    {"TiB", 1ULL << 40},
+	    {"GiB", 1ULL << 30},
+	    {"MiB", 1ULL << 20},
+	    {"KiB", 1ULL << 10},
+	    {"", 1},
 	};
 
 	print_scaled(out, bytes, units, sizeof(units) / sizeof(units[0]));
@@ -658,7 +660,8 @@ void ioh_ruleset_print(const struct ioh_ruleset *rs, FILE *out)
 					*(const bool *)field ? "yes" : "no");
 				break;
 			case IOH_KEY_SEVERITY:
-				fprintf(out, "%s = %s\n", key->name, ioh_severity_name(r->severity));
+				fprintf(out, "%s = %s\n", key->name,
+					ioh_severity_name(r->severity));
 				break;
 			case IOH_KEY_DURATION:
 				fprintf(out, "%s = ", key->name);

@@ -19,15 +19,15 @@ struct unit {
 #define NSEC_PER_SEC 1000000000ULL
 
 static const struct unit duration_units[] = {
-	{ "", NSEC_PER_SEC }, /* a bare number is seconds, as rules are written by humans */
-	{ "ns", 1 },
-	{ "us", 1000 },
-	{ "ms", 1000000 },
-	{ "s", NSEC_PER_SEC },
-	{ "m", 60 * NSEC_PER_SEC },
-	{ "min", 60 * NSEC_PER_SEC },
-	{ "h", 3600 * NSEC_PER_SEC },
-	{ "d", 86400 * NSEC_PER_SEC },
+    {"", NSEC_PER_SEC}, /* a bare number is seconds, as rules are written by humans */
+    {"ns", 1},
+    {"us", 1000},
+    {"ms", 1000000},
+    {"s", NSEC_PER_SEC},
+    {"m", 60 * NSEC_PER_SEC},
+    {"min", 60 * NSEC_PER_SEC},
+    {"h", 3600 * NSEC_PER_SEC},
+    {"d", 86400 * NSEC_PER_SEC},
 };
 
 /*
@@ -36,21 +36,11 @@ static const struct unit duration_units[] = {
  * would be a trap. docs/rules.md says so.
  */
 static const struct unit size_units[] = {
-	{ "", 1 },
-	{ "B", 1 },
-	{ "k", 1ULL << 10 },
-	{ "K", 1ULL << 10 },
-	{ "KB", 1ULL << 10 },
-	{ "KiB", 1ULL << 10 },
-	{ "M", 1ULL << 20 },
-	{ "MB", 1ULL << 20 },
-	{ "MiB", 1ULL << 20 },
-	{ "G", 1ULL << 30 },
-	{ "GB", 1ULL << 30 },
-	{ "GiB", 1ULL << 30 },
-	{ "T", 1ULL << 40 },
-	{ "TB", 1ULL << 40 },
-	{ "TiB", 1ULL << 40 },
+    {"", 1},	       {"B", 1},	   {"k", 1ULL << 10},
+    {"K", 1ULL << 10}, {"KB", 1ULL << 10}, {"KiB", 1ULL << 10},
+    {"M", 1ULL << 20}, {"MB", 1ULL << 20}, {"MiB", 1ULL << 20},
+    {"G", 1ULL << 30}, {"GB", 1ULL << 30}, {"GiB", 1ULL << 30},
+    {"T", 1ULL << 40}, {"TB", 1ULL << 40}, {"TiB", 1ULL << 40},
 };
 
 /* Digits then a suffix from `units`; no sign, no spaces, no fractions (so no rounding). */
@@ -96,8 +86,8 @@ int ioh_parse_size(const char *text, uint64_t *bytes)
 
 int ioh_parse_bool(const char *text, bool *out)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (strcmp(text, yes[i]) == 0) {
@@ -179,10 +169,9 @@ unsigned ioh_edit_distance(const char *a, const char *b, unsigned cap)
  * new kernels do not start producing findings.
  */
 static const char *const persistent_fstypes[] = {
-	"ext2",	 "ext3",    "ext4",  "ext4dev", "xfs",	 "btrfs",   "f2fs",    "jfs",
-	"reiserfs", "nilfs2",  "bcachefs", "zfs",   "ocfs2", "gfs2",    "vfat",    "msdos",
-	"fat",	 "exfat",   "ntfs",  "ntfs3",   "hfs",	 "hfsplus", "udf",     "ufs",
-	"minix", "jffs2",   "ubifs",
+    "ext2",   "ext3",	  "ext4", "ext4dev", "xfs",  "btrfs", "f2fs",  "jfs",	"reiserfs",
+    "nilfs2", "bcachefs", "zfs",  "ocfs2",   "gfs2", "vfat",  "msdos", "fat",	"exfat",
+    "ntfs",   "ntfs3",	  "hfs",  "hfsplus", "udf",  "ufs",   "minix", "jffs2", "ubifs",
 };
 
 bool ioh_fstype_is_persistent(const char *fstype)

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ioh_rules_errors errors = { 0 };
+	struct ioh_rules_errors errors = {0};
 	struct ioh_ruleset *rs = NULL, *again = NULL, *third = NULL;
 	char *text1, *text2, *text3;
 	size_t len1, len2, len3;

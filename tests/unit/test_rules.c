@@ -80,32 +80,32 @@ static void test_units(void)
 			int ret;
 			uint64_t ns;
 		} cases[] = {
-			{ "5s", 0, 5000000000ULL },
-			{ "250ms", 0, 250000000ULL },
-			{ "100us", 0, 100000ULL },
-			{ "10ns", 0, 10 },
-			{ "1m", 0, 60000000000ULL },
-			{ "2min", 0, 120000000000ULL },
-			{ "2h", 0, 7200000000000ULL },
-			{ "1d", 0, 86400000000000ULL },
-			{ "7", 0, 7000000000ULL },
-			{ "0", 0, 0 },
-			{ "18446744073709551615ns", 0, UINT64_MAX },
-			{ "213503d", 0, 213503ULL * 86400000000000ULL },
-			{ "18446744073709551616ns", -ERANGE, 0 },
-			{ "213504d", -ERANGE, 0 },
-			{ "99999999999999999999999s", -ERANGE, 0 },
-			{ "", -EINVAL, 0 },
-			{ "-1s", -EINVAL, 0 },
-			{ "+1s", -EINVAL, 0 },
-			{ " 1s", -EINVAL, 0 },
-			{ "1 s", -EINVAL, 0 },
-			{ "1.5s", -EINVAL, 0 },
-			{ "1S", -EINVAL, 0 },
-			{ "s", -EINVAL, 0 },
-			{ "5x", -EINVAL, 0 },
-			{ "5sec", -EINVAL, 0 },
-			{ "0x10", -EINVAL, 0 },
+		    {"5s", 0, 5000000000ULL},
+		    {"250ms", 0, 250000000ULL},
+		    {"100us", 0, 100000ULL},
+		    {"10ns", 0, 10},
+		    {"1m", 0, 60000000000ULL},
+		    {"2min", 0, 120000000000ULL},
+		    {"2h", 0, 7200000000000ULL},
+		    {"1d", 0, 86400000000000ULL},
+		    {"7", 0, 7000000000ULL},
+		    {"0", 0, 0},
+		    {"18446744073709551615ns", 0, UINT64_MAX},
+		    {"213503d", 0, 213503ULL * 86400000000000ULL},
+		    {"18446744073709551616ns", -ERANGE, 0},
+		    {"213504d", -ERANGE, 0},
+		    {"99999999999999999999999s", -ERANGE, 0},
+		    {"", -EINVAL, 0},
+		    {"-1s", -EINVAL, 0},
+		    {"+1s", -EINVAL, 0},
+		    {" 1s", -EINVAL, 0},
+		    {"1 s", -EINVAL, 0},
+		    {"1.5s", -EINVAL, 0},
+		    {"1S", -EINVAL, 0},
+		    {"s", -EINVAL, 0},
+		    {"5x", -EINVAL, 0},
+		    {"5sec", -EINVAL, 0},
+		    {"0x10", -EINVAL, 0},
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -119,7 +119,7 @@ static void test_units(void)
 			else
 				CHECK_INT(ns, 12345); /* untouched on error */
 		}
-		CHECK_INT(ioh_parse_duration(NULL, &(uint64_t){ 0 }), -EINVAL);
+		CHECK_INT(ioh_parse_duration(NULL, &(uint64_t){0}), -EINVAL);
 	}
 
 	TEST_CASE("sizes")
@@ -129,27 +129,27 @@ static void test_units(void)
 			int ret;
 			uint64_t bytes;
 		} cases[] = {
-			{ "512", 0, 512 },
-			{ "512B", 0, 512 },
-			{ "4k", 0, 4096 },
-			{ "4K", 0, 4096 },
-			{ "4KB", 0, 4096 },
-			{ "4KiB", 0, 4096 },
-			{ "64M", 0, 64ULL << 20 },
-			{ "64MiB", 0, 64ULL << 20 },
-			{ "1G", 0, 1ULL << 30 },
-			{ "1GiB", 0, 1ULL << 30 },
-			{ "3TiB", 0, 3ULL << 40 },
-			{ "16777215TiB", 0, 16777215ULL << 40 },
-			{ "16777216TiB", -ERANGE, 0 },
-			{ "18446744073709551616", -ERANGE, 0 },
-			{ "", -EINVAL, 0 },
-			{ "-4k", -EINVAL, 0 },
-			{ "4 KiB", -EINVAL, 0 },
-			{ "4kib", -EINVAL, 0 },
-			{ "1.5G", -EINVAL, 0 },
-			{ "4Ki", -EINVAL, 0 },
-			{ "KiB", -EINVAL, 0 },
+		    {"512", 0, 512},
+		    {"512B", 0, 512},
+		    {"4k", 0, 4096},
+		    {"4K", 0, 4096},
+		    {"4KB", 0, 4096},
+		    {"4KiB", 0, 4096},
+		    {"64M", 0, 64ULL << 20},
+		    {"64MiB", 0, 64ULL << 20},
+		    {"1G", 0, 1ULL << 30},
+		    {"1GiB", 0, 1ULL << 30},
+		    {"3TiB", 0, 3ULL << 40},
+		    {"16777215TiB", 0, 16777215ULL << 40},
+		    {"16777216TiB", -ERANGE, 0},
+		    {"18446744073709551616", -ERANGE, 0},
+		    {"", -EINVAL, 0},
+		    {"-4k", -EINVAL, 0},
+		    {"4 KiB", -EINVAL, 0},
+		    {"4kib", -EINVAL, 0},
+		    {"1.5G", -EINVAL, 0},
+		    {"4Ki", -EINVAL, 0},
+		    {"KiB", -EINVAL, 0},
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -167,15 +167,16 @@ static void test_fstypes(void)
 {
 	TEST_CASE("persistent filesystems")
 	{
-		static const char *const yes[] = { "ext4", "ext3", "ext2", "xfs", "btrfs", "f2fs",
-						   "jfs", "reiserfs", "nilfs2", "bcachefs", "zfs",
-						   "ocfs2", "gfs2", "vfat", "exfat", "ntfs3" };
+		static const char *const yes[] = {
+		    "ext4",   "ext3",	  "ext2", "xfs",   "btrfs", "f2fs", "jfs",   "reiserfs",
+		    "nilfs2", "bcachefs", "zfs",  "ocfs2", "gfs2",  "vfat", "exfat", "ntfs3"};
 		static const char *const no[] = {
-			"tmpfs", "ramfs", "proc", "sysfs", "cgroup", "cgroup2", "devtmpfs",
-			"overlay", "fuse", "fuse.sshfs", "fuseblk", "nfs", "nfs4", "cifs", "smb3",
-			"ceph", "squashfs", "iso9660", "debugfs", "tracefs", "bpf", "securityfs",
-			"pstore", "configfs", "mqueue", "hugetlbfs", "autofs", "devpts", "efivarfs",
-			"", "EXT4", "ext4x",
+		    "tmpfs",	"ramfs",     "proc",   "sysfs",	     "cgroup",	 "cgroup2",
+		    "devtmpfs", "overlay",   "fuse",   "fuse.sshfs", "fuseblk",	 "nfs",
+		    "nfs4",	"cifs",	     "smb3",   "ceph",	     "squashfs", "iso9660",
+		    "debugfs",	"tracefs",   "bpf",    "securityfs", "pstore",	 "configfs",
+		    "mqueue",	"hugetlbfs", "autofs", "devpts",     "efivarfs", "",
+		    "EXT4",	"ext4x",
 		};
 
 		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
@@ -193,14 +194,14 @@ static void test_defaults(void)
 		enum ioh_severity sev;
 		uint64_t threshold;
 	} want[] = {
-		{ "rename-without-dir-fsync", IOH_SEV_WARNING, 0 },
-		{ "rename-unsynced-source", IOH_SEV_NOTICE, 0 },
-		{ "mixed-direct-buffered", IOH_SEV_CRITICAL, 0 },
-		{ "dirty-throttle-stall", IOH_SEV_WARNING, 50000000 },
-		{ "splice-stall", IOH_SEV_WARNING, 100000000 },
-		{ "writeback-mount", IOH_SEV_WARNING, 0 },
-		{ "writeback-truncate-unsynced", IOH_SEV_WARNING, 0 },
-		{ "fsync-error-retried", IOH_SEV_CRITICAL, 0 },
+	    {"rename-without-dir-fsync", IOH_SEV_WARNING, 0},
+	    {"rename-unsynced-source", IOH_SEV_NOTICE, 0},
+	    {"mixed-direct-buffered", IOH_SEV_CRITICAL, 0},
+	    {"dirty-throttle-stall", IOH_SEV_WARNING, 50000000},
+	    {"splice-stall", IOH_SEV_WARNING, 100000000},
+	    {"writeback-mount", IOH_SEV_WARNING, 0},
+	    {"writeback-truncate-unsynced", IOH_SEV_WARNING, 0},
+	    {"fsync-error-retried", IOH_SEV_CRITICAL, 0},
 	};
 	struct ioh_rules_errors e;
 	struct ioh_ruleset *rs;
@@ -320,8 +321,8 @@ static void test_keys(void)
 
 	TEST_CASE("booleans")
 	{
-		static const char *const yes[] = { "yes", "true", "on", "1" };
-		static const char *const no[] = { "no", "false", "off", "0" };
+		static const char *const yes[] = {"yes", "true", "on", "1"};
+		static const char *const no[] = {"no", "false", "off", "0"};
 		char text[128];
 
 		for (size_t i = 0; i < 4; i++) {
@@ -358,13 +359,16 @@ static void test_keys(void)
 
 	TEST_CASE("long rule names (beyond libinih's 50-byte section buffer)")
 	{
-		const char *name63 = "a23456789-123456789-123456789-123456789-123456789-123456789-123";
+		const char *name63 =
+		    "a23456789-123456789-123456789-123456789-123456789-123456789-123";
 
-		snprintf(longline, sizeof(longline), "[rule %s]\ndetector = splice-stall\n", name63);
+		snprintf(longline, sizeof(longline), "[rule %s]\ndetector = splice-stall\n",
+			 name63);
 		CHECK_INT(load_text(longline, &rs, &e), 0);
 		CHECK(rs && ioh_ruleset_find(rs, name63));
 		ioh_ruleset_free(rs);
-		snprintf(longline, sizeof(longline), "[rule %s4]\ndetector = splice-stall\n", name63);
+		snprintf(longline, sizeof(longline), "[rule %s4]\ndetector = splice-stall\n",
+			 name63);
 		CHECK_INT(load_text(longline, &rs, &e), -EINVAL);
 		CHECK_INT(e.count, 1);
 		CHECK(e.count && strstr(e.messages[0], "t.rules:1: invalid rule name \"a2345"));
@@ -374,7 +378,7 @@ static void test_keys(void)
 
 static void check_errors(const char *name, const char *text, const char *want)
 {
-	struct ioh_rules_errors e = { 0 };
+	struct ioh_rules_errors e = {0};
 	struct ioh_ruleset *rs = (void *)1;
 	const char *files[1];
 	char *got, *path;
@@ -410,88 +414,91 @@ static void test_errors(void)
 {
 	TEST_CASE("error messages with file:line")
 	{
-		check_errors("10-x.rules",
-			     "[rule foo]\n"
-			     "detector = splice-stall\n"
-			     "\n"
-			     "# comment\n"
-			     "\n"
-			     "\n"
-			     "windw = 5s\n",
-			     "@:7: unknown key \"windw\" in [rule foo] (did you mean \"window\"?)\n");
+		check_errors(
+		    "10-x.rules",
+		    "[rule foo]\n"
+		    "detector = splice-stall\n"
+		    "\n"
+		    "# comment\n"
+		    "\n"
+		    "\n"
+		    "windw = 5s\n",
+		    "@:7: unknown key \"windw\" in [rule foo] (did you mean \"window\"?)\n");
 
-		check_errors("values.rules",
-			     "[rule rename-without-dir-fsync]\n"
-			     "window = 5x\n"
-			     "severity = warn\n"
-			     "enabled = maybe\n"
-			     "exclude =\n"
-			     "threshold = -1s\n"
-			     "suppress = 99999999999999999999d\n"
-			     "min_bytes = 4x\n"
-			     "window = 1s\n"
-			     "comm_allow = averyveryverylongname short\n"
-			     "Severity = info\n"
-			     "bogus = 1\n",
-			     "@:2: invalid duration \"5x\" for \"window\" in [rule "
-			     "rename-without-dir-fsync] (expected a whole number with ns, us, ms, s, "
-			     "m, h or d, like 250ms)\n"
-			     "@:3: invalid severity \"warn\" in [rule rename-without-dir-fsync] "
-			     "(expected info, notice, warning or critical)\n"
-			     "@:4: invalid boolean \"maybe\" for \"enabled\" in [rule "
-			     "rename-without-dir-fsync] (expected yes or no)\n"
-			     "@:5: empty value for \"exclude\" in [rule rename-without-dir-fsync]\n"
-			     "@:6: invalid duration \"-1s\" for \"threshold\" in [rule "
-			     "rename-without-dir-fsync] (expected a whole number with ns, us, ms, s, "
-			     "m, h or d, like 250ms)\n"
-			     "@:7: duration \"99999999999999999999d\" for \"suppress\" in [rule "
-			     "rename-without-dir-fsync] is too large\n"
-			     "@:8: invalid size \"4x\" for \"min_bytes\" in [rule "
-			     "rename-without-dir-fsync] (expected a whole number with B, KiB, MiB, "
-			     "GiB or TiB, like 64MiB)\n"
-			     "@:9: \"window\" set twice in [rule rename-without-dir-fsync] (first on "
-			     "line 2)\n"
-			     "@:10: \"averyveryverylongname\" in \"comm_allow\" of [rule "
-			     "rename-without-dir-fsync] can never match: the kernel keeps only 15 "
-			     "characters of a program name\n"
-			     "@:11: unknown key \"Severity\" in [rule rename-without-dir-fsync] (did "
-			     "you mean \"severity\"?)\n"
-			     "@:12: unknown key \"bogus\" in [rule rename-without-dir-fsync]\n");
+		check_errors(
+		    "values.rules",
+		    "[rule rename-without-dir-fsync]\n"
+		    "window = 5x\n"
+		    "severity = warn\n"
+		    "enabled = maybe\n"
+		    "exclude =\n"
+		    "threshold = -1s\n"
+		    "suppress = 99999999999999999999d\n"
+		    "min_bytes = 4x\n"
+		    "window = 1s\n"
+		    "comm_allow = averyveryverylongname short\n"
+		    "Severity = info\n"
+		    "bogus = 1\n",
+		    "@:2: invalid duration \"5x\" for \"window\" in [rule "
+		    "rename-without-dir-fsync] (expected a whole number with ns, us, ms, s, "
+		    "m, h or d, like 250ms)\n"
+		    "@:3: invalid severity \"warn\" in [rule rename-without-dir-fsync] "
+		    "(expected info, notice, warning or critical)\n"
+		    "@:4: invalid boolean \"maybe\" for \"enabled\" in [rule "
+		    "rename-without-dir-fsync] (expected yes or no)\n"
+		    "@:5: empty value for \"exclude\" in [rule rename-without-dir-fsync]\n"
+		    "@:6: invalid duration \"-1s\" for \"threshold\" in [rule "
+		    "rename-without-dir-fsync] (expected a whole number with ns, us, ms, s, "
+		    "m, h or d, like 250ms)\n"
+		    "@:7: duration \"99999999999999999999d\" for \"suppress\" in [rule "
+		    "rename-without-dir-fsync] is too large\n"
+		    "@:8: invalid size \"4x\" for \"min_bytes\" in [rule "
+		    "rename-without-dir-fsync] (expected a whole number with B, KiB, MiB, "
+		    "GiB or TiB, like 64MiB)\n"
+		    "@:9: \"window\" set twice in [rule rename-without-dir-fsync] (first on "
+		    "line 2)\n"
+		    "@:10: \"averyveryverylongname\" in \"comm_allow\" of [rule "
+		    "rename-without-dir-fsync] can never match: the kernel keeps only 15 "
+		    "characters of a program name\n"
+		    "@:11: unknown key \"Severity\" in [rule rename-without-dir-fsync] (did "
+		    "you mean \"severity\"?)\n"
+		    "@:12: unknown key \"bogus\" in [rule rename-without-dir-fsync]\n");
 
-		check_errors("sections.rules",
-			     "window = 1s\n"
-			     "[rule foo]\n"
-			     "window = 1s\n"
-			     "[frob]\n"
-			     "x = 1\n"
-			     "[rule a/b]\n"
-			     "k = v\n"
-			     "[rule]\n"
-			     "[rule splice-stall]\n"
-			     "[rule splice-stall]\n"
-			     "detector = splice-stal\n"
-			     "garbage line\n"
-			     "= value\n"
-			     "[rule x\n"
-			     "[rule y] z\n"
-			     "[rule myrule]\n"
-			     "detector = nope\n",
-			     "@:1: key \"window\" outside of a [rule NAME] section\n"
-			     "@:2: [rule foo] needs \"detector = NAME\": \"foo\" is not a detector\n"
-			     "@:4: unknown section \"[frob]\" (only \"[rule NAME]\" sections are "
-			     "allowed)\n"
-			     "@:6: invalid rule name \"a/b\" (use A-Z a-z 0-9 _ . - and at most 63 "
-			     "characters)\n"
-			     "@:8: missing rule name in \"[rule]\"\n"
-			     "@:10: duplicate rule \"splice-stall\" (first defined on line 9)\n"
-			     "@:11: unknown detector \"splice-stal\" in [rule splice-stall] (did you "
-			     "mean \"splice-stall\"?)\n"
-			     "@:12: expected \"key = value\", \"[rule NAME]\" or a comment, got "
-			     "\"garbage line\"\n"
-			     "@:13: missing key before \"=\"\n"
-			     "@:14: missing \"]\" at the end of the section header\n"
-			     "@:15: unexpected text after \"]\": \"z\"\n"
-			     "@:17: unknown detector \"nope\" in [rule myrule]\n");
+		check_errors(
+		    "sections.rules",
+		    "window = 1s\n"
+		    "[rule foo]\n"
+		    "window = 1s\n"
+		    "[frob]\n"
+		    "x = 1\n"
+		    "[rule a/b]\n"
+		    "k = v\n"
+		    "[rule]\n"
+		    "[rule splice-stall]\n"
+		    "[rule splice-stall]\n"
+		    "detector = splice-stal\n"
+		    "garbage line\n"
+		    "= value\n"
+		    "[rule x\n"
+		    "[rule y] z\n"
+		    "[rule myrule]\n"
+		    "detector = nope\n",
+		    "@:1: key \"window\" outside of a [rule NAME] section\n"
+		    "@:2: [rule foo] needs \"detector = NAME\": \"foo\" is not a detector\n"
+		    "@:4: unknown section \"[frob]\" (only \"[rule NAME]\" sections are "
+		    "allowed)\n"
+		    "@:6: invalid rule name \"a/b\" (use A-Z a-z 0-9 _ . - and at most 63 "
+		    "characters)\n"
+		    "@:8: missing rule name in \"[rule]\"\n"
+		    "@:10: duplicate rule \"splice-stall\" (first defined on line 9)\n"
+		    "@:11: unknown detector \"splice-stal\" in [rule splice-stall] (did you "
+		    "mean \"splice-stall\"?)\n"
+		    "@:12: expected \"key = value\", \"[rule NAME]\" or a comment, got "
+		    "\"garbage line\"\n"
+		    "@:13: missing key before \"=\"\n"
+		    "@:14: missing \"]\" at the end of the section header\n"
+		    "@:15: unexpected text after \"]\": \"z\"\n"
+		    "@:17: unknown detector \"nope\" in [rule myrule]\n");
 
 		check_errors("rename-without-dir-fsnc.rules",
 			     "[rule rename-without-dir-fsnc]\nwindow = 1s\n",
@@ -502,7 +509,7 @@ static void test_errors(void)
 
 	TEST_CASE("errors from several files are all collected")
 	{
-		struct ioh_rules_errors e = { 0 };
+		struct ioh_rules_errors e = {0};
 		struct ioh_ruleset *rs = NULL;
 		char *a, *b, *missing, *got, *want;
 		const char *files[3];
@@ -518,13 +525,14 @@ static void test_errors(void)
 		CHECK(ioh_rules_load_files(files, 3, &rs, &e) < 0);
 		CHECK(rs == NULL);
 		got = errors_joined(&e);
-		if (asprintf(&want,
-			     "%s:2: invalid duration \"x\" for \"window\" in [rule splice-stall] "
-			     "(expected a whole number with ns, us, ms, s, m, h or d, like 250ms)\n"
-			     "%s: cannot open: No such file or directory\n"
-			     "%s:2: invalid severity \"high\" in [rule splice-stall] (expected info, "
-			     "notice, warning or critical)\n",
-			     a, missing, b) < 0)
+		if (asprintf(
+			&want,
+			"%s:2: invalid duration \"x\" for \"window\" in [rule splice-stall] "
+			"(expected a whole number with ns, us, ms, s, m, h or d, like 250ms)\n"
+			"%s: cannot open: No such file or directory\n"
+			"%s:2: invalid severity \"high\" in [rule splice-stall] (expected info, "
+			"notice, warning or critical)\n",
+			a, missing, b) < 0)
 			abort();
 		CHECK_STR(got, want);
 		free(got);
@@ -537,7 +545,7 @@ static void test_errors(void)
 
 	TEST_CASE("unreadable file is an error")
 	{
-		struct ioh_rules_errors e = { 0 };
+		struct ioh_rules_errors e = {0};
 		struct ioh_ruleset *rs = NULL;
 		const char *dirs[1];
 		char *d, *got, *want;
@@ -583,12 +591,12 @@ static void test_errors(void)
 
 static void test_search_path(void)
 {
-	struct ioh_rules_errors e = { 0 };
+	struct ioh_rules_errors e = {0};
 	struct ioh_ruleset *rs = NULL;
 	char *vendor, *admin, *run, *nodir;
 	const char *dirs[4];
 	const struct ioh_rule *r;
-	struct ioh_strlist files = { 0 };
+	struct ioh_strlist files = {0};
 
 	if (asprintf(&vendor, "%s/usr-lib", tmpdir) < 0 || asprintf(&admin, "%s/etc", tmpdir) < 0 ||
 	    asprintf(&run, "%s/run", tmpdir) < 0 || asprintf(&nodir, "%s/missing", tmpdir) < 0)
@@ -669,7 +677,8 @@ static void test_search_path(void)
 		CHECK(r && r->severity == IOH_SEV_NOTICE);
 		{
 			size_t n = 99;
-			const struct ioh_rule **v = ioh_ruleset_for_detector(rs, "splice-stall", &n);
+			const struct ioh_rule **v =
+			    ioh_ruleset_for_detector(rs, "splice-stall", &n);
 
 			/* my-splice is disabled, so only the one rule. */
 			CHECK_INT(n, 1);
@@ -699,7 +708,7 @@ static void test_search_path(void)
 
 	TEST_CASE("no directories at all: empty rule set")
 	{
-		CHECK_INT(ioh_rules_load_dirs((const char *const[]){ nodir }, 1, &rs, &e), 0);
+		CHECK_INT(ioh_rules_load_dirs((const char *const[]){nodir}, 1, &rs, &e), 0);
 		CHECK(rs && rs->count == 0 && rs->files.count == 0);
 		ioh_ruleset_free(rs);
 		CHECK(ioh_rules_default_dirs_count == 3);
@@ -779,7 +788,7 @@ static void test_matching(void)
 
 static void round_trip(const char *what, const struct ioh_ruleset *rs)
 {
-	struct ioh_rules_errors e = { 0 };
+	struct ioh_rules_errors e = {0};
 	struct ioh_ruleset *again = NULL;
 	char *first = printed(rs), *second;
 
@@ -845,7 +854,7 @@ static void round_trip(const char *what, const struct ioh_ruleset *rs)
 
 static void test_print(void)
 {
-	struct ioh_rules_errors e = { 0 };
+	struct ioh_rules_errors e = {0};
 	struct ioh_ruleset *rs = NULL;
 	char path[4096], *out;
 	const char *src = getenv("IOH_SRC");
@@ -881,7 +890,7 @@ static void test_print(void)
 	TEST_CASE("round trip: shipped default.rules")
 	{
 		snprintf(path, sizeof(path), "%s/rules/default.rules", src ? src : ".");
-		CHECK_INT(ioh_rules_load_files((const char *const[]){ path }, 1, &rs, &e), 0);
+		CHECK_INT(ioh_rules_load_files((const char *const[]){path}, 1, &rs, &e), 0);
 		for (size_t i = 0; i < e.count; i++)
 			printf("# %s\n", e.messages[i]);
 		CHECK(rs && rs->count == 8);
@@ -890,7 +899,8 @@ static void test_print(void)
 		if (rs) {
 			const struct ioh_rule *r = ioh_ruleset_find(rs, "rename-without-dir-fsync");
 
-			CHECK(r && r->window_ns == 5000000000ULL && r->suppress_ns == 600000000000ULL);
+			CHECK(r && r->window_ns == 5000000000ULL &&
+			      r->suppress_ns == 600000000000ULL);
 			CHECK(r && ioh_rule_matches(r, "/srv/x", "ext4", "sed", NULL));
 			CHECK(r && !ioh_rule_matches(r, "/tmp/x", "ext4", "sed", NULL));
 			CHECK(r && !ioh_rule_matches(r, "/dev/shm/x", "ext4", "sed", NULL));
@@ -922,7 +932,7 @@ static void test_print(void)
 
 	TEST_CASE("print of an empty set")
 	{
-		struct ioh_ruleset empty = { 0 };
+		struct ioh_ruleset empty = {0};
 
 		out = printed(&empty);
 		CHECK_STR(out, "# no rules\n");
@@ -974,7 +984,8 @@ static void test_hostile(void)
 		static const char nul[] = "[rule splice-stall]\nwindow = 1s\0garbage\n";
 
 		memset(&e, 0, sizeof(e));
-		CHECK_INT(ioh_rules_load_buffer("nul.rules", nul, sizeof(nul) - 1, &rs, &e), -EINVAL);
+		CHECK_INT(ioh_rules_load_buffer("nul.rules", nul, sizeof(nul) - 1, &rs, &e),
+			  -EINVAL);
 		CHECK(e.count == 1 &&
 		      !strcmp(e.messages[0], "nul.rules:2: invalid control character 0x00 in "
 					     "column 12"));
@@ -1018,13 +1029,14 @@ static void test_hostile(void)
 		/* A lone CR is not whitespace (inih would treat it as such). */
 		CHECK_INT(load_text("[rule splice-stall]\nexclude = a \r b\n", &rs, &e), -EINVAL);
 		CHECK(e.count == 1 && !strcmp(e.messages[0], "t.rules:2: invalid control "
-							       "character 0x0d in column 13"));
+							     "character 0x0d in column 13"));
 		ioh_rules_errors_free(&e);
 
 		CHECK_INT(load_text("[rule splice-stall]\nexclude =;x\n", &rs, &e), -EINVAL);
-		CHECK(e.count == 1 && !strcmp(e.messages[0], "t.rules:2: value \";x\" for "
-							       "\"exclude\" in [rule splice-stall] may "
-							       "not start with \";\""));
+		CHECK(e.count == 1 &&
+		      !strcmp(e.messages[0], "t.rules:2: value \";x\" for "
+					     "\"exclude\" in [rule splice-stall] may "
+					     "not start with \";\""));
 		ioh_rules_errors_free(&e);
 
 		/* "key: value" and a comment after the section header. */
