@@ -96,7 +96,8 @@ HDRS := $(wildcard bpf/*.h daemon/*.h daemon/*/*.h cli/*.h tests/unit/*.h)
 
 $(BUILD)/obj/%.o: %.c $(HDRS) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 # Daemon objects include the skeleton.
 $(DAEMON_OBJS): $(SKEL)

@@ -178,7 +178,7 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 					      &rec->ev.hdr);
 	rec->ev.new_name_len = read_user_name(rec->strings + IOH_RENAME_NEW_OFF, in->new_name,
 					      &rec->ev.hdr);
-	bpf_probe_read_kernel(&first, 1, rec->strings + IOH_RENAME_NEW_OFF);
+	first = rec->strings[IOH_RENAME_NEW_OFF];
 
 	/* A relative new name needs the directory it is relative to: dirfd or cwd. */
 	if (rec->ev.new_name_len && first != '/') {
@@ -186,7 +186,10 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 		struct file *dirfile = NULL;
 
 		if (in->new_dfd == AT_FDCWD) {
-			base = (struct path *)__builtin_preserve_access_index(&task->fs->pwd);
+			struct fs_struct *fs = BPF_CORE_READ(task, fs);
+
+			/* Address arithmetic only; the walk reads through it with CO-RE. */
+			base = (struct path *)__builtin_preserve_access_index(&fs->pwd);
 		} else {
 			dirfile = fd_to_file(in->new_dfd);
 			if (dirfile)

@@ -22,59 +22,80 @@ struct path_walk {
 };
 
 /*
- * Walk `path` (a kernel pointer to struct path) into `buf` (IOH_DIR_PATH_REGION bytes).
+ * State of one walk, on the caller's stack. The walk runs under bpf_loop() so the verifier
+ * checks one step instead of unrolling IOH_DIR_COMPONENTS_MAX copies of it (the unrolled
+ * loop exceeded the 1M-instruction verification budget).
  */
+struct path_walk_ctx {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	char *buf; /* IOH_DIR_PATH_REGION bytes of a map value */
+	__u32 off;
+	__u16 components;
+	bool done;
+	bool truncated;
+};
+
+static long path_walk_step(__u32 index, void *data)
+{
+	struct path_walk_ctx *c = data;
+	/* Copies first: BPF_CORE_READ(c->x, ...) would ask CO-RE to relocate our own struct. */
+	struct vfsmount *vfsmnt = c->vfsmnt;
+	struct dentry *dentry = c->dentry;
+	struct mount *mnt = c->mnt;
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	const unsigned char *name;
+	char *buf = c->buf;
+	long n;
+
+	if (dentry == mnt_root || dentry == parent) {
+		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (mnt == mnt_parent || !mnt_parent) {
+			c->done = true; /* the root of the task's mount tree */
+			return 1;
+		}
+		/* A mount root: continue from where it is mounted. */
+		c->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		c->mnt = mnt_parent;
+		c->vfsmnt = (struct vfsmount *)__builtin_preserve_access_index(&mnt_parent->mnt);
+		return 0;
+	}
+	if (c->off >= IOH_DIR_PATH_MAX || !buf) {
+		c->truncated = true;
+		return 1;
+	}
+	name = BPF_CORE_READ(dentry, d_name.name);
+	/* Masking keeps the start below IOH_DIR_PATH_MAX; the read is at most NAME_MAX + 1
+	 * bytes, which the region's slack absorbs. */
+	n = bpf_probe_read_kernel_str(buf + (c->off & (IOH_DIR_PATH_MAX - 1)), IOH_NAME_MAX + 1,
+				      name);
+	if (n <= 0) {
+		c->truncated = true;
+		return 1;
+	}
+	c->off += n;
+	c->components++;
+	c->dentry = parent;
+	return 0;
+}
+
+/* Walk `path` (a kernel pointer to struct path) into `buf` (IOH_DIR_PATH_REGION bytes of a
+ * map value). */
 static __always_inline void walk_dir_path(const struct path *path, char *buf, struct path_walk *w)
 {
-	struct dentry *dentry = BPF_CORE_READ(path, dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(path, mnt);
-	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
-	__u32 off = 0;
-	bool done = false;
+	struct path_walk_ctx c = {};
 
-	w->len = 0;
-	w->components = 0;
-	w->truncated = false;
-
-	for (int i = 0; i < IOH_DIR_COMPONENTS_MAX; i++) {
-		struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-
-		if (dentry == mnt_root || dentry == parent) {
-			struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-
-			if (mnt == mnt_parent || !mnt_parent) {
-				done = true; /* the root of the task's mount tree */
-				break;
-			}
-			/* A mount root: continue from where it is mounted. */
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = mnt_parent;
-			vfsmnt = (struct vfsmount *)__builtin_preserve_access_index(&mnt->mnt);
-			continue;
-		}
-
-		const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
-
-		if (off >= IOH_DIR_PATH_MAX) {
-			w->truncated = true;
-			break;
-		}
-		/* Masking keeps the start in [0, IOH_DIR_PATH_MAX); the read is at most NAME_MAX+1,
-		 * which the region's slack absorbs. */
-		long n = bpf_probe_read_kernel_str(buf + (off & (IOH_DIR_PATH_MAX - 1)),
-						   IOH_NAME_MAX + 1, name);
-		if (n <= 0)
-			break;
-		off += n;
-		w->components++;
-		dentry = parent;
-	}
-	if (!done)
-		w->truncated = true;
-	if (off > IOH_DIR_PATH_REGION)
-		off = IOH_DIR_PATH_REGION;
-	w->len = off;
+	c.dentry = BPF_CORE_READ(path, dentry);
+	c.vfsmnt = BPF_CORE_READ(path, mnt);
+	c.mnt = container_of(c.vfsmnt, struct mount, mnt);
+	c.buf = buf;
+	bpf_loop(IOH_DIR_COMPONENTS_MAX, path_walk_step, &c, 0);
+	w->truncated = c.truncated || !c.done;
+	w->components = c.components;
+	w->len = c.off > IOH_DIR_PATH_REGION ? IOH_DIR_PATH_REGION : c.off;
 }
 
 #endif

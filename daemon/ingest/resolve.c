@@ -37,14 +37,39 @@ struct ioh_resolver {
 	size_t n_mounts;
 };
 
+/* Where cgroup v2 is mounted: /sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on
+ * hybrid ones. */
+static void find_cgroup2_mount(char *out, size_t size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192], mnt[4096], fstype[64];
+
+	snprintf(out, size, "/sys/fs/cgroup");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
+			continue;
+		if (sscanf(line, "%*u %*u %*u:%*u %*s %4095s", mnt) == 1) {
+			snprintf(out, size, "%s", mnt);
+			break;
+		}
+	}
+	fclose(f);
+}
+
 struct ioh_resolver *ioh_resolver_new(const char *cgroup_root)
 {
 	struct ioh_resolver *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
-	snprintf(r->cgroup_root, sizeof(r->cgroup_root), "%s",
-		 cgroup_root ? cgroup_root : "/sys/fs/cgroup");
+	if (cgroup_root)
+		snprintf(r->cgroup_root, sizeof(r->cgroup_root), "%s", cgroup_root);
+	else
+		find_cgroup2_mount(r->cgroup_root, sizeof(r->cgroup_root));
 	r->cgroup_root_len = strlen(r->cgroup_root);
 	r->cgroup_root_fd = open(r->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r->mounts = calloc(MOUNTS_MAX, sizeof(*r->mounts));

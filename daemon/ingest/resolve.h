@@ -17,7 +17,7 @@
 
 struct ioh_resolver;
 
-/* `cgroup_root`: where cgroup v2 is mounted (NULL: /sys/fs/cgroup). */
+/* `cgroup_root`: where cgroup v2 is mounted (NULL: found in /proc/self/mountinfo). */
 struct ioh_resolver *ioh_resolver_new(const char *cgroup_root);
 void ioh_resolver_free(struct ioh_resolver *r);
 

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The `iohazard` CLI: one table of {name, handler, help} per command level (bpftool style),
+ * unique prefixes accepted, `-j/--json` for machine output through the one JSON writer, and
+ * errors as JSON in JSON mode so the stream stays parseable.
+ *
+ * Exit codes: 0 success, 1 the command failed (daemon said no, findings in `rules check`),
+ * 2 usage error, 3 the daemon is not reachable.
+ */
+#ifndef IOH_CLI_H
+#define IOH_CLI_H
+
+#include <stdbool.h>
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_UNREACHABLE 3
+
+struct cli {
+	const char *socket_path;
+	bool json;
+};
+
+struct cli_command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *summary;
+};
+
+/* Finds `name` in `table` (exact name or unique prefix) and runs it; prints help on error. */
+int cli_dispatch(struct cli *cli, const struct cli_command *table, const char *what, int argc,
+		 char **argv);
+
+/* Reports an error on stderr, or as {"error": ...} on stdout in JSON mode. Returns `code`. */
+int cli_error(struct cli *cli, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_replay(struct cli *cli, int argc, char **argv);
+int cmd_rules(struct cli *cli, int argc, char **argv);
+int cmd_version(struct cli *cli, int argc, char **argv);
+
+#endif

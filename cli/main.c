@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "daemon/util/jsonw.h"
+
+static const struct cli_command commands[] = {
+	{"status", cmd_status, "daemon health: hooks, events, losses, tracked inodes"},
+	{"replay", cmd_replay, "correlate a recorded event file and print its findings"},
+	{"rules", cmd_rules, "check or show rules files"},
+	{"version", cmd_version, "print the version"},
+	{NULL},
+};
+
+int cli_error(struct cli *cli, int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cli->json) {
+		struct strbuf sb;
+		struct jsonw w;
+
+		strbuf_init(&sb);
+		jsonw_init(&w, &sb);
+		jsonw_obj_begin(&w);
+		jsonw_kv_str(&w, "error", msg);
+		jsonw_obj_end(&w);
+		printf("%s\n", sb.buf ? sb.buf : "{}");
+		strbuf_free(&sb);
+	} else {
+		fprintf(stderr, "iohazard: %s\n", msg);
+	}
+	return code;
+}
+
+static void print_table(FILE *out, const struct cli_command *table, const char *what)
+{
+	fprintf(out, "Commands%s%s:\n", what[0] ? " of " : "", what);
+	for (const struct cli_command *c = table; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+}
+
+int cli_dispatch(struct cli *cli, const struct cli_command *table, const char *what, int argc,
+		 char **argv)
+{
+	const struct cli_command *found = NULL;
+	size_t len;
+
+	if (argc < 1 || strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0) {
+		print_table(argc < 1 ? stderr : stdout, table, what);
+		return argc < 1 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	}
+	len = strlen(argv[0]);
+	for (const struct cli_command *c = table; c->name; c++) {
+		if (strcmp(c->name, argv[0]) == 0) {
+			found = c;
+			break;
+		}
+		if (strncmp(c->name, argv[0], len) == 0) {
+			if (found)
+				return cli_error(cli, CLI_EXIT_USAGE, "'%s' is ambiguous", argv[0]);
+			found = c;
+		}
+	}
+	if (!found) {
+		if (!cli->json)
+			print_table(stderr, table, what);
+		return cli_error(cli, CLI_EXIT_USAGE, "unknown command '%s'", argv[0]);
+	}
+	optind = 1; /* each command parses its own options from argv[0] on */
+	return found->run(cli, argc, argv);
+}
+
+int cmd_version(struct cli *cli, int argc, char **argv)
+{
+	if (cli->json)
+		printf("{\"version\":\"%s\"}\n", IOH_VERSION);
+	else
+		printf("iohazard %s\n", IOH_VERSION);
+	return CLI_EXIT_OK;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: iohazard [--socket PATH] [-j|--json] COMMAND [ARGS]\n\n");
+	print_table(out, commands, "");
+	fprintf(out, "\n'iohazard COMMAND --help' describes a command. Exit codes: 0 ok, 1 failed,\n"
+		     "2 usage, 3 daemon not reachable.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct cli cli = {.socket_path = "/run/iohazard/api.sock"};
+	int c;
+
+	/* '+': stop at the command name; options after it belong to the command. */
+	while ((c = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			cli.socket_path = optarg;
+			break;
+		case 'j':
+			cli.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	return cli_dispatch(&cli, commands, "", argc - optind, argv + optind);
+}

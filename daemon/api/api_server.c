@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon/api/api_server.h"
+#include "daemon/util/log.h"
+
+struct api_client {
+	struct ioh_api_server *server;
+	int fd;
+	sd_event_source *io;
+	sd_event_source *idle;
+	char in[IOH_API_REQUEST_MAX + 1];
+	size_t in_len;
+	struct strbuf out;
+	size_t out_off;
+};
+
+struct ioh_api_server {
+	sd_event *event;
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	gid_t group;
+	bool have_group;
+	sd_event_source *accept_src;
+	ioh_api_handler handler;
+	void *ctx;
+	struct api_client *clients[IOH_API_CLIENTS_MAX];
+	unsigned n_clients;
+};
+
+static void client_free(struct api_client *c)
+{
+	struct ioh_api_server *s;
+
+	if (!c)
+		return;
+	s = c->server;
+	for (unsigned i = 0; i < IOH_API_CLIENTS_MAX; i++) {
+		if (s->clients[i] == c) {
+			s->clients[i] = NULL;
+			s->n_clients--;
+		}
+	}
+	sd_event_source_disable_unref(c->io);
+	sd_event_source_disable_unref(c->idle);
+	close(c->fd);
+	strbuf_free(&c->out);
+	free(c);
+}
+
+static int client_update_events(struct api_client *c)
+{
+	uint32_t events = EPOLLIN;
+
+	if (c->out.len > c->out_off)
+		events |= EPOLLOUT;
+	return sd_event_source_set_io_events(c->io, events);
+}
+
+static void reply_error(struct api_client *c, const char *message)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, &c->out);
+	jsonw_obj_begin(&w);
+	jsonw_kv_bool(&w, "ok", false);
+	jsonw_kv_str(&w, "error", message);
+	jsonw_obj_end(&w);
+	strbuf_putc(&c->out, '\n');
+}
+
+static void handle_line(struct api_client *c, const char *line, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *req = NULL, *cmd;
+	const char *error = "internal error";
+	size_t mark;
+	struct jsonw w;
+	int r;
+
+	if (tok)
+		req = json_tokener_parse_ex(tok, line, (int)len);
+	if (!req || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(req, json_type_object)) {
+		reply_error(c, "request is not a JSON object");
+		goto out;
+	}
+	if (!json_object_object_get_ex(req, "command", &cmd) ||
+	    !json_object_is_type(cmd, json_type_string)) {
+		reply_error(c, "request has no \"command\" string");
+		goto out;
+	}
+	mark = c->out.len;
+	jsonw_init(&w, &c->out);
+	jsonw_obj_begin(&w);
+	jsonw_kv_bool(&w, "ok", true);
+	r = c->server->handler(c->server->ctx, json_object_get_string(cmd), req, &w, &error);
+	if (r < 0) {
+		c->out.len = mark; /* discard the partial reply */
+		if (c->out.buf)
+			c->out.buf[mark] = '\0';
+		reply_error(c, error);
+		goto out;
+	}
+	jsonw_obj_end(&w);
+	strbuf_putc(&c->out, '\n');
+out:
+	json_object_put(req);
+	if (tok)
+		json_tokener_free(tok);
+}
+
+static int client_flush(struct api_client *c)
+{
+	while (c->out.len > c->out_off) {
+		ssize_t n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return -errno;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out.len) {
+		strbuf_reset(&c->out);
+		c->out_off = 0;
+	}
+	return 0;
+}
+
+static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct api_client *c = userdata;
+
+	sd_event_source_set_time_relative(c->idle, IOH_API_IDLE_TIMEOUT_USEC);
+	if (revents & EPOLLIN) {
+		ssize_t n = recv(fd, c->in + c->in_len, IOH_API_REQUEST_MAX - c->in_len,
+				 MSG_DONTWAIT);
+		char *nl;
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			client_free(c);
+			return 0;
+		}
+		if (n > 0)
+			c->in_len += (size_t)n;
+		c->in[c->in_len] = '\0';
+		while ((nl = memchr(c->in, '\n', c->in_len))) {
+			size_t line_len = (size_t)(nl - c->in);
+
+			handle_line(c, c->in, line_len);
+			memmove(c->in, nl + 1, c->in_len - line_len - 1);
+			c->in_len -= line_len + 1;
+		}
+		if (c->in_len == IOH_API_REQUEST_MAX) {
+			reply_error(c, "request too large");
+			client_flush(c);
+			client_free(c);
+			return 0;
+		}
+	}
+	if (client_flush(c) < 0 || c->out.oom || c->out.len - c->out_off > IOH_API_OUTPUT_MAX) {
+		client_free(c); /* gone, or not reading its replies */
+		return 0;
+	}
+	client_update_events(c);
+	return 0;
+}
+
+static int on_client_idle(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	client_free(userdata);
+	return 0;
+}
+
+/* Root, or the socket's group as primary or supplementary group of the peer process. */
+static bool peer_allowed(struct ioh_api_server *s, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char path[64], line[4096];
+	bool allowed = false;
+	FILE *f;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	if (cred.uid == 0)
+		return true;
+	if (!s->have_group)
+		return false;
+	if (cred.gid == s->group)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", cred.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!allowed && fgets(line, sizeof(line), f)) {
+		char *p, *end;
+
+		if (strncmp(line, "Groups:", 7) != 0)
+			continue;
+		for (p = line + 7;; p = end) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (g == s->group)
+				allowed = true;
+		}
+	}
+	fclose(f);
+	return allowed;
+}
+
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct ioh_api_server *s = userdata;
+	struct api_client *c;
+	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	unsigned slot;
+
+	if (cfd < 0)
+		return 0;
+	if (!peer_allowed(s, cfd)) {
+		static const char msg[] = "{\"ok\":false,\"error\":\"permission denied\"}\n";
+
+		(void)!send(cfd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(cfd);
+		return 0;
+	}
+	if (s->n_clients >= IOH_API_CLIENTS_MAX) {
+		static const char msg[] = "{\"ok\":false,\"error\":\"too many clients\"}\n";
+
+		(void)!send(cfd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(cfd);
+		return 0;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(cfd);
+		return 0;
+	}
+	c->server = s;
+	c->fd = cfd;
+	strbuf_init(&c->out);
+	for (slot = 0; slot < IOH_API_CLIENTS_MAX && s->clients[slot]; slot++)
+		;
+	s->clients[slot] = c;
+	s->n_clients++;
+	if (sd_event_add_io(s->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0 ||
+	    sd_event_add_time_relative(s->event, &c->idle, CLOCK_MONOTONIC,
+				       IOH_API_IDLE_TIMEOUT_USEC, 0, on_client_idle, c) < 0)
+		client_free(c);
+	return 0;
+}
+
+int ioh_api_server_new(sd_event *event, const char *path, const char *group,
+		       ioh_api_handler handler, void *ctx, struct ioh_api_server **out)
+{
+	struct ioh_api_server *s = calloc(1, sizeof(*s));
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct group *gr;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->event = event;
+	s->handler = handler;
+	s->ctx = ctx;
+	s->fd = -1;
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		free(s);
+		return log_error_errno(-ENAMETOOLONG, "Socket path too long: %s", path);
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	gr = group ? getgrnam(group) : NULL;
+	if (gr) {
+		s->group = gr->gr_gid;
+		s->have_group = true;
+	}
+
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* A socket file left by a crashed daemon; a live one would have to be stopped first,
+	 * which systemd guarantees for the unit. */
+	unlink(path);
+	if (bind(s->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		r = log_error_errno(-errno, "Failed to bind %s: %m", path);
+		goto fail;
+	}
+	if (chmod(path, 0660) < 0 || (s->have_group && chown(path, 0, s->group) < 0)) {
+		r = log_error_errno(-errno, "Failed to set permissions on %s: %m", path);
+		goto fail;
+	}
+	if (listen(s->fd, 16) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = sd_event_add_io(event, &s->accept_src, s->fd, EPOLLIN, on_accept, s);
+	if (r < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	ioh_api_server_free(s);
+	return r;
+}
+
+void ioh_api_server_free(struct ioh_api_server *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; i < IOH_API_CLIENTS_MAX; i++)
+		client_free(s->clients[i]);
+	sd_event_source_disable_unref(s->accept_src);
+	if (s->fd >= 0) {
+		close(s->fd);
+		unlink(s->path);
+	}
+	free(s);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The API socket: JSON lines over a unix stream socket. Each request is one JSON object on
+ * one line ({"command": "status"}), each reply one line ({"ok": true, ...} or
+ * {"ok": false, "error": "..."}). Bounded: request size, client count and idle time, and a
+ * client whose replies pile up is dropped rather than growing memory.
+ *
+ * Peers are checked on connect with SO_PEERCRED: root, or a member of the socket's group.
+ */
+#ifndef IOH_API_SERVER_H
+#define IOH_API_SERVER_H
+
+#include <systemd/sd-event.h>
+
+#include "daemon/util/jsonw.h"
+
+#define IOH_API_REQUEST_MAX 65536
+#define IOH_API_CLIENTS_MAX 64
+#define IOH_API_IDLE_TIMEOUT_USEC (60ULL * 1000000ULL)
+#define IOH_API_OUTPUT_MAX (4u << 20)
+
+struct json_object;
+
+/*
+ * Handles one request: writes the reply's fields (after "ok": true) through `w` and returns
+ * 0, or returns a negative errno and sets *error to a static message.
+ */
+typedef int (*ioh_api_handler)(void *ctx, const char *command, struct json_object *request,
+			       struct jsonw *w, const char **error);
+
+struct ioh_api_server;
+
+/* Binds `path` (mode 0660, group `group` if it exists), replacing a stale socket. */
+int ioh_api_server_new(sd_event *event, const char *path, const char *group,
+		       ioh_api_handler handler, void *ctx, struct ioh_api_server **out);
+void ioh_api_server_free(struct ioh_api_server *s);
+
+#endif

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * iohazardd: wires the rooms of daemon/ together.
+ *
+ *   loader (BPF) -> ring buffer -> ingest (decode, resolve) -> [record] -> correlator
+ *        -> findings -> sinks (stdout) ; status over the API socket
+ *
+ * One thread, one sd_event loop: the ring buffer, the API socket, a periodic timer (losses,
+ * deadlines, record flush) and signals.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <systemd/sd-event.h>
+
+#include "daemon/api/api_server.h"
+#include "daemon/correlator/correlator.h"
+#include "daemon/ingest/decode.h"
+#include "daemon/ingest/resolve.h"
+#include "daemon/loader/bpf_loader.h"
+#include "daemon/options.h"
+#include "daemon/record/eventlog.h"
+#include "daemon/record/replay.h"
+#include "daemon/rules/rules.h"
+#include "daemon/sinks/finding_format.h"
+#include "daemon/util/log.h"
+
+/* How often losses are polled, deadlines checked and the recording flushed. */
+#define TICK_USEC 200000ULL
+/*
+ * Deadlines expire only this long after they pass, so an event that happened before a
+ * deadline but still sits in the ring buffer is never judged late. The buffer is drained
+ * before every tick; this covers records reserved but not yet committed on another CPU.
+ */
+#define DEADLINE_GRACE_NS 100000000ULL
+
+static const char *const loss_names[IOH_LOSS__MAX] = {
+	[IOH_LOSS_RINGBUF_RENAME] = "ringbuf_rename", [IOH_LOSS_RINGBUF_SYNC] = "ringbuf_sync",
+	[IOH_LOSS_RINGBUF_INODE] = "ringbuf_inode",   [IOH_LOSS_INFLIGHT_FULL] = "inflight_full",
+	[IOH_LOSS_INODE_MAP_FULL] = "inode_map_full", [IOH_LOSS_USER_STRING] = "user_string",
+};
+
+static const char *const event_names[] = {
+	[IOH_EV_RENAME] = "rename",
+	[IOH_EV_SYNC] = "sync",
+	[IOH_EV_INODE_DIRTY] = "inode_dirty",
+	[IOH_EV_INODE_CLEAN] = "inode_clean",
+};
+
+struct daemon {
+	struct ioh_options opts;
+	sd_event *event;
+	struct ioh_loader *loader;
+	struct ioh_resolver *resolver;
+	struct ioh_correlator *correlator;
+	struct ioh_ruleset *rules;
+	struct ioh_eventlog_writer *recorder;
+	struct ioh_api_server *api;
+	struct ioh_decode_scratch scratch;
+	int64_t realtime_offset_ns;
+	uint64_t started_ns;
+	uint64_t last_tick_ns;
+	uint64_t last_advance_ns; /* the correlator's clock: written as the recording's END */
+	uint64_t losses_seen[IOH_LOSS__MAX];
+	uint64_t decode_errors;
+	uint64_t record_errors;
+	bool ready;
+	struct strbuf line;
+};
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t realtime_offset(void)
+{
+	return (int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC);
+}
+
+/* ---- findings ------------------------------------------------------------------------------ */
+
+static void print_finding(const struct ioh_finding *f, int64_t offset, enum ioh_output output,
+			  struct strbuf *line)
+{
+	strbuf_reset(line);
+	if (output == IOH_OUTPUT_JSON)
+		ioh_finding_json(f, offset, line);
+	else if (output == IOH_OUTPUT_TEXT)
+		ioh_finding_text(f, offset, line);
+	else
+		return;
+	strbuf_putc(line, '\n');
+	fwrite(line->buf, 1, line->len, stdout);
+	fflush(stdout);
+}
+
+static void on_finding(const struct ioh_finding *f, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	print_finding(f, d->realtime_offset_ns, d->opts.output, &d->line);
+}
+
+/* ---- events -------------------------------------------------------------------------------- */
+
+static void dispatch(struct daemon *d, const struct ioh_event *ev)
+{
+	if (d->recorder && ioh_eventlog_write(d->recorder, ev) < 0 && d->record_errors++ == 0)
+		log_error("Failed to write to the recording %s; it will miss events",
+			  d->opts.record_path);
+	ioh_correlator_feed(d->correlator, ev);
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct daemon *d = ctx;
+	struct ioh_event ev;
+	int r = ioh_decode_record(data, len, &ev, &d->scratch);
+
+	if (r < 0) {
+		if (d->decode_errors++ == 0)
+			log_error("Malformed kernel record (%s); counting further ones silently",
+				  strerror(-r));
+		return 0;
+	}
+	ioh_resolver_enrich(d->resolver, &ev, &d->scratch);
+	dispatch(d, &ev);
+	return 0;
+}
+
+/* Turn new kernel loss counts into LOSS events, so they reach the recording and replay
+ * marks the same findings degraded. */
+static void poll_losses(struct daemon *d, uint64_t now)
+{
+	uint64_t totals[IOH_LOSS__MAX];
+
+	if (ioh_loader_read_losses(d->loader, totals) < 0)
+		return;
+	for (uint32_t w = 0; w < IOH_LOSS__MAX; w++) {
+		struct ioh_event ev = {0};
+
+		if (totals[w] <= d->losses_seen[w])
+			continue;
+		ev.type = IOH_EV_LOSS;
+		ev.ts_ns = now;
+		ev.loss.where = w;
+		ev.loss.count = totals[w] - d->losses_seen[w];
+		ev.loss.since_ns = d->last_tick_ns;
+		d->losses_seen[w] = totals[w];
+		log_warning("Lost %llu kernel records (%s)", (unsigned long long)ev.loss.count,
+			    loss_names[w]);
+		dispatch(d, &ev);
+	}
+}
+
+static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	ioh_loader_consume(d->loader);
+	return 0;
+}
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+	uint64_t now;
+
+	ioh_loader_consume(d->loader);
+	now = now_ns(CLOCK_MONOTONIC);
+	poll_losses(d, now);
+	if (now > DEADLINE_GRACE_NS) {
+		d->last_advance_ns = now - DEADLINE_GRACE_NS;
+		ioh_correlator_advance(d->correlator, d->last_advance_ns);
+	}
+	if (d->recorder)
+		ioh_eventlog_flush(d->recorder);
+	d->last_tick_ns = now;
+	sd_event_source_set_time(s, usec + TICK_USEC);
+	return 0;
+}
+
+/* ---- API ------------------------------------------------------------------------------------ */
+
+static void status_json(struct daemon *d, struct jsonw *w)
+{
+	struct ioh_correlator_stats st;
+	const struct ioh_hook_status *hooks;
+	size_t n_hooks;
+
+	ioh_correlator_get_stats(d->correlator, &st);
+	jsonw_kv_str(w, "version", IOH_VERSION);
+	jsonw_kv_int(w, "pid", getpid());
+	jsonw_kv_bool(w, "ready", d->ready);
+	jsonw_kv_double(w, "uptime_seconds",
+			(double)(now_ns(CLOCK_MONOTONIC) - d->started_ns) / 1e9);
+	jsonw_key(w, "hooks");
+	jsonw_obj_begin(w);
+	hooks = ioh_loader_hooks(d->loader, &n_hooks);
+	for (size_t i = 0; i < n_hooks; i++) {
+		jsonw_key(w, hooks[i].hook);
+		jsonw_obj_begin(w);
+		jsonw_kv_str(w, "backend", hooks[i].backend);
+		jsonw_kv_bool(w, "attached", hooks[i].attached);
+		if (hooks[i].error[0])
+			jsonw_kv_str(w, "error", hooks[i].error);
+		jsonw_obj_end(w);
+	}
+	jsonw_obj_end(w);
+	jsonw_key(w, "events");
+	jsonw_obj_begin(w);
+	for (unsigned t = IOH_EV_RENAME; t < IOH_EV__KERNEL_MAX; t++)
+		jsonw_kv_uint(w, event_names[t], st.events[t]);
+	jsonw_obj_end(w);
+	jsonw_key(w, "events_lost");
+	jsonw_obj_begin(w);
+	for (unsigned l = 0; l < IOH_LOSS__MAX; l++)
+		jsonw_kv_uint(w, loss_names[l], st.lost[l]);
+	jsonw_kv_uint(w, "malformed_records", d->decode_errors);
+	jsonw_obj_end(w);
+	jsonw_kv_uint(w, "tracked_inodes", st.tracked_inodes);
+	jsonw_kv_uint(w, "state_evictions", st.inode_evictions);
+	jsonw_kv_uint(w, "pending_renames", st.pending_renames);
+	jsonw_kv_uint(w, "pending_evictions", st.pending_evictions);
+	jsonw_kv_uint(w, "renames_unresolved", st.renames_unresolved);
+	jsonw_kv_uint(w, "findings", st.findings);
+	jsonw_kv_str(w, "recording", d->opts.record_path);
+}
+
+static int api_handler(void *ctx, const char *command, struct json_object *request,
+		       struct jsonw *w, const char **error)
+{
+	struct daemon *d = ctx;
+
+	if (strcmp(command, "status") == 0) {
+		jsonw_key(w, "status");
+		jsonw_obj_begin(w);
+		status_json(d, w);
+		jsonw_obj_end(w);
+		return 0;
+	}
+	*error = "unknown command";
+	return -EINVAL;
+}
+
+/* ---- life cycle ----------------------------------------------------------------------------- */
+
+static int load_rules(const struct ioh_options *o, struct ioh_ruleset **out)
+{
+	struct ioh_rules_errors errors = {0};
+	const char *const *dirs = o->n_rules_dirs ? o->rules_dirs : ioh_rules_default_dirs;
+	size_t n = o->n_rules_dirs ? o->n_rules_dirs : ioh_rules_default_dirs_count;
+	int r = ioh_rules_load_dirs(dirs, n, out, &errors);
+
+	if (r < 0) {
+		for (size_t i = 0; i < errors.count; i++)
+			log_error("%s", errors.messages[i]);
+		ioh_rules_errors_free(&errors);
+		return log_error_errno(r, "Rules did not load");
+	}
+	ioh_rules_errors_free(&errors);
+	return 0;
+}
+
+static int on_signal_exit(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static void replay_print(const struct ioh_finding *f, int64_t offset, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	print_finding(f, offset, d->opts.output, &d->line);
+}
+
+static int run_replay(struct daemon *d)
+{
+	struct ioh_correlator_config cfg = {d->opts.max_inodes, d->opts.max_pending};
+	struct ioh_replay_result res;
+	char err[512];
+	int r = ioh_replay_file(d->opts.replay_path, d->rules, &cfg, replay_print, d, &res, err,
+				sizeof(err));
+
+	if (r < 0)
+		return log_error_errno(r, "%s", err);
+	log_info("Replayed %llu events, %llu findings", (unsigned long long)res.events,
+		 (unsigned long long)res.findings);
+	return 0;
+}
+
+/* Classic daemonization: the parent exits once the child reports it is ready (or failed),
+ * so `iohazardd && iohazard status` works without --foreground. */
+static int daemonize(int *notify_fd)
+{
+	int pipefd[2];
+	pid_t pid;
+	char status = 1;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(pipefd[1]);
+		if (read(pipefd[0], &status, 1) != 1)
+			status = 1;
+		_exit(status);
+	}
+	close(pipefd[0]);
+	setsid();
+	if (chdir("/") < 0)
+		return -errno;
+	*notify_fd = pipefd[1];
+	return 0;
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+static int ensure_parent_dir(const char *path)
+{
+	char dir[512];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	struct ioh_loader_opts lopts = {0};
+	struct ioh_correlator_config cfg;
+	sd_event_source *tick = NULL;
+	int notify_fd = -1;
+	sigset_t mask;
+	int r;
+
+	if (!d)
+		return 1;
+	r = ioh_options_parse(argc, argv, &d->opts);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	ioh_log_set_level(d->opts.log_level);
+	strbuf_init(&d->line);
+
+	r = load_rules(&d->opts, &d->rules);
+	if (r < 0)
+		return 1;
+	if (d->opts.replay_path) {
+		r = run_replay(d);
+		ioh_ruleset_free(d->rules);
+		return r < 0 ? 1 : 0;
+	}
+
+	if (!d->opts.foreground && daemonize(&notify_fd) < 0)
+		return 1;
+
+	d->started_ns = now_ns(CLOCK_MONOTONIC);
+	d->last_tick_ns = d->started_ns;
+	d->realtime_offset_ns = realtime_offset();
+	cfg = (struct ioh_correlator_config){d->opts.max_inodes, d->opts.max_pending};
+	d->correlator = ioh_correlator_new(&cfg, d->rules, on_finding, d);
+	d->resolver = ioh_resolver_new(NULL);
+	if (!d->correlator || !d->resolver) {
+		log_error("Out of memory");
+		return 1;
+	}
+	if (d->opts.record_path) {
+		r = ioh_eventlog_create(d->opts.record_path, d->realtime_offset_ns, &d->recorder);
+		if (r < 0) {
+			log_error_errno(r, "Failed to create recording %s: %m", d->opts.record_path);
+			return 1;
+		}
+	}
+
+	r = sd_event_default(&d->event);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create the event loop: %m"), 1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sd_event_add_signal(d->event, NULL, SIGTERM, on_signal_exit, NULL);
+	sd_event_add_signal(d->event, NULL, SIGINT, on_signal_exit, NULL);
+
+	lopts.backend = d->opts.backend;
+	lopts.ringbuf_bytes = d->opts.ringbuf_bytes;
+	lopts.self_pid = getpid();
+	lopts.on_record = on_record;
+	lopts.ctx = d;
+	r = ioh_loader_start(&lopts, &d->loader);
+	if (r < 0)
+		goto out;
+	r = sd_event_add_io(d->event, NULL, ioh_loader_ringbuf_fd(d->loader), EPOLLIN, on_ringbuf,
+			    d);
+	if (r < 0)
+		goto out;
+	r = sd_event_add_time(d->event, &tick, CLOCK_MONOTONIC,
+			      now_ns(CLOCK_MONOTONIC) / 1000 + TICK_USEC, 10000, on_tick, d);
+	if (r < 0)
+		goto out;
+	r = ensure_parent_dir(d->opts.socket_path);
+	if (r < 0) {
+		log_error_errno(r, "Failed to create the directory of %s: %m",
+				d->opts.socket_path);
+		goto out;
+	}
+	/* The socket is bound last: a client that can connect sees every hook attached. */
+	r = ioh_api_server_new(d->event, d->opts.socket_path, d->opts.socket_group, api_handler,
+			       d, &d->api);
+	if (r < 0)
+		goto out;
+	d->ready = true;
+	{
+		size_t n;
+		const struct ioh_hook_status *h = ioh_loader_hooks(d->loader, &n);
+
+		log_info("Ready: syscalls=%s dirty_state=%s rename_identity=%s fsync=%s",
+			 h[0].backend, h[1].backend, h[2].backend, h[3].backend);
+	}
+	if (notify_fd >= 0) {
+		char ok = 0;
+
+		(void)!write(notify_fd, &ok, 1);
+		close(notify_fd);
+		notify_fd = -1;
+		detach_stdio();
+	}
+	r = sd_event_loop(d->event);
+out:
+	if (d->recorder) {
+		/* Replay stops its clock where ours stopped, so it decides exactly the windows
+		 * this run decided. */
+		struct ioh_event end = {.type = IOH_EV_END, .ts_ns = d->last_advance_ns};
+
+		ioh_eventlog_write(d->recorder, &end);
+		ioh_eventlog_close(d->recorder);
+	}
+	ioh_api_server_free(d->api);
+	sd_event_source_disable_unref(tick);
+	ioh_loader_stop(d->loader);
+	sd_event_unref(d->event);
+	ioh_correlator_free(d->correlator);
+	ioh_resolver_free(d->resolver);
+	ioh_ruleset_free(d->rules);
+	strbuf_free(&d->line);
+	free(d);
+	return r < 0 ? 1 : 0;
+}

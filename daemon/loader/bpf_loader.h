@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Loads the one BPF object and attaches one program of each twin pair, chosen per hook by
+ * probing what this kernel allows (design.md "Kernels"):
+ *
+ *   hook             fentry backend         kprobe backend        tracepoint backend
+ *   syscalls         tp_btf (raw_tp without BTF for the tracepoint)
+ *   dirty_state      tp_btf (raw_tp idem)
+ *   rename_identity  fentry vfs_rename      kprobe vfs_rename     user space (statx)
+ *   fsync            fentry/fexit           kprobe/kretprobe      sys_exit
+ *                    vfs_fsync_range        vfs_fsync_range
+ *
+ * Steps, libbpf-bootstrap style: open -> set rodata knobs, map sizes, autoload -> load ->
+ * attach. The choice per hook is reported by `iohazard status` and
+ * iohazard_probe_attached{probe,backend}.
+ */
+#ifndef IOH_BPF_LOADER_H
+#define IOH_BPF_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/types.h>
+
+#include "iohazard.h"
+
+enum ioh_backend {
+	IOH_BACKEND_AUTO,
+	IOH_BACKEND_FENTRY,
+	IOH_BACKEND_KPROBE,
+	IOH_BACKEND_TRACEPOINT,
+};
+
+int ioh_backend_parse(const char *name, enum ioh_backend *out);
+
+struct ioh_hook_status {
+	const char *hook;    /* "syscalls", "dirty_state", "rename_identity", "fsync" */
+	const char *backend; /* "tp_btf", "raw_tp", "fentry", "kprobe", "userspace", "sys_exit" */
+	bool attached;	     /* false: the hook is blind (see `error`) */
+	char error[160];
+};
+
+#define IOH_HOOKS_MAX 4
+
+struct ioh_loader_opts {
+	enum ioh_backend backend;
+	uint32_t ringbuf_bytes; /* power of two, >= page size; 0: 8 MiB */
+	pid_t self_pid;
+	/* Called for every ring buffer record. */
+	int (*on_record)(void *ctx, void *data, size_t len);
+	void *ctx;
+};
+
+/* Per-program in-kernel cost (needs kernel.bpf_stats_enabled=1 to count). */
+struct ioh_prog_stats {
+	const char *name;
+	uint64_t run_time_ns;
+	uint64_t run_cnt;
+};
+
+struct ioh_loader;
+
+int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out);
+void ioh_loader_stop(struct ioh_loader *l);
+
+/* The ring buffer's epoll fd (for the event loop) and a non-blocking drain. */
+int ioh_loader_ringbuf_fd(const struct ioh_loader *l);
+int ioh_loader_consume(struct ioh_loader *l);
+
+/* Totals since load, summed over CPUs. */
+int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS__MAX]);
+const struct ioh_hook_status *ioh_loader_hooks(const struct ioh_loader *l, size_t *count);
+/* Fills up to `max` attached programs; returns how many. */
+size_t ioh_loader_prog_stats(const struct ioh_loader *l, struct ioh_prog_stats *out, size_t max);
+
+#endif

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/options.h"
+#include "daemon/rules/rules.h"
+#include "daemon/util/log.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: iohazardd [OPTIONS]\n"
+		"Report I/O patterns that lose data after a crash or stall production.\n\n"
+		"  --foreground              do not daemonize\n"
+		"  --output=json|text|none   findings on stdout (default: none when daemonized,\n"
+		"                            json in the foreground)\n"
+		"  --rules-dir DIR           rules directory; repeatable; replaces the default\n"
+		"                            search path (/usr/lib, /etc, /run .../iohazard/rules.d)\n"
+		"  --socket PATH             API socket (default /run/iohazard/api.sock)\n"
+		"  --socket-group NAME       group allowed on the socket (default iohazard)\n"
+		"  --metrics-listen ADDR:PORT|off  Prometheus endpoint (default :9478)\n"
+		"  --backend auto|fentry|kprobe|tracepoint  attach strategy (default auto)\n"
+		"  --record FILE             write the decoded event stream (gzip)\n"
+		"  --replay FILE             correlate a recorded stream and exit\n"
+		"  --ringbuf-size BYTES      kernel ring buffer (power of two, default 8MiB)\n"
+		"  --max-inodes N            per-inode state cap (default 65536)\n"
+		"  --max-pending N           renames awaiting a directory fsync (default 16384)\n"
+		"  --log-level LEVEL         error|warning|notice|info|debug (default info)\n"
+		"  -h, --help                this text\n"
+		"  --version                 print the version\n");
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t *out, bool is_size)
+{
+	uint64_t v;
+	char *end;
+
+	if (is_size) {
+		if (ioh_parse_size(s, &v) < 0 || v > UINT32_MAX) {
+			fprintf(stderr, "iohazardd: %s: invalid size '%s'\n", opt, s);
+			return -EINVAL;
+		}
+	} else {
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno || *end || end == s || v == 0 || v > UINT32_MAX / 4) {
+			fprintf(stderr, "iohazardd: %s: invalid number '%s'\n", opt, s);
+			return -EINVAL;
+		}
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
+{
+	enum {
+		OPT_FOREGROUND = 256,
+		OPT_OUTPUT,
+		OPT_RULES_DIR,
+		OPT_SOCKET,
+		OPT_SOCKET_GROUP,
+		OPT_METRICS,
+		OPT_BACKEND,
+		OPT_RECORD,
+		OPT_REPLAY,
+		OPT_RINGBUF,
+		OPT_MAX_INODES,
+		OPT_MAX_PENDING,
+		OPT_LOG_LEVEL,
+		OPT_VERSION,
+	};
+	static const struct option longopts[] = {
+		{"foreground", no_argument, NULL, OPT_FOREGROUND},
+		{"output", required_argument, NULL, OPT_OUTPUT},
+		{"rules-dir", required_argument, NULL, OPT_RULES_DIR},
+		{"socket", required_argument, NULL, OPT_SOCKET},
+		{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
+		{"metrics-listen", required_argument, NULL, OPT_METRICS},
+		{"backend", required_argument, NULL, OPT_BACKEND},
+		{"record", required_argument, NULL, OPT_RECORD},
+		{"replay", required_argument, NULL, OPT_REPLAY},
+		{"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
+		{"max-inodes", required_argument, NULL, OPT_MAX_INODES},
+		{"max-pending", required_argument, NULL, OPT_MAX_PENDING},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{0},
+	};
+	bool output_set = false;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->socket_path = "/run/iohazard/api.sock";
+	o->socket_group = "iohazard";
+	o->metrics_listen = ":9478";
+	o->log_level = IOH_LOG_INFO;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FOREGROUND:
+			o->foreground = true;
+			break;
+		case OPT_OUTPUT:
+			output_set = true;
+			if (strcmp(optarg, "json") == 0)
+				o->output = IOH_OUTPUT_JSON;
+			else if (strcmp(optarg, "text") == 0)
+				o->output = IOH_OUTPUT_TEXT;
+			else if (strcmp(optarg, "none") == 0)
+				o->output = IOH_OUTPUT_NONE;
+			else {
+				fprintf(stderr, "iohazardd: --output: expected json, text or none\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_RULES_DIR:
+			if (o->n_rules_dirs == IOH_RULES_DIRS_MAX) {
+				fprintf(stderr, "iohazardd: at most %d --rules-dir\n",
+					IOH_RULES_DIRS_MAX);
+				return -E2BIG;
+			}
+			o->rules_dirs[o->n_rules_dirs++] = optarg;
+			break;
+		case OPT_SOCKET:
+			o->socket_path = optarg;
+			break;
+		case OPT_SOCKET_GROUP:
+			o->socket_group = optarg;
+			break;
+		case OPT_METRICS:
+			o->metrics_listen = optarg;
+			break;
+		case OPT_BACKEND:
+			if (ioh_backend_parse(optarg, &o->backend) < 0) {
+				fprintf(stderr, "iohazardd: --backend: expected auto, fentry, kprobe "
+						"or tracepoint\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_RECORD:
+			o->record_path = optarg;
+			break;
+		case OPT_REPLAY:
+			o->replay_path = optarg;
+			break;
+		case OPT_RINGBUF:
+			if (parse_u32("--ringbuf-size", optarg, &o->ringbuf_bytes, true) < 0)
+				return -EINVAL;
+			if (o->ringbuf_bytes < 4096 || (o->ringbuf_bytes & (o->ringbuf_bytes - 1))) {
+				fprintf(stderr, "iohazardd: --ringbuf-size: must be a power of two "
+						">= 4096\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_MAX_INODES:
+			if (parse_u32("--max-inodes", optarg, &o->max_inodes, false) < 0)
+				return -EINVAL;
+			break;
+		case OPT_MAX_PENDING:
+			if (parse_u32("--max-pending", optarg, &o->max_pending, false) < 0)
+				return -EINVAL;
+			break;
+		case OPT_LOG_LEVEL: {
+			static const char *const levels[] = {"error", "warning", "notice", "info",
+							     "debug"};
+			int found = -1;
+
+			for (int i = 0; i < 5; i++)
+				if (strcmp(optarg, levels[i]) == 0)
+					found = i + IOH_LOG_ERR;
+			if (found < 0) {
+				fprintf(stderr, "iohazardd: --log-level: unknown level '%s'\n", optarg);
+				return -EINVAL;
+			}
+			o->log_level = found;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 1;
+		case OPT_VERSION:
+			printf("iohazardd %s\n", IOH_VERSION);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "iohazardd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!output_set)
+		o->output = o->foreground || o->replay_path ? IOH_OUTPUT_JSON : IOH_OUTPUT_NONE;
+	return 0;
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
+
+#include "daemon/sinks/event_format.h"
+#include "daemon/sinks/finding_format.h"
+#include "daemon/util/fsnames.h"
+
+const char *ioh_event_type_name(uint32_t type)
+{
+	switch (type) {
+	case IOH_EV_RENAME:
+		return "rename";
+	case IOH_EV_SYNC:
+		return "sync";
+	case IOH_EV_INODE_DIRTY:
+		return "inode_dirty";
+	case IOH_EV_INODE_CLEAN:
+		return "inode_clean";
+	case IOH_EV_LOSS:
+		return "loss";
+	case IOH_EV_END:
+		return "end";
+	}
+	return "unknown";
+}
+
+const char *ioh_sync_kind_name(uint32_t kind)
+{
+	static const char *const names[] = {"?",	     "fsync",  "fdatasync",
+					    "sync_file_range", "syncfs", "sync"};
+
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
+}
+
+const char *ioh_loss_where_name(uint32_t where)
+{
+	static const char *const names[IOH_LOSS__MAX] = {
+		[IOH_LOSS_RINGBUF_RENAME] = "ringbuf_rename",
+		[IOH_LOSS_RINGBUF_SYNC] = "ringbuf_sync",
+		[IOH_LOSS_RINGBUF_INODE] = "ringbuf_inode",
+		[IOH_LOSS_INFLIGHT_FULL] = "inflight_full",
+		[IOH_LOSS_INODE_MAP_FULL] = "inode_map_full",
+		[IOH_LOSS_USER_STRING] = "user_string",
+	};
+
+	return where < IOH_LOSS__MAX ? names[where] : "?";
+}
+
+static void file_jsonw(struct jsonw *w, const char *key, const struct ioh_file_id *f)
+{
+	char dev[32];
+
+	snprintf(dev, sizeof(dev), "%u:%u", ioh_kdev_major(f->dev), ioh_kdev_minor(f->dev));
+	jsonw_key(w, key);
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "dev", dev);
+	jsonw_kv_uint(w, "ino", f->ino);
+	jsonw_kv_uint(w, "mode", f->mode);
+	jsonw_kv_str(w, "fstype", ioh_fstype_from_magic(f->fs_magic));
+	jsonw_obj_end(w);
+}
+
+void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, struct jsonw *w)
+{
+	char time[64];
+
+	ioh_format_time(ev->ts_ns, realtime_offset_ns, time, sizeof(time));
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "time", time);
+	jsonw_kv_uint(w, "ts_ns", ev->ts_ns);
+	jsonw_kv_str(w, "type", ioh_event_type_name(ev->type));
+	jsonw_kv_uint(w, "flags", ev->flags);
+	jsonw_kv_uint(w, "pid", ev->pid);
+	jsonw_kv_uint(w, "tid", ev->tid);
+	jsonw_kv_str(w, "comm", ev->comm);
+	jsonw_kv_str(w, "cgroup", ev->cgroup);
+	switch (ev->type) {
+	case IOH_EV_RENAME:
+		jsonw_kv_str(w, "new_path", ev->rename.new_path);
+		jsonw_kv_str(w, "old_path", ev->rename.old_path);
+		jsonw_kv_uint(w, "identity", ev->rename.identity);
+		jsonw_kv_uint(w, "rename_flags", ev->rename.rename_flags);
+		file_jsonw(w, "src", &ev->rename.src);
+		file_jsonw(w, "dst_dir", &ev->rename.dst_dir);
+		break;
+	case IOH_EV_SYNC:
+		jsonw_kv_str(w, "kind", ioh_sync_kind_name(ev->sync.kind));
+		jsonw_kv_int(w, "ret", ev->sync.ret);
+		jsonw_kv_int(w, "fd", ev->sync.fd);
+		jsonw_kv_uint(w, "duration_ns", ev->sync.duration_ns);
+		file_jsonw(w, "file", &ev->sync.file);
+		break;
+	case IOH_EV_INODE_DIRTY:
+	case IOH_EV_INODE_CLEAN:
+		file_jsonw(w, "file", &ev->inode.file);
+		break;
+	case IOH_EV_LOSS:
+		jsonw_kv_str(w, "where", ioh_loss_where_name(ev->loss.where));
+		jsonw_kv_uint(w, "count", ev->loss.count);
+		break;
+	}
+	jsonw_obj_end(w);
+}
