@@ -10,7 +10,8 @@
 #   -o FILE           output (cpio newc, gzip)
 #   --build-root DIR  FILEs under DIR go to /ioh/build/<path relative to DIR> (so the layout of
 #                     the build directory is kept); other FILEs go to /ioh/bin/<name>
-#   --add SRC=DEST    copy a file or directory into the image at DEST (e.g. tests=/ioh/src/tests)
+#   --add SRC=DEST    copy a file or directory into the image at DEST (e.g. tests=/ioh/src/tests);
+#                     a directory merges into an existing one
 #   --host-bin PATH   one more host program to copy, with its libraries
 #   --module NAME     one more kernel module to load at boot (its dependencies come along)
 #   --run-test FILE   install FILE as /run-test (what /init runs when the kernel command line
@@ -225,9 +226,15 @@ for a in "${adds[@]}"; do
 	src=${a%%=*} dest=${a#*=}
 	[ "$src" != "$a" ] || die "--add wants SRC=DEST, got $a"
 	[ -e "$src" ] || die "--add: no such file: $src"
-	mkdir -p "$root$(dirname "$dest")"
-	rm -rf "${root:?}$dest"
-	cp -a "$src" "$root$dest"
+	case $dest in /?*) ;; *) die "--add: DEST must be an absolute path below /, got '$dest'" ;; esac
+	# Directories merge into what is there (several --add may fill one tree); files replace.
+	if [ -d "$src" ]; then
+		mkdir -p "$root$dest"
+		cp -a "$src/." "$root$dest/"
+	else
+		mkdir -p "$root$(dirname "$dest")"
+		cp -a "$src" "$root$dest"
+	fi
 	# Programs inside added trees (a .deb's extracted /usr/sbin, a helper built elsewhere) need
 	# their libraries too.
 	while read -r f; do copy_libs "$f"; done < <(find "$src" -type f -perm -u+x 2>/dev/null)

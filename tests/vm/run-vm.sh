@@ -14,6 +14,7 @@
 #   --env NAME=VALUE   export NAME in the guest before COMMAND; may repeat
 #   --append ARGS      extra kernel command line
 #   --verbose          print the kernel console (to stderr) even when the run passes
+#   --print-hash       print the initramfs content hash and exit (no boot; for the cache test)
 #
 # Inside the guest: the project build is at /ioh/build (IOH_BUILD), the source's tests/ and
 # rules/ at /ioh/src (IOH_SRC, also the working directory), IOH_IN_VM=1 is set, and COMMAND runs
@@ -33,7 +34,7 @@ src=${IOH_SRC:-$(cd "$here/../.." && pwd)}
 build=${IOH_BUILD:-$src/build}
 die() { echo "run-vm: $*" >&2; exit 125; }
 
-timeout_s=240 mem=1024 smp=2 verbose=0 append=
+timeout_s=240 mem=1024 smp=2 verbose=0 append= print_hash=0
 bins=() adds=() modules=() envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -46,11 +47,12 @@ while [ $# -gt 0 ]; do
 	--env) envs+=("$2"); shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--verbose) verbose=1; shift ;;
+	--print-hash) print_hash=1; shift ;;
 	--) shift; break ;;
 	*) die "unknown option $1 (usage: run-vm.sh [options] -- COMMAND...)" ;;
 	esac
 done
-[ $# -gt 0 ] || die "no command (usage: run-vm.sh [options] -- COMMAND...)"
+[ $# -gt 0 ] || [ "$print_hash" = 1 ] || die "no command (usage: run-vm.sh [options] -- COMMAND...)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 [ "$(uname -m)" = x86_64 ] || die "only x86_64 hosts are supported"
 
@@ -92,6 +94,10 @@ hash=$(
 		done
 	} | sha256sum | cut -c1-16
 )
+if [ "$print_hash" = 1 ]; then
+	echo "$hash"
+	exit 0
+fi
 # ---- per-run part -----------------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ioh-vm.XXXXXX")
 tpid=
@@ -139,8 +145,11 @@ initramfs=$vmdir/initramfs-$hash.cpio.gz
 	# this run's initrd happens under the same lock, so a concurrent run with other inputs
 	# cannot delete the image between build and use.
 	flock 9
-	if [ ! -f "$initramfs" ]; then
+	if [ -f "$initramfs" ]; then
+		echo "run-vm: initramfs $(basename "$initramfs") (cached)" >&2
+	else
 		"$here/mkinitramfs.sh" -o "$initramfs" "${mk_args[@]}" -- "${files[@]}"
+		echo "run-vm: initramfs $(basename "$initramfs") (built)" >&2
 		# Keep the cache small: drop images of older inputs.
 		find "$vmdir" -maxdepth 1 -name 'initramfs-*.cpio.gz' ! -newer "$initramfs" \
 			! -name "$(basename "$initramfs")" -delete
