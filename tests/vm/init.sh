@@ -44,6 +44,7 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 ip link set lo up 2>/dev/null
 hostname ioh-vm
 # The daemon raises RLIMIT_MEMLOCK itself on old kernels, but tools like bpftool may not.
+# shellcheck disable=SC3045 # busybox ash supports -l
 ulimit -l unlimited 2>/dev/null
 
 kver=$(uname -r)

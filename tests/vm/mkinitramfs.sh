@@ -27,7 +27,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
-kdir= out= build_root= run_test=
+kdir='' out='' build_root='' run_test=''
 adds=() host_bins=() modules=() files=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -43,7 +43,9 @@ while [ $# -gt 0 ]; do
 	*) files+=("$1"); shift ;;
 	esac
 done
-[ -n "$kdir" ] && [ -n "$out" ] || die "usage: mkinitramfs.sh -k KERNEL_DIR -o OUT [options] [FILE...]"
+if [ -z "$kdir" ] || [ -z "$out" ]; then
+	die "usage: mkinitramfs.sh -k KERNEL_DIR -o OUT [options] [FILE...]"
+fi
 kver=$(cat "$kdir/.kver" 2>/dev/null || ls "$kdir/lib/modules")
 moddir=$kdir/lib/modules/$kver
 [ -f "$moddir/modules.dep" ] || die "$moddir/modules.dep missing (run fetch-kernel.sh)"

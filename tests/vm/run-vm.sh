@@ -34,7 +34,7 @@ src=${IOH_SRC:-$(cd "$here/../.." && pwd)}
 build=${IOH_BUILD:-$src/build}
 die() { echo "run-vm: $*" >&2; exit 125; }
 
-timeout_s=240 mem=1024 smp=2 verbose=0 append= print_hash=0
+timeout_s=240 mem=1024 smp=2 verbose=0 append='' print_hash=0
 bins=() adds=() modules=() envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -100,7 +100,8 @@ if [ "$print_hash" = 1 ]; then
 fi
 # ---- per-run part -----------------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ioh-vm.XXXXXX")
-tpid=
+tpid='' tailpid=''
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
 	# Never leave qemu behind: timeout(1) forwards TERM to qemu; KILL it if it lingers.
 	if [ -n "$tpid" ] && kill -0 "$tpid" 2>/dev/null; then
@@ -111,6 +112,7 @@ cleanup() {
 			kill -KILL "$tpid" 2>/dev/null || true
 		fi
 	fi
+	if [ -n "$tailpid" ]; then kill "$tailpid" 2>/dev/null || true; fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -172,7 +174,12 @@ timeout --kill-after=5 "$timeout_s" \
 	</dev/null >"$tmp/qemu.log" 2>&1 &
 tpid=$!
 # Stream the test channel while the VM runs; tail stops once timeout(1) (and so qemu) exits.
-tail -n +1 -s 0.2 -f --pid="$tpid" "$tmp/test.out" || true
+# tail runs in the background and we `wait` for it: bash runs a trap only after a foreground
+# child ends, but interrupts `wait`, so a TERM/INT to this script kills the VM at once.
+tail -n +1 -s 0.2 -f --pid="$tpid" "$tmp/test.out" &
+tailpid=$!
+wait "$tailpid" || true
+tailpid=
 rc=0
 wait "$tpid" || rc=$?
 tpid=
