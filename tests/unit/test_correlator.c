@@ -1,0 +1,1099 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The correlator and the rename-durability detector, driven by synthetic decoded events: the
+ * exact findings (rule, severity, confidence, identity, evidence) for each pattern of seed
+ * case 3, the time contract (deadlines, late events), loss accounting, the caps, and rule
+ * reloads. Rules come from a file written to a temp dir and from the shipped
+ * rules/default.rules (found through IOH_SRC, or the current directory).
+ * Needs no root; run under valgrind with --leak-check=full to check the frees.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/correlator/correlator.h"
+#include "daemon/util/fsnames.h"
+#include "tests/unit/check.h"
+
+#define SEC 1000000000ull
+#define MS 1000000ull
+#define EXT4_MAGIC 0xEF53
+#define TMPFS_MAGIC 0x01021994
+#define DIR_INO 10
+#define FILE_INO 100
+#define WINDOW (2 * SEC) /* the test rules file's window */
+
+static uint32_t DEV; /* 254:0, set in main() */
+static uint32_t OTHER_DEV;
+
+/* ---- captured findings ------------------------------------------------------------------- */
+
+#define MAX_CAPTURED 64
+
+struct captured {
+	uint64_t ts_ns;
+	char rule[IOH_RULE_NAME_MAX];
+	enum ioh_severity severity;
+	bool degraded;
+	uint32_t pid;
+	char comm[IOH_COMM_LEN];
+	char cgroup[128];
+	struct ioh_file_id file;
+	char path[256];
+	char fstype[32];
+	char message[IOH_MESSAGE_MAX];
+	/* Evidence rendered as "key=value" strings: the finding's own strings are borrowed. */
+	unsigned n_evidence;
+	char evidence[IOH_EVIDENCE_MAX][300];
+};
+
+static struct captured found[MAX_CAPTURED];
+static unsigned n_found;
+
+static void on_finding(const struct ioh_finding *f, void *ctx)
+{
+	struct captured *c;
+
+	(void)ctx;
+	if (n_found >= MAX_CAPTURED)
+		abort();
+	c = &found[n_found++];
+	memset(c, 0, sizeof(*c));
+	c->ts_ns = f->ts_ns;
+	snprintf(c->rule, sizeof(c->rule), "%s", f->rule);
+	c->severity = f->severity;
+	c->degraded = f->degraded;
+	c->pid = f->pid;
+	memcpy(c->comm, f->comm, sizeof(c->comm));
+	snprintf(c->cgroup, sizeof(c->cgroup), "%s", f->cgroup ? f->cgroup : "(null)");
+	c->file = f->file;
+	snprintf(c->path, sizeof(c->path), "%s", f->path ? f->path : "(null)");
+	snprintf(c->fstype, sizeof(c->fstype), "%s", f->fstype ? f->fstype : "(null)");
+	snprintf(c->message, sizeof(c->message), "%s", f->message);
+	c->n_evidence = f->n_evidence;
+	for (unsigned i = 0; i < f->n_evidence && i < IOH_EVIDENCE_MAX; i++) {
+		const struct ioh_evidence *e = &f->evidence[i];
+		char *out = c->evidence[i];
+		size_t sz = sizeof(c->evidence[i]);
+
+		switch (e->kind) {
+		case IOH_EVK_STR:
+			snprintf(out, sz, "%s=%s", e->key, e->str ? e->str : "(null)");
+			break;
+		case IOH_EVK_INT:
+			snprintf(out, sz, "%s=%lld", e->key, (long long)e->i);
+			break;
+		case IOH_EVK_UINT:
+		case IOH_EVK_DURATION:
+			snprintf(out, sz, "%s=%llu", e->key, (unsigned long long)e->u);
+			break;
+		case IOH_EVK_BOOL:
+			snprintf(out, sz, "%s=%s", e->key, e->b ? "true" : "false");
+			break;
+		}
+	}
+}
+
+/* The value of evidence `key` as a string, or "(missing)". */
+static const char *evidence(const struct captured *c, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (unsigned i = 0; i < c->n_evidence; i++)
+		if (strncmp(c->evidence[i], key, kl) == 0 && c->evidence[i][kl] == '=')
+			return c->evidence[i] + kl + 1;
+	return "(missing)";
+}
+
+static const char *sev(enum ioh_severity s)
+{
+	return ioh_severity_name(s);
+}
+
+static void reset_found(void)
+{
+	n_found = 0;
+}
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+static struct ioh_file_id file_id(uint32_t dev, uint64_t ino, uint32_t mode, uint32_t magic)
+{
+	return (struct ioh_file_id){.dev = dev, .mode = mode, .ino = ino, .fs_magic = magic};
+}
+
+static struct ioh_event base_event(uint64_t ts, uint32_t type, uint32_t pid, const char *comm)
+{
+	struct ioh_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ts_ns = ts;
+	ev.type = type;
+	ev.pid = pid;
+	ev.tid = pid;
+	ev.cgroup_id = 4242;
+	ev.cgroup = "/system.slice/app.service";
+	snprintf(ev.comm, sizeof(ev.comm), "%s", comm);
+	return ev;
+}
+
+static void feed_dirty(struct ioh_correlator *c, uint64_t ts, uint32_t dev, uint64_t ino)
+{
+	struct ioh_event ev = base_event(ts, IOH_EV_INODE_DIRTY, 1000, "writer");
+
+	ev.inode.file = file_id(dev, ino, S_IFREG | 0644, EXT4_MAGIC);
+	ioh_correlator_feed(c, &ev);
+}
+
+static void feed_clean(struct ioh_correlator *c, uint64_t ts, uint32_t dev, uint64_t ino)
+{
+	/* Reported from the flusher: its own pid and comm. */
+	struct ioh_event ev = base_event(ts, IOH_EV_INODE_CLEAN, 77, "kworker/u8:1");
+
+	ev.inode.file = file_id(dev, ino, S_IFREG | 0644, EXT4_MAGIC);
+	ioh_correlator_feed(c, &ev);
+}
+
+static void feed_sync(struct ioh_correlator *c, uint64_t ts, uint32_t kind, int32_t ret,
+		      uint32_t dev, uint64_t ino, uint32_t mode)
+{
+	struct ioh_event ev = base_event(ts, IOH_EV_SYNC, 1000, "writer");
+
+	ev.sync.kind = kind;
+	ev.sync.ret = ret;
+	ev.sync.fd = 3;
+	ev.sync.file = file_id(dev, ino, mode, EXT4_MAGIC);
+	ev.sync.duration_ns = 1 * MS;
+	ioh_correlator_feed(c, &ev);
+}
+
+static void feed_fsync_file(struct ioh_correlator *c, uint64_t ts)
+{
+	feed_sync(c, ts, IOH_SYNC_FSYNC, 0, DEV, FILE_INO, S_IFREG | 0644);
+}
+
+static void feed_fsync_dir(struct ioh_correlator *c, uint64_t ts)
+{
+	feed_sync(c, ts, IOH_SYNC_FSYNC, 0, DEV, DIR_INO, S_IFDIR | 0755);
+}
+
+struct rename_args {
+	uint32_t dev;
+	uint64_t src_ino;
+	uint64_t dir_ino;
+	uint32_t magic;
+	const char *new_path;
+	const char *old_path;
+};
+
+static void feed_rename_args(struct ioh_correlator *c, uint64_t ts, const struct rename_args *a)
+{
+	struct ioh_event ev = base_event(ts, IOH_EV_RENAME, 1000, "writer");
+
+	ev.rename.dfd = -100; /* AT_FDCWD */
+	ev.rename.identity = IOH_ID_KERNEL;
+	if (a->src_ino)
+		ev.rename.src = file_id(a->dev, a->src_ino, S_IFREG | 0644, a->magic);
+	if (a->dir_ino)
+		ev.rename.dst_dir = file_id(a->dev, a->dir_ino, S_IFDIR | 0755, a->magic);
+	ev.rename.new_path = a->new_path;
+	ev.rename.old_path = a->old_path;
+	ioh_correlator_feed(c, &ev);
+}
+
+/* The common case: /srv/app/.config.json.tmp -> /srv/app/config.json on ext4. */
+static void feed_rename(struct ioh_correlator *c, uint64_t ts)
+{
+	struct rename_args a = {DEV, FILE_INO, DIR_INO, EXT4_MAGIC, "/srv/app/config.json",
+				"/srv/app/.config.json.tmp"};
+
+	feed_rename_args(c, ts, &a);
+}
+
+static void feed_loss(struct ioh_correlator *c, uint64_t ts, uint32_t where, uint64_t count)
+{
+	struct ioh_event ev = base_event(ts, IOH_EV_LOSS, 0, "");
+
+	ev.cgroup = NULL;
+	ev.loss.where = where;
+	ev.loss.count = count;
+	ev.loss.since_ns = ts > SEC ? ts - SEC : 0;
+	ioh_correlator_feed(c, &ev);
+}
+
+static struct ioh_correlator_stats stats_of(struct ioh_correlator *c)
+{
+	struct ioh_correlator_stats st;
+
+	ioh_correlator_get_stats(c, &st);
+	return st;
+}
+
+/* ---- rules ------------------------------------------------------------------------------- */
+
+static char tmpdir[] = "/tmp/ioh-test-correlator.XXXXXX";
+
+static const char test_rules[] =
+	"[rule rename-without-dir-fsync]\n"
+	"severity = warning\n"
+	"window = 2s\n"
+	"exclude = /tmp/*\n"
+	"\n"
+	"[rule rename-unsynced-source]\n"
+	"severity = notice\n"
+	"exclude = /tmp/*\n";
+
+static struct ioh_ruleset *load_dir(const char *dir)
+{
+	struct ioh_rules_errors errs = {0};
+	struct ioh_ruleset *rs = NULL;
+	const char *dirs[] = {dir};
+	int r = ioh_rules_load_dirs(dirs, 1, &rs, &errs);
+
+	for (size_t i = 0; i < errs.count; i++)
+		printf("# rules: %s\n", errs.messages[i]);
+	ioh_rules_errors_free(&errs);
+	if (r < 0)
+		return NULL;
+	return rs;
+}
+
+static struct ioh_ruleset *load_test_rules(void)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/test.rules", tmpdir);
+	f = fopen(path, "w");
+	if (!f || fputs(test_rules, f) < 0 || fclose(f) != 0)
+		abort();
+	return load_dir(tmpdir);
+}
+
+static struct ioh_ruleset *load_text(const char *text)
+{
+	struct ioh_rules_errors errs = {0};
+	struct ioh_ruleset *rs = NULL;
+	int r = ioh_rules_load_buffer("t.rules", text, strlen(text), &rs, &errs);
+
+	ioh_rules_errors_free(&errs);
+	return r < 0 ? NULL : rs;
+}
+
+static struct ioh_ruleset *rules; /* the test rules file, for most cases */
+
+static struct ioh_correlator *new_correlator(uint32_t max_inodes, uint32_t max_pending)
+{
+	struct ioh_correlator_config cfg = {.max_inodes = max_inodes, .max_pending = max_pending};
+
+	reset_found();
+	return ioh_correlator_new(&cfg, rules, on_finding, NULL);
+}
+
+/* ---- cases ------------------------------------------------------------------------------- */
+
+static void test_unsafe_rename(void)
+{
+	TEST_CASE("write+rename, no fsync: both rules")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct ioh_correlator_stats st;
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_rename(c, 3 * SEC);
+		/* rename-unsynced-source is decided at the rename itself. */
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		CHECK_STR(sev(found[0].severity), "notice");
+		CHECK(!found[0].degraded);
+		CHECK_INT(found[0].ts_ns, 3 * SEC);
+		CHECK_INT(found[0].pid, 1000);
+		CHECK_STR(found[0].comm, "writer");
+		CHECK_STR(found[0].cgroup, "/system.slice/app.service");
+		CHECK_STR(found[0].path, "/srv/app/config.json");
+		CHECK_STR(found[0].fstype, "ext4");
+		CHECK_INT(found[0].file.ino, FILE_INO);
+		CHECK_INT(found[0].file.dev, DEV);
+		CHECK_STR(evidence(&found[0], "old_path"), "/srv/app/.config.json.tmp");
+		CHECK_STR(evidence(&found[0], "dirty_for"), "2000000000");
+		CHECK_STR(evidence(&found[0], "dirtied_by_pid"), "1000");
+		CHECK_STR(evidence(&found[0], "ever_fsynced"), "false");
+		CHECK_STR(evidence(&found[0], "identity"), "kernel");
+		CHECK(strstr(found[0].message, "/srv/app/config.json") != NULL);
+
+		st = stats_of(c);
+		CHECK_INT(st.pending_renames, 1);
+		CHECK_INT(st.events[IOH_EV_RENAME], 1);
+		CHECK_INT(st.events[IOH_EV_INODE_DIRTY], 1);
+
+		/* One nanosecond before the deadline: still waiting. */
+		ioh_correlator_advance(c, 3 * SEC + WINDOW - 1);
+		CHECK_INT(n_found, 1);
+		ioh_correlator_advance(c, 3 * SEC + WINDOW);
+		CHECK_INT(n_found, 2);
+		CHECK_STR(found[1].rule, "rename-without-dir-fsync");
+		/* The program never fsynced anything: one step below the rule's warning. */
+		CHECK_STR(sev(found[1].severity), "notice");
+		CHECK(!found[1].degraded);
+		CHECK_INT(found[1].ts_ns, 3 * SEC + WINDOW);
+		CHECK_INT(found[1].pid, 1000);
+		CHECK_STR(found[1].comm, "writer");
+		CHECK_STR(found[1].path, "/srv/app/config.json");
+		CHECK_STR(found[1].fstype, "ext4");
+		CHECK_INT(found[1].file.ino, FILE_INO);
+		CHECK_STR(evidence(&found[1], "old_path"), "/srv/app/.config.json.tmp");
+		CHECK_STR(evidence(&found[1], "directory"), "/srv/app");
+		CHECK_STR(evidence(&found[1], "directory_ino"), "10");
+		CHECK_STR(evidence(&found[1], "file_fsynced"), "false");
+		CHECK_STR(evidence(&found[1], "window"), "2000000000");
+		CHECK_STR(evidence(&found[1], "identity"), "kernel");
+		CHECK_STR(found[1].message,
+			  "renamed into /srv/app but the directory was not fsynced within 2s");
+
+		st = stats_of(c);
+		CHECK_INT(st.findings, 2);
+		CHECK_INT(st.pending_renames, 0);
+		/* Advancing further emits nothing twice. */
+		ioh_correlator_advance(c, 100 * SEC);
+		CHECK_INT(n_found, 2);
+		ioh_correlator_free(c);
+	}
+}
+
+static void test_file_fsynced(void)
+{
+	TEST_CASE("write+fsync(file)+rename, no dir fsync: dir rule only, rule's severity")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_advance(c, 3 * SEC + WINDOW);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-without-dir-fsync");
+		CHECK_STR(sev(found[0].severity), "warning");
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "true");
+		CHECK_INT(found[0].ts_ns, 3 * SEC + WINDOW);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("fdatasync of the file counts as fsynced")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_sync(c, 2 * SEC, IOH_SYNC_FDATASYNC, 0, DEV, FILE_INO, S_IFREG | 0600);
+		feed_rename(c, 3 * SEC);
+		ioh_correlator_advance(c, 10 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-without-dir-fsync");
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "true");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("dirtied again after fsync: unsynced source again, file_fsynced=false")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_fsync_file(c, 2 * SEC);
+		feed_dirty(c, 2 * SEC + 500 * MS, DEV, FILE_INO);
+		feed_rename(c, 3 * SEC);
+		ioh_correlator_advance(c, 10 * SEC);
+		CHECK_INT(n_found, 2);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		CHECK_STR(evidence(&found[0], "ever_fsynced"), "true");
+		CHECK_STR(evidence(&found[0], "dirty_for"), "500000000");
+		CHECK_STR(found[1].rule, "rename-without-dir-fsync");
+		CHECK_STR(evidence(&found[1], "file_fsynced"), "false");
+		CHECK_STR(sev(found[1].severity), "notice");
+		ioh_correlator_free(c);
+	}
+}
+
+static void test_correct_pattern(void)
+{
+	TEST_CASE("write+fsync+rename+fsync(dir) in the window: nothing")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		feed_fsync_dir(c, 3 * SEC + 10 * MS);
+		CHECK_INT(stats_of(c).pending_renames, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		CHECK_INT(stats_of(c).findings, 0);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("fdatasync of the directory counts")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		feed_sync(c, 4 * SEC, IOH_SYNC_FDATASYNC, 0, DEV, DIR_INO, S_IFDIR | 0755);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("fsync of another directory does not count")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		feed_sync(c, 4 * SEC, IOH_SYNC_FSYNC, 0, DEV, DIR_INO + 1, S_IFDIR | 0755);
+		/* Same inode number on another filesystem is another directory. */
+		feed_sync(c, 4 * SEC, IOH_SYNC_FSYNC, 0, OTHER_DEV, DIR_INO, S_IFDIR | 0755);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-without-dir-fsync");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("fsync of the directory's inode reported as a regular file does not count")
+	{
+		/* Only a directory's fsync commits names; the mode decides what the fd was. */
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		feed_sync(c, 4 * SEC, IOH_SYNC_FSYNC, 0, DEV, DIR_INO, S_IFREG | 0644);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		ioh_correlator_free(c);
+	}
+}
+
+static void test_late_dir_fsync(void)
+{
+	TEST_CASE("dir fsync after the window: finding at exactly the deadline")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		/* No advance in between: feeding the late fsync expires the deadline first. */
+		feed_fsync_dir(c, 3 * SEC + WINDOW + 1);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-without-dir-fsync");
+		CHECK_INT(found[0].ts_ns, 3 * SEC + WINDOW);
+		CHECK_STR(sev(found[0].severity), "warning");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("dir fsync one ns before the deadline is in time")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		feed_fsync_dir(c, 3 * SEC + WINDOW - 1);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("dir fsync at exactly the deadline is too late")
+	{
+		/*
+		 * Feeding an event first expires every deadline at or before its timestamp (the
+		 * same "at or before" as ioh_correlator_advance), so live runs, whose timer may
+		 * advance to exactly the deadline, and replays agree on this boundary.
+		 */
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		feed_fsync_dir(c, 3 * SEC + WINDOW);
+		CHECK_INT(n_found, 1);
+		CHECK_INT(found[0].ts_ns, 3 * SEC + WINDOW);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("ordering: an in-window fsync fed after advance past the deadline")
+	{
+		/*
+		 * The correlator trusts its callers' clock: once advance() passed the deadline
+		 * the verdict is out, and an fsync whose timestamp was inside the window but
+		 * that arrives later cannot take it back. Time never goes backwards: later
+		 * events do not rewind the clock (the daemon advances only to now minus a
+		 * grace period so ring buffer latency does not cause this).
+		 */
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		ioh_correlator_advance(c, 3 * SEC + WINDOW + 1 * SEC);
+		CHECK_INT(n_found, 1);
+		feed_fsync_dir(c, 3 * SEC + 1 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_INT(stats_of(c).pending_renames, 0);
+		CHECK_INT(stats_of(c).events[IOH_EV_SYNC], 2);
+
+		/* A rename whose event is older than the correlator's clock still gets its full
+		 * window measured from its own timestamp, expiring at the next advance. */
+		feed_rename(c, 4 * SEC + 500 * MS);
+		CHECK_INT(stats_of(c).pending_renames, 1);
+		ioh_correlator_advance(c, 3 * SEC + WINDOW + 1 * SEC);
+		CHECK_INT(n_found, 1);
+		ioh_correlator_advance(c, 4 * SEC + 500 * MS + WINDOW);
+		CHECK_INT(n_found, 2);
+		CHECK_INT(found[1].ts_ns, 4 * SEC + 500 * MS + WINDOW);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("advance backwards is ignored")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_rename(c, 3 * SEC);
+		ioh_correlator_advance(c, 3 * SEC + 1);
+		ioh_correlator_advance(c, 1 * SEC);
+		CHECK_INT(stats_of(c).pending_renames, 1);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("several renames expire in deadline order")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct rename_args a = {DEV, 0, 20, EXT4_MAGIC, "/srv/b/x", "/srv/b/x.tmp"};
+
+		feed_rename(c, 3 * SEC);
+		feed_rename_args(c, 3 * SEC + 100, &a);
+		a.dir_ino = 30;
+		a.new_path = "/srv/c/y";
+		feed_rename_args(c, 3 * SEC + 50, &a); /* fed late but within the clock */
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 3);
+		CHECK_INT(found[0].ts_ns, 3 * SEC + WINDOW);
+		CHECK_INT(found[1].ts_ns, 3 * SEC + 50 + WINDOW);
+		CHECK_STR(found[1].path, "/srv/c/y");
+		CHECK_INT(found[2].ts_ns, 3 * SEC + 100 + WINDOW);
+		/* No source inode known: the finding is about the directory. */
+		CHECK_INT(found[2].file.ino, 20);
+		ioh_correlator_free(c);
+	}
+}
+
+static void test_sync_family(void)
+{
+	TEST_CASE("syncfs on the same filesystem satisfies, and makes the file clean")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_sync(c, 2 * SEC, IOH_SYNC_SYNCFS, 0, DEV, 2, S_IFDIR | 0755);
+		feed_rename(c, 3 * SEC);
+		CHECK_INT(n_found, 0); /* syncfs wrote the data: no unsynced source */
+		feed_sync(c, 4 * SEC, IOH_SYNC_SYNCFS, 0, DEV, 2, S_IFDIR | 0755);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("syncfs on another filesystem does not")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_sync(c, 2 * SEC, IOH_SYNC_SYNCFS, 0, OTHER_DEV, 2, S_IFDIR | 0755);
+		feed_rename(c, 3 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		feed_sync(c, 4 * SEC, IOH_SYNC_SYNCFS, 0, OTHER_DEV, 2, S_IFDIR | 0755);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 2);
+		CHECK_STR(found[1].rule, "rename-without-dir-fsync");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("sync() satisfies every pending rename")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct rename_args a = {OTHER_DEV, 0, 20, EXT4_MAGIC, "/data/x", "/data/x.tmp"};
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		feed_rename_args(c, 3 * SEC, &a);
+		CHECK_INT(stats_of(c).pending_renames, 2);
+		feed_sync(c, 4 * SEC, IOH_SYNC_SYNC, 0, 0, 0, 0);
+		CHECK_INT(stats_of(c).pending_renames, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("failed fsync of the directory does not count")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		feed_sync(c, 4 * SEC, IOH_SYNC_FSYNC, -EIO, DEV, DIR_INO, S_IFDIR | 0755);
+		feed_sync(c, 4 * SEC, IOH_SYNC_SYNCFS, -EIO, DEV, 2, S_IFDIR | 0755);
+		feed_sync(c, 4 * SEC, IOH_SYNC_SYNC, -EIO, 0, 0, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-without-dir-fsync");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("failed fsync of the file does not make it synced")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_sync(c, 2 * SEC, IOH_SYNC_FSYNC, -EIO, DEV, FILE_INO, S_IFREG | 0644);
+		feed_rename(c, 3 * SEC);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 2);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		CHECK_STR(evidence(&found[0], "ever_fsynced"), "false");
+		CHECK_STR(evidence(&found[1], "file_fsynced"), "false");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("sync_file_range is no durability point")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_sync(c, 2 * SEC, IOH_SYNC_FILE_RANGE, 0, DEV, FILE_INO, S_IFREG | 0644);
+		feed_rename(c, 3 * SEC);
+		feed_sync(c, 4 * SEC, IOH_SYNC_FILE_RANGE, 0, DEV, DIR_INO, S_IFDIR | 0755);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 2);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		CHECK_STR(found[1].rule, "rename-without-dir-fsync");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("writeback CLEAN before the rename: no unsynced source")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_clean(c, 2 * SEC, DEV, FILE_INO);
+		feed_rename(c, 3 * SEC);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		/* Written back but never fsynced: the dir rule still fires, one step lower. */
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-without-dir-fsync");
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "false");
+		CHECK_STR(sev(found[0].severity), "notice");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("rename of a file never seen dirty: dir rule only")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_rename(c, 3 * SEC);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "false");
+		ioh_correlator_free(c);
+	}
+}
+
+static void test_scope(void)
+{
+	TEST_CASE("excluded path (/tmp): nothing")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct rename_args a = {DEV, FILE_INO, DIR_INO, EXT4_MAGIC, "/tmp/x/config.json",
+					"/tmp/x/.tmp"};
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_rename_args(c, 3 * SEC, &a);
+		CHECK_INT(stats_of(c).pending_renames, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("tmpfs is not persistent: nothing")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct rename_args a = {DEV, FILE_INO, DIR_INO, TMPFS_MAGIC, "/srv/app/config.json",
+					"/srv/app/.tmp"};
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_rename_args(c, 3 * SEC, &a);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		CHECK_INT(stats_of(c).renames_unresolved, 0);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("rename without a new path is ignored")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct rename_args a = {DEV, FILE_INO, DIR_INO, EXT4_MAGIC, NULL, "/srv/app/.tmp"};
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_rename_args(c, 3 * SEC, &a);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("unresolved destination directory: counted, no pending, source rule still")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct rename_args a = {DEV, FILE_INO, 0, EXT4_MAGIC, "/srv/app/config.json",
+					"/srv/app/.tmp"};
+		struct ioh_correlator_stats st;
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_rename_args(c, 3 * SEC, &a);
+		st = stats_of(c);
+		CHECK_INT(st.renames_unresolved, 1);
+		CHECK_INT(st.pending_renames, 0);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("no rules: nothing, events still counted")
+	{
+		struct ioh_correlator *c;
+
+		reset_found();
+		c = ioh_correlator_new(NULL, NULL, on_finding, NULL);
+		CHECK(c != NULL);
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_rename(c, 3 * SEC);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		CHECK_INT(stats_of(c).events[IOH_EV_RENAME], 1);
+		CHECK_INT(stats_of(c).tracked_inodes, 1);
+		ioh_correlator_free(c);
+	}
+}
+
+static void test_losses(void)
+{
+	TEST_CASE("loss inside the window: degraded")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct ioh_correlator_stats st;
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		feed_loss(c, 4 * SEC, IOH_LOSS_RINGBUF_SYNC, 7);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK(found[0].degraded);
+		st = stats_of(c);
+		CHECK_INT(st.lost[IOH_LOSS_RINGBUF_SYNC], 7);
+		CHECK_INT(st.events[IOH_EV_LOSS], 1);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("loss report with count 0 changes nothing")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		feed_loss(c, 4 * SEC, IOH_LOSS_RINGBUF_SYNC, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK(!found[0].degraded);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("loss before the window: high confidence")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_loss(c, 1 * SEC, IOH_LOSS_RINGBUF_INODE, 3);
+		feed_dirty(c, 2 * SEC, DEV, FILE_INO);
+		feed_rename(c, 3 * SEC);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 2);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		CHECK(!found[0].degraded);
+		CHECK_STR(found[1].rule, "rename-without-dir-fsync");
+		CHECK(!found[1].degraded);
+		CHECK_INT(stats_of(c).lost[IOH_LOSS_RINGBUF_INODE], 3);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("loss after the file got dirty: unsynced source degraded")
+	{
+		/* The lost record could have been the fsync that made the file clean. */
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_loss(c, 2 * SEC, IOH_LOSS_RINGBUF_SYNC, 1);
+		feed_rename(c, 3 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		CHECK(found[0].degraded);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 2);
+		/* The window opened after the loss: the directory verdict is sure. */
+		CHECK(!found[1].degraded);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("loss of an unknown `where` is counted nowhere but still degrades")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct ioh_correlator_stats st;
+
+		feed_rename(c, 3 * SEC);
+		feed_loss(c, 4 * SEC, IOH_LOSS__MAX + 5, 2);
+		ioh_correlator_advance(c, 60 * SEC);
+		st = stats_of(c);
+		CHECK_INT(n_found, 1);
+		CHECK(found[0].degraded);
+		uint64_t total = 0;
+
+		for (int i = 0; i < IOH_LOSS__MAX; i++)
+			total += st.lost[i];
+		CHECK_INT(total, 0);
+		ioh_correlator_free(c);
+	}
+}
+
+static void test_caps(void)
+{
+	TEST_CASE("pending table full: the closest deadline is evicted and counted")
+	{
+		struct ioh_correlator *c = new_correlator(0, 2);
+		struct rename_args a = {DEV, 0, 0, EXT4_MAGIC, NULL, NULL};
+		char paths[4][32];
+		struct ioh_correlator_stats st;
+
+		for (int i = 0; i < 4; i++) {
+			snprintf(paths[i], sizeof(paths[i]), "/srv/d%d/f", i);
+			a.dir_ino = 50 + i;
+			a.new_path = paths[i];
+			feed_rename_args(c, 3 * SEC + i * MS, &a);
+		}
+		st = stats_of(c);
+		CHECK_INT(st.pending_renames, 2);
+		CHECK_INT(st.pending_evictions, 2);
+		ioh_correlator_advance(c, 60 * SEC);
+		/* d0 and d1 were given up on; the two newest are reported. */
+		CHECK_INT(n_found, 2);
+		CHECK_STR(found[0].path, "/srv/d2/f");
+		CHECK_STR(found[1].path, "/srv/d3/f");
+		CHECK_INT(stats_of(c).pending_evictions, 2);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("pending table of 1: satisfied entries are reused without eviction")
+	{
+		struct ioh_correlator *c = new_correlator(0, 1);
+
+		for (int i = 0; i < 10; i++) {
+			feed_rename(c, (3 + i) * SEC);
+			feed_fsync_dir(c, (3 + i) * SEC + 1);
+		}
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		CHECK_INT(stats_of(c).pending_evictions, 0);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("many directory fsyncs and renames: heap never overflows")
+	{
+		/* Satisfied entries leave stale heap items; the heap has exactly max_pending
+		 * slots and must compact instead of overflowing. */
+		struct ioh_correlator *c = new_correlator(0, 4);
+
+		for (int i = 0; i < 200; i++) {
+			struct rename_args a = {DEV, 0, 1000 + (i % 3), EXT4_MAGIC, "/srv/x/f",
+						"/srv/x/t"};
+
+			feed_rename_args(c, 3 * SEC + i * MS, &a);
+			if (i % 3 != 2)
+				feed_sync(c, 3 * SEC + i * MS + 1, IOH_SYNC_FSYNC, 0, DEV,
+					  1000 + (i % 3), S_IFDIR | 0755);
+		}
+		ioh_correlator_advance(c, 600 * SEC);
+		/* Every rename into dir 1002 was left unsynced: 66 of them, 4 slots. */
+		CHECK_INT(n_found + stats_of(c).pending_evictions, 66);
+		CHECK_INT(stats_of(c).pending_renames, 0);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("inode table LRU: evictions counted, evicted state forgotten")
+	{
+		struct ioh_correlator *c = new_correlator(2, 0);
+		struct ioh_correlator_stats st;
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_dirty(c, 1 * SEC + 1, DEV, FILE_INO + 1);
+		feed_dirty(c, 1 * SEC + 2, DEV, FILE_INO + 2); /* evicts FILE_INO */
+		st = stats_of(c);
+		CHECK_INT(st.tracked_inodes, 2);
+		CHECK_INT(st.inode_evictions, 1);
+		feed_rename(c, 3 * SEC);
+		/* Its dirty state is gone with it: no unsynced-source verdict is possible. */
+		CHECK_INT(n_found, 0);
+		ioh_correlator_free(c);
+	}
+}
+
+static void test_reload(void)
+{
+	TEST_CASE("set_rules keeps pending renames with their original settings")
+	{
+		struct ioh_ruleset *other = load_text("[rule rename-without-dir-fsync]\n"
+						      "severity = critical\n"
+						      "window = 30s\n");
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		CHECK(other != NULL);
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		ioh_correlator_set_rules(c, other);
+		CHECK_INT(stats_of(c).pending_renames, 1);
+		ioh_correlator_advance(c, 3 * SEC + WINDOW);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(sev(found[0].severity), "warning");
+		CHECK_INT(found[0].ts_ns, 3 * SEC + WINDOW);
+
+		/* A new rename uses the new rule: no source rule, 30s, critical. */
+		feed_dirty(c, 10 * SEC, DEV, FILE_INO);
+		feed_fsync_file(c, 10 * SEC + 1);
+		feed_rename(c, 11 * SEC);
+		ioh_correlator_advance(c, 11 * SEC + 30 * SEC - 1);
+		CHECK_INT(n_found, 1);
+		ioh_correlator_advance(c, 11 * SEC + 30 * SEC);
+		CHECK_INT(n_found, 2);
+		CHECK_STR(sev(found[1].severity), "critical");
+		CHECK_STR(evidence(&found[1], "window"), "30000000000");
+
+		/* Reload to nothing: later renames are ignored. */
+		ioh_correlator_set_rules(c, NULL);
+		feed_rename(c, 50 * SEC);
+		ioh_correlator_advance(c, 100 * SEC);
+		CHECK_INT(n_found, 2);
+		ioh_correlator_free(c);
+		ioh_ruleset_free(other);
+	}
+
+	TEST_CASE("disabled rule and a second instance of a detector")
+	{
+		struct ioh_ruleset *rs = load_text("[rule rename-without-dir-fsync]\n"
+						   "enabled = no\n"
+						   "[rule srv-rename]\n"
+						   "detector = rename-without-dir-fsync\n"
+						   "severity = critical\n"
+						   "window = 1s\n"
+						   "include = /srv/*\n");
+		struct ioh_correlator *c;
+
+		CHECK(rs != NULL);
+		reset_found();
+		c = ioh_correlator_new(NULL, rs, on_finding, NULL);
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC);
+		struct rename_args a = {DEV, 0, 20, EXT4_MAGIC, "/var/lib/x", "/var/lib/x.tmp"};
+
+		feed_rename_args(c, 3 * SEC, &a);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "srv-rename");
+		CHECK_STR(sev(found[0].severity), "critical");
+		CHECK_INT(found[0].ts_ns, 4 * SEC);
+		ioh_correlator_free(c);
+		ioh_ruleset_free(rs);
+	}
+}
+
+static void test_default_rules(void)
+{
+	TEST_CASE("shipped rules/default.rules")
+	{
+		const char *src = getenv("IOH_SRC");
+		char dir[4096];
+		struct ioh_ruleset *rs;
+		struct ioh_correlator *c;
+		struct rename_args a = {DEV, FILE_INO + 1, DIR_INO, EXT4_MAGIC, "/var/tmp/x",
+					"/var/tmp/x.tmp"};
+
+		snprintf(dir, sizeof(dir), "%s/rules", src && *src ? src : ".");
+		rs = load_dir(dir);
+		CHECK(rs != NULL);
+		if (!rs)
+			break;
+		reset_found();
+		c = ioh_correlator_new(NULL, rs, on_finding, NULL);
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_rename(c, 3 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		CHECK_STR(sev(found[0].severity), "notice");
+		/* The vendor window is 5s. */
+		ioh_correlator_advance(c, 8 * SEC - 1);
+		CHECK_INT(n_found, 1);
+		ioh_correlator_advance(c, 8 * SEC);
+		CHECK_INT(n_found, 2);
+		CHECK_STR(found[1].rule, "rename-without-dir-fsync");
+		CHECK_STR(sev(found[1].severity), "notice");
+		CHECK_STR(evidence(&found[1], "window"), "5000000000");
+		CHECK_STR(found[1].message,
+			  "renamed into /srv/app but the directory was not fsynced within 5s");
+
+		/* /var/tmp is excluded by the vendor rules. */
+		feed_dirty(c, 10 * SEC, DEV, FILE_INO + 1);
+		feed_rename_args(c, 11 * SEC, &a);
+		ioh_correlator_advance(c, 100 * SEC);
+		CHECK_INT(n_found, 2);
+		ioh_correlator_free(c);
+		ioh_ruleset_free(rs);
+	}
+}
+
+int main(void)
+{
+	char path[256];
+
+	DEV = ioh_kdev_make(254, 0);
+	OTHER_DEV = ioh_kdev_make(8, 1);
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	rules = load_test_rules();
+	TEST_CASE("test rules load")
+	CHECK(rules != NULL);
+	if (!rules)
+		return check_summary();
+
+	test_unsafe_rename();
+	test_file_fsynced();
+	test_correct_pattern();
+	test_late_dir_fsync();
+	test_sync_family();
+	test_scope();
+	test_losses();
+	test_caps();
+	test_reload();
+	test_default_rules();
+
+	ioh_ruleset_free(rules);
+	snprintf(path, sizeof(path), "%s/test.rules", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+	return check_summary();
+}
