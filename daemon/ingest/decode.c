@@ -111,7 +111,7 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 		return err;
 
 	s->base_dir[0] = '\0';
-	if (re->base_path_len) {
+	if (re->base_path_len || re->base_dir.ino) { /* 0 components: the walk began at "/" */
 		err = rebuild_dir(strings, re->base_path_len, re->base_components, truncated,
 				  s->base_dir, sizeof(s->base_dir));
 		if (err)
