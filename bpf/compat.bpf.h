@@ -42,22 +42,19 @@ static __always_inline struct inode *renamedata_source(void *rd)
 /*
  * inode.i_state was an `unsigned long` with I_DIRTY_* as #defines (I_DIRTY_PAGES = 1 << 2 in
  * 6.1); newer kernels (6.18) make it the 32-bit `enum inode_state_flags_t` with renumbered
- * bits. Read it with the size the running kernel uses and take the bit value from its BTF when
- * the enum exists.
+ * bits. CO-RE does not relocate a field across an int/enum type change, so the old layout
+ * gets its own flavour and the accessor picks the one the running kernel has; the bit value
+ * comes from the kernel's BTF enum when it exists.
  */
+struct inode___state_ulong {
+	unsigned long i_state;
+} __attribute__((preserve_access_index));
+
 static __always_inline __u64 inode_state(struct inode *inode)
 {
-	__u64 state = 0;
-
-	if (bpf_core_field_size(inode->i_state) == 4) {
-		__u32 s32 = 0;
-
-		bpf_core_read(&s32, sizeof(s32), &inode->i_state);
-		state = s32;
-	} else {
-		bpf_core_read(&state, sizeof(state), &inode->i_state);
-	}
-	return state;
+	if (bpf_core_field_exists(struct inode___state_ulong, i_state))
+		return BPF_CORE_READ((struct inode___state_ulong *)inode, i_state);
+	return (__u64)BPF_CORE_READ(inode, i_state);
 }
 
 static __always_inline __u64 inode_dirty_pages_bit(void)
