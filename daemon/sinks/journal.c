@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systemd/sd-journal.h>
 
@@ -28,6 +29,9 @@ const struct ioh_journal_message_id ioh_journal_message_ids[] = {
 };
 const size_t ioh_journal_message_ids_count =
 	sizeof(ioh_journal_message_ids) / sizeof(ioh_journal_message_ids[0]);
+
+/* Where sd_journal_sendv() sends; fixed in libsystemd. */
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 /* One sink per process, fed from the main loop only: plain statics are enough. */
 static struct ioh_journal_stats journal_stats;
@@ -256,6 +260,16 @@ int ioh_journal_send_finding(const struct ioh_finding *f, int64_t realtime_offse
 	struct ioh_journal_fields jf;
 	int r;
 
+	/*
+	 * sd_journal_sendv() returns success when the socket does not exist ("fail silently if
+	 * the journal is not available"), which would hide that findings go nowhere. One
+	 * access(2) per finding is cheap next to the send.
+	 */
+	if (access(JOURNAL_SOCKET, F_OK) < 0) {
+		r = -errno;
+		count_failure(r);
+		return r;
+	}
 	ioh_journal_fields_init(&jf);
 	r = ioh_journal_build_fields(f, realtime_offset_ns, &jf);
 	if (r == 0)

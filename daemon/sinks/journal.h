@@ -62,9 +62,13 @@ int ioh_journal_build_fields(const struct ioh_finding *f, int64_t realtime_offse
 			     struct ioh_journal_fields *jf);
 
 /*
- * Send the finding to journald. Returns 0 or -errno. Never blocks the main loop: without a
- * journal socket the send fails at once (-ENOENT/-ECONNREFUSED); failures are counted and
- * logged once, the finding still reaches the other sinks.
+ * Send the finding to journald. Returns 0 or -errno. Without a journal (no
+ * /run/systemd/journal/socket: containers, tests) it fails at once with -ENOENT instead of
+ * the silent success libsystemd would return; failures are counted (ioh_journal_get_stats)
+ * and logged once, and the finding still reaches the other sinks.
+ * Caveat: libsystemd's socket is blocking, so a journald that stops reading long enough to
+ * fill its queue (net.unix.max_dgram_qlen datagrams) would block this call; see
+ * docs/service.md.
  */
 int ioh_journal_send_finding(const struct ioh_finding *f, int64_t realtime_offset_ns);
 
