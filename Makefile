@@ -18,7 +18,7 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # ones; the list is the single source of truth (README and docs/building.md point here).
 DEB_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev \
 	    libinih-dev libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
-	    procps python3
+	    procps python3 qemu-system-x86 busybox-static cpio
 
 PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -59,7 +59,8 @@ BPF_SRC    := bpf/iohazard.bpf.c
 BPF_OBJ    := $(BUILD)/iohazard.bpf.o
 SKEL       := $(BUILD)/iohazard.skel.h
 
-.PHONY: all deps run test test-unit test-e2e bench install clean check-root format vmlinux
+.PHONY: all deps run test test-unit test-e2e test-vm test-fuzz test-bins bench install clean \
+	check-root format vmlinux
 
 all: $(BUILD)/iohazardd $(BUILD)/iohazard
 
@@ -103,13 +104,16 @@ $(BUILD)/obj/%.o: %.c $(HDRS) | $(BUILD)
 $(DAEMON_OBJS): $(SKEL)
 
 $(BUILD)/libiohazard.a: $(CORE_OBJS)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/iohazardd: $(DAEMON_OBJS) $(BUILD)/libiohazard.a
-	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/iohazard: $(CLI_OBJS) $(BUILD)/libiohazard.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiohazard.a $(HDRS)
 	@mkdir -p $(dir $@)
@@ -134,9 +138,11 @@ run: check-root deps
 	$(BUILD)/iohazardd --foreground --output=text \
 		--rules-dir rules --socket $(BUILD)/api.sock $(RUN_ARGS)
 
+# Every suite: unit, fuzz (short fixed time), end-to-end with real BPF on this kernel, and the
+# VM suite booting Debian's 6.1 kernel for the fentry and kprobe backends.
 test: check-root deps
 	$(MAKE) all test-bins
-	tests/run-all.sh $(BUILD)
+	tests/run-all.sh $(BUILD) unit fuzz e2e vm
 
 test-bins: $(UNIT_BINS) $(WORKLOAD_BINS) $(BENCH_BINS)
 
@@ -145,6 +151,13 @@ test-unit: $(UNIT_BINS)
 
 test-e2e: all test-bins
 	tests/run-all.sh $(BUILD) e2e
+
+test-fuzz: all test-bins
+	tests/run-all.sh $(BUILD) fuzz
+
+test-vm: check-root deps
+	$(MAKE) all test-bins
+	tests/run-all.sh $(BUILD) vm
 
 bench: all test-bins
 	bench/run.sh $(BUILD)
