@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/api_client.h"
+#include "cli/cli.h"
 
 #define REPLY_MAX (16u << 20)
 
@@ -42,7 +43,7 @@ int api_call(int fd, const char *command, struct json_object *extra, int timeout
 	int r = 0;
 
 	json_object_object_add(req, "command", json_object_new_string(command));
-	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	text = json_object_to_json_string_ext(req, CLI_JSON_FLAGS);
 	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
 		r = -errno;
 	if (!extra)

@@ -17,6 +17,9 @@
 #define CLI_EXIT_USAGE 2
 #define CLI_EXIT_UNREACHABLE 3
 
+/* json-c would escape every '/' in paths; the daemon's writer does not. */
+#define CLI_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 struct cli {
 	const char *socket_path;
 	bool json;
@@ -39,5 +42,7 @@ int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_replay(struct cli *cli, int argc, char **argv);
 int cmd_rules(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_findings(struct cli *cli, int argc, char **argv);
+int cmd_reload(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -165,7 +165,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		return r;
 	}
 	if (cli->json)
-		printf("%s\n", json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(st, CLI_JSON_FLAGS));
 	else
 		print_status(st);
 	json_object_put(reply);

@@ -22,6 +22,7 @@
 #include <systemd/sd-event.h>
 
 #include "daemon/api/api_server.h"
+#include "daemon/api/findings_log.h"
 #include "daemon/correlator/correlator.h"
 #include "daemon/ingest/decode.h"
 #include "daemon/ingest/resolve.h"
@@ -31,6 +32,7 @@
 #include "daemon/record/replay.h"
 #include "daemon/rules/rules.h"
 #include "daemon/sinks/finding_format.h"
+#include "daemon/sinks/suppress.h"
 #include "daemon/util/log.h"
 
 /* How often losses are polled, deadlines checked and the recording flushed. */
@@ -55,6 +57,16 @@ static const char *const event_names[] = {
 	[IOH_EV_INODE_CLEAN] = "inode_clean",
 };
 
+/* Occurrences per rule and severity (before rate limiting), for metrics and status. */
+#define RULE_COUNTERS_MAX 64
+struct rule_counter {
+	char rule[IOH_RULE_NAME_MAX];
+	uint64_t by_severity[IOH_SEV_CRITICAL + 1];
+};
+
+/* Findings kept for `iohazard findings`. */
+#define FINDINGS_LOG_SIZE 1024
+
 struct daemon {
 	struct ioh_options opts;
 	sd_event *event;
@@ -73,8 +85,18 @@ struct daemon {
 	uint64_t decode_errors;
 	uint64_t record_errors;
 	bool ready;
+	bool last_reload_ok;
+	uint64_t reloads;
 	struct strbuf line;
+	struct strbuf json; /* the reported finding as JSON, shared by the sinks */
+	struct ioh_suppressor *suppressor;
+	struct ioh_findings_log *findings_log;
+	struct rule_counter counters[RULE_COUNTERS_MAX];
+	uint64_t reported;
+	uint64_t stats_tick; /* subscribers get stats every STATS_EVERY_TICKS */
 };
+
+#define STATS_EVERY_TICKS 5
 
 static uint64_t now_ns(clockid_t clock)
 {
@@ -106,11 +128,51 @@ static void print_finding(const struct ioh_finding *f, int64_t offset, enum ioh_
 	fflush(stdout);
 }
 
+static void count_finding(struct daemon *d, const struct ioh_finding *f)
+{
+	for (unsigned i = 0; i < RULE_COUNTERS_MAX; i++) {
+		struct rule_counter *c = &d->counters[i];
+
+		if (!c->rule[0])
+			snprintf(c->rule, sizeof(c->rule), "%s", f->rule);
+		if (strcmp(c->rule, f->rule) == 0) {
+			c->by_severity[f->severity]++;
+			return;
+		}
+	}
+}
+
+/* A finding that passed rate limiting: to every sink. */
+static void report_finding(const struct ioh_finding *f, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct strbuf msg;
+
+	d->reported++;
+	print_finding(f, d->realtime_offset_ns, d->opts.output, &d->line);
+	strbuf_reset(&d->json);
+	ioh_finding_json(f, d->realtime_offset_ns, &d->json);
+	if (d->json.oom)
+		return;
+	ioh_findings_log_add(d->findings_log, f, (int64_t)f->ts_ns + d->realtime_offset_ns,
+			     d->json.buf, d->json.len);
+	if (ioh_api_server_subscribers(d->api)) {
+		strbuf_init(&msg);
+		strbuf_puts(&msg, "{\"finding\":");
+		strbuf_append(&msg, d->json.buf, d->json.len);
+		strbuf_putc(&msg, '}');
+		if (!msg.oom)
+			ioh_api_server_broadcast(d->api, msg.buf, msg.len);
+		strbuf_free(&msg);
+	}
+}
+
 static void on_finding(const struct ioh_finding *f, void *ctx)
 {
 	struct daemon *d = ctx;
 
-	print_finding(f, d->realtime_offset_ns, d->opts.output, &d->line);
+	count_finding(d, f);
+	ioh_suppressor_report(d->suppressor, d->rules, f, report_finding, d);
 }
 
 /* ---- events -------------------------------------------------------------------------------- */
@@ -173,6 +235,27 @@ static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userda
 	return 0;
 }
 
+static void status_json(struct daemon *d, struct jsonw *w);
+
+/* Periodic status for subscribers (`iohazard top`). */
+static void broadcast_stats(struct daemon *d)
+{
+	struct strbuf sb;
+	struct jsonw w;
+
+	strbuf_init(&sb);
+	jsonw_init(&w, &sb);
+	jsonw_obj_begin(&w);
+	jsonw_key(&w, "stats");
+	jsonw_obj_begin(&w);
+	status_json(d, &w);
+	jsonw_obj_end(&w);
+	jsonw_obj_end(&w);
+	if (!sb.oom)
+		ioh_api_server_broadcast(d->api, sb.buf, sb.len);
+	strbuf_free(&sb);
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -187,6 +270,8 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	}
 	if (d->recorder)
 		ioh_eventlog_flush(d->recorder);
+	if (ioh_api_server_subscribers(d->api) && ++d->stats_tick % STATS_EVERY_TICKS == 0)
+		broadcast_stats(d);
 	d->last_tick_ns = now;
 	sd_event_source_set_time(s, usec + TICK_USEC);
 	return 0;
@@ -236,7 +321,74 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	jsonw_kv_uint(w, "pending_evictions", st.pending_evictions);
 	jsonw_kv_uint(w, "renames_unresolved", st.renames_unresolved);
 	jsonw_kv_uint(w, "findings", st.findings);
+	jsonw_kv_uint(w, "findings_reported", d->reported);
+	jsonw_kv_uint(w, "findings_suppressed", ioh_suppressor_suppressed(d->suppressor));
+	jsonw_key(w, "findings_by_rule");
+	jsonw_obj_begin(w);
+	for (unsigned i = 0; i < RULE_COUNTERS_MAX && d->counters[i].rule[0]; i++) {
+		jsonw_key(w, d->counters[i].rule);
+		jsonw_obj_begin(w);
+		for (int sev = IOH_SEV_INFO; sev <= IOH_SEV_CRITICAL; sev++)
+			jsonw_kv_uint(w, ioh_severity_name(sev), d->counters[i].by_severity[sev]);
+		jsonw_obj_end(w);
+	}
+	jsonw_obj_end(w);
+	jsonw_kv_bool(w, "rules_last_reload_success", d->last_reload_ok);
+	jsonw_kv_uint(w, "rules", d->rules ? d->rules->count : 0);
+	jsonw_kv_uint(w, "subscribers", ioh_api_server_subscribers(d->api));
 	jsonw_kv_str(w, "recording", d->opts.record_path);
+}
+
+static int reload_rules(struct daemon *d);
+
+static int api_findings(struct daemon *d, struct json_object *req, struct jsonw *w,
+			const char **error)
+{
+	struct ioh_findings_query q = {0};
+	struct json_object *v;
+
+	if (json_object_object_get_ex(req, "rule", &v)) {
+		if (!json_object_is_type(v, json_type_string)) {
+			*error = "\"rule\" must be a string";
+			return -EINVAL;
+		}
+		q.rule = json_object_get_string(v);
+	}
+	if (json_object_object_get_ex(req, "since_ns", &v)) {
+		if (!json_object_is_type(v, json_type_int)) {
+			*error = "\"since_ns\" must be an integer (realtime ns)";
+			return -EINVAL;
+		}
+		q.since_realtime_ns = json_object_get_int64(v);
+	}
+	if (json_object_object_get_ex(req, "limit", &v)) {
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
+			*error = "\"limit\" must be a non-negative integer";
+			return -EINVAL;
+		}
+		q.limit = (size_t)json_object_get_int64(v);
+	}
+	jsonw_key(w, "findings");
+	ioh_findings_log_query(d->findings_log, &q, w);
+	return 0;
+}
+
+static int api_rules(struct daemon *d, struct jsonw *w, const char **error)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f) {
+		*error = "out of memory";
+		return -ENOMEM;
+	}
+	ioh_ruleset_print(d->rules, f);
+	fclose(f);
+	jsonw_key(w, "rules");
+	jsonw_strn(w, text ? text : "", len);
+	free(text);
+	return 0;
 }
 
 static int api_handler(void *ctx, const char *command, struct json_object *request,
@@ -251,7 +403,21 @@ static int api_handler(void *ctx, const char *command, struct json_object *reque
 		jsonw_obj_end(w);
 		return 0;
 	}
-	*error = "unknown command";
+	if (strcmp(command, "findings") == 0)
+		return api_findings(d, request, w, error);
+	if (strcmp(command, "rules") == 0)
+		return api_rules(d, w, error);
+	if (strcmp(command, "reload") == 0) {
+		if (reload_rules(d) < 0) {
+			*error = "rules did not load; the previous rules stay in force (see the "
+				 "daemon's log for file:line errors)";
+			return -EINVAL;
+		}
+		jsonw_kv_bool(w, "reloaded", true);
+		jsonw_kv_uint(w, "rules", d->rules->count);
+		return 0;
+	}
+	*error = "unknown command (status, findings, subscribe, rules, reload)";
 	return -EINVAL;
 }
 
@@ -271,6 +437,33 @@ static int load_rules(const struct ioh_options *o, struct ioh_ruleset **out)
 		return log_error_errno(r, "Rules did not load");
 	}
 	ioh_rules_errors_free(&errors);
+	return 0;
+}
+
+/* Atomic: the new set replaces the old only when it loaded without error. */
+static int reload_rules(struct daemon *d)
+{
+	struct ioh_ruleset *fresh = NULL;
+	int r;
+
+	d->reloads++;
+	r = load_rules(&d->opts, &fresh);
+	d->last_reload_ok = r == 0;
+	if (r < 0) {
+		log_error("Reload failed; keeping the previous %zu rules", d->rules->count);
+		return r;
+	}
+	ioh_correlator_set_rules(d->correlator, fresh);
+	ioh_ruleset_free(d->rules);
+	d->rules = fresh;
+	log_info("Reloaded %zu rules", fresh->count);
+	return 0;
+}
+
+static int on_signal_reload(sd_event_source *s, const struct signalfd_siginfo *si,
+			    void *userdata)
+{
+	reload_rules(userdata);
 	return 0;
 }
 
@@ -389,10 +582,14 @@ int main(int argc, char **argv)
 	d->started_ns = now_ns(CLOCK_MONOTONIC);
 	d->last_tick_ns = d->started_ns;
 	d->realtime_offset_ns = realtime_offset();
+	d->last_reload_ok = true;
+	strbuf_init(&d->json);
 	cfg = (struct ioh_correlator_config){d->opts.max_inodes, d->opts.max_pending};
 	d->correlator = ioh_correlator_new(&cfg, d->rules, on_finding, d);
 	d->resolver = ioh_resolver_new(NULL);
-	if (!d->correlator || !d->resolver) {
+	d->suppressor = ioh_suppressor_new(IOH_SUPPRESSOR_CAPACITY);
+	d->findings_log = ioh_findings_log_new(FINDINGS_LOG_SIZE);
+	if (!d->correlator || !d->resolver || !d->suppressor || !d->findings_log) {
 		log_error("Out of memory");
 		return 1;
 	}
@@ -410,10 +607,12 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGPIPE);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	sd_event_add_signal(d->event, NULL, SIGTERM, on_signal_exit, NULL);
 	sd_event_add_signal(d->event, NULL, SIGINT, on_signal_exit, NULL);
+	sd_event_add_signal(d->event, NULL, SIGHUP, on_signal_reload, d);
 
 	lopts.backend = d->opts.backend;
 	lopts.ringbuf_bytes = d->opts.ringbuf_bytes;
@@ -475,7 +674,10 @@ out:
 	ioh_correlator_free(d->correlator);
 	ioh_resolver_free(d->resolver);
 	ioh_ruleset_free(d->rules);
+	ioh_suppressor_free(d->suppressor);
+	ioh_findings_log_free(d->findings_log);
 	strbuf_free(&d->line);
+	strbuf_free(&d->json);
 	free(d);
 	return r < 0 ? 1 : 0;
 }

@@ -23,6 +23,7 @@ struct api_client {
 	size_t in_len;
 	struct strbuf out;
 	size_t out_off;
+	bool subscribed;
 };
 
 struct ioh_api_server {
@@ -36,6 +37,8 @@ struct ioh_api_server {
 	void *ctx;
 	struct api_client *clients[IOH_API_CLIENTS_MAX];
 	unsigned n_clients;
+	unsigned n_subscribers;
+	uint64_t dropped_subscribers;
 };
 
 static void client_free(struct api_client *c)
@@ -45,6 +48,8 @@ static void client_free(struct api_client *c)
 	if (!c)
 		return;
 	s = c->server;
+	if (c->subscribed)
+		s->n_subscribers--;
 	for (unsigned i = 0; i < IOH_API_CLIENTS_MAX; i++) {
 		if (s->clients[i] == c) {
 			s->clients[i] = NULL;
@@ -104,6 +109,18 @@ static void handle_line(struct api_client *c, const char *line, size_t len)
 	jsonw_init(&w, &c->out);
 	jsonw_obj_begin(&w);
 	jsonw_kv_bool(&w, "ok", true);
+	if (strcmp(json_object_get_string(cmd), "subscribe") == 0) {
+		if (!c->subscribed) {
+			c->subscribed = true;
+			c->server->n_subscribers++;
+		}
+		/* Subscribers get no idle timeout: a quiet host sends nothing for long. */
+		sd_event_source_set_enabled(c->idle, SD_EVENT_OFF);
+		jsonw_kv_bool(&w, "subscribed", true);
+		jsonw_obj_end(&w);
+		strbuf_putc(&c->out, '\n');
+		goto out;
+	}
 	r = c->server->handler(c->server->ctx, json_object_get_string(cmd), req, &w, &error);
 	if (r < 0) {
 		c->out.len = mark; /* discard the partial reply */
@@ -177,6 +194,39 @@ static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *us
 	}
 	client_update_events(c);
 	return 0;
+}
+
+void ioh_api_server_broadcast(struct ioh_api_server *s, const char *line, size_t len)
+{
+	for (unsigned i = 0; i < IOH_API_CLIENTS_MAX && s->n_subscribers; i++) {
+		struct api_client *c = s->clients[i];
+
+		if (!c || !c->subscribed)
+			continue;
+		if (c->out.len - c->out_off + len + 1 > IOH_API_OUTPUT_MAX) {
+			s->dropped_subscribers++;
+			log_warning("Dropping an API subscriber that does not keep up");
+			client_free(c);
+			continue;
+		}
+		strbuf_append(&c->out, line, len);
+		strbuf_putc(&c->out, '\n');
+		if (client_flush(c) < 0 || c->out.oom) {
+			client_free(c);
+			continue;
+		}
+		client_update_events(c);
+	}
+}
+
+unsigned ioh_api_server_subscribers(const struct ioh_api_server *s)
+{
+	return s ? s->n_subscribers : 0;
+}
+
+uint64_t ioh_api_server_dropped_subscribers(const struct ioh_api_server *s)
+{
+	return s ? s->dropped_subscribers : 0;
 }
 
 static int on_client_idle(sd_event_source *src, uint64_t usec, void *userdata)

@@ -10,6 +10,7 @@
 #ifndef IOH_API_SERVER_H
 #define IOH_API_SERVER_H
 
+#include <stdint.h>
 #include <systemd/sd-event.h>
 
 #include "daemon/util/jsonw.h"
@@ -29,6 +30,15 @@ typedef int (*ioh_api_handler)(void *ctx, const char *command, struct json_objec
 			       struct jsonw *w, const char **error);
 
 struct ioh_api_server;
+
+/*
+ * "subscribe" is handled here: the client gets {"ok":true,"subscribed":true} and from then on
+ * every line passed to ioh_api_server_broadcast(). A subscriber that does not keep up (more
+ * than IOH_API_OUTPUT_MAX bytes queued) is dropped and counted, never the daemon's work.
+ */
+void ioh_api_server_broadcast(struct ioh_api_server *s, const char *line, size_t len);
+unsigned ioh_api_server_subscribers(const struct ioh_api_server *s);
+uint64_t ioh_api_server_dropped_subscribers(const struct ioh_api_server *s);
 
 /* Binds `path` (mode 0660, group `group` if it exists), replacing a stale socket. */
 int ioh_api_server_new(sd_event *event, const char *path, const char *group,

@@ -6,15 +6,18 @@
 
 #include "daemon/record/eventlog.h"
 #include "daemon/record/replay.h"
+#include "daemon/sinks/suppress.h"
 
 struct replay_ctx {
 	ioh_replay_finding_cb cb;
 	void *ctx;
 	int64_t offset;
 	uint64_t findings;
+	struct ioh_suppressor *suppressor;
+	const struct ioh_ruleset *rules;
 };
 
-static void on_finding(const struct ioh_finding *f, void *ctx)
+static void report(const struct ioh_finding *f, void *ctx)
 {
 	struct replay_ctx *rc = ctx;
 
@@ -22,11 +25,19 @@ static void on_finding(const struct ioh_finding *f, void *ctx)
 	rc->cb(f, rc->offset, rc->ctx);
 }
 
+/* The same rate limiting as the daemon's, so replay shows what the live run showed. */
+static void on_finding(const struct ioh_finding *f, void *ctx)
+{
+	struct replay_ctx *rc = ctx;
+
+	ioh_suppressor_report(rc->suppressor, rc->rules, f, report, rc);
+}
+
 int ioh_replay_file(const char *path, const struct ioh_ruleset *rules,
 		    const struct ioh_correlator_config *cfg, ioh_replay_finding_cb cb, void *ctx,
 		    struct ioh_replay_result *result, char *err, size_t errlen)
 {
-	struct replay_ctx rc = {.cb = cb, .ctx = ctx};
+	struct replay_ctx rc = {.cb = cb, .ctx = ctx, .rules = rules};
 	struct ioh_eventlog_reader *reader;
 	struct ioh_correlator *c;
 	struct ioh_event ev;
@@ -39,8 +50,10 @@ int ioh_replay_file(const char *path, const struct ioh_ruleset *rules,
 	if (r < 0)
 		return r;
 	rc.offset = ioh_eventlog_realtime_offset(reader);
-	c = ioh_correlator_new(cfg, rules, on_finding, &rc);
+	rc.suppressor = ioh_suppressor_new(IOH_SUPPRESSOR_CAPACITY);
+	c = rc.suppressor ? ioh_correlator_new(cfg, rules, on_finding, &rc) : NULL;
 	if (!c) {
+		ioh_suppressor_free(rc.suppressor);
 		ioh_eventlog_close_reader(reader);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -63,6 +76,7 @@ int ioh_replay_file(const char *path, const struct ioh_ruleset *rules,
 	ioh_correlator_get_stats(c, &result->stats);
 	result->findings = rc.findings;
 	ioh_correlator_free(c);
+	ioh_suppressor_free(rc.suppressor);
 	ioh_eventlog_close_reader(reader);
 	return r < 0 ? r : 0;
 }

@@ -160,6 +160,12 @@ void jsonw_null(struct jsonw *w)
 	strbuf_puts(w->out, "null");
 }
 
+void jsonw_raw(struct jsonw *w, const char *json, size_t len)
+{
+	jsonw_sep(w);
+	strbuf_append(w->out, json, len);
+}
+
 void jsonw_kv_str(struct jsonw *w, const char *key, const char *s)
 {
 	jsonw_key(w, key);

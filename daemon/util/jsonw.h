@@ -44,6 +44,9 @@ void jsonw_kv_uint(struct jsonw *w, const char *key, uint64_t v);
 void jsonw_kv_bool(struct jsonw *w, const char *key, bool v);
 void jsonw_kv_double(struct jsonw *w, const char *key, double v);
 
+/* Insert an already-serialized JSON value (trusted: produced by this writer). */
+void jsonw_raw(struct jsonw *w, const char *json, size_t len);
+
 /* Escape `s` as a JSON string (with quotes) onto `out`. */
 void json_escape(struct strbuf *out, const char *s, size_t len);
 

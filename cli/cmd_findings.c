@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/api_client.h"
+#include "cli/cli.h"
+#include "daemon/rules/rules.h"
+#include "daemon/util/strbuf.h"
+
+/* One finding object as a readable line; names escaped for the terminal. */
+static void print_finding_text(struct json_object *f)
+{
+	static const char *const keys[] = {"time", "severity", "rule"};
+	struct json_object *v;
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	for (int i = 0; i < 3; i++) {
+		const char *s = json_object_object_get_ex(f, keys[i], &v) ?
+					json_object_get_string(v) : "?";
+
+		strbuf_put_escaped(&sb, s, strlen(s));
+		strbuf_putc(&sb, ' ');
+	}
+	if (json_object_object_get_ex(f, "confidence", &v) &&
+	    strcmp(json_object_get_string(v), "degraded") == 0)
+		strbuf_puts(&sb, "(degraded) ");
+	strbuf_printf(&sb, "pid=%s comm=", json_object_object_get_ex(f, "pid", &v) ?
+						 json_object_get_string(v) : "?");
+	if (json_object_object_get_ex(f, "comm", &v))
+		strbuf_put_escaped(&sb, json_object_get_string(v), strlen(json_object_get_string(v)));
+	if (json_object_object_get_ex(f, "unit", &v) && !json_object_is_type(v, json_type_null)) {
+		strbuf_puts(&sb, " unit=");
+		strbuf_put_escaped(&sb, json_object_get_string(v), strlen(json_object_get_string(v)));
+	}
+	strbuf_puts(&sb, " path=");
+	if (json_object_object_get_ex(f, "path", &v) && json_object_get_string(v))
+		strbuf_put_escaped(&sb, json_object_get_string(v), strlen(json_object_get_string(v)));
+	if (json_object_object_get_ex(f, "message", &v)) {
+		strbuf_puts(&sb, ": ");
+		strbuf_put_escaped(&sb, json_object_get_string(v), strlen(json_object_get_string(v)));
+	}
+	if (sb.buf)
+		printf("%s\n", sb.buf);
+	strbuf_free(&sb);
+}
+
+static void print_finding(struct cli *cli, struct json_object *f)
+{
+	if (cli->json)
+		printf("%s\n", json_object_to_json_string_ext(f, CLI_JSON_FLAGS));
+	else
+		print_finding_text(f);
+	fflush(stdout);
+}
+
+static bool matches(struct json_object *f, const char *rule, int64_t since_ns)
+{
+	struct json_object *v;
+
+	if (rule && (!json_object_object_get_ex(f, "rule", &v) ||
+		     strcmp(json_object_get_string(v), rule) != 0))
+		return false;
+	(void)since_ns; /* streamed findings are new by definition */
+	return true;
+}
+
+/* --follow: subscribe and print findings as they come, until the daemon goes away. */
+static int follow(struct cli *cli, int fd, const char *rule)
+{
+	struct json_object *reply = NULL, *ok;
+	char buf[65536];
+	size_t len = 0;
+	int r = api_call(fd, "subscribe", NULL, 5000, &reply);
+
+	if (r < 0)
+		return cli_error(cli, CLI_EXIT_UNREACHABLE, "subscribe failed: %s", strerror(-r));
+	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
+		json_object_put(reply);
+		return cli_error(cli, CLI_EXIT_FAIL, "daemon refused the subscription");
+	}
+	json_object_put(reply);
+	for (;;) {
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		char *start = buf, *nl;
+
+		if (n <= 0)
+			return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon closed the connection");
+		len += (size_t)n;
+		buf[len] = '\0';
+		while ((nl = memchr(start, '\n', len - (size_t)(start - buf)))) {
+			struct json_object *msg, *f;
+
+			*nl = '\0';
+			msg = json_tokener_parse(start);
+			if (msg && json_object_object_get_ex(msg, "finding", &f) &&
+			    matches(f, rule, 0))
+				print_finding(cli, f);
+			json_object_put(msg);
+			start = nl + 1;
+		}
+		len -= (size_t)(start - buf);
+		memmove(buf, start, len);
+		if (len == sizeof(buf) - 1)
+			len = 0; /* a line longer than any finding: drop it */
+	}
+}
+
+/* "10m" ago, or a Unix time in seconds, to realtime ns. */
+static int parse_since(const char *text, int64_t *out)
+{
+	struct timespec now;
+	uint64_t ago;
+	char *end;
+	double secs;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (ioh_parse_duration(text, &ago) == 0 && strpbrk(text, "smhd")) {
+		*out = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - (int64_t)ago;
+		return 0;
+	}
+	secs = strtod(text, &end);
+	if (end == text || *end || secs < 0)
+		return -EINVAL;
+	*out = (int64_t)(secs * 1e9);
+	return 0;
+}
+
+int cmd_findings(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},  {"follow", no_argument, NULL, 'f'},
+		{"rule", required_argument, NULL, 'r'}, {"since", required_argument, NULL, 's'},
+		{"limit", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct json_object *req, *reply = NULL, *ok, *list;
+	const char *rule = NULL;
+	int64_t since = 0;
+	long limit = 0;
+	bool follow_mode = false;
+	int c, fd, r;
+
+	while ((c = getopt_long(argc, argv, "jfr:s:n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			cli->json = true;
+			break;
+		case 'f':
+			follow_mode = true;
+			break;
+		case 'r':
+			rule = optarg;
+			break;
+		case 's':
+			if (parse_since(optarg, &since) < 0)
+				return cli_error(cli, CLI_EXIT_USAGE,
+						 "--since: expected a duration ago (10m) or Unix "
+						 "seconds");
+			break;
+		case 'n':
+			limit = strtol(optarg, NULL, 10);
+			if (limit <= 0)
+				return cli_error(cli, CLI_EXIT_USAGE, "--limit: expected N > 0");
+			break;
+		case 'h':
+			printf("Usage: iohazard findings [-j] [--rule R] [--since 10m|UNIXTIME] "
+			       "[--limit N] [--follow]\n"
+			       "  Recent findings kept by the daemon (the last 1024 reported),\n"
+			       "  oldest first; --follow then streams new ones.\n");
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	fd = api_connect(cli->socket_path);
+	if (fd < 0)
+		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
+				 cli->socket_path, strerror(-fd));
+	req = json_object_new_object();
+	if (rule)
+		json_object_object_add(req, "rule", json_object_new_string(rule));
+	if (since)
+		json_object_object_add(req, "since_ns", json_object_new_int64(since));
+	if (limit)
+		json_object_object_add(req, "limit", json_object_new_int64(limit));
+	r = api_call(fd, "findings", req, 5000, &reply);
+	json_object_put(req);
+	if (r < 0) {
+		close(fd);
+		return cli_error(cli, CLI_EXIT_UNREACHABLE, "request failed: %s", strerror(-r));
+	}
+	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok) ||
+	    !json_object_object_get_ex(reply, "findings", &list)) {
+		struct json_object *err;
+
+		r = cli_error(cli, CLI_EXIT_FAIL, "daemon: %s",
+			      json_object_object_get_ex(reply, "error", &err)
+				      ? json_object_get_string(err) : "bad reply");
+		json_object_put(reply);
+		close(fd);
+		return r;
+	}
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		print_finding(cli, json_object_array_get_idx(list, i));
+	json_object_put(reply);
+	r = follow_mode ? follow(cli, fd, rule) : CLI_EXIT_OK;
+	close(fd);
+	return r;
+}
+
+int cmd_reload(struct cli *cli, int argc, char **argv)
+{
+	struct json_object *reply = NULL, *ok, *v;
+	int fd, r;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("Usage: iohazard reload\n  Reloads the rules files; a bad set is rejected "
+		       "and the previous rules stay in force.\n");
+		return CLI_EXIT_OK;
+	}
+	fd = api_connect(cli->socket_path);
+	if (fd < 0)
+		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
+				 cli->socket_path, strerror(-fd));
+	r = api_call(fd, "reload", NULL, 10000, &reply);
+	close(fd);
+	if (r < 0)
+		return cli_error(cli, CLI_EXIT_UNREACHABLE, "request failed: %s", strerror(-r));
+	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
+		r = cli_error(cli, CLI_EXIT_FAIL, "%s",
+			      json_object_object_get_ex(reply, "error", &v) ? json_object_get_string(v)
+									   : "reload failed");
+		json_object_put(reply);
+		return r;
+	}
+	if (cli->json)
+		printf("%s\n", json_object_to_json_string_ext(reply, CLI_JSON_FLAGS));
+	else
+		printf("reloaded: %s rules\n",
+		       json_object_object_get_ex(reply, "rules", &v) ? json_object_get_string(v) : "?");
+	json_object_put(reply);
+	return CLI_EXIT_OK;
+}
