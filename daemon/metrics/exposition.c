@@ -292,6 +292,17 @@ int ioh_expo_double(struct ioh_expo *x, const struct ioh_label *labels, size_t n
 	return 0;
 }
 
+/* Units are usually 1/N of a second (ns, us, ms): dividing by N is exact where multiplying by
+ * the inexact 1e-9 is not (123456789 ns must read 0.123456789, not 0.12345678900000001). */
+static double to_seconds(double units, double unit_seconds)
+{
+	double per_second = 1.0 / unit_seconds;
+
+	if (per_second >= 1.0 && fabs(per_second - nearbyint(per_second)) < 1e-6 * per_second)
+		return units / nearbyint(per_second);
+	return units * unit_seconds;
+}
+
 int ioh_expo_log2_histogram(struct ioh_expo *x, const struct ioh_label *labels, size_t n_labels,
 			    const uint64_t *buckets, size_t n_buckets, double unit_seconds,
 			    uint64_t sum_units, uint64_t count)
@@ -311,7 +322,7 @@ int ioh_expo_log2_histogram(struct ioh_expo *x, const struct ioh_label *labels, 
 	}
 	for (size_t i = 0; i < n_buckets; i++) {
 		/* Values in slot i are below 2^(i+1) units, so all of them are <= that bound. */
-		double le = ldexp(1.0, (int)i + 1) * unit_seconds;
+		double le = to_seconds(ldexp(1.0, (int)i + 1), unit_seconds);
 
 		cumulative += buckets[i];
 		put_series(x, "_bucket", labels, n_labels, &le);
@@ -322,7 +333,7 @@ int ioh_expo_log2_histogram(struct ioh_expo *x, const struct ioh_label *labels, 
 	put_series(x, "_bucket", labels, n_labels, &inf);
 	strbuf_printf(x->out, "%" PRIu64 "\n", count);
 	put_series(x, "_sum", labels, n_labels, NULL);
-	ioh_expo_put_double(x->out, (double)sum_units * unit_seconds);
+	ioh_expo_put_double(x->out, to_seconds((double)sum_units, unit_seconds));
 	strbuf_putc(x->out, '\n');
 	put_series(x, "_count", labels, n_labels, NULL);
 	strbuf_printf(x->out, "%" PRIu64 "\n", count);

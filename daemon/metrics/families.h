@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Every metric family iohazardd exports: name, type and HELP text in one place, so the
+ * daemon's render callback, docs/metrics.md and the tests cannot drift apart. Use as
+ *
+ *	ioh_expo_family(x, IOH_M_FINDINGS_TOTAL, IOH_METRIC_COUNTER, IOH_M_FINDINGS_TOTAL_HELP);
+ *
+ * Base units only (seconds, bytes); no path, pid or comm in any label (unbounded cardinality,
+ * and they belong in findings, not in a time series database).
+ */
+#ifndef IOH_METRICS_FAMILIES_H
+#define IOH_METRICS_FAMILIES_H
+
+/* counter {rule, severity} */
+#define IOH_M_FINDINGS_TOTAL "iohazard_findings_total"
+#define IOH_M_FINDINGS_TOTAL_HELP                                                                  \
+	"Hazards found, by rule and severity. Counts every occurrence, including those the "      \
+	"rate limiter suppressed in the logs."
+
+/* counter {rule} */
+#define IOH_M_FINDINGS_SUPPRESSED_TOTAL "iohazard_findings_suppressed_total"
+#define IOH_M_FINDINGS_SUPPRESSED_TOTAL_HELP                                                       \
+	"Findings not reported individually because the same rule, inode and program was "        \
+	"reported within the suppression window."
+
+/* counter {type}: rename, sync, inode_dirty, inode_clean, loss, ... */
+#define IOH_M_EVENTS_TOTAL "iohazard_events_total"
+#define IOH_M_EVENTS_TOTAL_HELP "Kernel events decoded from the ring buffer, by event type."
+
+/* counter {where}: ringbuf_rename, ringbuf_sync, inflight_full, inode_map_full, ... */
+#define IOH_M_EVENTS_LOST_TOTAL "iohazard_events_lost_total"
+#define IOH_M_EVENTS_LOST_TOTAL_HELP                                                               \
+	"Kernel events lost before reaching the daemon, by where they were lost. Findings "       \
+	"made while this grows are marked degraded."
+
+/* counter: records the daemon could not decode (version skew between BPF and user space) */
+#define IOH_M_DECODE_ERRORS_TOTAL "iohazard_decode_errors_total"
+#define IOH_M_DECODE_ERRORS_TOTAL_HELP "Ring buffer records that could not be decoded."
+
+/* gauge {probe, backend}: 1 attached, 0 not (backend e.g. fentry, kprobe, tp_btf, none) */
+#define IOH_M_PROBE_ATTACHED "iohazard_probe_attached"
+#define IOH_M_PROBE_ATTACHED_HELP                                                                  \
+	"Whether each hook is attached (1) or not (0), and through which backend. A 0 means "     \
+	"the daemon is blind to that class of events."
+
+/* histogram {bdi}, from the kernel's log2 slots in nanoseconds */
+#define IOH_M_DIRTY_THROTTLE_PAUSE_SECONDS "iohazard_dirty_throttle_pause_seconds"
+#define IOH_M_DIRTY_THROTTLE_PAUSE_SECONDS_HELP                                                    \
+	"Time writers were paused by dirty page throttling (balance_dirty_pages), by backing "    \
+	"device."
+
+/* histogram, from the kernel's log2 slots in nanoseconds */
+#define IOH_M_SPLICE_DURATION_SECONDS "iohazard_splice_duration_seconds"
+#define IOH_M_SPLICE_DURATION_SECONDS_HELP "Duration of splice and sendfile calls."
+
+/* gauge */
+#define IOH_M_TRACKED_INODES "iohazard_tracked_inodes"
+#define IOH_M_TRACKED_INODES_HELP "Inodes whose dirty state the correlator currently tracks."
+
+/* gauge */
+#define IOH_M_TRACKED_INODES_LIMIT "iohazard_tracked_inodes_limit"
+#define IOH_M_TRACKED_INODES_LIMIT_HELP                                                            \
+	"Most inodes the correlator tracks (--max-inodes); past it the oldest are evicted."
+
+/* gauge */
+#define IOH_M_PENDING_RENAMES "iohazard_pending_renames"
+#define IOH_M_PENDING_RENAMES_HELP                                                                 \
+	"Renames waiting for their durability deadline (a sync of the file and its directory)."
+
+/* counter */
+#define IOH_M_STATE_EVICTIONS_TOTAL "iohazard_state_evictions_total"
+#define IOH_M_STATE_EVICTIONS_TOTAL_HELP                                                           \
+	"Tracked state dropped because a limit was reached. Hazards on evicted state are missed."
+
+/* counter {prog}; needs kernel.bpf_stats_enabled=1 (only set if the operator asks) */
+#define IOH_M_BPF_RUN_SECONDS_TOTAL "iohazard_bpf_run_seconds_total"
+#define IOH_M_BPF_RUN_SECONDS_TOTAL_HELP                                                           \
+	"CPU time spent in each BPF program (kernel.bpf_stats_enabled must be 1, else 0)."
+
+/* counter {prog} */
+#define IOH_M_BPF_RUN_COUNT_TOTAL "iohazard_bpf_run_count_total"
+#define IOH_M_BPF_RUN_COUNT_TOTAL_HELP                                                             \
+	"Runs of each BPF program (kernel.bpf_stats_enabled must be 1, else 0)."
+
+/* gauge: 1 the last reload applied, 0 it was rejected and the previous rules stay in force */
+#define IOH_M_RULES_LAST_RELOAD_SUCCESS "iohazard_rules_last_reload_success"
+#define IOH_M_RULES_LAST_RELOAD_SUCCESS_HELP                                                       \
+	"Whether the last rules load succeeded (1) or was rejected (0, previous rules kept)."
+
+/* gauge, unix time */
+#define IOH_M_RULES_LAST_RELOAD_SUCCESS_TIMESTAMP "iohazard_rules_last_reload_success_timestamp_seconds"
+#define IOH_M_RULES_LAST_RELOAD_SUCCESS_TIMESTAMP_HELP                                             \
+	"Unix time of the last successful rules load."
+
+/* gauge */
+#define IOH_M_RULES_LOADED "iohazard_rules_loaded"
+#define IOH_M_RULES_LOADED_HELP "Rules currently in force (enabled ones)."
+
+/* gauge {rule} */
+#define IOH_M_SELFTEST_LAST_SUCCESS "iohazard_selftest_last_success"
+#define IOH_M_SELFTEST_LAST_SUCCESS_HELP                                                           \
+	"Whether the last `iohazard selftest` saw the daemon report each rule's hazard (1) or "   \
+	"not (0)."
+
+/* gauge {version}, always 1 */
+#define IOH_M_BUILD_INFO "iohazard_build_info"
+#define IOH_M_BUILD_INFO_HELP "Always 1; the labels say which iohazard build is running."
+
+/* gauge, unix time */
+#define IOH_M_START_TIME_SECONDS "iohazard_start_time_seconds"
+#define IOH_M_START_TIME_SECONDS_HELP "Unix time the daemon started."
+
+/* gauge */
+#define IOH_M_API_CLIENTS "iohazard_api_clients"
+#define IOH_M_API_CLIENTS_HELP "Clients connected to the API socket."
+
+/* counter */
+#define IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL "iohazard_api_subscribers_dropped_total"
+#define IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL_HELP                                                   \
+	"API subscribers disconnected because they read too slowly."
+
+/* counter */
+#define IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL "iohazard_textfile_write_errors_total"
+#define IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL_HELP                                                     \
+	"Failed writes of the node_exporter textfile (--metrics-textfile)."
+
+/* counter */
+#define IOH_M_SCRAPE_ERRORS_TOTAL "iohazard_metrics_render_errors_total"
+#define IOH_M_SCRAPE_ERRORS_TOTAL_HELP                                                             \
+	"Metric families or samples left out of a scrape by a programming error (see the log)."
+
+#endif
