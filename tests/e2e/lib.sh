@@ -9,6 +9,7 @@
 #                                      stderr -> DAEMON_ERR, socket DAEMON_SOCK, pid DAEMON_PID
 #   daemon_wait_ready [SECONDS]        `iohazard status --wait-ready`, never a sleep
 #   daemon_stop [SECONDS]              SIGTERM to DAEMON_PID only; waits; sets DAEMON_RC
+#   daemon_wait_exit SECONDS           for a start that must fail: wait, no signal first
 #   mount_fs TYPE                      loop-mount a fresh ext4|xfs|btrfs image at MOUNT_DIR
 #                                      (call it directly, not in $(...): the trap must see it)
 #   findings_for PID FILE              that pid's findings from a JSON-lines file
@@ -154,6 +155,23 @@ daemon_stop() { # [seconds]
 	wait "$DAEMON_PID"
 	DAEMON_RC=$?
 	return 0
+}
+
+# Wait up to SECONDS for the daemon to exit by itself (a start that must fail); SIGTERM after
+# that. DAEMON_RC: its exit status, or "timeout" when it had to be stopped.
+daemon_wait_exit() { # seconds
+	local i
+	for ((i = 0; i < $1 * 20; i++)); do
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$DAEMON_PID" 2>/dev/null; then
+		daemon_stop 5
+		DAEMON_RC=timeout
+		return 1
+	fi
+	wait "$DAEMON_PID"
+	DAEMON_RC=$?
 }
 
 daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
