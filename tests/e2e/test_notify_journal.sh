@@ -110,6 +110,8 @@ check('notify: pets at most 150 ms apart while the loop runs (interval 200 ms)',
       running and max(running) <= 0.15, ['%.3f' % g for g in gaps])
 check('notify: no pet while the loop is blocked 800 ms',
       gaps and max(gaps) >= 0.7, ['%.3f' % g for g in gaps])
+check('notify: pets resume after the loop unblocks',
+      gaps and gaps.index(max(gaps)) < len(gaps) - 1, ['%.3f' % g for g in gaps])
 check('notify: STOPPING=1 last', data and data[-1] == 'STOPPING=1', data[-2:])
 sys.exit(1 if failed else 0)
 EOF

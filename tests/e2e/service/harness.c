@@ -5,7 +5,7 @@
  *
  *   harness notify RUN_MS STALL_MS   READY/STATUS/RELOADING/READY, the watchdog on an
  *                                    sd_event loop for RUN_MS, then one callback that blocks
- *                                    STALL_MS (no pets may arrive), then STOPPING=1
+ *                                    STALL_MS (no pets may arrive), 300 ms more, STOPPING=1
  *   harness journal PATH_FILE        one finding whose path is PATH_FILE's bytes (hostile),
  *                                    sent twice; prints "sent=N failed=N r=ERR"
  */
@@ -21,6 +21,11 @@
 #include "daemon/service/notify.h"
 #include "daemon/sinks/journal.h"
 
+static int on_exit_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
 static int on_stall(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	long stall_ms = *(long *)userdata;
@@ -28,7 +33,12 @@ static int on_stall(sd_event_source *s, uint64_t usec, void *userdata)
 
 	/* A callback that does not return: the watchdog timer cannot run meanwhile. */
 	nanosleep(&ts, NULL);
-	return sd_event_exit(sd_event_source_get_event(s), 0);
+	/* Then run on a little, so the test sees the pets resume. From the real clock: the
+	 * loop's cached "now" is from before the stall. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return sd_event_add_time(sd_event_source_get_event(s), NULL, CLOCK_MONOTONIC,
+				 (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u + 300000,
+				 1, on_exit_timer, NULL);
 }
 
 static int run_notify(long run_ms, long stall_ms)
