@@ -17,7 +17,7 @@
 # only when something failed to run. The machine is shared and noisy, so only ratios measured
 # within this run mean anything; absolute times are printed for context.
 #
-# Knobs (environment): IOH_BENCH_PAIRS (A/B pairs, default 7), IOH_BENCH_FSYNC_ITERS (200),
+# Knobs (environment): IOH_BENCH_PAIRS (A/B pairs, default 9), IOH_BENCH_FSYNC_ITERS (300),
 # IOH_BENCH_RENAME_ITERS (20000), IOH_BENCH_SYSCALL_ITERS (1000000).
 #
 # Extending (issue 3): add a workload to COST_WORKLOADS and AB_WORKLOADS below (label and
@@ -28,8 +28,8 @@ build=${1:?usage: bench/run.sh BUILD_DIR}
 BUILD=$(cd "$build" && pwd) || exit 1
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_BIN=$BUILD/bench
-PAIRS=${IOH_BENCH_PAIRS:-7}
-FSYNC_ITERS=${IOH_BENCH_FSYNC_ITERS:-200}
+PAIRS=${IOH_BENCH_PAIRS:-9}
+FSYNC_ITERS=${IOH_BENCH_FSYNC_ITERS:-300}
 RENAME_ITERS=${IOH_BENCH_RENAME_ITERS:-20000}
 SYSCALL_ITERS=${IOH_BENCH_SYSCALL_ITERS:-1000000}
 BPFTOOL=${BPFTOOL:-$(command -v bpftool || echo /usr/sbin/bpftool)}
