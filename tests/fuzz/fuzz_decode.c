@@ -98,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r != 0 && r != -EBADMSG && r != -ENOMSG)
 			abort();
 		if (r == 0) {
-			if (ev.type == 0 || ev.type >= IOH_EV__KERNEL_MAX || ev.comm[IOH_COMM_LEN - 1])
+			if (ev.type == 0 || ev.type >= IOH_EV__KERNEL_MAX ||
+			    ev.comm[IOH_COMM_LEN - 1])
 				abort();
 			check_strings(&ev);
 			/* Occasional loss reports, as the daemon injects them between polls. */

@@ -43,12 +43,13 @@ static void hdr(struct ioh_event_hdr *h, uint16_t type, size_t size, uint64_t ts
 
 static struct ioh_file_id fid(uint64_t ino, uint32_t mode)
 {
-	return (struct ioh_file_id){.dev = 254u << 20, .mode = mode, .ino = ino, .fs_magic = 0xEF53};
+	return (struct ioh_file_id){
+	    .dev = 254u << 20, .mode = mode, .ino = ino, .fs_magic = 0xEF53};
 }
 
 static void rename_rec(struct rename_rec *r, uint64_t ts, const char *base_leaf_first,
-		       size_t base_len, uint16_t ncomp, const char *old_name,
-		       const char *new_name, uint32_t identity, uint32_t flags)
+		       size_t base_len, uint16_t ncomp, const char *old_name, const char *new_name,
+		       uint32_t identity, uint32_t flags)
 {
 	memset(r, 0, sizeof(*r));
 	hdr(&r->ev.hdr, IOH_EV_RENAME, sizeof(*r), ts, 1000);
@@ -102,8 +103,7 @@ static void decode_seeds(const char *dir)
 	write_seed(dir, "rename-absolute", &r, sizeof(r));
 	rename_rec(&r, 3000, "app\0srv", 8, 2, ".c.tmp", "c.json", IOH_ID_NONE, 0);
 	write_seed(dir, "rename-relative", &r, sizeof(r));
-	rename_rec(&r, 3000, "app\0srv", 8, 2, "./a", "sub/b", IOH_ID_NONE,
-		   IOH_EVF_PATH_TRUNCATED);
+	rename_rec(&r, 3000, "app\0srv", 8, 2, "./a", "sub/b", IOH_ID_NONE, IOH_EVF_PATH_TRUNCATED);
 	write_seed(dir, "rename-truncated", &r, sizeof(r));
 	for (uint32_t k = IOH_SYNC_FSYNC; k <= IOH_SYNC_SYNC; k++) {
 		char name[32];

@@ -205,7 +205,11 @@ static void feed_rename_args(struct ioh_correlator *c, uint64_t ts, const struct
 /* The common case: /srv/app/.config.json.tmp -> /srv/app/config.json on ext4. */
 static void feed_rename(struct ioh_correlator *c, uint64_t ts)
 {
-	struct rename_args a = {DEV, FILE_INO, DIR_INO, EXT4_MAGIC, "/srv/app/config.json",
+	struct rename_args a = {DEV,
+				FILE_INO,
+				DIR_INO,
+				EXT4_MAGIC,
+				"/srv/app/config.json",
 				"/srv/app/.config.json.tmp"};
 
 	feed_rename_args(c, ts, &a);
@@ -234,15 +238,14 @@ static struct ioh_correlator_stats stats_of(struct ioh_correlator *c)
 
 static char tmpdir[] = "/tmp/ioh-test-correlator.XXXXXX";
 
-static const char test_rules[] =
-	"[rule rename-without-dir-fsync]\n"
-	"severity = warning\n"
-	"window = 2s\n"
-	"exclude = /tmp/*\n"
-	"\n"
-	"[rule rename-unsynced-source]\n"
-	"severity = notice\n"
-	"exclude = /tmp/*\n";
+static const char test_rules[] = "[rule rename-without-dir-fsync]\n"
+				 "severity = warning\n"
+				 "window = 2s\n"
+				 "exclude = /tmp/*\n"
+				 "\n"
+				 "[rule rename-unsynced-source]\n"
+				 "severity = notice\n"
+				 "exclude = /tmp/*\n";
 
 static struct ioh_ruleset *load_dir(const char *dir)
 {
@@ -711,8 +714,8 @@ static void test_scope(void)
 	TEST_CASE("excluded path (/tmp): nothing")
 	{
 		struct ioh_correlator *c = new_correlator(0, 0);
-		struct rename_args a = {DEV, FILE_INO, DIR_INO, EXT4_MAGIC, "/tmp/x/config.json",
-					"/tmp/x/.tmp"};
+		struct rename_args a = {
+		    DEV, FILE_INO, DIR_INO, EXT4_MAGIC, "/tmp/x/config.json", "/tmp/x/.tmp"};
 
 		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
 		feed_rename_args(c, 3 * SEC, &a);
@@ -725,8 +728,8 @@ static void test_scope(void)
 	TEST_CASE("tmpfs is not persistent: nothing")
 	{
 		struct ioh_correlator *c = new_correlator(0, 0);
-		struct rename_args a = {DEV, FILE_INO, DIR_INO, TMPFS_MAGIC, "/srv/app/config.json",
-					"/srv/app/.tmp"};
+		struct rename_args a = {
+		    DEV, FILE_INO, DIR_INO, TMPFS_MAGIC, "/srv/app/config.json", "/srv/app/.tmp"};
 
 		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
 		feed_rename_args(c, 3 * SEC, &a);
@@ -751,8 +754,8 @@ static void test_scope(void)
 	TEST_CASE("unresolved destination directory: counted, no pending, source rule still")
 	{
 		struct ioh_correlator *c = new_correlator(0, 0);
-		struct rename_args a = {DEV, FILE_INO, 0, EXT4_MAGIC, "/srv/app/config.json",
-					"/srv/app/.tmp"};
+		struct rename_args a = {
+		    DEV, FILE_INO, 0, EXT4_MAGIC, "/srv/app/config.json", "/srv/app/.tmp"};
 		struct ioh_correlator_stats st;
 
 		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
@@ -919,8 +922,8 @@ static void test_caps(void)
 		struct ioh_correlator *c = new_correlator(0, 4);
 
 		for (int i = 0; i < 200; i++) {
-			struct rename_args a = {DEV, 0, 1000 + (i % 3), EXT4_MAGIC, "/srv/x/f",
-						"/srv/x/t"};
+			struct rename_args a = {DEV,	    0,		1000 + (i % 3),
+						EXT4_MAGIC, "/srv/x/f", "/srv/x/t"};
 
 			feed_rename_args(c, 3 * SEC + i * MS, &a);
 			if (i % 3 != 2)
@@ -1028,8 +1031,8 @@ static void test_default_rules(void)
 		char dir[4096];
 		struct ioh_ruleset *rs;
 		struct ioh_correlator *c;
-		struct rename_args a = {DEV, FILE_INO + 1, DIR_INO, EXT4_MAGIC, "/var/tmp/x",
-					"/var/tmp/x.tmp"};
+		struct rename_args a = {DEV,	    FILE_INO + 1, DIR_INO,
+					EXT4_MAGIC, "/var/tmp/x", "/var/tmp/x.tmp"};
 
 		snprintf(dir, sizeof(dir), "%s/rules", src && *src ? src : ".");
 		rs = load_dir(dir);

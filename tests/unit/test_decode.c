@@ -214,6 +214,11 @@ static void test_rename_paths(void)
 		CHECK_STR(ev.rename.new_path, "/b");
 		CHECK_STR(ev.rename.old_path, "/a");
 		CHECK_INT(ev.rename.dst_dir.ino, 2);
+
+		/* A walk cut before its first name: the mark alone stands for the directory. */
+		r.ev.hdr.flags = IOH_EVF_PATH_TRUNCATED;
+		CHECK_INT(decode(&r, sizeof(r), &ev), 0);
+		CHECK_STR(ev.rename.new_path, IOH_TRUNCATION_MARK "/b");
 	}
 
 	TEST_CASE("rename: no names at all decodes, with no paths")

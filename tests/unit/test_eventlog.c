@@ -67,7 +67,7 @@ static bool events_equal(const struct ioh_event *a, const struct ioh_event *b)
 static struct ioh_file_id fid(uint64_t ino, uint32_t mode)
 {
 	return (struct ioh_file_id){
-		.dev = ioh_kdev_make(254, 0), .mode = mode, .ino = ino, .fs_magic = 0xEF53};
+	    .dev = ioh_kdev_make(254, 0), .mode = mode, .ino = ino, .fs_magic = 0xEF53};
 }
 
 static struct ioh_event mk(uint64_t ts, uint32_t type)
@@ -143,8 +143,7 @@ static unsigned sample_events(struct ioh_event *out)
 	return n;
 }
 
-static int write_events(const char *path, int64_t offset, const struct ioh_event *evs,
-			unsigned n)
+static int write_events(const char *path, int64_t offset, const struct ioh_event *evs, unsigned n)
 {
 	struct ioh_eventlog_writer *w;
 	int r = ioh_eventlog_create(path, offset, &w);
@@ -277,8 +276,8 @@ static void put_le32(uint8_t *p, uint32_t v)
 }
 
 /* A file with the real header and then exactly `tail` bytes after `n` good records. */
-static void write_raw(const char *path, uint32_t version, const struct ioh_event *evs,
-		      unsigned n, const uint8_t *tail, size_t tail_len)
+static void write_raw(const char *path, uint32_t version, const struct ioh_event *evs, unsigned n,
+		      const uint8_t *tail, size_t tail_len)
 {
 	static uint8_t buf[IOH_EVENTLOG_RECORD_MAX + 4];
 	uint8_t header[24] = {0};
@@ -407,8 +406,8 @@ static void test_damage(void)
 
 		write_raw(file_path, IOH_EVENTLOG_VERSION + 1, evs, 2, NULL, 0);
 		CHECK_INT(ioh_eventlog_open(file_path, &r, err, sizeof(err)), -EPROTONOSUPPORT);
-		snprintf(expect, sizeof(expect), "%s: recording format version 2, this build reads 1",
-			 file_path);
+		snprintf(expect, sizeof(expect),
+			 "%s: recording format version 2, this build reads 1", file_path);
 		CHECK_STR(err, expect);
 
 		unlink(file_path);
@@ -551,9 +550,10 @@ static void test_replay(void)
 		CHECK(same);
 		if (live.n == 3) {
 			CHECK(strstr(live.lines[0], "\"rule\":\"rename-unsynced-source\"") != NULL);
-			CHECK(strstr(live.lines[0], "\"path\":\"/srv/a/new\\nname\\ufffd\"") != NULL);
-			CHECK(strstr(live.lines[0], "\"time\":\"2023-11-14T22:13:30.000000002Z\"") !=
+			CHECK(strstr(live.lines[0], "\"path\":\"/srv/a/new\\nname\\ufffd\"") !=
 			      NULL);
+			CHECK(strstr(live.lines[0],
+				     "\"time\":\"2023-11-14T22:13:30.000000002Z\"") != NULL);
 			CHECK(strstr(live.lines[2], "\"confidence\":\"degraded\"") != NULL);
 		}
 		collected_free(&live);
@@ -609,9 +609,9 @@ static void test_replay(void)
 		char err[256] = "";
 
 		unlink(file_path);
-		CHECK_INT(ioh_replay_file(file_path, rs, NULL, on_replay, NULL, &res, err,
-					  sizeof(err)),
-			  -ENOENT);
+		CHECK_INT(
+		    ioh_replay_file(file_path, rs, NULL, on_replay, NULL, &res, err, sizeof(err)),
+		    -ENOENT);
 		CHECK(strstr(err, "cannot open") != NULL);
 	}
 	ioh_ruleset_free(rs);

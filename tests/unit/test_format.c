@@ -17,10 +17,9 @@
 
 #define SEC 1000000000ull
 
-static const char *const design_keys[] = {"time",    "rule",	"severity", "confidence",
-					  "pid",     "comm",	"unit",	    "cgroup",
-					  "dev",     "ino",	"path",	    "fstype",
-					  "message", "fix",	"evidence"};
+static const char *const design_keys[] = {"time", "rule",   "severity", "confidence", "pid",
+					  "comm", "unit",   "cgroup",	"dev",	      "ino",
+					  "path", "fstype", "message",	"fix",	      "evidence"};
 #define N_KEYS (sizeof(design_keys) / sizeof(design_keys[0]))
 
 static void sample(struct ioh_finding *f)
@@ -83,16 +82,17 @@ static void test_json_shape(void)
 
 		sample(&f);
 		s = json_of(&f, OFFSET);
-		CHECK_STR(s, "{\"time\":\"2026-11-21T19:40:00.123456789Z\","
-			     "\"rule\":\"rename-without-dir-fsync\",\"severity\":\"warning\","
-			     "\"confidence\":\"high\",\"pid\":4242,\"comm\":\"sed\","
-			     "\"unit\":\"nginx.service\",\"cgroup\":\"/system.slice/nginx.service\","
-			     "\"dev\":\"254:0\",\"ino\":1234567,\"path\":\"/srv/app/config.json\","
-			     "\"fstype\":\"ext4\",\"message\":\"renamed into /srv/app but the "
-			     "directory was not fsynced within 5s\",\"fix\":\"fsync(2) the parent "
-			     "directory after rename(2)\",\"evidence\":{\"old_path\":\"/srv/app/"
-			     ".config.json.tmp\",\"file_fsynced\":true,\"directory_ino\":42,"
-			     "\"delta\":-3,\"window\":5,\"short\":0.0015,\"absent\":null}}");
+		CHECK_STR(s,
+			  "{\"time\":\"2026-11-21T19:40:00.123456789Z\","
+			  "\"rule\":\"rename-without-dir-fsync\",\"severity\":\"warning\","
+			  "\"confidence\":\"high\",\"pid\":4242,\"comm\":\"sed\","
+			  "\"unit\":\"nginx.service\",\"cgroup\":\"/system.slice/nginx.service\","
+			  "\"dev\":\"254:0\",\"ino\":1234567,\"path\":\"/srv/app/config.json\","
+			  "\"fstype\":\"ext4\",\"message\":\"renamed into /srv/app but the "
+			  "directory was not fsynced within 5s\",\"fix\":\"fsync(2) the parent "
+			  "directory after rename(2)\",\"evidence\":{\"old_path\":\"/srv/app/"
+			  ".config.json.tmp\",\"file_fsynced\":true,\"directory_ino\":42,"
+			  "\"delta\":-3,\"window\":5,\"short\":0.0015,\"absent\":null}}");
 		free(s);
 	}
 
@@ -123,7 +123,8 @@ static void test_json_shape(void)
 		}
 		CHECK(order_ok);
 		CHECK_INT(i, N_KEYS);
-		CHECK(json_object_object_get_ex(o, "pid", &v) && json_object_is_type(v, json_type_int));
+		CHECK(json_object_object_get_ex(o, "pid", &v) &&
+		      json_object_is_type(v, json_type_int));
 		CHECK_INT(json_object_get_int64(v), 4242);
 		CHECK(json_object_object_get_ex(o, "ino", &v));
 		CHECK_INT(json_object_get_int64(v), 1234567);
@@ -207,8 +208,10 @@ static void test_json_escaping(void)
 		f.path = path;
 		strcpy(f.comm, "a\x1b[1m");
 		s = json_of(&f, OFFSET);
-		CHECK(strstr(s, "\"path\":\"/srv/\\\"q\\\"\\\\b\\n\\r\\t\\u0001\\u001f\\u007f/end\"") !=
-		      NULL);
+		CHECK(
+		    strstr(s,
+			   "\"path\":\"/srv/\\\"q\\\"\\\\b\\n\\r\\t\\u0001\\u001f\\u007f/end\"") !=
+		    NULL);
 		CHECK(strstr(s, "\"comm\":\"a\\u001b[1m\"") != NULL);
 		o = json_tokener_parse(s);
 		CHECK(o != NULL);
@@ -225,15 +228,15 @@ static void test_json_escaping(void)
 			const char *in;
 			const char *out;
 		} cases[] = {
-			{"\xff", "\\ufffd"},
-			{"a\xc3\xa9z", "a\xc3\xa9z"},		  /* é */
-			{"\xe2\x80\xa6", "\xe2\x80\xa6"},	  /* … */
-			{"\xf0\x9f\x92\xa9", "\xf0\x9f\x92\xa9"}, /* U+1F4A9 */
-			{"\xc3\x28", "\\ufffd("},		  /* bad continuation */
-			{"\xc0\xaf", "\\ufffd\\ufffd"},		  /* overlong '/' */
-			{"\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"}, /* surrogate */
-			{"\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"}, /* > U+10FFFF */
-			{"\xe2\x80", "\\ufffd\\ufffd"},			     /* cut short */
+		    {"\xff", "\\ufffd"},
+		    {"a\xc3\xa9z", "a\xc3\xa9z"},			  /* é */
+		    {"\xe2\x80\xa6", "\xe2\x80\xa6"},			  /* … */
+		    {"\xf0\x9f\x92\xa9", "\xf0\x9f\x92\xa9"},		  /* U+1F4A9 */
+		    {"\xc3\x28", "\\ufffd("},				  /* bad continuation */
+		    {"\xc0\xaf", "\\ufffd\\ufffd"},			  /* overlong '/' */
+		    {"\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"},		  /* surrogate */
+		    {"\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"}, /* > U+10FFFF */
+		    {"\xe2\x80", "\\ufffd\\ufffd"},			  /* cut short */
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -312,7 +315,8 @@ static void test_text(void)
 		snprintf(f.message, sizeof(f.message), "m\r");
 		s = text_of(&f, OFFSET);
 		CHECK(strstr(s, " comm=x\\x09y ") != NULL);
-		CHECK(strstr(s, " path=/srv/a\\x0ab\\x1b[2J\\\\c\\xff\xc3\xa9: m\\x0d -- ") != NULL);
+		CHECK(strstr(s, " path=/srv/a\\x0ab\\x1b[2J\\\\c\\xff\xc3\xa9: m\\x0d -- ") !=
+		      NULL);
 		/* Nothing a terminal would interpret is left. */
 		CHECK(strpbrk(s, "\n\r\t\x1b") == NULL);
 		free(s);
@@ -350,19 +354,19 @@ static void test_units(void)
 			const char *cgroup;
 			const char *unit;
 		} cases[] = {
-			{"/system.slice/nginx.service", "nginx.service"},
-			{"/user.slice/user-0.slice/session-3.scope", "session-3.scope"},
-			{"/system.slice/app.service/worker", "app.service"},
-			{"/system.slice/docker-abc.scope/init", "docker-abc.scope"},
-			{"/system.slice/system-getty.slice/getty@tty1.service", "getty@tty1.service"},
-			{"/system.slice/sshd.socket", "sshd.socket"},
-			{"/user.slice/user-1000.slice", "user-1000.slice"},
-			{"/init.scope", "init.scope"},
-			{"/machine/qemu-1", ""},
-			{"/", ""},
-			{"", ""},
-			{"//system.slice//cron.service/", "cron.service"},
-			{"/a.servicex/b", ""},
+		    {"/system.slice/nginx.service", "nginx.service"},
+		    {"/user.slice/user-0.slice/session-3.scope", "session-3.scope"},
+		    {"/system.slice/app.service/worker", "app.service"},
+		    {"/system.slice/docker-abc.scope/init", "docker-abc.scope"},
+		    {"/system.slice/system-getty.slice/getty@tty1.service", "getty@tty1.service"},
+		    {"/system.slice/sshd.socket", "sshd.socket"},
+		    {"/user.slice/user-1000.slice", "user-1000.slice"},
+		    {"/init.scope", "init.scope"},
+		    {"/machine/qemu-1", ""},
+		    {"/", ""},
+		    {"", ""},
+		    {"//system.slice//cron.service/", "cron.service"},
+		    {"/a.servicex/b", ""},
 		};
 		char unit[64];
 
