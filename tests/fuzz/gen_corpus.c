@@ -3,7 +3,9 @@
  * Writes the seed corpora of the decode and eventlog fuzzers: well-formed kernel records of
  * every type (the shapes tests/unit/test_decode.c builds) and one recorded payload per event
  * type. Seeds let libFuzzer start from valid structure instead of guessing 4 KiB layouts.
- * Usage: gen_corpus DECODE_DIR EVENTLOG_DIR (from the repo root, see run_decode.sh).
+ * Regenerate after an ABI or format change, from the repo root:
+ *   gcc -std=gnu11 -D_GNU_SOURCE -I. -Ibpf tests/fuzz/gen_corpus.c daemon/record/eventlog.c \
+ *       -lz -o /tmp/gen_corpus && /tmp/gen_corpus tests/fuzz/corpus/decode tests/fuzz/corpus/eventlog
  */
 #include <stdio.h>
 #include <stdlib.h>
