@@ -149,8 +149,7 @@ int ioh_watchdog_start(sd_event *e, struct ioh_watchdog **out)
 	 * timers and still far inside the margin.
 	 */
 	r = sd_event_add_time_relative(e, &w->timer, CLOCK_MONOTONIC, pet_period(w),
-				       pet_period(w) / 10 ? pet_period(w) / 10 : 1, on_watchdog,
-				       w);
+				       pet_period(w) / 10 ? pet_period(w) / 10 : 1, on_watchdog, w);
 	if (r < 0) {
 		free(w);
 		return r;

@@ -73,9 +73,9 @@ int ioh_journal_build_fields(const struct ioh_finding *f, int64_t realtime_offse
 int ioh_journal_send_finding(const struct ioh_finding *f, int64_t realtime_offset_ns);
 
 struct ioh_journal_stats {
-	uint64_t sent;	       /* entries journald accepted */
-	uint64_t failed;       /* entries lost: no journal, socket full, out of memory */
-	int last_error;	       /* -errno of the last failure, 0 if none */
+	uint64_t sent;	 /* entries journald accepted */
+	uint64_t failed; /* entries lost: no journal, socket full, out of memory */
+	int last_error;	 /* -errno of the last failure, 0 if none */
 };
 
 void ioh_journal_get_stats(struct ioh_journal_stats *out);

@@ -11,9 +11,9 @@
 #include "tests/unit/check.h"
 
 static const char *const design_rules[] = {
-	"rename-without-dir-fsync", "rename-unsynced-source",	   "mixed-direct-buffered",
-	"dirty-throttle-stall",	    "splice-stall",		   "writeback-mount",
-	"writeback-truncate-unsynced", "fsync-error-retried",
+    "rename-without-dir-fsync",	   "rename-unsynced-source", "mixed-direct-buffered",
+    "dirty-throttle-stall",	   "splice-stall",	     "writeback-mount",
+    "writeback-truncate-unsynced", "fsync-error-retried",
 };
 
 /* The value of field `name` (a copy, NUL-terminated; *len its length) or NULL. */
@@ -50,11 +50,11 @@ static int count_fields(const struct ioh_journal_fields *jf, const char *name)
 	return n;
 }
 
-#define CHECK_FIELD(jf, name, want)                                                            \
-	do {                                                                                   \
-		char *v_ = field((jf), (name), NULL);                                          \
-		CHECK_STR(v_, (want));                                                         \
-		free(v_);                                                                      \
+#define CHECK_FIELD(jf, name, want)                                                                \
+	do {                                                                                       \
+		char *v_ = field((jf), (name), NULL);                                              \
+		CHECK_STR(v_, (want));                                                             \
+		free(v_);                                                                          \
 	} while (0)
 
 /* Field names journald accepts: [A-Z0-9_], not starting with '_' or a digit, <= 64 bytes. */
@@ -107,12 +107,14 @@ static void test_plain(void)
 
 	base_finding(&f);
 	ioh_journal_fields_init(&jf);
-	TEST_CASE("plain finding") {
+	TEST_CASE("plain finding")
+	{
 		CHECK_INT(ioh_journal_build_fields(&f, offset, &jf), 0);
 		CHECK(names_valid(&jf));
-		CHECK_FIELD(&jf, "MESSAGE", "rename-without-dir-fsync: sed[4242] (nginx.service) "
-					    "/srv/app/config.json: renamed into /srv/app but not "
-					    "fsynced");
+		CHECK_FIELD(&jf, "MESSAGE",
+			    "rename-without-dir-fsync: sed[4242] (nginx.service) "
+			    "/srv/app/config.json: renamed into /srv/app but not "
+			    "fsynced");
 		CHECK_FIELD(&jf, "MESSAGE_ID", "82e1c9cf451148419450c3aab90f0204");
 		CHECK_FIELD(&jf, "PRIORITY", "4");
 		CHECK_FIELD(&jf, "SYSLOG_IDENTIFIER", "iohazardd");
@@ -138,7 +140,8 @@ static void test_plain(void)
 		CHECK_INT(jf.n, 21);
 	}
 
-	TEST_CASE("priority from severity") {
+	TEST_CASE("priority from severity")
+	{
 		static const struct {
 			enum ioh_severity sev;
 			const char *prio;
@@ -154,7 +157,8 @@ static void test_plain(void)
 		}
 	}
 
-	TEST_CASE("unknown keys are left out") {
+	TEST_CASE("unknown keys are left out")
+	{
 		base_finding(&f);
 		f.cgroup = NULL;
 		f.path = NULL;
@@ -170,8 +174,9 @@ static void test_plain(void)
 		/* A rule outside design.md has no catalog entry but is still logged. */
 		CHECK_INT(count_fields(&jf, "MESSAGE_ID"), 0);
 		CHECK_FIELD(&jf, "IOHAZARD_CONFIDENCE", "degraded");
-		CHECK_FIELD(&jf, "MESSAGE", "my-own-rule: sed[4242] ?: renamed into /srv/app but "
-					    "not fsynced (degraded: events were lost)");
+		CHECK_FIELD(&jf, "MESSAGE",
+			    "my-own-rule: sed[4242] ?: renamed into /srv/app but "
+			    "not fsynced (degraded: events were lost)");
 	}
 	ioh_journal_fields_free(&jf);
 }
@@ -182,7 +187,7 @@ static void test_hostile(void)
 	 * backslash (JSON), an escape sequence (terminals) and an embedded "FIELD=" text. */
 	static const char path[] = "/srv/a\nPRIORITY=0\n\"q\"\\\xff\xfe\x1b[31m.json";
 	static const char comm[IOH_COMM_LEN] = {'e', 'v', 'i', 'l', '\n', '\xc3', '"', 'x',
-						'x', 'x', 'x', 'x', 'x', 'x', 'x', 'y'};
+						'x', 'x', 'x', 'x', 'x',  'x',	  'x', 'y'};
 	struct ioh_journal_fields jf;
 	struct ioh_finding f;
 	size_t len;
@@ -193,7 +198,8 @@ static void test_hostile(void)
 	memcpy(f.comm, comm, sizeof(comm)); /* all 16 bytes used: no terminating NUL */
 	ioh_finding_add_str(&f, "old_path", path);
 	ioh_journal_fields_init(&jf);
-	TEST_CASE("hostile values") {
+	TEST_CASE("hostile values")
+	{
 		CHECK_INT(ioh_journal_build_fields(&f, 0, &jf), 0);
 		CHECK(names_valid(&jf));
 		v = field(&jf, "IOHAZARD_PATH", &len);
@@ -210,7 +216,8 @@ static void test_hostile(void)
 		CHECK(v && !memchr(v, '\n', len) && !memchr(v, '\x1b', len) &&
 		      !memchr(v, '\xff', len));
 		CHECK(v && strstr(v, "evil\\x0a\\xc3\"xxxxxxxxy[4242]"));
-		CHECK(v && strstr(v, "/srv/a\\x0aPRIORITY=0\\x0a\"q\"\\\\\\xff\\xfe\\x1b[31m.json"));
+		CHECK(v &&
+		      strstr(v, "/srv/a\\x0aPRIORITY=0\\x0a\"q\"\\\\\\xff\\xfe\\x1b[31m.json"));
 		free(v);
 		/* The evidence is valid JSON text: escaped, U+FFFD for the bad bytes. */
 		v = field(&jf, "IOHAZARD_EVIDENCE", &len);
@@ -219,7 +226,8 @@ static void test_hostile(void)
 		CHECK(v && v[0] == '{' && v[len - 1] == '}');
 		free(v);
 	}
-	TEST_CASE("evidence key inside a value") {
+	TEST_CASE("evidence key inside a value")
+	{
 		/* A path that spells the evidence key must not move the cut. */
 		base_finding(&f);
 		f.path = "/x\",\"evidence\":{\"a\":1}";
@@ -235,7 +243,8 @@ static void test_hostile(void)
 
 static void test_message_ids(void)
 {
-	TEST_CASE("message ids") {
+	TEST_CASE("message ids")
+	{
 		int all_valid = 1, unique = 1, v4 = 1;
 
 		CHECK_INT(ioh_journal_message_ids_count, 8);

@@ -37,7 +37,8 @@ static int on_stall(sd_event_source *s, uint64_t usec, void *userdata)
 	 * loop's cached "now" is from before the stall. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return sd_event_add_time(sd_event_source_get_event(s), NULL, CLOCK_MONOTONIC,
-				 (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u + 300000,
+				 (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u +
+				     300000,
 				 1, on_exit_timer, NULL);
 }
 
