@@ -5,7 +5,8 @@
  * type. Seeds let libFuzzer start from valid structure instead of guessing 4 KiB layouts.
  * Regenerate after an ABI or format change, from the repo root:
  *   gcc -std=gnu11 -D_GNU_SOURCE -I. -Ibpf tests/fuzz/gen_corpus.c daemon/record/eventlog.c \
- *       -lz -o /tmp/gen_corpus && /tmp/gen_corpus tests/fuzz/corpus/decode tests/fuzz/corpus/eventlog
+ *       -lz -o /tmp/gen_corpus && \
+ *   /tmp/gen_corpus tests/fuzz/corpus/decode tests/fuzz/corpus/eventlog
  */
 #include <stdio.h>
 #include <stdlib.h>
