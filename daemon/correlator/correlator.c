@@ -21,7 +21,7 @@ struct ioh_correlator {
 	ioh_finding_cb cb;
 	void *cb_ctx;
 	struct ioh_inode_table *inodes;
-	void *detector_state[8];
+	void *detector_state[IOH_DETECTORS_MAX];
 	uint64_t now_ns;       /* latest time seen (events or advance) */
 	uint64_t last_loss_ns; /* latest LOSS event with a non-zero count */
 	struct ioh_correlator_stats stats;
@@ -44,6 +44,8 @@ struct ioh_correlator *ioh_correlator_new(const struct ioh_correlator_config *cf
 	c->rules = rules;
 	c->cb = cb;
 	c->cb_ctx = cb_ctx;
+	if (ioh_detectors_count > IOH_DETECTORS_MAX)
+		goto fail; /* registry grew past the array: a build-time mistake, caught by tests */
 	c->inodes = ioh_inode_table_new(c->cfg.max_inodes);
 	if (!c->inodes)
 		goto fail;

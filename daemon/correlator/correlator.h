@@ -4,7 +4,7 @@
  * files or the network. Time comes only from event timestamps and ioh_correlator_advance(),
  * so unit tests, --replay and fuzzers drive it exactly as the daemon does.
  *
- * Ordering contract: before handling an event, every deadline earlier than the event's
+ * Ordering contract: before handling an event, every deadline at or before the event's
  * timestamp expires. A verdict therefore depends on timestamps only, never on when the
  * daemon happened to run its timer, and a replay reaches the same findings as the live run.
  */

@@ -8,6 +8,9 @@
 /* rename-without-dir-fsync and rename-unsynced-source (seed case 3). */
 extern const struct ioh_detector ioh_detector_rename_durability;
 
+/* Room the correlator keeps for detector state. */
+#define IOH_DETECTORS_MAX 16
+
 extern const struct ioh_detector *const ioh_detectors[];
 extern const unsigned ioh_detectors_count;
 

@@ -123,7 +123,13 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 			return -EBADMSG; /* a relative name must come with its directory */
 		ioh_join_path(s->new_path, sizeof(s->new_path), s->base_dir, new_name);
 		ev->rename.new_path = s->new_path;
-		s->new_in_base_dir = new_name[0] != '/' && !strchr(new_name, '/');
+		{
+			const char *rel = new_name;
+
+			while (rel[0] == '.' && rel[1] == '/')
+				rel += 2; /* "./x" is still directly in the base directory */
+			s->new_in_base_dir = rel[0] != '/' && !strchr(rel, '/');
+		}
 	}
 	if (old_name) {
 		/* The old name's dirfd is not recorded: a relative old name is shown relative to
@@ -134,6 +140,36 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 	}
 	if (s->new_in_base_dir && !ev->rename.dst_dir.ino)
 		ev->rename.dst_dir = re->base_dir;
+	return 0;
+}
+
+static int decode_access(const void *data, size_t len, struct ioh_event *ev,
+			 struct ioh_decode_scratch *s)
+{
+	const struct ioh_access_event *ae = data;
+	const char *path = (const char *)(ae + 1);
+	int err;
+
+	if (len < sizeof(*ae) + IOH_DIR_PATH_REGION)
+		return -EBADMSG;
+	if (ae->kind < IOH_MODE_BOTH_OPEN || ae->kind > IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ ||
+	    ae->access > IOH_ACC_MMAP || ae->other_access > IOH_ACC_MMAP)
+		return -EBADMSG;
+	ev->access.file = ae->file;
+	ev->access.kind = ae->kind;
+	ev->access.access = ae->access;
+	ev->access.other_access = ae->other_access;
+	ev->access.other_pid = ae->other_pid;
+	ev->access.other_ns = ae->other_ns;
+	if (ae->path_len) {
+		/* The walk started at the file itself, so its components end with the name. */
+		err = rebuild_dir(path, ae->path_len, ae->path_components,
+				  ae->hdr.flags & IOH_EVF_PATH_TRUNCATED, s->access_path,
+				  sizeof(s->access_path));
+		if (err)
+			return err;
+		ev->access.path = s->access_path;
+	}
 	return 0;
 }
 
@@ -162,6 +198,8 @@ int ioh_decode_record(const void *data, size_t len, struct ioh_event *ev,
 		ev->sync.duration_ns = se->duration_ns;
 		return 0;
 	}
+	case IOH_EV_ACCESS_MODE:
+		return decode_access(data, len, ev, scratch);
 	case IOH_EV_INODE_DIRTY:
 	case IOH_EV_INODE_CLEAN: {
 		const struct ioh_inode_event *ie = data;
