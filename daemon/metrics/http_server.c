@@ -18,6 +18,7 @@
 
 /* What we know about one connection MHD holds, to enforce the deadline and evict idlers. */
 struct http_conn {
+	struct ioh_metrics_http *server;
 	struct MHD_Connection *conn; /* NULL: slot free */
 	int fd;			     /* MHD's socket: only shutdown(), never closed, by us */
 	uint64_t accepted_usec;	     /* CLOCK_MONOTONIC */
@@ -36,6 +37,11 @@ struct ioh_metrics_http {
 	/* MHD's connection limit equals the array size, so a slot is always free. */
 	struct http_conn conns[IOH_METRICS_HTTP_CONNECTIONS_MAX];
 	unsigned n_conns;
+	/* A connection closed or was cut during MHD_run(): run it again. At its connection
+	 * limit MHD takes the listening socket out of its epoll set and puts it back only at the
+	 * start of a later run; nothing would wake us for that, and queued clients (a real
+	 * scrape among them) would wait for some unrelated timeout. */
+	bool run_again;
 };
 
 static uint64_t now_usec(void)
@@ -189,6 +195,7 @@ static void conn_cut(struct http_conn *c, const char *why)
 	if (c->shut)
 		return;
 	c->shut = true;
+	c->server->run_again = true;
 	log_debug("metrics: closing a connection: %s", why);
 	(void)shutdown(c->fd, SHUT_RDWR);
 }
@@ -225,7 +232,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		c = conn_find(s, NULL);
 		if (!c || !info) /* cannot happen: MHD's limit is our array size */
 			return;
-		*c = (struct http_conn){.conn = conn,
+		*c = (struct http_conn){.server = s,
+					.conn = conn,
 					.fd = info->connect_fd,
 					.accepted_usec = now_usec()};
 		s->n_conns++;
@@ -236,6 +244,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		if (c) {
 			memset(c, 0, sizeof(*c));
 			s->n_conns--;
+			s->run_again = true;
 		}
 	}
 }
@@ -331,7 +340,9 @@ static void rearm(struct ioh_metrics_http *s)
 	MHD_UNSIGNED_LONG_LONG ms;
 	uint64_t now = now_usec(), next = UINT64_MAX;
 
-	if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
+	if (s->run_again)
+		next = now;
+	else if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
 		next = now + (ms > UINT64_MAX / 2000 ? UINT64_MAX / 2 : (uint64_t)ms * 1000);
 	for (unsigned i = 0; i < IOH_METRICS_HTTP_CONNECTIONS_MAX; i++) {
 		const struct http_conn *c = &s->conns[i];
@@ -349,8 +360,15 @@ static void rearm(struct ioh_metrics_http *s)
 
 static void run_mhd(struct ioh_metrics_http *s)
 {
-	if (MHD_run(s->mhd) != MHD_YES)
-		log_debug("metrics: MHD_run failed");
+	/* Bounded: a flood of connections must not starve the daemon's other sources; what is
+	 * left runs on the next loop iteration (rearm() arms the timer for "now"). */
+	for (int i = 0; i < 8; i++) {
+		s->run_again = false;
+		if (MHD_run(s->mhd) != MHD_YES)
+			log_debug("metrics: MHD_run failed");
+		if (!s->run_again)
+			break;
+	}
 	rearm(s);
 }
 

@@ -36,7 +36,7 @@
  * huge header is answered 431 instead of growing memory. Real scrapes send ~300 bytes. */
 #define IOH_METRICS_HTTP_MEMORY_LIMIT (16u * 1024u)
 /* Kernel accept queue: connections waiting while the loop is busy. */
-#define IOH_METRICS_HTTP_BACKLOG 64
+#define IOH_METRICS_HTTP_BACKLOG 128
 /* A render larger than this is a bug (cardinality explosion): answered 500, not sent. */
 #define IOH_METRICS_HTTP_RESPONSE_MAX (32u << 20)
 
