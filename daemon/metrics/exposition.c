@@ -174,7 +174,8 @@ int ioh_expo_family(struct ioh_expo *x, const char *name, enum ioh_metric_type t
 	else if (type != IOH_METRIC_COUNTER && ends_with(name, "_total"))
 		why = "only counters end in _total";
 	else if (type == IOH_METRIC_HISTOGRAM &&
-		 (ends_with(name, "_bucket") || ends_with(name, "_sum") || ends_with(name, "_count")))
+		 (ends_with(name, "_bucket") || ends_with(name, "_sum") ||
+		  ends_with(name, "_count")))
 		why = "a histogram's name must not end in _bucket, _sum or _count";
 	else if (!help || !*help)
 		why = "no HELP text";

@@ -47,7 +47,7 @@ struct ioh_label {
 /* IOH_LABELS({"rule", r}, {"severity", s}) expands to the two arguments `labels, n_labels`. */
 #define IOH_LABELS(...)                                                                            \
 	((const struct ioh_label[]){__VA_ARGS__}),                                                 \
-		(sizeof((const struct ioh_label[]){__VA_ARGS__}) / sizeof(struct ioh_label))
+	    (sizeof((const struct ioh_label[]){__VA_ARGS__}) / sizeof(struct ioh_label))
 #define IOH_NO_LABELS NULL, 0
 
 struct ioh_expo {

@@ -14,13 +14,13 @@
 /* counter {rule, severity} */
 #define IOH_M_FINDINGS_TOTAL "iohazard_findings_total"
 #define IOH_M_FINDINGS_TOTAL_HELP                                                                  \
-	"Hazards found, by rule and severity. Counts every occurrence, including those the "      \
+	"Hazards found, by rule and severity. Counts every occurrence, including those the "       \
 	"rate limiter suppressed in the logs."
 
 /* counter {rule} */
 #define IOH_M_FINDINGS_SUPPRESSED_TOTAL "iohazard_findings_suppressed_total"
 #define IOH_M_FINDINGS_SUPPRESSED_TOTAL_HELP                                                       \
-	"Findings not reported individually because the same rule, inode and program was "        \
+	"Findings not reported individually because the same rule, inode and program was "         \
 	"reported within the suppression window."
 
 /* counter {type}: rename, sync, inode_dirty, inode_clean, loss, ... */
@@ -30,7 +30,7 @@
 /* counter {where}: ringbuf_rename, ringbuf_sync, inflight_full, inode_map_full, ... */
 #define IOH_M_EVENTS_LOST_TOTAL "iohazard_events_lost_total"
 #define IOH_M_EVENTS_LOST_TOTAL_HELP                                                               \
-	"Kernel events lost before reaching the daemon, by where they were lost. Findings "       \
+	"Kernel events lost before reaching the daemon, by where they were lost. Findings "        \
 	"made while this grows are marked degraded."
 
 /* counter: records the daemon could not decode (version skew between BPF and user space) */
@@ -40,13 +40,13 @@
 /* gauge {probe, backend}: 1 attached, 0 not (backend e.g. fentry, kprobe, tp_btf, none) */
 #define IOH_M_PROBE_ATTACHED "iohazard_probe_attached"
 #define IOH_M_PROBE_ATTACHED_HELP                                                                  \
-	"Whether each hook is attached (1) or not (0), and through which backend. A 0 means "     \
+	"Whether each hook is attached (1) or not (0), and through which backend. A 0 means "      \
 	"the daemon is blind to that class of events."
 
 /* histogram {bdi}, from the kernel's log2 slots in nanoseconds */
 #define IOH_M_DIRTY_THROTTLE_PAUSE_SECONDS "iohazard_dirty_throttle_pause_seconds"
 #define IOH_M_DIRTY_THROTTLE_PAUSE_SECONDS_HELP                                                    \
-	"Time writers were paused by dirty page throttling (balance_dirty_pages), by backing "    \
+	"Time writers were paused by dirty page throttling (balance_dirty_pages), by backing "     \
 	"device."
 
 /* histogram, from the kernel's log2 slots in nanoseconds */
@@ -88,7 +88,8 @@
 	"Whether the last rules load succeeded (1) or was rejected (0, previous rules kept)."
 
 /* gauge, unix time */
-#define IOH_M_RULES_LAST_RELOAD_SUCCESS_TIMESTAMP "iohazard_rules_last_reload_success_timestamp_seconds"
+#define IOH_M_RULES_LAST_RELOAD_SUCCESS_TIMESTAMP                                                  \
+	"iohazard_rules_last_reload_success_timestamp_seconds"
 #define IOH_M_RULES_LAST_RELOAD_SUCCESS_TIMESTAMP_HELP                                             \
 	"Unix time of the last successful rules load."
 
@@ -99,7 +100,7 @@
 /* gauge {rule} */
 #define IOH_M_SELFTEST_LAST_SUCCESS "iohazard_selftest_last_success"
 #define IOH_M_SELFTEST_LAST_SUCCESS_HELP                                                           \
-	"Whether the last `iohazard selftest` saw the daemon report each rule's hazard (1) or "   \
+	"Whether the last `iohazard selftest` saw the daemon report each rule's hazard (1) or "    \
 	"not (0)."
 
 /* gauge {version}, always 1 */

@@ -71,8 +71,7 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
-int ioh_metrics_parse_listen(const char *addr, struct sockaddr_storage *ss, unsigned *len,
-			     int *any)
+int ioh_metrics_parse_listen(const char *addr, struct sockaddr_storage *ss, unsigned *len, int *any)
 {
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *colon;
@@ -94,7 +93,8 @@ int ioh_metrics_parse_listen(const char *addr, struct sockaddr_storage *ss, unsi
 			return -EINVAL;
 		memcpy(host, addr + 1, hl);
 		host[hl] = '\0';
-		if (parse_port(end + 2, &port) < 0 || inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+		if (parse_port(end + 2, &port) < 0 ||
+		    inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
 			return -EINVAL;
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(port);
@@ -227,15 +227,13 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *info =
-			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 
 		c = conn_find(s, NULL);
 		if (!c || !info) /* cannot happen: MHD's limit is our array size */
 			return;
-		*c = (struct http_conn){.server = s,
-					.conn = conn,
-					.fd = info->connect_fd,
-					.accepted_usec = now_usec()};
+		*c = (struct http_conn){
+		    .server = s, .conn = conn, .fd = info->connect_fd, .accepted_usec = now_usec()};
 		s->n_conns++;
 		if (s->n_conns > IOH_METRICS_HTTP_CONNECTIONS_SOFT)
 			evict_idle(s, c);
@@ -271,8 +269,8 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
 static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *text,
 				  const char *allow)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
-								   MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
 
 	if (resp && allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
@@ -282,7 +280,7 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, 
 static bool has_body(struct MHD_Connection *conn)
 {
 	const char *cl =
-		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
 		return true;
@@ -394,8 +392,7 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 }
 
 /* MHD's own messages (limits hit, malformed requests) are about clients, not about us. */
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-							     va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 	size_t n;
@@ -427,9 +424,9 @@ int ioh_metrics_http_new(sd_event *e, const char *listen_addr, ioh_metrics_rende
 				       "[IPV6-ADDR]:PORT, :PORT or off",
 				       listen_addr ? listen_addr : "(null)");
 	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) != MHD_YES)
-		return log_error_errno(-EOPNOTSUPP,
-				       "libmicrohttpd was built without epoll; the metrics endpoint "
-				       "needs it");
+		return log_error_errno(
+		    -EOPNOTSUPP, "libmicrohttpd was built without epoll; the metrics endpoint "
+				 "needs it");
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return log_error_errno(-ENOMEM, "Out of memory");
@@ -448,18 +445,16 @@ int ioh_metrics_http_new(sd_event *e, const char *listen_addr, ioh_metrics_rende
 
 	/* MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD: no thread, we drive it. */
 	s->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)IOH_METRICS_HTTP_CONNECTIONS_MAX,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)IOH_METRICS_HTTP_PER_IP_MAX,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IOH_METRICS_HTTP_IDLE_TIMEOUT_SEC,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)IOH_METRICS_HTTP_MEMORY_LIMIT,
-		MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)1024,
-		/* Reject sloppy HTTP rather than guess what a client meant. */
-		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_END);
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)IOH_METRICS_HTTP_CONNECTIONS_MAX,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)IOH_METRICS_HTTP_PER_IP_MAX,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IOH_METRICS_HTTP_IDLE_TIMEOUT_SEC,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)IOH_METRICS_HTTP_MEMORY_LIMIT,
+	    MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)1024,
+	    /* Reject sloppy HTTP rather than guess what a client meant. */
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+	    MHD_OPTION_END);
 	if (!s->mhd) {
 		/* MHD may or may not have closed the socket it was given on this path, so it is
 		 * left alone: one descriptor leaked on a startup failure beats closing a number
@@ -481,7 +476,8 @@ int ioh_metrics_http_new(sd_event *e, const char *listen_addr, ioh_metrics_rende
 		r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, s);
 	if (r < 0) {
 		ioh_metrics_http_free(s);
-		return log_error_errno(r, "Failed to add the metrics endpoint to the event loop: %m");
+		return log_error_errno(r,
+				       "Failed to add the metrics endpoint to the event loop: %m");
 	}
 	(void)sd_event_source_set_description(s->io, "metrics-http");
 	(void)sd_event_source_set_description(s->timer, "metrics-http-timer");

@@ -53,8 +53,8 @@ struct ioh_metrics_http;
  * at boot. Returns 0 or a negative errno (-EINVAL for a malformed address, the bind error
  * otherwise), logged.
  */
-int ioh_metrics_http_new(sd_event *e, const char *listen, ioh_metrics_render_fn render,
-			 void *ctx, struct ioh_metrics_http **out);
+int ioh_metrics_http_new(sd_event *e, const char *listen, ioh_metrics_render_fn render, void *ctx,
+			 struct ioh_metrics_http **out);
 /* Closes the listener and every connection. Accepts NULL. */
 void ioh_metrics_http_free(struct ioh_metrics_http *s);
 /* The bound port (useful after port 0). */

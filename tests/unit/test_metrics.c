@@ -31,9 +31,9 @@ static void test_counter_gauge(void)
 
 	strbuf_init(&sb);
 	ioh_expo_init(&x, &sb);
-	CHECK_INT(ioh_expo_family(&x, "iohazard_findings_total", IOH_METRIC_COUNTER,
-				  "Hazards found."),
-		  0);
+	CHECK_INT(
+	    ioh_expo_family(&x, "iohazard_findings_total", IOH_METRIC_COUNTER, "Hazards found."),
+	    0);
 	CHECK_INT(ioh_expo_u64(&x, IOH_LABELS({"rule", "r1"}, {"severity", "error"}), 3), 0);
 	ioh_expo_u64(&x, IOH_LABELS({"rule", "r2"}, {"severity", "warning"}),
 		     18446744073709551615ULL);
@@ -89,26 +89,25 @@ static void test_histogram(void)
 	ioh_expo_init(&x, &sb);
 	ioh_expo_family(&x, "iohazard_splice_duration_seconds", IOH_METRIC_HISTOGRAM, "Splice.");
 	/* 1 us units; 3 values past the last slot: count 11 > 8 in the slots. */
-	CHECK_INT(ioh_expo_log2_histogram(&x, IOH_LABELS({"bdi", "8:0"}), slots, 4, 1e-6, 1234567,
-					  11),
-		  0);
+	CHECK_INT(
+	    ioh_expo_log2_histogram(&x, IOH_LABELS({"bdi", "8:0"}), slots, 4, 1e-6, 1234567, 11),
+	    0);
 	/* Slots read racily add up to more than count: +Inf and _count follow the slots. */
 	ioh_expo_log2_histogram(&x, IOH_NO_LABELS, slots, 2, 1e-9, 3, 0);
-	CHECK_STR(sb.buf,
-		  "# HELP iohazard_splice_duration_seconds Splice.\n"
-		  "# TYPE iohazard_splice_duration_seconds histogram\n"
-		  "iohazard_splice_duration_seconds_bucket{bdi=\"8:0\",le=\"2e-06\"} 1\n"
-		  "iohazard_splice_duration_seconds_bucket{bdi=\"8:0\",le=\"4e-06\"} 1\n"
-		  "iohazard_splice_duration_seconds_bucket{bdi=\"8:0\",le=\"8e-06\"} 6\n"
-		  "iohazard_splice_duration_seconds_bucket{bdi=\"8:0\",le=\"1.6e-05\"} 8\n"
-		  "iohazard_splice_duration_seconds_bucket{bdi=\"8:0\",le=\"+Inf\"} 11\n"
-		  "iohazard_splice_duration_seconds_sum{bdi=\"8:0\"} 1.234567\n"
-		  "iohazard_splice_duration_seconds_count{bdi=\"8:0\"} 11\n"
-		  "iohazard_splice_duration_seconds_bucket{le=\"2e-09\"} 1\n"
-		  "iohazard_splice_duration_seconds_bucket{le=\"4e-09\"} 1\n"
-		  "iohazard_splice_duration_seconds_bucket{le=\"+Inf\"} 1\n"
-		  "iohazard_splice_duration_seconds_sum 3e-09\n"
-		  "iohazard_splice_duration_seconds_count 1\n");
+	CHECK_STR(sb.buf, "# HELP iohazard_splice_duration_seconds Splice.\n"
+			  "# TYPE iohazard_splice_duration_seconds histogram\n"
+			  "iohazard_splice_duration_seconds_bucket{bdi=\"8:0\",le=\"2e-06\"} 1\n"
+			  "iohazard_splice_duration_seconds_bucket{bdi=\"8:0\",le=\"4e-06\"} 1\n"
+			  "iohazard_splice_duration_seconds_bucket{bdi=\"8:0\",le=\"8e-06\"} 6\n"
+			  "iohazard_splice_duration_seconds_bucket{bdi=\"8:0\",le=\"1.6e-05\"} 8\n"
+			  "iohazard_splice_duration_seconds_bucket{bdi=\"8:0\",le=\"+Inf\"} 11\n"
+			  "iohazard_splice_duration_seconds_sum{bdi=\"8:0\"} 1.234567\n"
+			  "iohazard_splice_duration_seconds_count{bdi=\"8:0\"} 11\n"
+			  "iohazard_splice_duration_seconds_bucket{le=\"2e-09\"} 1\n"
+			  "iohazard_splice_duration_seconds_bucket{le=\"4e-09\"} 1\n"
+			  "iohazard_splice_duration_seconds_bucket{le=\"+Inf\"} 1\n"
+			  "iohazard_splice_duration_seconds_sum 3e-09\n"
+			  "iohazard_splice_duration_seconds_count 1\n");
 	CHECK_INT(x.errors, 0);
 	strbuf_free(&sb);
 }
@@ -154,8 +153,8 @@ static void test_doubles(void)
 		double v;
 		const char *s;
 	} cases[] = {
-		{0, "0"},     {0.1, "0.1"}, {1e-9, "1e-09"}, {123456.789, "123456.789"},
-		{-2.5, "-2.5"}, {1e300, "1e+300"},
+	    {0, "0"},	    {0.1, "0.1"},      {1e-9, "1e-09"}, {123456.789, "123456.789"},
+	    {-2.5, "-2.5"}, {1e300, "1e+300"},
 	};
 	struct strbuf sb;
 
@@ -178,10 +177,10 @@ static void test_listen(void)
 {
 	static const char *const good[] = {"127.0.0.1:9478", ":9478", "[::1]:9478", "0.0.0.0:0",
 					   "[::]:65535"};
-	static const char *const bad[] = {"",	       "9478",	      "localhost:9478", "::1:9478",
-					  "[::1]",     "[::1]:",      "1.2.3.4:",	"1.2.3.4:65536",
-					  "1.2.3.4:-1", "1.2.3.4:+80", "127.1:80",	"[x]:80",
-					  "1.2.3.4:80 ", ":0x50",	"[]:80"};
+	static const char *const bad[] = {
+	    "",		"9478",	    "localhost:9478", "::1:9478",   "[::1]",
+	    "[::1]:",	"1.2.3.4:", "1.2.3.4:65536",  "1.2.3.4:-1", "1.2.3.4:+80",
+	    "127.1:80", "[x]:80",   "1.2.3.4:80 ",    ":0x50",	    "[]:80"};
 	struct sockaddr_storage ss;
 	unsigned len;
 	int any;

@@ -33,8 +33,8 @@ static void render(void *ctx, struct strbuf *out)
 	ioh_expo_init(&x, out);
 	ioh_expo_family(&x, IOH_M_FINDINGS_TOTAL, IOH_METRIC_COUNTER, IOH_M_FINDINGS_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_LABELS({"rule", "rename-without-fsync"}, {"severity", "error"}), 17);
-	ioh_expo_u64(&x, IOH_LABELS({"rule", "weird \"rule\"\\with\nnewline"}, {"severity", "warning"}),
-		     2);
+	ioh_expo_u64(
+	    &x, IOH_LABELS({"rule", "weird \"rule\"\\with\nnewline"}, {"severity", "warning"}), 2);
 	ioh_expo_family(&x, IOH_M_EVENTS_TOTAL, IOH_METRIC_COUNTER, IOH_M_EVENTS_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_LABELS({"type", "rename"}), 1000 + scrapes);
 	ioh_expo_u64(&x, IOH_LABELS({"type", "sync"}), 4242);
