@@ -24,7 +24,10 @@
 #define NR_sync_file_range 277
 #define NR_syncfs 306
 #define NR_renameat2 316
+/* raw_tp: a probe read. tp_btf: a direct load through the BTF-typed pointer, several times
+ * cheaper on a path every syscall on the host takes. */
 #define SYSCALL_NR(regs) BPF_CORE_READ((regs), orig_ax)
+#define SYSCALL_NR_BTF(regs) ((regs)->orig_ax)
 #else
 #error "syscall numbers for this architecture are missing (see docs/kernels.md)"
 #endif
@@ -168,6 +171,7 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 	rec->ev.dfd = in->new_dfd;
 	rec->ev.rename_flags = in->rename_flags;
 	rec->ev.identity = in->identity;
+	rec->ev.mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	rec->ev.src = in->file;
 	rec->ev.dst_dir = in->dst_dir;
 	rec->ev.base_path_len = 0;
@@ -207,7 +211,7 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 				rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
 		}
 	}
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), 0))
+	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), ringbuf_flags()))
 		count_loss(IOH_LOSS_RINGBUF_RENAME);
 }
 
@@ -227,7 +231,7 @@ static __always_inline void emit_sync(struct syscall_inflight *in, long ret, __u
 	ev->_pad = 0;
 	ev->file = in->file;
 	ev->duration_ns = ev->hdr.ts_ns - in->enter_ns;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, ringbuf_flags());
 }
 
 /* A successful fsync of a regular file closes its "dirty since last sync" window. */
@@ -260,14 +264,11 @@ static __always_inline __u32 sync_kind_of(long nr)
 	return 0;
 }
 
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
+static __always_inline int on_sys_exit(long nr, long ret)
 {
-	long nr = SYSCALL_NR(regs);
 	struct syscall_inflight *in;
 	__u32 tid;
 
-	if (!durability_syscall(nr))
-		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	in = bpf_map_lookup_elem(&inflight, &tid);
 	if (!in)
@@ -361,7 +362,7 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags)
 	fill_header(&ev->hdr, IOH_EV_INODE_DIRTY, sizeof(*ev));
 	file_id_from_inode(&ev->file, inode);
 	ev->dirtied_ns = now;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, ringbuf_flags());
 	return 0;
 }
 
@@ -404,7 +405,7 @@ static __always_inline int on_writeback_single_inode(struct inode *inode,
 	fill_header(&ev->hdr, IOH_EV_INODE_CLEAN, sizeof(*ev));
 	file_id_from_inode(&ev->file, inode);
 	ev->dirtied_ns = dirtied;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, ringbuf_flags());
 	return 0;
 }
 

@@ -10,6 +10,7 @@
  *   dirty_state     tp_btf writeback_*    raw_tp
  *   rename_identity fentry vfs_rename     kprobe; none (user space resolves names)
  *   fsync           fexit vfs_fsync_range kprobe+kretprobe; none (sys_exit reports fsync)
+ *   mapping_faults  tp_btf mm_filemap_fault raw_tp (optional: older kernels lack it)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -19,33 +20,66 @@
 #include "iohazard.h"
 #include "common.bpf.h"
 #include "durability.bpf.h"
+#include "mixed_io.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* ---- syscalls ---------------------------------------------------------------------------- */
 
+/* Every syscall passes here: each detector's filter is a compare chain on the number, so an
+ * unrelated syscall costs a few instructions. */
+static __always_inline int sys_enter_common(struct pt_regs *regs, long id)
+{
+	if (durability_syscall(id))
+		return on_sys_enter(regs, id);
+	return mixed_io_on_rw(regs, id);
+}
+
+static __always_inline int sys_exit_common(struct pt_regs *regs, long nr, long ret)
+{
+	if (durability_syscall(nr))
+		return on_sys_exit(nr, ret);
+	if (mixed_io_open_syscall(nr))
+		return mixed_io_on_open_exit(regs, nr, ret);
+	return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(syscalls_enter_tp_btf, struct pt_regs *regs, long id)
 {
-	return on_sys_enter(regs, id);
+	return sys_enter_common(regs, id);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(syscalls_exit_tp_btf, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs, ret);
+	return sys_exit_common(regs, SYSCALL_NR_BTF(regs), ret);
 }
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(syscalls_enter_raw_tp, struct pt_regs *regs, long id)
 {
-	return on_sys_enter(regs, id);
+	return sys_enter_common(regs, id);
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(syscalls_exit_raw_tp, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs, ret);
+	return sys_exit_common(regs, SYSCALL_NR(regs), ret);
+}
+
+/* ---- page faults on file mappings (mixed O_DIRECT/page cache: mmap readers) ---------------- */
+
+SEC("tp_btf/mm_filemap_fault")
+int BPF_PROG(mapping_faults_tp_btf, struct address_space *mapping, unsigned long index)
+{
+	return mixed_io_on_fault(mapping);
+}
+
+SEC("raw_tp/mm_filemap_fault")
+int BPF_PROG(mapping_faults_raw_tp, struct address_space *mapping, unsigned long index)
+{
+	return mixed_io_on_fault(mapping);
 }
 
 /* ---- dirty state of regular files ---------------------------------------------------------- */

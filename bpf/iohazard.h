@@ -35,6 +35,7 @@ enum ioh_event_type {
 	IOH_EV_SYNC = 2,	/* fsync/fdatasync/sync_file_range/syncfs/sync returned */
 	IOH_EV_INODE_DIRTY = 3, /* a regular file went from clean to having dirty pages */
 	IOH_EV_INODE_CLEAN = 4, /* writeback left an inode we reported dirty with no dirty pages */
+	IOH_EV_ACCESS_MODE = 5, /* an inode is used through O_DIRECT and the page cache */
 	IOH_EV__KERNEL_MAX,
 	/* Types below are made by user space and only exist in decoded form. */
 	IOH_EV_LOSS = 100, /* the kernel counted lost records since the previous LOSS */
@@ -58,6 +59,8 @@ enum ioh_loss_where {
 	IOH_LOSS_INFLIGHT_FULL = 3,   /* no room to remember a syscall between enter and exit */
 	IOH_LOSS_INODE_MAP_FULL = 4,  /* no room in the kernel per-inode table */
 	IOH_LOSS_USER_STRING = 5,     /* a user path could not be read at syscall exit */
+	IOH_LOSS_RINGBUF_MODE = 6,    /* access-mode records */
+	IOH_LOSS_MODE_MAP_FULL = 7,   /* no room to watch an inode used both ways */
 	IOH_LOSS__MAX,
 };
 
@@ -119,7 +122,8 @@ struct ioh_rename_event {
 	__u16 old_name_len;
 	__u16 new_name_len;
 	__u32 identity; /* enum ioh_identity_source */
-	__u32 _pad;
+	__u32 mnt_ns;	/* inode number of the task's mount namespace (user space resolves names
+			 * in it: directly when it is the daemon's, else via /proc/PID/root) */
 };
 
 /* A sync-family syscall returned. No trailing strings. */
@@ -160,6 +164,61 @@ struct ioh_inode_key {
 struct ioh_inode_sync_state {
 	__u64 dirty_reported_ns; /* when the last DIRTY record for this inode was sent */
 	__u64 synced_ns;	 /* when fsync/fdatasync last succeeded on it */
+};
+
+/* How a task used a file (ioh_access_event.access, .other_access). */
+enum ioh_access {
+	IOH_ACC_NONE = 0,
+	IOH_ACC_OPEN_DIRECT = 1,   /* opened (or fcntl'd) with O_DIRECT, no I/O seen yet */
+	IOH_ACC_OPEN_BUFFERED = 2, /* opened without O_DIRECT, no I/O seen yet */
+	IOH_ACC_DIRECT_READ = 3,
+	IOH_ACC_DIRECT_WRITE = 4,
+	IOH_ACC_BUFFERED_READ = 5,
+	IOH_ACC_BUFFERED_WRITE = 6,
+	IOH_ACC_MMAP = 7,	   /* mapped, or a page fault on a mapping */
+};
+
+/* What an IOH_EV_ACCESS_MODE record reports. */
+enum ioh_mode_kind {
+	/* The inode was opened with O_DIRECT and without it within the tracking window (the
+	 * two opens are `access` by this task and `other_access` by `other_pid`). */
+	IOH_MODE_BOTH_OPEN = 1,
+	/* A buffered read (or mmap fault) after a direct write: may return stale cached pages. */
+	IOH_MODE_DIRECT_WRITE_THEN_BUFFERED_READ = 2,
+	/* A direct read after a buffered write: misses the dirty pages in the cache. */
+	IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ = 3,
+};
+
+/*
+ * Per-inode access modes, in an LRU hash keyed by ioh_inode_key: every open of a regular file
+ * updates it (cheap tracking at open granularity). Times are bpf_ktime_get_ns().
+ */
+struct ioh_mode_state {
+	__u64 direct_ns;	 /* last open/use with O_DIRECT */
+	__u64 buffered_ns;	 /* last open/use through the page cache (read, write, mmap) */
+	__u64 direct_write_ns;	 /* watched inodes only: last direct write */
+	__u64 buffered_write_ns; /* watched inodes only: last buffered write */
+	__u32 direct_pid;	 /* tgid of the last O_DIRECT user */
+	__u32 buffered_pid;	 /* tgid of the last page-cache user */
+	__u16 direct_access;	 /* enum ioh_access of the last O_DIRECT use */
+	__u16 buffered_access;	 /* enum ioh_access of the last page-cache use */
+	__u32 reported;		 /* bit (1 << enum ioh_mode_kind): already sent, until reset */
+};
+
+/*
+ * An inode used both ways. Followed by the file's path (IOH_DIR_PATH_REGION bytes, leaf-first
+ * components like the rename base directory; the leaf is the file itself).
+ */
+struct ioh_access_event {
+	struct ioh_event_hdr hdr;
+	struct ioh_file_id file;
+	__u32 kind;	    /* enum ioh_mode_kind */
+	__u16 access;	    /* enum ioh_access of this task (hdr.pid) */
+	__u16 other_access; /* enum ioh_access of the other side */
+	__u32 other_pid;
+	__u16 path_len;
+	__u16 path_components;
+	__u64 other_ns; /* when the other side's access happened */
 };
 
 /* Read-only knobs the loader sets in .rodata before load. */

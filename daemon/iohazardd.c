@@ -31,8 +31,11 @@
 #include "daemon/record/eventlog.h"
 #include "daemon/record/replay.h"
 #include "daemon/rules/rules.h"
+#include "daemon/sinks/event_format.h"
 #include "daemon/sinks/finding_format.h"
 #include "daemon/sinks/suppress.h"
+#include "daemon/sinks/journal.h"
+#include "daemon/service/notify.h"
 #include "daemon/util/log.h"
 
 /* How often losses are polled, deadlines checked and the recording flushed. */
@@ -43,19 +46,6 @@
  * before every tick; this covers records reserved but not yet committed on another CPU.
  */
 #define DEADLINE_GRACE_NS 100000000ULL
-
-static const char *const loss_names[IOH_LOSS__MAX] = {
-	[IOH_LOSS_RINGBUF_RENAME] = "ringbuf_rename", [IOH_LOSS_RINGBUF_SYNC] = "ringbuf_sync",
-	[IOH_LOSS_RINGBUF_INODE] = "ringbuf_inode",   [IOH_LOSS_INFLIGHT_FULL] = "inflight_full",
-	[IOH_LOSS_INODE_MAP_FULL] = "inode_map_full", [IOH_LOSS_USER_STRING] = "user_string",
-};
-
-static const char *const event_names[] = {
-	[IOH_EV_RENAME] = "rename",
-	[IOH_EV_SYNC] = "sync",
-	[IOH_EV_INODE_DIRTY] = "inode_dirty",
-	[IOH_EV_INODE_CLEAN] = "inode_clean",
-};
 
 /* Occurrences per rule and severity (before rate limiting), for metrics and status. */
 #define RULE_COUNTERS_MAX 64
@@ -94,6 +84,9 @@ struct daemon {
 	struct rule_counter counters[RULE_COUNTERS_MAX];
 	uint64_t reported;
 	uint64_t stats_tick; /* subscribers get stats every STATS_EVERY_TICKS */
+	struct ioh_watchdog *watchdog;
+	bool journal;
+	char status_line[256]; /* last STATUS= sent to systemd */
 };
 
 #define STATS_EVERY_TICKS 5
@@ -150,6 +143,8 @@ static void report_finding(const struct ioh_finding *f, void *ctx)
 
 	d->reported++;
 	print_finding(f, d->realtime_offset_ns, d->opts.output, &d->line);
+	if (d->journal)
+		ioh_journal_send_finding(f, d->realtime_offset_ns);
 	strbuf_reset(&d->json);
 	ioh_finding_json(f, d->realtime_offset_ns, &d->json);
 	if (d->json.oom)
@@ -222,7 +217,7 @@ static void poll_losses(struct daemon *d, uint64_t now)
 		ev.loss.since_ns = d->last_tick_ns;
 		d->losses_seen[w] = totals[w];
 		log_warning("Lost %llu kernel records (%s)", (unsigned long long)ev.loss.count,
-			    loss_names[w]);
+			    ioh_loss_where_name(w));
 		dispatch(d, &ev);
 	}
 }
@@ -256,6 +251,29 @@ static void broadcast_stats(struct daemon *d)
 	strbuf_free(&sb);
 }
 
+/* systemd's STATUS=: one line, sent when it changes. */
+static void update_status_line(struct daemon *d)
+{
+	struct ioh_correlator_stats st;
+	const struct ioh_hook_status *hooks;
+	size_t n, attached = 0;
+	uint64_t lost = 0;
+	char line[256];
+
+	ioh_correlator_get_stats(d->correlator, &st);
+	hooks = ioh_loader_hooks(d->loader, &n);
+	for (size_t i = 0; i < n; i++)
+		attached += hooks[i].attached;
+	for (unsigned w = 0; w < IOH_LOSS__MAX; w++)
+		lost += st.lost[w];
+	snprintf(line, sizeof(line), "%zu/%zu hooks attached, %llu findings, %llu events lost",
+		 attached, n, (unsigned long long)st.findings, (unsigned long long)lost);
+	if (strcmp(line, d->status_line) != 0) {
+		snprintf(d->status_line, sizeof(d->status_line), "%s", line);
+		ioh_notify_status("%s", line);
+	}
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -272,6 +290,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 		ioh_eventlog_flush(d->recorder);
 	if (ioh_api_server_subscribers(d->api) && ++d->stats_tick % STATS_EVERY_TICKS == 0)
 		broadcast_stats(d);
+	update_status_line(d);
 	d->last_tick_ns = now;
 	sd_event_source_set_time(s, usec + TICK_USEC);
 	return 0;
@@ -307,12 +326,12 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	jsonw_key(w, "events");
 	jsonw_obj_begin(w);
 	for (unsigned t = IOH_EV_RENAME; t < IOH_EV__KERNEL_MAX; t++)
-		jsonw_kv_uint(w, event_names[t], st.events[t]);
+		jsonw_kv_uint(w, ioh_event_type_name(t), st.events[t]);
 	jsonw_obj_end(w);
 	jsonw_key(w, "events_lost");
 	jsonw_obj_begin(w);
 	for (unsigned l = 0; l < IOH_LOSS__MAX; l++)
-		jsonw_kv_uint(w, loss_names[l], st.lost[l]);
+		jsonw_kv_uint(w, ioh_loss_where_name(l), st.lost[l]);
 	jsonw_kv_uint(w, "malformed_records", d->decode_errors);
 	jsonw_obj_end(w);
 	jsonw_kv_uint(w, "tracked_inodes", st.tracked_inodes);
@@ -463,12 +482,18 @@ static int reload_rules(struct daemon *d)
 static int on_signal_reload(sd_event_source *s, const struct signalfd_siginfo *si,
 			    void *userdata)
 {
-	reload_rules(userdata);
+	struct daemon *d = userdata;
+	int r;
+
+	ioh_notify_reloading();
+	r = reload_rules(d);
+	ioh_notify_ready(r < 0 ? "reload failed: previous rules kept" : "rules reloaded");
 	return 0;
 }
 
 static int on_signal_exit(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
+	ioh_notify_stopping();
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
@@ -617,6 +642,7 @@ int main(int argc, char **argv)
 	lopts.backend = d->opts.backend;
 	lopts.ringbuf_bytes = d->opts.ringbuf_bytes;
 	lopts.self_pid = getpid();
+	lopts.mixed_window_ns = d->opts.mixed_window_ns;
 	lopts.on_record = on_record;
 	lopts.ctx = d;
 	r = ioh_loader_start(&lopts, &d->loader);
@@ -630,6 +656,8 @@ int main(int argc, char **argv)
 			      now_ns(CLOCK_MONOTONIC) / 1000 + TICK_USEC, 10000, on_tick, d);
 	if (r < 0)
 		goto out;
+	/* Time sources are one-shot by default; on_tick moves the time, this keeps it armed. */
+	sd_event_source_set_enabled(tick, SD_EVENT_ON);
 	r = ensure_parent_dir(d->opts.socket_path);
 	if (r < 0) {
 		log_error_errno(r, "Failed to create the directory of %s: %m",
@@ -646,8 +674,13 @@ int main(int argc, char **argv)
 		size_t n;
 		const struct ioh_hook_status *h = ioh_loader_hooks(d->loader, &n);
 
-		log_info("Ready: syscalls=%s dirty_state=%s rename_identity=%s fsync=%s",
-			 h[0].backend, h[1].backend, h[2].backend, h[3].backend);
+		struct strbuf sb;
+
+		strbuf_init(&sb);
+		for (size_t i = 0; i < n; i++)
+			strbuf_printf(&sb, " %s=%s", h[i].hook, h[i].backend);
+		log_info("Ready:%s", sb.buf ? sb.buf : "");
+		strbuf_free(&sb);
 	}
 	if (notify_fd >= 0) {
 		char ok = 0;
@@ -657,6 +690,14 @@ int main(int argc, char **argv)
 		notify_fd = -1;
 		detach_stdio();
 	}
+	d->journal = d->opts.journal == IOH_JOURNAL_ON ||
+		     (d->opts.journal == IOH_JOURNAL_AUTO &&
+		      access("/run/systemd/journal/socket", F_OK) == 0);
+	update_status_line(d);
+	ioh_notify_ready(d->status_line);
+	r = ioh_watchdog_start(d->event, &d->watchdog);
+	if (r < 0)
+		log_warning_errno(r, "Failed to start the watchdog: %m");
 	r = sd_event_loop(d->event);
 out:
 	if (d->recorder) {
@@ -668,6 +709,7 @@ out:
 		ioh_eventlog_close(d->recorder);
 	}
 	ioh_api_server_free(d->api);
+	ioh_watchdog_free(d->watchdog);
 	sd_event_source_disable_unref(tick);
 	ioh_loader_stop(d->loader);
 	sd_event_unref(d->event);

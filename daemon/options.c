@@ -29,6 +29,11 @@ static void usage(FILE *out)
 		"  --max-inodes N            per-inode state cap (default 65536)\n"
 		"  --max-pending N           renames awaiting a directory fsync (default 16384)\n"
 		"  --log-level LEVEL         error|warning|notice|info|debug (default info)\n"
+		"  --journal auto|on|off     findings to journald (auto: when journald runs)\n"
+		"  --mixed-window DURATION   O_DIRECT and buffered opens this close count as mixed\n"
+		"                            (default 10m)\n"
+		"  --metrics-textfile PATH   also write the metrics for node_exporter's textfile\n"
+		"                            collector (atomically, every 15s)\n"
 		"  -h, --help                this text\n"
 		"  --version                 print the version\n");
 }
@@ -72,6 +77,9 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 		OPT_MAX_PENDING,
 		OPT_LOG_LEVEL,
 		OPT_VERSION,
+		OPT_JOURNAL,
+		OPT_MIXED_WINDOW,
+		OPT_TEXTFILE,
 	};
 	static const struct option longopts[] = {
 		{"foreground", no_argument, NULL, OPT_FOREGROUND},
@@ -87,6 +95,9 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 		{"max-inodes", required_argument, NULL, OPT_MAX_INODES},
 		{"max-pending", required_argument, NULL, OPT_MAX_PENDING},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"journal", required_argument, NULL, OPT_JOURNAL},
+		{"mixed-window", required_argument, NULL, OPT_MIXED_WINDOW},
+		{"metrics-textfile", required_argument, NULL, OPT_TEXTFILE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{0},
@@ -180,6 +191,29 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 			o->log_level = found;
 			break;
 		}
+		case OPT_JOURNAL:
+			if (strcmp(optarg, "auto") == 0)
+				o->journal = IOH_JOURNAL_AUTO;
+			else if (strcmp(optarg, "on") == 0)
+				o->journal = IOH_JOURNAL_ON;
+			else if (strcmp(optarg, "off") == 0)
+				o->journal = IOH_JOURNAL_OFF;
+			else {
+				fprintf(stderr, "iohazardd: --journal: expected auto, on or off\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_MIXED_WINDOW:
+			if (ioh_parse_duration(optarg, &o->mixed_window_ns) < 0 ||
+			    o->mixed_window_ns == 0) {
+				fprintf(stderr, "iohazardd: --mixed-window: invalid duration '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_TEXTFILE:
+			o->metrics_textfile = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;

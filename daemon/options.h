@@ -10,6 +10,7 @@
 #include "daemon/loader/bpf_loader.h"
 
 enum ioh_output { IOH_OUTPUT_NONE, IOH_OUTPUT_JSON, IOH_OUTPUT_TEXT };
+enum ioh_journal_mode { IOH_JOURNAL_AUTO, IOH_JOURNAL_ON, IOH_JOURNAL_OFF };
 
 #define IOH_RULES_DIRS_MAX 16
 
@@ -28,6 +29,9 @@ struct ioh_options {
 	uint32_t max_inodes;
 	uint32_t max_pending;
 	int log_level;
+	enum ioh_journal_mode journal;
+	uint64_t mixed_window_ns;
+	const char *metrics_textfile;
 };
 
 /* Returns 0, 1 when the program should exit successfully (--help, --version), or a negative

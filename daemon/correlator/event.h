@@ -43,6 +43,19 @@ struct ioh_inode_info {
 	uint64_t dirtied_ns;
 };
 
+/* IOH_EV_ACCESS_MODE: an inode used through O_DIRECT and through the page cache. */
+struct ioh_access_info {
+	struct ioh_file_id file;
+	uint32_t kind;	       /* enum ioh_mode_kind */
+	uint16_t access;       /* enum ioh_access of this task */
+	uint16_t other_access; /* enum ioh_access of the other side */
+	uint32_t other_pid;
+	uint64_t other_ns;	     /* when the other side's access happened (monotonic) */
+	const char *path;	     /* the file, NULL when the kernel had no struct file (faults) */
+	char other_comm[IOH_COMM_LEN]; /* resolved from /proc at event time; "" if gone */
+	const char *other_cgroup;    /* idem, NULL if unknown */
+};
+
 /* IOH_EV_LOSS: counted by the kernel between two polls. */
 struct ioh_loss_info {
 	uint32_t where; /* enum ioh_loss_where */
@@ -63,6 +76,7 @@ struct ioh_event {
 		struct ioh_rename_info rename;
 		struct ioh_sync_info sync;
 		struct ioh_inode_info inode;
+		struct ioh_access_info access;
 		struct ioh_loss_info loss;
 	};
 };

@@ -7,6 +7,8 @@
 
 /* rename-without-dir-fsync and rename-unsynced-source (seed case 3). */
 extern const struct ioh_detector ioh_detector_rename_durability;
+/* mixed-direct-buffered (seed case 2). */
+extern const struct ioh_detector ioh_detector_mixed_direct_buffered;
 
 /* Room the correlator keeps for detector state. */
 #define IOH_DETECTORS_MAX 16

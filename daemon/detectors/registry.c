@@ -3,6 +3,7 @@
 
 const struct ioh_detector *const ioh_detectors[] = {
 	&ioh_detector_rename_durability,
+	&ioh_detector_mixed_direct_buffered,
 };
 
 const unsigned ioh_detectors_count = sizeof(ioh_detectors) / sizeof(ioh_detectors[0]);

@@ -102,6 +102,7 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 		return -EBADMSG;
 	}
 	s->base_dir_id = re->base_dir;
+	s->mnt_ns = re->mnt_ns;
 
 	old_name = region_string(strings + IOH_RENAME_OLD_OFF, IOH_USER_PATH_MAX,
 				 re->old_name_len, &err);

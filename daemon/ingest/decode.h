@@ -25,9 +25,12 @@ struct ioh_decode_scratch {
 	char base_dir[IOH_PATH_BUF]; /* the directory a relative new name is relative to */
 	char new_path[IOH_PATH_BUF];
 	char old_path[IOH_PATH_BUF];
+	char access_path[IOH_PATH_BUF]; /* the file of an access-mode record */
+	char other_cgroup[4096];	/* resolve.c: cgroup of the other side */
 	/* The new name had no '/': the kernel's base_dir *is* the receiving directory. */
 	bool new_in_base_dir;
 	struct ioh_file_id base_dir_id;
+	uint32_t mnt_ns; /* the renaming task's mount namespace (0: unknown) */
 };
 
 /*

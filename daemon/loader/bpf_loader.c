@@ -16,7 +16,14 @@
 #define DEFAULT_RINGBUF_BYTES (8u << 20)
 #define MAX_LINKS 16
 
-enum hook_id { HOOK_SYSCALLS, HOOK_DIRTY, HOOK_RENAME_ID, HOOK_FSYNC, HOOK__COUNT };
+enum hook_id {
+	HOOK_SYSCALLS,
+	HOOK_DIRTY,
+	HOOK_RENAME_ID,
+	HOOK_FSYNC,
+	HOOK_MAPPING_FAULTS,
+	HOOK__COUNT
+};
 
 struct ioh_loader {
 	struct iohazard_bpf *skel;
@@ -149,6 +156,8 @@ static const struct choice fsync_fentry = {"fentry", {"fsync_enter_fentry", "fsy
 static const struct choice fsync_kprobe = {"kprobe",
 					   {"fsync_enter_kprobe", "fsync_exit_kretprobe"}};
 static const struct choice fsync_sys_exit = {"sys_exit", {NULL}};
+static const struct choice faults_tp_btf = {"tp_btf", {"mapping_faults_tp_btf"}};
+static const struct choice faults_none = {"none", {NULL}};
 
 /* Pick the twin for a hook that has fentry/kprobe variants. Returns -errno when the
  * operator demanded a backend this kernel does not have. */
@@ -230,11 +239,12 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 {
 	static const char *const fentry_probe_progs[] = {"rename_identity_fentry",
 							  "fsync_enter_fentry", "fsync_exit_fexit"};
-	const struct choice *syscalls, *dirty, *rename_id, *fsync;
+	const struct choice *syscalls, *dirty, *rename_id, *fsync, *faults;
 	struct ioh_loader *l;
 	struct btf *vmlinux;
 	char why[160] = "";
 	bool fentry_ok = false;
+	uint32_t ringbuf_bytes;
 	int err;
 
 	libbpf_set_print(libbpf_print);
@@ -245,11 +255,15 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	l->hooks[HOOK_DIRTY].hook = "dirty_state";
 	l->hooks[HOOK_RENAME_ID].hook = "rename_identity";
 	l->hooks[HOOK_FSYNC].hook = "fsync";
+	l->hooks[HOOK_MAPPING_FAULTS].hook = "mapping_faults";
 
 	vmlinux = btf__load_vmlinux_btf();
 	syscalls = btf_has_tracepoint(vmlinux, "sys_enter") ? &syscalls_tp_btf : &syscalls_raw_tp;
 	dirty = btf_has_tracepoint(vmlinux, "writeback_mark_inode_dirty") ? &dirty_tp_btf
 									   : &dirty_raw_tp;
+	/* filemap:mm_filemap_fault is newer than some supported kernels; without it mmap
+	 * readers are still seen when they map the file. */
+	faults = btf_has_tracepoint(vmlinux, "mm_filemap_fault") ? &faults_tp_btf : &faults_none;
 	btf__free(vmlinux);
 
 	if (opts->backend == IOH_BACKEND_AUTO || opts->backend == IOH_BACKEND_FENTRY)
@@ -279,10 +293,13 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	enable_progs(l->skel, dirty);
 	enable_progs(l->skel, rename_id);
 	enable_progs(l->skel, fsync);
+	enable_progs(l->skel, faults);
+	if (opts->mixed_window_ns)
+		l->skel->rodata->mode_window_ns = opts->mixed_window_ns;
 	l->skel->rodata->self_tgid = (uint32_t)opts->self_pid;
-	err = bpf_map__set_max_entries(l->skel->maps.events,
-				       opts->ringbuf_bytes ? opts->ringbuf_bytes
-							   : DEFAULT_RINGBUF_BYTES);
+	ringbuf_bytes = opts->ringbuf_bytes ? opts->ringbuf_bytes : DEFAULT_RINGBUF_BYTES;
+	l->skel->rodata->ringbuf_wakeup_bytes = ringbuf_bytes / 4;
+	err = bpf_map__set_max_entries(l->skel->maps.events, ringbuf_bytes);
 	if (err) {
 		log_error_errno(err, "Invalid ring buffer size: %m");
 		goto fail;
@@ -323,6 +340,15 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 			    fsync->backend, l->hooks[HOOK_FSYNC].error);
 		fsync = &fsync_sys_exit;
 		attach_choice(l, HOOK_FSYNC, fsync);
+	}
+	if (faults == &faults_none) {
+		l->hooks[HOOK_MAPPING_FAULTS].backend = "none";
+		snprintf(l->hooks[HOOK_MAPPING_FAULTS].error,
+			 sizeof(l->hooks[HOOK_MAPPING_FAULTS].error),
+			 "no mm_filemap_fault tracepoint: mmap readers seen at mmap() only");
+	} else if (attach_choice(l, HOOK_MAPPING_FAULTS, faults) < 0) {
+		log_warning("mapping-fault hook not attached (%s): mmap readers seen at mmap() only",
+			    l->hooks[HOOK_MAPPING_FAULTS].error);
 	}
 	/* Only now that the VFS twin runs may sys_exit stop reporting fsync itself. */
 	l->skel->bss->fsync_from_vfs = fsync != &fsync_sys_exit;

@@ -9,6 +9,7 @@
  *   rename_identity  fentry vfs_rename      kprobe vfs_rename     user space (statx)
  *   fsync            fentry/fexit           kprobe/kretprobe      sys_exit
  *                    vfs_fsync_range        vfs_fsync_range
+ *   mapping_faults   tp_btf mm_filemap_fault (none on kernels without the tracepoint)
  *
  * Steps, libbpf-bootstrap style: open -> set rodata knobs, map sizes, autoload -> load ->
  * attach. The choice per hook is reported by `iohazard status` and
@@ -36,18 +37,19 @@ enum ioh_backend {
 int ioh_backend_parse(const char *name, enum ioh_backend *out);
 
 struct ioh_hook_status {
-	const char *hook;    /* "syscalls", "dirty_state", "rename_identity", "fsync" */
+	const char *hook;    /* "syscalls", "dirty_state", "rename_identity", "fsync", ... */
 	const char *backend; /* "tp_btf", "raw_tp", "fentry", "kprobe", "userspace", "sys_exit" */
 	bool attached;	     /* false: the hook is blind (see `error`) */
 	char error[160];
 };
 
-#define IOH_HOOKS_MAX 4
+#define IOH_HOOKS_MAX 5
 
 struct ioh_loader_opts {
 	enum ioh_backend backend;
 	uint32_t ringbuf_bytes; /* power of two, >= page size; 0: 8 MiB */
 	pid_t self_pid;
+	uint64_t mixed_window_ns; /* two opens count as "at once" within this; 0: 10 min */
 	/* Called for every ring buffer record. */
 	int (*on_record)(void *ctx, void *data, size_t len);
 	void *ctx;

@@ -191,6 +191,17 @@ int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32
 		put_file(&c, &ev->inode.file);
 		put_u64(&c, ev->inode.dirtied_ns);
 		break;
+	case IOH_EV_ACCESS_MODE:
+		put_file(&c, &ev->access.file);
+		put_u32(&c, ev->access.kind);
+		put_u16(&c, ev->access.access);
+		put_u16(&c, ev->access.other_access);
+		put_u32(&c, ev->access.other_pid);
+		put_u64(&c, ev->access.other_ns);
+		put_str(&c, ev->access.path);
+		put_bytes(&c, ev->access.other_comm, IOH_COMM_LEN);
+		put_str(&c, ev->access.other_cgroup);
+		break;
 	case IOH_EV_LOSS:
 		put_u32(&c, ev->loss.where);
 		put_u64(&c, ev->loss.count);
@@ -245,6 +256,28 @@ int ioh_eventlog_decode_payload(const uint8_t *payload, uint32_t len, struct ioh
 		get_file(&c, &ev->inode.file);
 		ev->inode.dirtied_ns = get_u64(&c);
 		break;
+	case IOH_EV_ACCESS_MODE: {
+		const uint8_t *other_comm;
+
+		get_file(&c, &ev->access.file);
+		ev->access.kind = get_u32(&c);
+		ev->access.access = get_u16(&c);
+		ev->access.other_access = get_u16(&c);
+		ev->access.other_pid = get_u32(&c);
+		ev->access.other_ns = get_u64(&c);
+		ev->access.path = get_str(&c);
+		other_comm = get_bytes(&c, IOH_COMM_LEN);
+		if (other_comm) {
+			memcpy(ev->access.other_comm, other_comm, IOH_COMM_LEN);
+			ev->access.other_comm[IOH_COMM_LEN - 1] = '\0';
+		}
+		ev->access.other_cgroup = get_str(&c);
+		if (ev->access.kind < IOH_MODE_BOTH_OPEN ||
+		    ev->access.kind > IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ ||
+		    ev->access.access > IOH_ACC_MMAP || ev->access.other_access > IOH_ACC_MMAP)
+			c.bad = true;
+		break;
+	}
 	case IOH_EV_LOSS:
 		ev->loss.where = get_u32(&c);
 		ev->loss.count = get_u64(&c);

@@ -16,6 +16,8 @@ const char *ioh_event_type_name(uint32_t type)
 		return "inode_dirty";
 	case IOH_EV_INODE_CLEAN:
 		return "inode_clean";
+	case IOH_EV_ACCESS_MODE:
+		return "access_mode";
 	case IOH_EV_LOSS:
 		return "loss";
 	case IOH_EV_END:
@@ -41,9 +43,27 @@ const char *ioh_loss_where_name(uint32_t where)
 		[IOH_LOSS_INFLIGHT_FULL] = "inflight_full",
 		[IOH_LOSS_INODE_MAP_FULL] = "inode_map_full",
 		[IOH_LOSS_USER_STRING] = "user_string",
+		[IOH_LOSS_RINGBUF_MODE] = "ringbuf_mode",
+		[IOH_LOSS_MODE_MAP_FULL] = "mode_map_full",
 	};
 
 	return where < IOH_LOSS__MAX ? names[where] : "?";
+}
+
+const char *ioh_access_name(uint32_t access)
+{
+	static const char *const names[] = {
+		[IOH_ACC_NONE] = "none",
+		[IOH_ACC_OPEN_DIRECT] = "O_DIRECT open",
+		[IOH_ACC_OPEN_BUFFERED] = "buffered open",
+		[IOH_ACC_DIRECT_READ] = "direct read",
+		[IOH_ACC_DIRECT_WRITE] = "direct write",
+		[IOH_ACC_BUFFERED_READ] = "buffered read",
+		[IOH_ACC_BUFFERED_WRITE] = "buffered write",
+		[IOH_ACC_MMAP] = "mmap",
+	};
+
+	return access < sizeof(names) / sizeof(names[0]) ? names[access] : "?";
 }
 
 static void file_jsonw(struct jsonw *w, const char *key, const struct ioh_file_id *f)
@@ -93,6 +113,15 @@ void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, str
 	case IOH_EV_INODE_DIRTY:
 	case IOH_EV_INODE_CLEAN:
 		file_jsonw(w, "file", &ev->inode.file);
+		break;
+	case IOH_EV_ACCESS_MODE:
+		jsonw_kv_uint(w, "kind", ev->access.kind);
+		jsonw_kv_str(w, "access", ioh_access_name(ev->access.access));
+		jsonw_kv_uint(w, "other_pid", ev->access.other_pid);
+		jsonw_kv_str(w, "other_comm", ev->access.other_comm);
+		jsonw_kv_str(w, "other_access", ioh_access_name(ev->access.other_access));
+		jsonw_kv_str(w, "path", ev->access.path);
+		file_jsonw(w, "file", &ev->access.file);
 		break;
 	case IOH_EV_LOSS:
 		jsonw_kv_str(w, "where", ioh_loss_where_name(ev->loss.where));

@@ -9,6 +9,8 @@
 const char *ioh_event_type_name(uint32_t type);
 const char *ioh_sync_kind_name(uint32_t kind);
 const char *ioh_loss_where_name(uint32_t where);
+/* "direct write", "buffered read", "mmap", ... (enum ioh_access) */
+const char *ioh_access_name(uint32_t access);
 void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, struct jsonw *w);
 
 #endif

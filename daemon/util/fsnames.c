@@ -34,6 +34,19 @@ const char *ioh_fstype_from_magic(uint32_t magic)
 	return NULL;
 }
 
+uint32_t ioh_fstype_magic_from_name(const char *name)
+{
+	/* mountinfo says ext2/ext3 where the magic cannot tell them apart. */
+	if (strcmp(name, "ext2") == 0 || strcmp(name, "ext3") == 0)
+		return 0xEF53;
+	for (size_t i = 0; i < sizeof(fs_magics) / sizeof(fs_magics[0]); i++)
+		if (strcmp(fs_magics[i].name, name) == 0)
+			return fs_magics[i].magic;
+	if (strncmp(name, "fuse", 4) == 0)
+		return 0x65735546;
+	return 0;
+}
+
 static int ends_with(const char *s, size_t len, const char *suffix)
 {
 	size_t n = strlen(suffix);

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Mixed O_DIRECT and page-cache access to one inode (seed case 2), at near-zero cost to
+ * unrelated I/O:
+ *
+ *  - every open/openat/openat2 of a regular file, fcntl(F_SETFL) and file mmap updates an LRU
+ *    map of per-inode access modes (cheap: opens are rare next to reads and writes);
+ *  - when one inode has been used both ways within the tracking window it becomes *watched*
+ *    (a small hash keyed by the inode pointer) and one record goes to user space;
+ *  - read/write syscalls and mapping faults look at the watched set only when it is not
+ *    empty (one global load otherwise), and then with one lookup, to confirm and order the
+ *    accesses: a direct write then a buffered read, or a buffered write then a direct read.
+ */
+#ifndef IOH_MIXED_IO_BPF_H
+#define IOH_MIXED_IO_BPF_H
+
+#include "common.bpf.h"
+#include "path.bpf.h"
+
+#if defined(__TARGET_ARCH_x86)
+#define NR_read 0
+#define NR_write 1
+#define NR_open 2
+#define NR_mmap 9
+#define NR_pread64 17
+#define NR_pwrite64 18
+#define NR_readv 19
+#define NR_writev 20
+#define NR_fcntl 72
+#define NR_openat 257
+#define NR_preadv 295
+#define NR_pwritev 296
+#define NR_preadv2 327
+#define NR_pwritev2 328
+#define NR_openat2 437
+#endif
+
+#define O_DIRECT_FLAG 040000 /* x86 and most architectures */
+#define F_SETFL_CMD 4
+#define MAP_ANONYMOUS_FLAG 0x20
+
+/* Two opens count as "at once" when no more than this apart (rodata, --mixed-window). */
+const volatile __u64 mode_window_ns = 600ULL * 1000000000ULL;
+
+/* Number of watched inodes; the I/O hot path returns at once while it is zero. */
+volatile __u32 watched_count;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ioh_inode_key);
+	__type(value, struct ioh_mode_state);
+} mode_state SEC(".maps");
+
+/* Watched inodes by inode pointer: the hot path then needs no i_sb/s_dev loads. The value
+ * lets a stale pointer (inode freed and reused) be recognised. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct ioh_inode_key);
+} watched SEC(".maps");
+
+struct access_record {
+	struct ioh_access_event ev;
+	char path[IOH_DIR_PATH_REGION];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct access_record);
+} access_scratch SEC(".maps");
+
+static __always_inline bool access_is_direct(__u16 access)
+{
+	return access == IOH_ACC_OPEN_DIRECT || access == IOH_ACC_DIRECT_READ ||
+	       access == IOH_ACC_DIRECT_WRITE;
+}
+
+static __always_inline void emit_access(struct inode *inode, struct file *file, __u32 kind,
+					__u16 access, __u32 other_pid, __u16 other_access,
+					__u64 other_ns)
+{
+	__u32 zero = 0;
+	struct access_record *rec = bpf_map_lookup_elem(&access_scratch, &zero);
+	struct path_walk walk = {};
+
+	if (!rec)
+		return;
+	fill_header(&rec->ev.hdr, IOH_EV_ACCESS_MODE, sizeof(*rec));
+	__builtin_memset(&rec->ev.file, 0, sizeof(rec->ev.file));
+	file_id_from_inode(&rec->ev.file, inode);
+	rec->ev.kind = kind;
+	rec->ev.access = access;
+	rec->ev.other_access = other_access;
+	rec->ev.other_pid = other_pid;
+	rec->ev.other_ns = other_ns;
+	rec->ev.path_len = 0;
+	rec->ev.path_components = 0;
+	if (file) {
+		struct path *fpath = (struct path *)__builtin_preserve_access_index(&file->f_path);
+
+		walk_dir_path(fpath, rec->path, &walk);
+		rec->ev.path_len = walk.len;
+		rec->ev.path_components = walk.components;
+		if (walk.truncated)
+			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
+	}
+	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), ringbuf_flags()))
+		count_loss(IOH_LOSS_RINGBUF_MODE);
+}
+
+static __always_inline void watch_inode(struct inode *inode, struct ioh_inode_key *key)
+{
+	__u64 ptr = (__u64)inode;
+
+	if (bpf_map_update_elem(&watched, &ptr, key, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&watched_count, 1);
+	else if (!bpf_map_lookup_elem(&watched, &ptr))
+		count_loss(IOH_LOSS_MODE_MAP_FULL);
+}
+
+/* An open, fcntl(F_SETFL) or mmap of `file`: open-granularity tracking for every file. */
+static __always_inline void note_open(struct file *file, __u16 access)
+{
+	struct inode *inode = file_inode_of(file);
+	struct ioh_inode_key key = {};
+	struct ioh_mode_state *st, fresh = {};
+	bool direct = access_is_direct(access);
+	__u64 now, other_ns;
+	__u32 other_pid, tgid;
+	__u16 other_access;
+
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+		return;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	now = bpf_ktime_get_ns();
+	tgid = current_tgid();
+	st = bpf_map_lookup_elem(&mode_state, &key);
+	if (!st) {
+		if (direct) {
+			fresh.direct_ns = now;
+			fresh.direct_pid = tgid;
+			fresh.direct_access = access;
+		} else {
+			fresh.buffered_ns = now;
+			fresh.buffered_pid = tgid;
+			fresh.buffered_access = access;
+		}
+		bpf_map_update_elem(&mode_state, &key, &fresh, BPF_ANY);
+		return;
+	}
+	if (direct) {
+		other_ns = st->buffered_ns;
+		other_pid = st->buffered_pid;
+		other_access = st->buffered_access;
+		st->direct_ns = now;
+		st->direct_pid = tgid;
+		st->direct_access = access;
+	} else {
+		other_ns = st->direct_ns;
+		other_pid = st->direct_pid;
+		other_access = st->direct_access;
+		st->buffered_ns = now;
+		st->buffered_pid = tgid;
+		st->buffered_access = access;
+	}
+	if (!other_ns || now - other_ns > mode_window_ns) {
+		st->reported = 0; /* the other side is gone: a later overlap is a new episode */
+		return;
+	}
+	watch_inode(inode, &key);
+	if (st->reported & (1u << IOH_MODE_BOTH_OPEN))
+		return;
+	st->reported |= 1u << IOH_MODE_BOTH_OPEN;
+	emit_access(inode, file, IOH_MODE_BOTH_OPEN, access, other_pid, other_access, other_ns);
+}
+
+/* A read, write or fault on a watched inode: record it and report a hazardous order once. */
+static __always_inline void note_io(struct inode *inode, struct file *file, __u16 access)
+{
+	struct ioh_inode_key *wkey, key;
+	struct ioh_mode_state *st;
+	__u64 ptr = (__u64)inode, now;
+	__u32 tgid, kind = 0, other_pid = 0;
+	__u64 other_ns = 0;
+	__u16 other_access = 0;
+
+	wkey = bpf_map_lookup_elem(&watched, &ptr);
+	if (!wkey)
+		return;
+	key = *wkey;
+	if (BPF_CORE_READ(inode, i_ino) != key.ino) {
+		/* The watched inode was freed and its memory reused. */
+		if (bpf_map_delete_elem(&watched, &ptr) == 0)
+			__sync_fetch_and_add(&watched_count, -1);
+		return;
+	}
+	st = bpf_map_lookup_elem(&mode_state, &key);
+	if (!st)
+		return;
+	now = bpf_ktime_get_ns();
+	tgid = current_tgid();
+	switch (access) {
+	case IOH_ACC_DIRECT_WRITE:
+		st->direct_write_ns = now;
+		break;
+	case IOH_ACC_BUFFERED_WRITE:
+		st->buffered_write_ns = now;
+		break;
+	case IOH_ACC_BUFFERED_READ:
+	case IOH_ACC_MMAP:
+		if (st->direct_write_ns && !(st->reported &
+					     (1u << IOH_MODE_DIRECT_WRITE_THEN_BUFFERED_READ))) {
+			kind = IOH_MODE_DIRECT_WRITE_THEN_BUFFERED_READ;
+			other_pid = st->direct_pid;
+			other_access = IOH_ACC_DIRECT_WRITE;
+			other_ns = st->direct_write_ns;
+		}
+		break;
+	case IOH_ACC_DIRECT_READ:
+		if (st->buffered_write_ns && !(st->reported &
+					       (1u << IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ))) {
+			kind = IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ;
+			other_pid = st->buffered_pid;
+			other_access = IOH_ACC_BUFFERED_WRITE;
+			other_ns = st->buffered_write_ns;
+		}
+		break;
+	}
+	if (access_is_direct(access)) {
+		st->direct_ns = now;
+		st->direct_pid = tgid;
+		st->direct_access = access;
+	} else {
+		st->buffered_ns = now;
+		st->buffered_pid = tgid;
+		st->buffered_access = access;
+	}
+	if (!kind)
+		return;
+	st->reported |= 1u << kind;
+	emit_access(inode, file, kind, access, other_pid, other_access, other_ns);
+}
+
+static __always_inline bool mixed_io_rw_syscall(long nr, bool *write)
+{
+	switch (nr) {
+	case NR_read:
+	case NR_pread64:
+	case NR_readv:
+	case NR_preadv:
+	case NR_preadv2:
+		*write = false;
+		return true;
+	case NR_write:
+	case NR_pwrite64:
+	case NR_writev:
+	case NR_pwritev:
+	case NR_pwritev2:
+		*write = true;
+		return true;
+	}
+	return false;
+}
+
+/* sys_enter of the read/write family: the hot path. */
+static __always_inline int mixed_io_on_rw(struct pt_regs *regs, long nr)
+{
+	struct file *file;
+	bool write;
+
+	if (!mixed_io_rw_syscall(nr, &write))
+		return 0;
+	if (!watched_count)
+		return 0; /* nothing is used both ways: no lookup at all */
+	file = fd_to_file(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	if (!file)
+		return 0;
+	if (BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG)
+		note_io(file_inode_of(file), file,
+			write ? IOH_ACC_DIRECT_WRITE : IOH_ACC_DIRECT_READ);
+	else
+		note_io(file_inode_of(file), file,
+			write ? IOH_ACC_BUFFERED_WRITE : IOH_ACC_BUFFERED_READ);
+	return 0;
+}
+
+static __always_inline bool mixed_io_open_syscall(long nr)
+{
+	return nr == NR_open || nr == NR_openat || nr == NR_openat2 || nr == NR_fcntl ||
+	       nr == NR_mmap;
+}
+
+/* sys_exit of open/openat/openat2, fcntl(F_SETFL) and mmap. */
+static __always_inline int mixed_io_on_open_exit(struct pt_regs *regs, long nr, long ret)
+{
+	struct file *file;
+	long fd = ret;
+
+	if (ret < 0 && ret > -4096)
+		return 0;
+	if (nr == NR_fcntl) {
+		if (PT_REGS_PARM2_CORE_SYSCALL(regs) != F_SETFL_CMD)
+			return 0;
+		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	} else if (nr == NR_mmap) {
+		if (PT_REGS_PARM4_CORE_SYSCALL(regs) & MAP_ANONYMOUS_FLAG)
+			return 0;
+		fd = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	}
+	if (is_self())
+		return 0;
+	file = fd_to_file(fd);
+	if (!file)
+		return 0;
+	if (nr == NR_mmap)
+		note_open(file, IOH_ACC_MMAP);
+	else if (BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG)
+		note_open(file, IOH_ACC_OPEN_DIRECT);
+	else
+		note_open(file, IOH_ACC_OPEN_BUFFERED);
+	return 0;
+}
+
+/* filemap:mm_filemap_fault: a mapping faulted a page in (mmap readers). */
+static __always_inline int mixed_io_on_fault(struct address_space *mapping)
+{
+	if (!watched_count)
+		return 0;
+	note_io(BPF_CORE_READ(mapping, host), NULL, IOH_ACC_MMAP);
+	return 0;
+}
+
+#endif
