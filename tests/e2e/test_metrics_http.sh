@@ -18,6 +18,7 @@ fail() { failed=$((failed + 1)); echo "not ok - $1: $(printf '%s' "${2:-}" | tr 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ioh-metrics-e2e.XXXXXX")
 harness=$IOH_BUILD/tests/metrics-harness
 hpid=
+# shellcheck disable=SC2317 # invoked by the trap
 cleanup() {
 	if [ -n "$hpid" ] && kill -0 "$hpid" 2>/dev/null; then
 		kill -TERM "$hpid"
