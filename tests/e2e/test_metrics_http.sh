@@ -5,9 +5,9 @@
 # output against `promtool check metrics`, and that abusive clients neither stall a normal
 # scrape nor grow the server's memory. Needs no root. Traffic only to 127.0.0.1; the only
 # process stopped is the harness this script started, by pid.
-set -u
 # A && ok || fail: ok only echoes and cannot fail, so this is if-then-else.
 # shellcheck disable=SC2015
+set -u
 here=$(cd "$(dirname "$0")" && pwd)
 IOH_SRC=${IOH_SRC:-$(cd "$here/../.." && pwd)}
 IOH_BUILD=${IOH_BUILD:-$IOH_SRC/build}
