@@ -18,7 +18,8 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # ones; the list is the single source of truth (README and docs/building.md point here).
 DEB_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev \
 	    libinih-dev libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
-	    procps python3 qemu-system-x86 busybox-static cpio
+	    procps python3 qemu-system-x86 busybox-static cpio libncurses-dev tmux systemd \
+	    prometheus bpftrace
 
 PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -43,7 +44,7 @@ CORE_DIRS  := daemon/util daemon/correlator daemon/detectors daemon/rules daemon
 CORE_SRCS  := $(sort $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
 DAEMON_SRCS:= $(sort $(wildcard daemon/*.c daemon/loader/*.c daemon/api/*.c daemon/metrics/*.c \
 		daemon/service/*.c))
-CLI_SRCS   := $(sort $(wildcard cli/*.c))
+CLI_SRCS   := $(sort $(wildcard cli/*.c cli/top/*.c))
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 WORKLOAD_SRCS := $(sort $(wildcard tests/e2e/workloads/*.c))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
@@ -113,7 +114,7 @@ $(BUILD)/iohazardd: $(DAEMON_OBJS) $(BUILD)/libiohazard.a
 
 $(BUILD)/iohazard: $(CLI_OBJS) $(BUILD)/libiohazard.a
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+	@$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS) -lncursesw
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiohazard.a $(HDRS)
 	@mkdir -p $(dir $@)

@@ -11,6 +11,7 @@
  *   rename_identity fentry vfs_rename     kprobe; none (user space resolves names)
  *   fsync           fexit vfs_fsync_range kprobe+kretprobe; none (sys_exit reports fsync)
  *   mapping_faults  tp_btf mm_filemap_fault raw_tp (optional: older kernels lack it)
+ *   direct_io       tp_btf iomap_dio_rw_begin raw_tp (optional)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -192,4 +193,20 @@ SEC("kretprobe/vfs_fsync_range")
 int BPF_KRETPROBE(fsync_exit_kretprobe, long ret)
 {
 	return vfs_fsync_exit(ret);
+}
+
+/* ---- direct I/O through iomap (ext4, xfs, btrfs) --------------------------------------------- */
+
+SEC("tp_btf/iomap_dio_rw_begin")
+int BPF_PROG(direct_io_tp_btf, struct kiocb *iocb, struct iov_iter *iter, unsigned int dio_flags,
+	     size_t done_before)
+{
+	return mixed_io_on_dio(iocb, iter);
+}
+
+SEC("raw_tp/iomap_dio_rw_begin")
+int BPF_PROG(direct_io_raw_tp, struct kiocb *iocb, struct iov_iter *iter, unsigned int dio_flags,
+	     size_t done_before)
+{
+	return mixed_io_on_dio(iocb, iter);
 }

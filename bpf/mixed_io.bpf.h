@@ -15,6 +15,7 @@
 #define IOH_MIXED_IO_BPF_H
 
 #include "common.bpf.h"
+#include "compat.bpf.h"
 #include "path.bpf.h"
 
 #if defined(__TARGET_ARCH_x86)
@@ -323,6 +324,65 @@ static __always_inline int mixed_io_on_open_exit(struct pt_regs *regs, long nr, 
 		note_open(file, IOH_ACC_OPEN_DIRECT);
 	else
 		note_open(file, IOH_ACC_OPEN_BUFFERED);
+	return 0;
+}
+
+/* iov_iter's direction was `type & WRITE` before the `data_source` flag (6.1 has the flag). */
+struct iov_iter___old {
+	unsigned int type;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool iter_is_write(struct iov_iter *iter)
+{
+	if (bpf_core_field_exists(iter->data_source))
+		return BPF_CORE_READ(iter, data_source);
+	return BPF_CORE_READ((struct iov_iter___old *)iter, type) & 1;
+}
+
+/*
+ * iomap:iomap_dio_rw_begin: direct I/O on ext4, xfs and btrfs. It fires for O_DIRECT only, so
+ * it costs buffered I/O nothing, and it sees direct writes before the inode is watched (a
+ * writer that finished before the reader opened the file).
+ */
+static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct file *file = BPF_CORE_READ(iocb, ki_filp);
+	struct inode *inode = file_inode_of(file);
+	struct ioh_inode_key key = {};
+	struct ioh_mode_state *st, fresh = {};
+	bool write = iter_is_write(iter);
+	__u64 now = bpf_ktime_get_ns();
+	__u32 tgid = current_tgid();
+
+	if (!inode || is_self())
+		return 0;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	st = bpf_map_lookup_elem(&mode_state, &key);
+	if (!st) {
+		fresh.direct_ns = now;
+		fresh.direct_pid = tgid;
+		fresh.direct_access = write ? IOH_ACC_DIRECT_WRITE : IOH_ACC_DIRECT_READ;
+		if (write)
+			fresh.direct_write_ns = now;
+		bpf_map_update_elem(&mode_state, &key, &fresh, BPF_ANY);
+		return 0;
+	}
+	st->direct_ns = now;
+	st->direct_pid = tgid;
+	st->direct_access = write ? IOH_ACC_DIRECT_WRITE : IOH_ACC_DIRECT_READ;
+	if (write) {
+		st->direct_write_ns = now;
+		return 0;
+	}
+	/* A direct read while the page cache holds dirty data someone wrote buffered. */
+	if (st->buffered_ns && (inode_state(inode) & inode_dirty_pages_bit()) &&
+	    !(st->reported & (1u << IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ))) {
+		st->reported |= 1u << IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ;
+		emit_access(inode, file, IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ,
+			    IOH_ACC_DIRECT_READ, st->buffered_pid, IOH_ACC_BUFFERED_WRITE,
+			    st->buffered_write_ns ? st->buffered_write_ns : st->buffered_ns);
+	}
 	return 0;
 }
 

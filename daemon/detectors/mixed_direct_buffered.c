@@ -128,6 +128,12 @@ static struct mixed_inode *find_inode(struct mixed_state *s, const struct ioh_fi
 	return free_slot;
 }
 
+/* The other side is named from /proc at event time; a short-lived writer may be gone. */
+static const char *side_comm(const struct side *s)
+{
+	return s->comm[0] ? s->comm : "(exited)";
+}
+
 static void side_set(struct side *side, uint32_t pid, const char *comm, const char *cgroup,
 		     uint16_t access, uint64_t ns)
 {
@@ -152,7 +158,7 @@ static void add_side_evidence(struct ioh_finding *f, const char *prefix_pid,
 {
 	ioh_unit_from_cgroup(side->cgroup, unit, unit_len);
 	ioh_finding_add_uint(f, prefix_pid, side->pid);
-	ioh_finding_add_str(f, prefix_comm, side->comm);
+	ioh_finding_add_str(f, prefix_comm, side->comm[0] ? side->comm : NULL);
 	ioh_finding_add_str(f, prefix_unit, unit[0] ? unit : NULL);
 	ioh_finding_add_str(f, prefix_access, ioh_access_name(side->access));
 }
@@ -187,8 +193,8 @@ static void emit(struct ioh_correlator *c, struct mixed_inode *m, const char *ru
 		snprintf(f.message, sizeof(f.message),
 			 "%s (pid %u) read through the page cache %.3gs after %s (pid %u) wrote it "
 			 "with O_DIRECT: the read may return stale cached data",
-			 second->comm, second->pid, (double)(second->ns - first->ns) / 1e9,
-			 first->comm, first->pid);
+			 side_comm(second), second->pid, (double)(second->ns - first->ns) / 1e9,
+			 side_comm(first), first->pid);
 		f.fix = "do not mix O_DIRECT and buffered access to one file: make the reader use "
 			"O_DIRECT too (or read from a snapshot/backup API), or drop the writer's "
 			"O_DIRECT";
@@ -198,8 +204,8 @@ static void emit(struct ioh_correlator *c, struct mixed_inode *m, const char *ru
 		snprintf(f.message, sizeof(f.message),
 			 "%s (pid %u) read with O_DIRECT %.3gs after %s (pid %u) wrote through the "
 			 "page cache: the direct read can miss the dirty cached data",
-			 second->comm, second->pid, (double)(second->ns - first->ns) / 1e9,
-			 first->comm, first->pid);
+			 side_comm(second), second->pid, (double)(second->ns - first->ns) / 1e9,
+			 side_comm(first), first->pid);
 		f.fix = "fsync(2) the buffered writes before any O_DIRECT reader, or use one access "
 			"mode for the file";
 		break;
@@ -208,7 +214,7 @@ static void emit(struct ioh_correlator *c, struct mixed_inode *m, const char *ru
 		snprintf(f.message, sizeof(f.message),
 			 "used with O_DIRECT by %s (pid %u) and through the page cache by %s (pid "
 			 "%u): reads can see stale data",
-			 direct->comm, direct->pid, buffered->comm, buffered->pid);
+			 side_comm(direct), direct->pid, side_comm(buffered), buffered->pid);
 		f.fix = "do not mix O_DIRECT and buffered access to one file (backup agents, cp, "
 			"rsync and tar read through the page cache)";
 		break;

@@ -22,6 +22,7 @@ enum hook_id {
 	HOOK_RENAME_ID,
 	HOOK_FSYNC,
 	HOOK_MAPPING_FAULTS,
+	HOOK_DIRECT_IO,
 	HOOK__COUNT
 };
 
@@ -158,6 +159,7 @@ static const struct choice fsync_kprobe = {"kprobe",
 static const struct choice fsync_sys_exit = {"sys_exit", {NULL}};
 static const struct choice faults_tp_btf = {"tp_btf", {"mapping_faults_tp_btf"}};
 static const struct choice faults_none = {"none", {NULL}};
+static const struct choice dio_tp_btf = {"tp_btf", {"direct_io_tp_btf"}};
 
 /* Pick the twin for a hook that has fentry/kprobe variants. Returns -errno when the
  * operator demanded a backend this kernel does not have. */
@@ -239,7 +241,7 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 {
 	static const char *const fentry_probe_progs[] = {"rename_identity_fentry",
 							  "fsync_enter_fentry", "fsync_exit_fexit"};
-	const struct choice *syscalls, *dirty, *rename_id, *fsync, *faults;
+	const struct choice *syscalls, *dirty, *rename_id, *fsync, *faults, *dio;
 	struct ioh_loader *l;
 	struct btf *vmlinux;
 	char why[160] = "";
@@ -256,6 +258,7 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	l->hooks[HOOK_RENAME_ID].hook = "rename_identity";
 	l->hooks[HOOK_FSYNC].hook = "fsync";
 	l->hooks[HOOK_MAPPING_FAULTS].hook = "mapping_faults";
+	l->hooks[HOOK_DIRECT_IO].hook = "direct_io";
 
 	vmlinux = btf__load_vmlinux_btf();
 	syscalls = btf_has_tracepoint(vmlinux, "sys_enter") ? &syscalls_tp_btf : &syscalls_raw_tp;
@@ -264,6 +267,9 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	/* filemap:mm_filemap_fault is newer than some supported kernels; without it mmap
 	 * readers are still seen when they map the file. */
 	faults = btf_has_tracepoint(vmlinux, "mm_filemap_fault") ? &faults_tp_btf : &faults_none;
+	/* Without iomap_dio_rw_begin, direct I/O is still seen at the syscall layer once an
+	 * inode is watched. */
+	dio = btf_has_tracepoint(vmlinux, "iomap_dio_rw_begin") ? &dio_tp_btf : &faults_none;
 	btf__free(vmlinux);
 
 	if (opts->backend == IOH_BACKEND_AUTO || opts->backend == IOH_BACKEND_FENTRY)
@@ -294,6 +300,7 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	enable_progs(l->skel, rename_id);
 	enable_progs(l->skel, fsync);
 	enable_progs(l->skel, faults);
+	enable_progs(l->skel, dio);
 	if (opts->mixed_window_ns)
 		l->skel->rodata->mode_window_ns = opts->mixed_window_ns;
 	l->skel->rodata->self_tgid = (uint32_t)opts->self_pid;
@@ -349,6 +356,13 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	} else if (attach_choice(l, HOOK_MAPPING_FAULTS, faults) < 0) {
 		log_warning("mapping-fault hook not attached (%s): mmap readers seen at mmap() only",
 			    l->hooks[HOOK_MAPPING_FAULTS].error);
+	}
+	if (dio == &faults_none) {
+		l->hooks[HOOK_DIRECT_IO].backend = "none";
+		snprintf(l->hooks[HOOK_DIRECT_IO].error, sizeof(l->hooks[HOOK_DIRECT_IO].error),
+			 "no iomap_dio_rw_begin tracepoint: direct I/O seen on watched files only");
+	} else if (attach_choice(l, HOOK_DIRECT_IO, dio) < 0) {
+		log_warning("direct I/O hook not attached (%s)", l->hooks[HOOK_DIRECT_IO].error);
 	}
 	/* Only now that the VFS twin runs may sys_exit stop reporting fsync itself. */
 	l->skel->bss->fsync_from_vfs = fsync != &fsync_sys_exit;

@@ -10,6 +10,7 @@
  *   fsync            fentry/fexit           kprobe/kretprobe      sys_exit
  *                    vfs_fsync_range        vfs_fsync_range
  *   mapping_faults   tp_btf mm_filemap_fault (none on kernels without the tracepoint)
+ *   direct_io        tp_btf iomap_dio_rw_begin (idem)
  *
  * Steps, libbpf-bootstrap style: open -> set rodata knobs, map sizes, autoload -> load ->
  * attach. The choice per hook is reported by `iohazard status` and
@@ -43,7 +44,7 @@ struct ioh_hook_status {
 	char error[160];
 };
 
-#define IOH_HOOKS_MAX 5
+#define IOH_HOOKS_MAX 6
 
 struct ioh_loader_opts {
 	enum ioh_backend backend;
