@@ -27,6 +27,10 @@
 #include "daemon/ingest/decode.h"
 #include "daemon/ingest/resolve.h"
 #include "daemon/loader/bpf_loader.h"
+#include "daemon/metrics/exposition.h"
+#include "daemon/metrics/families.h"
+#include "daemon/metrics/http_server.h"
+#include "daemon/metrics/textfile.h"
 #include "daemon/options.h"
 #include "daemon/record/eventlog.h"
 #include "daemon/record/replay.h"
@@ -85,11 +89,15 @@ struct daemon {
 	uint64_t reported;
 	uint64_t stats_tick; /* subscribers get stats every STATS_EVERY_TICKS */
 	struct ioh_watchdog *watchdog;
+	struct ioh_metrics_http *metrics;
+	uint64_t textfile_errors;
+	uint64_t textfile_tick;
 	bool journal;
 	char status_line[256]; /* last STATUS= sent to systemd */
 };
 
 #define STATS_EVERY_TICKS 5
+#define TEXTFILE_EVERY_TICKS 75 /* 15 s */
 
 static uint64_t now_ns(clockid_t clock)
 {
@@ -251,6 +259,113 @@ static void broadcast_stats(struct daemon *d)
 	strbuf_free(&sb);
 }
 
+/* ---- metrics ------------------------------------------------------------------------------- */
+
+/* The whole exposition, rendered at scrape time from the live counters (no stored registry). */
+static void render_metrics(void *ctx, struct strbuf *out)
+{
+	struct daemon *d = ctx;
+	struct ioh_correlator_stats st;
+	const struct ioh_hook_status *hooks;
+	struct ioh_prog_stats progs[32];
+	struct ioh_expo x;
+	size_t n_hooks, n_progs;
+
+	ioh_correlator_get_stats(d->correlator, &st);
+	ioh_expo_init(&x, out);
+
+	ioh_expo_family(&x, IOH_M_BUILD_INFO, IOH_METRIC_GAUGE, IOH_M_BUILD_INFO_HELP);
+	ioh_expo_u64(&x, IOH_LABELS({"version", IOH_VERSION}), 1);
+	ioh_expo_family(&x, IOH_M_START_TIME_SECONDS, IOH_METRIC_GAUGE,
+			IOH_M_START_TIME_SECONDS_HELP);
+	ioh_expo_double(&x, IOH_NO_LABELS,
+			(double)((int64_t)d->started_ns + d->realtime_offset_ns) / 1e9);
+
+	ioh_expo_family(&x, IOH_M_FINDINGS_TOTAL, IOH_METRIC_COUNTER, IOH_M_FINDINGS_TOTAL_HELP);
+	for (unsigned i = 0; i < RULE_COUNTERS_MAX && d->counters[i].rule[0]; i++)
+		for (int sev = IOH_SEV_INFO; sev <= IOH_SEV_CRITICAL; sev++)
+			ioh_expo_u64(&x,
+				     IOH_LABELS({"rule", d->counters[i].rule},
+						{"severity", ioh_severity_name(sev)}),
+				     d->counters[i].by_severity[sev]);
+	ioh_expo_family(&x, IOH_M_FINDINGS_SUPPRESSED_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_FINDINGS_SUPPRESSED_TOTAL_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, ioh_suppressor_suppressed(d->suppressor));
+
+	ioh_expo_family(&x, IOH_M_EVENTS_TOTAL, IOH_METRIC_COUNTER, IOH_M_EVENTS_TOTAL_HELP);
+	for (unsigned t = IOH_EV_RENAME; t < IOH_EV__KERNEL_MAX; t++)
+		ioh_expo_u64(&x, IOH_LABELS({"type", ioh_event_type_name(t)}), st.events[t]);
+	ioh_expo_family(&x, IOH_M_EVENTS_LOST_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_EVENTS_LOST_TOTAL_HELP);
+	for (unsigned w = 0; w < IOH_LOSS__MAX; w++)
+		ioh_expo_u64(&x, IOH_LABELS({"where", ioh_loss_where_name(w)}), st.lost[w]);
+	ioh_expo_family(&x, IOH_M_DECODE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_DECODE_ERRORS_TOTAL_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->decode_errors);
+
+	ioh_expo_family(&x, IOH_M_PROBE_ATTACHED, IOH_METRIC_GAUGE, IOH_M_PROBE_ATTACHED_HELP);
+	hooks = ioh_loader_hooks(d->loader, &n_hooks);
+	for (size_t i = 0; i < n_hooks; i++)
+		ioh_expo_u64(&x, IOH_LABELS({"probe", hooks[i].hook}, {"backend", hooks[i].backend}),
+			     hooks[i].attached);
+
+	ioh_expo_family(&x, IOH_M_TRACKED_INODES, IOH_METRIC_GAUGE, IOH_M_TRACKED_INODES_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, st.tracked_inodes);
+	ioh_expo_family(&x, IOH_M_TRACKED_INODES_LIMIT, IOH_METRIC_GAUGE,
+			IOH_M_TRACKED_INODES_LIMIT_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->opts.max_inodes ? d->opts.max_inodes : 65536);
+	ioh_expo_family(&x, IOH_M_PENDING_RENAMES, IOH_METRIC_GAUGE, IOH_M_PENDING_RENAMES_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, st.pending_renames);
+	ioh_expo_family(&x, IOH_M_STATE_EVICTIONS_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_STATE_EVICTIONS_TOTAL_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, st.inode_evictions + st.pending_evictions);
+
+	/* Run time counts only while kernel.bpf_stats_enabled=1 (the operator's choice). */
+	n_progs = ioh_loader_prog_stats(d->loader, progs, sizeof(progs) / sizeof(progs[0]));
+	ioh_expo_family(&x, IOH_M_BPF_RUN_SECONDS_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_BPF_RUN_SECONDS_TOTAL_HELP);
+	for (size_t i = 0; i < n_progs; i++)
+		ioh_expo_double(&x, IOH_LABELS({"prog", progs[i].name}),
+				(double)progs[i].run_time_ns / 1e9);
+	ioh_expo_family(&x, IOH_M_BPF_RUN_COUNT_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_BPF_RUN_COUNT_TOTAL_HELP);
+	for (size_t i = 0; i < n_progs; i++)
+		ioh_expo_u64(&x, IOH_LABELS({"prog", progs[i].name}), progs[i].run_cnt);
+
+	ioh_expo_family(&x, IOH_M_RULES_LAST_RELOAD_SUCCESS, IOH_METRIC_GAUGE,
+			IOH_M_RULES_LAST_RELOAD_SUCCESS_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->last_reload_ok);
+	ioh_expo_family(&x, IOH_M_RULES_LOADED, IOH_METRIC_GAUGE, IOH_M_RULES_LOADED_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->rules ? d->rules->count : 0);
+
+	ioh_expo_family(&x, IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, ioh_api_server_dropped_subscribers(d->api));
+	ioh_expo_family(&x, IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->textfile_errors);
+	ioh_expo_family(&x, IOH_M_SCRAPE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_SCRAPE_ERRORS_TOTAL_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, x.errors);
+}
+
+/* node_exporter's textfile collector: the same exposition, written atomically. */
+static void write_textfile(struct daemon *d)
+{
+	struct strbuf sb;
+	int r;
+
+	if (!d->opts.metrics_textfile)
+		return;
+	strbuf_init(&sb);
+	render_metrics(d, &sb);
+	r = sb.oom ? -ENOMEM
+		   : ioh_metrics_write_textfile(d->opts.metrics_textfile, sb.buf, sb.len);
+	if (r < 0 && d->textfile_errors++ == 0)
+		log_warning_errno(r, "Failed to write %s: %m", d->opts.metrics_textfile);
+	strbuf_free(&sb);
+}
+
 /* systemd's STATUS=: one line, sent when it changes. */
 static void update_status_line(struct daemon *d)
 {
@@ -291,6 +406,8 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	if (ioh_api_server_subscribers(d->api) && ++d->stats_tick % STATS_EVERY_TICKS == 0)
 		broadcast_stats(d);
 	update_status_line(d);
+	if (d->opts.metrics_textfile && ++d->textfile_tick % TEXTFILE_EVERY_TICKS == 0)
+		write_textfile(d); /* two fsyncs each: not every tick */
 	d->last_tick_ns = now;
 	sd_event_source_set_time(s, usec + TICK_USEC);
 	return 0;
@@ -669,6 +786,12 @@ int main(int argc, char **argv)
 			       d, &d->api);
 	if (r < 0)
 		goto out;
+	if (strcmp(d->opts.metrics_listen, "off") != 0) {
+		r = ioh_metrics_http_new(d->event, d->opts.metrics_listen, render_metrics, d,
+					 &d->metrics);
+		if (r < 0)
+			goto out;
+	}
 	d->ready = true;
 	{
 		size_t n;
@@ -708,6 +831,9 @@ out:
 		ioh_eventlog_write(d->recorder, &end);
 		ioh_eventlog_close(d->recorder);
 	}
+	if (d->loader && d->correlator)
+		write_textfile(d);
+	ioh_metrics_http_free(d->metrics);
 	ioh_api_server_free(d->api);
 	ioh_watchdog_free(d->watchdog);
 	sd_event_source_disable_unref(tick);
