@@ -19,24 +19,27 @@ else
 fi
 
 SPEC=$E2E_WORK/spec.jsonl
-: >"$SPEC"
-pids=()
-for p in "${PATTERNS[@]}"; do
-	mkdir -p "$BASE/$p"
-	"$WORKLOAD" "$p" "$BASE/$p" >"$E2E_WORK/wl-$p.out" 2>&1 &
-	pid=$!
-	pids+=("$pid")
-	printf '{"label": "live/%s", "pid": %d, "pattern": "%s", "dir": "%s", "fstype": "%s"}\n' \
-		"$p" "$pid" "$p" "$BASE/$p" "$(findmnt -n -o FSTYPE --target "$BASE")" >>"$SPEC"
-done
-for pid in "${pids[@]}"; do
-	wait "$pid" || fail "workload pid $pid ran" "$(cat "$E2E_WORK"/wl-*.out)"
-done
-PIDLIST=$(IFS=,; echo "${pids[*]}")
-
+all_pids=()
+one_round() { # round
+	local p pid dir pids=()
+	for p in "${PATTERNS[@]}"; do
+		dir=$BASE/r$1/$p
+		mkdir -p "$dir"
+		"$WORKLOAD" "$p" "$dir" >"$E2E_WORK/wl-$p.out" 2>&1 &
+		pid=$!
+		pids+=("$pid")
+		printf '{"label": "live/%s", "pid": %d, "pattern": "%s", "dir": "%s", "fstype": "%s"}\n' \
+			"$p" "$pid" "$p" "$dir" "$(findmnt -n -o FSTYPE --target "$BASE")" >>"$SPEC"
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || fail "workload pid $pid ran" "$(cat "$E2E_WORK"/wl-*.out)"
+	done
+	all_pids+=("${pids[@]}")
+}
 # Every window closes while the daemon runs, so live and replay see the same verdicts.
-python3 "$FINDINGS_PY" check --out "$DAEMON_OUT" --spec "$SPEC" --window 5 --extra 3 ||
-	E2E_FAILED=$((E2E_FAILED + 1))
+mkdir -p "$BASE"
+check_findings_rounds one_round "$SPEC" "$REC"
+PIDLIST=$(IFS=,; echo "${all_pids[*]}")
 
 if daemon_stop 5 && [ "$DAEMON_RC" = 0 ]; then
 	ok "daemon stops on SIGTERM (recording closed)"

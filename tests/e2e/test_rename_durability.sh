@@ -48,7 +48,8 @@ for i in range(1000): os.close(os.open(os.path.join(d, str(i)), os.O_CREAT | os.
 	fi
 done
 
-daemon_start
+REC=$E2E_WORK/events.rec
+daemon_start --record "$REC"
 if daemon_wait_ready 30; then
 	ok "daemon ready"
 else
@@ -57,13 +58,12 @@ else
 fi
 
 SPEC=$E2E_WORK/spec.jsonl
-: >"$SPEC"
 PIDS=()
 declare -A LABEL
 
-run_pattern() { # fs pattern
-	local fs=$1 pattern=$2 dir fstype
-	dir=${FS_DIR[$fs]}/$pattern
+run_pattern() { # round fs pattern
+	local fs=$2 pattern=$3 dir fstype
+	dir=${FS_DIR[$fs]}/r$1/$pattern
 	mkdir -p "$dir"
 	fstype=$(findmnt -n -o FSTYPE --target "$dir")
 	"$WORKLOAD" "$pattern" "$dir" >"$E2E_WORK/wl-$fs-$pattern.out" 2>&1 &
@@ -86,37 +86,38 @@ wait_workloads() {
 	PIDS=()
 }
 
-start=$SECONDS
-for fs in "${FS_LIST[@]}"; do
-	for p in "${PHASE_A[@]}"; do run_pattern "$fs" "$p"; done
-done
-wait_workloads
+one_round() { # round
+	local start=$SECONDS fs p pid
+	for fs in "${FS_LIST[@]}"; do
+		for p in "${PHASE_A[@]}"; do run_pattern "$1" "$fs" "$p"; done
+	done
+	wait_workloads
 
-# btrfs: a rename into the top-level subvolume's root directory (inode 256), then an fsync of
-# the subvolume's root directory, which is inode 256 too but another directory. The rename is
-# still not durable: exactly one rename-without-dir-fsync is expected.
-if [ -n "${FS_DIR[btrfs-subvol]:-}" ]; then
-	"$WORKLOAD" fsync-file-only "${FS_DIR[btrfs]}" >"$E2E_WORK/wl-btrfs-same-ino.out" 2>&1 &
-	pid=$!
-	if wait "$pid"; then
-		python3 -c 'import os, sys; os.fsync(os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY))' \
-			"${FS_DIR[btrfs-subvol]}"
-		printf '{"label": "%s", "pid": %d, "pattern": "fsync-file-only", "dir": "%s", "fstype": "btrfs"}\n' \
-			"btrfs/fsync of another subvolume's dir with the same inode number" "$pid" \
-			"${FS_DIR[btrfs]}" >>"$SPEC"
-	else
-		fail "workload btrfs same-ino ran" "$(cat "$E2E_WORK/wl-btrfs-same-ino.out")"
+	# btrfs: a rename into the top-level subvolume's root directory (inode 256), then an
+	# fsync of the subvolume's root directory, which is inode 256 too but another directory.
+	# The rename is still not durable: exactly one rename-without-dir-fsync is expected.
+	if [ -n "${FS_DIR[btrfs-subvol]:-}" ]; then
+		"$WORKLOAD" fsync-file-only "${FS_DIR[btrfs]}" >"$E2E_WORK/wl-btrfs-same-ino.out" 2>&1 &
+		pid=$!
+		if wait "$pid"; then
+			python3 -c 'import os, sys; os.fsync(os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY))' \
+				"${FS_DIR[btrfs-subvol]}"
+			printf '{"label": "%s", "pid": %d, "pattern": "fsync-file-only", "dir": "%s", "fstype": "btrfs"}\n' \
+				"btrfs/fsync of another subvolume's dir with the same inode number" "$pid" \
+				"${FS_DIR[btrfs]}" >>"$SPEC"
+		else
+			fail "workload btrfs same-ino ran" "$(cat "$E2E_WORK/wl-btrfs-same-ino.out")"
+		fi
 	fi
-fi
 
-for fs in "${FS_LIST[@]}"; do
-	for p in "${PHASE_B[@]}"; do run_pattern "$fs" "$p"; done
-done
-wait_workloads
-log "workloads took $((SECONDS - start))s"
+	for fs in "${FS_LIST[@]}"; do
+		for p in "${PHASE_B[@]}"; do run_pattern "$1" "$fs" "$p"; done
+	done
+	wait_workloads
+	log "round $1: workloads took $((SECONDS - start))s"
+}
 
-python3 "$FINDINGS_PY" check --out "$DAEMON_OUT" --spec "$SPEC" --window 5 --extra 3 ||
-	E2E_FAILED=$((E2E_FAILED + 1))
+check_findings_rounds one_round "$SPEC" "$REC"
 
 if daemon_alive; then ok "daemon still running"; else fail "daemon still running" "$(tail -5 "$DAEMON_ERR")"; fi
 python3 "$FINDINGS_PY" lines --out "$DAEMON_OUT" --label "daemon stdout" || E2E_FAILED=$((E2E_FAILED + 1))

@@ -28,8 +28,12 @@
  *   subdir               chdir(DIR), rename("sub/a.tmp", "sub/a") unsafe; target DIR/sub/a
  *   subdir-safe          same, safe (fsyncs DIR/sub)
  *   hostile-name         unsafe rename to a name with a newline, spaces and invalid UTF-8
+ *   hostile-json         unsafe rename to a name with a quote, backslashes, a tab, \x01,
+ *                        \x7f and valid non-ASCII (é, U+1F4A3)
  *   long-path            unsafe relative rename deep below DIR (full path > 2048 bytes),
  *                        built with mkdir+chdir so no syscall sees the whole path
+ *   long-abs             unsafe rename with absolute paths of about 1.5 KB each (more than
+ *                        the 1024 bytes the kernel side copies of a user string)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,7 +50,9 @@
 #endif
 
 #define HOSTILE_NAME "bad\nname with  spaces \xff\xfe\xc3(.cfg"
+#define HOSTILE_JSON "q\"uote\\back\\slash\ttab\x01\x7f \xc3\xa9 \xf0\x9f\x92\xa3.json"
 #define LONG_LEVELS 12
+#define LONG_ABS_LEVELS 7
 #define LONG_COMPONENT 200
 
 static const char *pattern;
@@ -191,6 +197,34 @@ int main(int argc, char **argv)
 		write_file(dfd, "hostile.tmp", "new contents\n", 0);
 		if (renameat(dfd, "hostile.tmp", dfd, HOSTILE_NAME) < 0)
 			die("renameat");
+	} else if (!strcmp(pattern, "hostile-json")) {
+		announce(dir, HOSTILE_JSON);
+		write_file(dfd, "hostile.tmp", "new contents\n", 0);
+		if (renameat(dfd, "hostile.tmp", dfd, HOSTILE_JSON) < 0)
+			die("renameat");
+	} else if (!strcmp(pattern, "long-abs")) {
+		char comp[LONG_COMPONENT + 1], full[2048], tmp[4096], target[4096];
+		size_t used = (size_t)snprintf(full, sizeof(full), "%s", dir);
+
+		for (int i = 0; i < LONG_ABS_LEVELS; i++) {
+			memset(comp, 'a' + i, LONG_COMPONENT);
+			comp[LONG_COMPONENT] = '\0';
+			comp[0] = '0' + i % 10;
+			used += (size_t)snprintf(full + used, sizeof(full) - used, "/%s", comp);
+			if (used >= sizeof(full)) {
+				errno = ENAMETOOLONG;
+				die("DIR too long");
+			}
+			if (mkdir(full, 0755) < 0 && errno != EEXIST)
+				die("mkdir");
+		}
+		announce(full, "long-target");
+		if (snprintf(tmp, sizeof(tmp), "%s/long-target.tmp", full) >= (int)sizeof(tmp) ||
+		    snprintf(target, sizeof(target), "%s/long-target", full) >= (int)sizeof(target))
+			die("path too long");
+		write_file(AT_FDCWD, tmp, "new contents\n", 0);
+		if (rename(tmp, target) < 0)
+			die("rename");
 	} else if (!strcmp(pattern, "long-path")) {
 		char comp[LONG_COMPONENT + 1], *full;
 		size_t cap = strlen(dir) + LONG_LEVELS * (LONG_COMPONENT + 1) + 64, used;
