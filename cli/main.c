@@ -10,6 +10,7 @@
 static const struct cli_command commands[] = {
 	{"status", cmd_status, "daemon health: hooks, events, losses, tracked inodes"},
 	{"findings", cmd_findings, "recent findings, filtered; --follow streams new ones"},
+	{"top", cmd_top, "live view of the hazards on this host (-b for plain-text frames)"},
 	{"reload", cmd_reload, "reload the rules (a bad set is rejected, the old one stays)"},
 	{"replay", cmd_replay, "correlate a recorded event file and print its findings"},
 	{"rules", cmd_rules, "check or show rules files"},

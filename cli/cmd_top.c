@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `iohazard top`: options, the connection and the main loop. One connection carries the
+ * subscription (findings as they happen, stats every second), the backlog of recent findings
+ * and a first status, so the first frame is complete at once. The loop poll()s the socket and
+ * the keyboard and wakes for the refresh tick: no sleeping, no busy waiting. The model
+ * (cli/top/model.c) aggregates; batch frames come from cli/top/render_text.c, the live view
+ * from cli/top/ui_curses.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <locale.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/api_client.h"
+#include "cli/cli.h"
+#include "cli/top/model.h"
+#include "cli/top/render_text.h"
+#include "cli/top/ui.h"
+
+#define LINE_MAX_BYTES (32u << 20) /* the backlog reply: 1024 findings with long paths */
+#define FIRST_REPLY_TIMEOUT_MS 5000
+
+struct top_opts {
+	double delay_s;	  /* refresh interval */
+	bool batch;
+	long frames;	  /* batch: frames to print, 0 = until interrupted */
+	int width;	  /* batch: columns, 0 = unlimited */
+};
+
+struct conn {
+	int fd;
+	char *buf;	  /* bytes received, not yet a whole line */
+	size_t len, cap;
+	bool got_backlog; /* the "findings" reply arrived */
+	bool got_status;  /* the "status" reply arrived */
+	char error[512];  /* the daemon said "ok": false */
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	stop_requested = sig;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: iohazard top [-d SECONDS] [-b [-n N] [-w COLS] [-j]]\n"
+		"  Live view of the hazards on this host: header (events/s, losses, hooks),\n"
+		"  one row per rule and path sorted by severity then recency, and the\n"
+		"  dirty-throttle and splice panel.\n"
+		"  -d, --delay SECONDS   refresh interval (default 2, at least 0.1)\n"
+		"  -b, --batch           plain-text frames on stdout, no terminal control\n"
+		"  -n, --iterations N    batch: stop after N frames (default: until interrupted)\n"
+		"  -w, --width COLS      batch: fit lines to COLS (default: unlimited)\n"
+		"  -j, --json            batch: one JSON object per frame\n"
+		"  Keys: q quit, ?/h help, arrows/PgUp/PgDn move, Enter details, s sort,\n"
+		"  r reverse, f filter by rule, p pause.\n"
+		"  Exit: 0 ok, 1 the daemon refused, 2 usage or no usable terminal, 3 daemon\n"
+		"  not reachable (not running, connection lost, or permission denied).\n");
+}
+
+/* ---- connection ----------------------------------------------------------------------------- */
+
+static int send_requests(int fd)
+{
+	/* Subscribe first: a finding made while the backlog is read is then in the stream too,
+	 * and the model drops the duplicate, instead of being in neither. */
+	static const char req[] = "{\"command\":\"subscribe\"}\n"
+				  "{\"command\":\"findings\"}\n"
+				  "{\"command\":\"status\"}\n";
+
+	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof(req) - 1))
+		return -errno;
+	return 0;
+}
+
+static void handle_line(struct conn *c, struct top_model *m, const char *line, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(64);
+	struct json_object *msg = NULL, *v;
+
+	if (tok) {
+		msg = json_tokener_parse_ex(tok, line, (int)len);
+		json_tokener_free(tok);
+	}
+	if (!msg || !json_object_is_type(msg, json_type_object))
+		goto out; /* a line we do not understand is not worth dying for */
+	if (json_object_object_get_ex(msg, "finding", &v)) {
+		top_model_add_finding(m, v);
+	} else if (json_object_object_get_ex(msg, "stats", &v)) {
+		top_model_add_stats(m, v, mono_s());
+	} else if (json_object_object_get_ex(msg, "ok", &v) && !json_object_get_boolean(v)) {
+		snprintf(c->error, sizeof(c->error), "%s",
+			 json_object_object_get_ex(msg, "error", &v) ? json_object_get_string(v)
+								     : "request refused");
+	} else if (json_object_object_get_ex(msg, "findings", &v) &&
+		   json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			top_model_add_finding(m, json_object_array_get_idx(v, i));
+		c->got_backlog = true;
+	} else if (json_object_object_get_ex(msg, "status", &v)) {
+		top_model_add_stats(m, v, mono_s());
+		c->got_status = true;
+	}
+out:
+	json_object_put(msg);
+}
+
+/* Reads what the socket has. 0, or -ECONNRESET when the daemon went away, -EMSGSIZE. */
+static int conn_read(struct conn *c, struct top_model *m)
+{
+	size_t start = 0;
+	ssize_t n;
+
+	if (c->cap - c->len < 65536) {
+		size_t cap = c->cap ? c->cap * 2 : 262144;
+		char *p;
+
+		if (cap > LINE_MAX_BYTES)
+			return -EMSGSIZE;
+		p = realloc(c->buf, cap);
+		if (!p)
+			return -ENOMEM;
+		c->buf = p;
+		c->cap = cap;
+	}
+	n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	c->len += (size_t)n;
+	for (;;) {
+		char *nl = memchr(c->buf + start, '\n', c->len - start);
+
+		if (!nl)
+			break;
+		handle_line(c, m, c->buf + start, (size_t)(nl - (c->buf + start)));
+		start = (size_t)(nl - c->buf) + 1;
+	}
+	memmove(c->buf, c->buf + start, c->len - start);
+	c->len -= start;
+	return 0;
+}
+
+static int unreachable(struct cli *cli, int err)
+{
+	if (err == -EACCES || err == -EPERM)
+		return cli_error(cli, CLI_EXIT_UNREACHABLE,
+				 "permission denied on %s: run as root or as a member of group "
+				 "iohazard",
+				 cli->socket_path);
+	if (err == -ENOENT || err == -ECONNREFUSED)
+		return cli_error(cli, CLI_EXIT_UNREACHABLE,
+				 "iohazardd is not running (nothing listens on %s); start it with "
+				 "'systemctl start iohazardd'",
+				 cli->socket_path);
+	return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
+			 cli->socket_path, strerror(-err));
+}
+
+/* ---- main loop ------------------------------------------------------------------------------ */
+
+static void print_frame(struct cli *cli, struct top_model *m, const char *host, int width)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (cli->json) {
+		top_render_json(m, host, real_ns(), &sb);
+		strbuf_putc(&sb, '\n');
+	} else {
+		top_render_frame(m, host, width, real_ns(), &sb);
+	}
+	if (sb.buf)
+		fwrite(sb.buf, 1, sb.len, stdout);
+	fflush(stdout);
+	strbuf_free(&sb);
+}
+
+static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct top_model *m,
+	       const char *host)
+{
+	struct top_ui *ui = NULL;
+	double started = mono_s(), next_tick = 0;
+	long frames = 0;
+	bool ready = false;
+	int r;
+
+	if (!o->batch) {
+		r = top_ui_init(&ui, m, host);
+		if (r < 0)
+			return cli_error(cli, CLI_EXIT_USAGE,
+					 "cannot use this terminal (TERM=%s): %s; use -b for plain "
+					 "text",
+					 getenv("TERM") ? getenv("TERM") : "", strerror(-r));
+	}
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{.fd = c->fd, .events = POLLIN},
+			{.fd = STDIN_FILENO, .events = POLLIN},
+		};
+		double now = mono_s();
+		int timeout_ms;
+
+		if (!ready && c->got_backlog && c->got_status) {
+			/* The first frame as soon as the picture is complete. */
+			ready = true;
+			next_tick = now;
+		}
+		if (!ready && now - started > FIRST_REPLY_TIMEOUT_MS / 1000.0) {
+			r = cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon on %s did not answer",
+				      cli->socket_path);
+			break;
+		}
+		if (ready && now >= next_tick) {
+			next_tick = now + o->delay_s;
+			if (ui) {
+				top_ui_draw(ui, real_ns(), true);
+			} else {
+				print_frame(cli, m, host, o->width);
+				if (o->frames && ++frames >= o->frames) {
+					r = CLI_EXIT_OK;
+					break;
+				}
+			}
+		}
+		timeout_ms = ready ? (int)ceil((next_tick - now) * 1000) : 100;
+		if (timeout_ms < 0)
+			timeout_ms = 0;
+		r = poll(pfd, ui ? 2 : 1, timeout_ms);
+		if (stop_requested) {
+			r = CLI_EXIT_OK;
+			break;
+		}
+		if (r < 0 && errno != EINTR) {
+			r = cli_error(cli, CLI_EXIT_FAIL, "poll: %s", strerror(errno));
+			break;
+		}
+		/* EINTR included: SIGWINCH arrives that way and getch() then yields KEY_RESIZE. */
+		if (ui && top_ui_input(ui)) {
+			r = CLI_EXIT_OK;
+			break;
+		}
+		if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			int err = conn_read(c, m);
+
+			if (c->error[0]) {
+				top_ui_fini(ui);
+				ui = NULL;
+				return cli_error(cli, CLI_EXIT_FAIL, "daemon: %s", c->error);
+			}
+			if (err < 0) {
+				top_ui_fini(ui);
+				ui = NULL;
+				return cli_error(cli, CLI_EXIT_UNREACHABLE,
+						 "lost the connection to iohazardd on %s: %s",
+						 cli->socket_path,
+						 err == -ECONNRESET ? "the daemon closed it"
+								    : strerror(-err));
+			}
+		}
+		/* Keys show at once; data waits for the tick, so a burst of findings costs
+		 * one redraw per interval on a slow terminal. */
+		if (ui && ready)
+			top_ui_draw(ui, real_ns(), false);
+	}
+	top_ui_fini(ui);
+	return r;
+}
+
+int cmd_top(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"delay", required_argument, NULL, 'd'},
+		{"batch", no_argument, NULL, 'b'},
+		{"iterations", required_argument, NULL, 'n'},
+		{"width", required_argument, NULL, 'w'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct top_opts o = {.delay_s = 2};
+	struct conn c = {.fd = -1};
+	struct top_model m;
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	char host[256] = "?";
+	const char *why;
+	char *end;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "d:bn:w:jh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			o.delay_s = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.delay_s >= 0.1) || o.delay_s > 86400)
+				return cli_error(cli, CLI_EXIT_USAGE,
+						 "-d: expected seconds between 0.1 and 86400");
+			break;
+		case 'b':
+			o.batch = true;
+			break;
+		case 'n':
+			o.frames = strtol(optarg, &end, 10);
+			if (end == optarg || *end || o.frames <= 0)
+				return cli_error(cli, CLI_EXIT_USAGE, "-n: expected a count > 0");
+			break;
+		case 'w':
+			o.width = (int)strtol(optarg, &end, 10);
+			if (end == optarg || *end || o.width < 0 || o.width > 10000)
+				return cli_error(cli, CLI_EXIT_USAGE,
+						 "-w: expected columns (0 for unlimited)");
+			break;
+		case 'j':
+			cli->json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_error(cli, CLI_EXIT_USAGE, "top: unexpected argument '%s'", argv[optind]);
+	if (o.width && o.width < 40)
+		return cli_error(cli, CLI_EXIT_USAGE, "-w: at least 40 columns");
+	if (!o.batch && (o.frames || o.width))
+		return cli_error(cli, CLI_EXIT_USAGE, "-n and -w are for batch mode (-b)");
+	if (!o.batch && cli->json)
+		return cli_error(cli, CLI_EXIT_USAGE, "--json needs batch mode (-b)");
+	/* Names are shown in the user's character set; escaping adapts to it. */
+	setlocale(LC_ALL, "");
+	if (!o.batch && top_ui_check_terminal(&why) < 0)
+		return cli_error(cli, CLI_EXIT_USAGE, "%s", why);
+
+	c.fd = api_connect(cli->socket_path);
+	if (c.fd < 0)
+		return unreachable(cli, c.fd);
+	r = send_requests(c.fd);
+	if (r < 0) {
+		close(c.fd);
+		return unreachable(cli, r);
+	}
+	gethostname(host, sizeof(host) - 1);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	top_model_init(&m);
+	r = run(cli, &o, &c, &m, host);
+	top_model_fini(&m);
+	free(c.buf);
+	close(c.fd);
+	return r;
+}
