@@ -105,13 +105,29 @@ static __always_inline bool durability_syscall(long nr)
 	return false;
 }
 
+static __always_inline void emit_heartbeat(void)
+{
+	struct ioh_event_hdr *hdr = bpf_ringbuf_reserve(&events, sizeof(*hdr), 0);
+
+	if (!hdr)
+		return;
+	fill_header(hdr, IOH_EV_HEARTBEAT, sizeof(*hdr));
+	bpf_ringbuf_submit(hdr, BPF_RB_FORCE_WAKEUP);
+}
+
 static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 {
 	struct syscall_inflight in = {};
 	__u32 tid;
 
-	if (!durability_syscall(nr) || is_self())
+	if (!durability_syscall(nr))
 		return 0;
+	if (is_self()) {
+		/* The daemon's canary: syncfs(-1) proves syscall hooks and ring buffer work. */
+		if (nr == NR_syncfs && (int)PT_REGS_PARM1_CORE_SYSCALL(regs) == -1)
+			emit_heartbeat();
+		return 0;
+	}
 
 	in.nr = nr;
 	in.enter_ns = bpf_ktime_get_ns();

@@ -36,10 +36,15 @@ enum ioh_event_type {
 	IOH_EV_INODE_DIRTY = 3, /* a regular file went from clean to having dirty pages */
 	IOH_EV_INODE_CLEAN = 4, /* writeback left an inode we reported dirty with no dirty pages */
 	IOH_EV_ACCESS_MODE = 5, /* an inode is used through O_DIRECT and the page cache */
+	IOH_EV_HEARTBEAT = 6,	/* the daemon's own canary syscall went through the hooks */
+	IOH_EV_DIRTY_THROTTLE = 7, /* a task paused in balance_dirty_pages() above the threshold */
+	IOH_EV_SPLICE_STALL = 8,   /* splice-family syscall took longer than the threshold */
+	IOH_EV_TRUNCATE = 9,	   /* a file on a watched (data=writeback) device was truncated */
 	IOH_EV__KERNEL_MAX,
 	/* Types below are made by user space and only exist in decoded form. */
 	IOH_EV_LOSS = 100, /* the kernel counted lost records since the previous LOSS */
 	IOH_EV_END = 101,  /* a recording ended here: replay advances its clock to ts */
+	IOH_EV_MOUNT = 102, /* a mount's crash-relevant options, from /proc/self/mountinfo */
 };
 
 /* Which syscall produced an IOH_EV_SYNC record. */
@@ -61,6 +66,11 @@ enum ioh_loss_where {
 	IOH_LOSS_USER_STRING = 5,     /* a user path could not be read at syscall exit */
 	IOH_LOSS_RINGBUF_MODE = 6,    /* access-mode records */
 	IOH_LOSS_MODE_MAP_FULL = 7,   /* no room to watch an inode used both ways */
+	IOH_LOSS_RINGBUF_THROTTLE = 8, /* dirty-throttle pause records */
+	IOH_LOSS_RINGBUF_SPLICE = 9,   /* splice-stall records */
+	IOH_LOSS_SPLICE_INFLIGHT_FULL = 10, /* no room to time a splice-family call */
+	IOH_LOSS_HIST_MAP_FULL = 11,   /* no room for another (bdi, cgroup) pause histogram */
+	IOH_LOSS_RINGBUF_TRUNCATE = 12, /* truncate records */
 	IOH_LOSS__MAX,
 };
 
@@ -219,6 +229,126 @@ struct ioh_access_event {
 	__u16 path_len;
 	__u16 path_components;
 	__u64 other_ns; /* when the other side's access happened */
+};
+
+/* ---- stalls: dirty throttling and the splice family (seed cases 4 and 5) ---------------- */
+
+/* log2 histogram slots: slot i counts values in [2^i, 2^(i+1)) nanoseconds (slot 0: < 2 ns). */
+#define IOH_HIST_SLOTS 40
+#define IOH_BDI_NAME_LEN 32 /* as the balance_dirty_pages tracepoint stores it */
+
+/*
+ * Kernel-side aggregate of dirty-throttle pauses, per (bdi, cgroup) in a hash map and per
+ * splice-family call in a one-slot array. Updated with atomic adds from any CPU.
+ */
+struct ioh_hist {
+	__u64 slots[IOH_HIST_SLOTS];
+	__u64 count;
+	__u64 sum_ns;
+	__u64 last_ns; /* bpf_ktime_get_ns() of the latest sample (throttle: per bdi pacing) */
+};
+
+struct ioh_throttle_key {
+	char bdi[IOH_BDI_NAME_LEN];
+	__u64 cgroup_ino; /* the cgroup owning the written-back pages (wb's memcg), 0 if none */
+};
+
+/*
+ * A balance_dirty_pages() pause at or above the threshold. Figures are the tracepoint's, in
+ * pages (limit, setpoint, dirty, wb_*) and KiB/s (ratelimits). No trailing strings.
+ */
+struct ioh_throttle_event {
+	struct ioh_event_hdr hdr;
+	char bdi[IOH_BDI_NAME_LEN];
+	__u64 pause_ns;	     /* this sleep */
+	__u64 paused_ns;     /* already slept in this balance_dirty_pages() call */
+	__u64 period_ns;     /* the pacing period the kernel computed */
+	__s64 think_ns;	     /* time the task ran since its previous pause (negative: lagging) */
+	__u64 limit;	     /* global hard dirty limit (pages) */
+	__u64 setpoint;	     /* global dirty setpoint (pages) */
+	__u64 dirty;	     /* global dirty + writeback pages */
+	__u64 wb_setpoint;   /* this device's setpoint (pages) */
+	__u64 wb_dirty;	     /* this device's dirty pages */
+	__u64 dirty_ratelimit; /* the device's estimated write bandwidth share (KiB/s) */
+	__u64 task_ratelimit;  /* the rate this task is throttled to (KiB/s) */
+	__u32 dirtied;	     /* pages the task dirtied since its previous pause */
+	__u32 dirtied_pause; /* pages it may dirty before the next check */
+	__u64 cgroup_ino;    /* cgroup owning the written-back pages (wb's memcg), 0 if none */
+	__u64 bdi_idle_ns;   /* since the previous pause on this device (0: first one seen) */
+};
+
+/* What is on the other end of a splice-family call. */
+enum ioh_end_kind {
+	IOH_END_NONE = 0,   /* no fd (vmsplice's user memory) or unknown */
+	IOH_END_FILE = 1,
+	IOH_END_PIPE = 2,
+	IOH_END_SOCKET = 3,
+	IOH_END_OTHER = 4,  /* character device, eventfd, ... */
+};
+
+/* Why a splice-family call blocked, as far as the kernel shows it (bits). */
+#define IOH_SPLICE_PIPE_FULL (1u << 0)	  /* the pipe written to was full */
+#define IOH_SPLICE_WRITEBACK_WAIT (1u << 1) /* folio_wait_writeback() ran during the call */
+#define IOH_SPLICE_SOCKET_FULL (1u << 2)  /* the socket's send buffer was full */
+#define IOH_SPLICE_PIPE_EMPTY (1u << 3)	  /* the pipe read from was empty (writer slow) */
+
+/* One end of a splice-family call. */
+struct ioh_splice_end {
+	struct ioh_file_id file;
+	__s32 fd;
+	__u32 kind;	  /* enum ioh_end_kind */
+	__u32 pipe_bytes; /* pipe: ring size in bytes (F_GETPIPE_SZ) */
+	__u32 pipe_used;  /* pipe: occupied slots, the most seen at entry or exit */
+	__u32 sock_sndbuf; /* socket: sk_sndbuf */
+	__u32 sock_queued; /* socket: sk_wmem_queued, the most seen at entry or exit */
+};
+
+/*
+ * A splice/sendfile/tee/vmsplice/copy_file_range call that took at least the threshold.
+ * Followed by the path of the *file end* (IOH_DIR_PATH_REGION bytes, leaf-first components,
+ * the leaf being the file): the input for sendfile/splice/copy_file_range when it is a file,
+ * else the output.
+ */
+struct ioh_splice_event {
+	struct ioh_event_hdr hdr;
+	__u32 call;	    /* enum ioh_splice_call */
+	__u32 blocked;	    /* IOH_SPLICE_* */
+	__s64 ret;	    /* bytes moved or -errno */
+	__u64 duration_ns;
+	__u64 requested;    /* len/count argument */
+	__u32 wb_waits;	    /* folio_wait_writeback() calls by this thread during the call */
+	__u16 path_len;
+	__u16 path_components;
+	__u32 path_end;	    /* 0: the path is of `in`, 1: of `out` */
+	__u32 _pad;
+	struct ioh_splice_end in;  /* source (vmsplice: the pipe when it reads from it) */
+	struct ioh_splice_end out; /* destination */
+};
+
+/* Which syscall an ioh_splice_event timed. */
+enum ioh_splice_call {
+	IOH_SPLICE_CALL_SPLICE = 1,
+	IOH_SPLICE_CALL_TEE = 2,
+	IOH_SPLICE_CALL_VMSPLICE = 3,
+	IOH_SPLICE_CALL_SENDFILE = 4,
+	IOH_SPLICE_CALL_COPY_FILE_RANGE = 5,
+};
+
+/* ---- data=writeback exposure (seed case 1) ----------------------------------------------- */
+
+/*
+ * A regular file on a device user space watches (mounted data=writeback) was truncated, in the
+ * truncating task's context. Followed by the file's path within its filesystem
+ * (IOH_DIR_PATH_REGION bytes, leaf-first components up to the filesystem root; user space
+ * prepends the mount point).
+ */
+struct ioh_truncate_event {
+	struct ioh_event_hdr hdr;
+	struct ioh_file_id file;
+	__u64 old_size; /* i_size when truncation began */
+	__u16 path_len;
+	__u16 path_components;
+	__u32 _pad;
 };
 
 /* Read-only knobs the loader sets in .rodata before load. */

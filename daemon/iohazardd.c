@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +90,13 @@ struct daemon {
 	uint64_t reported;
 	uint64_t stats_tick; /* subscribers get stats every STATS_EVERY_TICKS */
 	struct ioh_watchdog *watchdog;
+	/* Blindness: the daemon's own canary syscall must come back through the ring buffer,
+	 * and every link must still hold its program. */
+	uint64_t canary_sent_ns;
+	uint64_t canary_seen_ns;
+	uint64_t health_tick;
+	char blind_reason[256]; /* "" while the daemon sees */
+	uint64_t blind_episodes;
 	struct ioh_metrics_http *metrics;
 	uint64_t textfile_errors;
 	uint64_t textfile_tick;
@@ -98,6 +106,7 @@ struct daemon {
 
 #define STATS_EVERY_TICKS 5
 #define TEXTFILE_EVERY_TICKS 75 /* 15 s */
+#define HEALTH_EVERY_TICKS 25   /* 5 s: canary round trip and link check */
 
 static uint64_t now_ns(clockid_t clock)
 {
@@ -198,6 +207,10 @@ static int on_record(void *ctx, void *data, size_t len)
 		if (d->decode_errors++ == 0)
 			log_error("Malformed kernel record (%s); counting further ones silently",
 				  strerror(-r));
+		return 0;
+	}
+	if (ev.type == IOH_EV_HEARTBEAT) {
+		d->canary_seen_ns = ev.ts_ns;
 		return 0;
 	}
 	ioh_resolver_enrich(d->resolver, &ev, &d->scratch);
@@ -344,6 +357,13 @@ static void render_metrics(void *ctx, struct strbuf *out)
 	ioh_expo_family(&x, IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->textfile_errors);
+	ioh_expo_family(&x, "iohazard_blind", IOH_METRIC_GAUGE,
+			"1 while the daemon cannot see I/O (a hook detached or its canary syscall "
+			"did not come back through the ring buffer); the status says why.");
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->blind_reason[0] != '\0');
+	ioh_expo_family(&x, "iohazard_blind_episodes_total", IOH_METRIC_COUNTER,
+			"Times the daemon became blind.");
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->blind_episodes);
 	ioh_expo_family(&x, IOH_M_SCRAPE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_SCRAPE_ERRORS_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, x.errors);
@@ -366,6 +386,50 @@ static void write_textfile(struct daemon *d)
 	strbuf_free(&sb);
 }
 
+/*
+ * Blindness is a finding too. Every HEALTH_EVERY_TICKS the daemon checks the previous canary
+ * (a syncfs(-1) of its own that the sys_enter hook answers with a heartbeat record) and its
+ * links, then sends the next canary. Entering or leaving blindness is logged, reported as an
+ * `iohazard-blind` finding (entering), shown in status, STATUS= and the metrics.
+ */
+static void check_health(struct daemon *d, uint64_t now)
+{
+	char reason[256] = "";
+	int detached = ioh_loader_check_links(d->loader);
+
+	if (detached)
+		snprintf(reason, sizeof(reason), "%d BPF link(s) detached", detached);
+	else if (d->canary_sent_ns && d->canary_seen_ns < d->canary_sent_ns)
+		snprintf(reason, sizeof(reason),
+			 "canary syscall not seen through the hooks and ring buffer for %.1fs",
+			 (double)(now - d->canary_sent_ns) / 1e9);
+	if (reason[0] && !d->blind_reason[0]) {
+		struct ioh_finding f = {0};
+
+		d->blind_episodes++;
+		log_error("Blind: %s", reason);
+		f.ts_ns = now;
+		f.rule = "iohazard-blind";
+		f.severity = IOH_SEV_CRITICAL;
+		f.pid = (uint32_t)getpid();
+		snprintf(f.comm, sizeof(f.comm), "iohazardd");
+		snprintf(f.message, sizeof(f.message), "iohazard is not seeing I/O: %s", reason);
+		f.fix = "check `iohazard status`, the daemon log, and whether something detached "
+			"its BPF programs; restart iohazardd";
+		ioh_finding_add_str(&f, "reason", reason);
+		count_finding(d, &f);
+		report_finding(&f, d);
+	} else if (!reason[0] && d->blind_reason[0]) {
+		log_notice("Seeing again (was: %s)", d->blind_reason);
+	}
+	snprintf(d->blind_reason, sizeof(d->blind_reason), "%s", reason);
+	/* Only a canary that got through is replaced; a lost one keeps counting its age. */
+	if (!d->canary_sent_ns || d->canary_seen_ns >= d->canary_sent_ns) {
+		d->canary_sent_ns = now;
+		(void)!syscall(SYS_syncfs, -1);
+	}
+}
+
 /* systemd's STATUS=: one line, sent when it changes. */
 static void update_status_line(struct daemon *d)
 {
@@ -381,8 +445,9 @@ static void update_status_line(struct daemon *d)
 		attached += hooks[i].attached;
 	for (unsigned w = 0; w < IOH_LOSS__MAX; w++)
 		lost += st.lost[w];
-	snprintf(line, sizeof(line), "%zu/%zu hooks attached, %llu findings, %llu events lost",
-		 attached, n, (unsigned long long)st.findings, (unsigned long long)lost);
+	snprintf(line, sizeof(line), "%s%zu/%zu hooks attached, %llu findings, %llu events lost",
+		 d->blind_reason[0] ? "BLIND: " : "", attached, n, (unsigned long long)st.findings,
+		 (unsigned long long)lost);
 	if (strcmp(line, d->status_line) != 0) {
 		snprintf(d->status_line, sizeof(d->status_line), "%s", line);
 		ioh_notify_status("%s", line);
@@ -405,6 +470,8 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 		ioh_eventlog_flush(d->recorder);
 	if (ioh_api_server_subscribers(d->api) && ++d->stats_tick % STATS_EVERY_TICKS == 0)
 		broadcast_stats(d);
+	if (++d->health_tick % HEALTH_EVERY_TICKS == 0)
+		check_health(d, now);
 	update_status_line(d);
 	if (d->opts.metrics_textfile && ++d->textfile_tick % TEXTFILE_EVERY_TICKS == 0)
 		write_textfile(d); /* two fsyncs each: not every tick */
@@ -469,6 +536,9 @@ static void status_json(struct daemon *d, struct jsonw *w)
 		jsonw_obj_end(w);
 	}
 	jsonw_obj_end(w);
+	jsonw_kv_bool(w, "blind", d->blind_reason[0] != '\0');
+	if (d->blind_reason[0])
+		jsonw_kv_str(w, "blind_reason", d->blind_reason);
 	jsonw_kv_bool(w, "rules_last_reload_success", d->last_reload_ok);
 	jsonw_kv_uint(w, "rules", d->rules ? d->rules->count : 0);
 	jsonw_kv_uint(w, "subscribers", ioh_api_server_subscribers(d->api));

@@ -201,6 +201,8 @@ int ioh_decode_record(const void *data, size_t len, struct ioh_event *ev,
 	}
 	case IOH_EV_ACCESS_MODE:
 		return decode_access(data, len, ev, scratch);
+	case IOH_EV_HEARTBEAT:
+		return 0; /* header only: the daemon consumes it, nothing records it */
 	case IOH_EV_INODE_DIRTY:
 	case IOH_EV_INODE_CLEAN: {
 		const struct ioh_inode_event *ie = data;

@@ -31,6 +31,7 @@ struct ioh_loader {
 	struct ring_buffer *ringbuf;
 	struct bpf_link *links[MAX_LINKS];
 	struct bpf_program *attached[MAX_LINKS];
+	enum hook_id link_hook[MAX_LINKS]; /* which hook each link serves */
 	size_t n_links;
 	struct ioh_hook_status hooks[HOOK__COUNT];
 };
@@ -218,6 +219,7 @@ static int attach_choice(struct ioh_loader *l, enum hook_id hook, const struct c
 			return err;
 		}
 		l->attached[l->n_links] = prog;
+		l->link_hook[l->n_links] = hook;
 		l->links[l->n_links++] = link;
 	}
 	return 0;
@@ -422,6 +424,29 @@ int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS_
 	}
 	free(values);
 	return 0;
+}
+
+int ioh_loader_check_links(struct ioh_loader *l)
+{
+	int detached = 0;
+
+	for (size_t i = 0; i < l->n_links; i++) {
+		struct ioh_hook_status *st = &l->hooks[l->link_hook[i]];
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_link__fd(l->links[i]), &info, &len) == 0 &&
+		    info.prog_id != 0)
+			continue;
+		/* Someone ran `bpftool link detach` (or the kernel tore the link down). */
+		if (st->attached)
+			snprintf(st->error, sizeof(st->error), "%s detached",
+				 bpf_program__name(l->attached[i]));
+		st->attached = false;
+		detached++;
+	}
+	return detached;
 }
 
 const struct ioh_hook_status *ioh_loader_hooks(const struct ioh_loader *l, size_t *count)

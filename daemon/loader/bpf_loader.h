@@ -74,6 +74,8 @@ int ioh_loader_consume(struct ioh_loader *l);
 
 /* Totals since load, summed over CPUs. */
 int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS__MAX]);
+/* Marks hooks whose links no longer point at a program; returns how many links are gone. */
+int ioh_loader_check_links(struct ioh_loader *l);
 const struct ioh_hook_status *ioh_loader_hooks(const struct ioh_loader *l, size_t *count);
 /* Fills up to `max` attached programs; returns how many. */
 size_t ioh_loader_prog_stats(const struct ioh_loader *l, struct ioh_prog_stats *out, size_t max);

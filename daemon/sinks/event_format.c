@@ -18,6 +18,8 @@ const char *ioh_event_type_name(uint32_t type)
 		return "inode_clean";
 	case IOH_EV_ACCESS_MODE:
 		return "access_mode";
+	case IOH_EV_HEARTBEAT:
+		return "heartbeat";
 	case IOH_EV_LOSS:
 		return "loss";
 	case IOH_EV_END:
