@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/api/api_server.h"
+#include "daemon/api/request.h"
 #include "daemon/util/log.h"
 
 struct api_client {
@@ -86,30 +87,21 @@ static void reply_error(struct api_client *c, const char *message)
 
 static void handle_line(struct api_client *c, const char *line, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *req = NULL, *cmd;
-	const char *error = "internal error";
+	struct json_object *req = NULL;
+	const char *error = "internal error", *command;
 	size_t mark;
 	struct jsonw w;
 	int r;
 
-	if (tok)
-		req = json_tokener_parse_ex(tok, line, (int)len);
-	if (!req || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(req, json_type_object)) {
-		reply_error(c, "request is not a JSON object");
-		goto out;
-	}
-	if (!json_object_object_get_ex(req, "command", &cmd) ||
-	    !json_object_is_type(cmd, json_type_string)) {
-		reply_error(c, "request has no \"command\" string");
-		goto out;
+	if (ioh_api_parse_request(line, len, &req, &command, &error) < 0) {
+		reply_error(c, error);
+		return;
 	}
 	mark = c->out.len;
 	jsonw_init(&w, &c->out);
 	jsonw_obj_begin(&w);
 	jsonw_kv_bool(&w, "ok", true);
-	if (strcmp(json_object_get_string(cmd), "subscribe") == 0) {
+	if (strcmp(command, "subscribe") == 0) {
 		if (!c->subscribed) {
 			c->subscribed = true;
 			c->server->n_subscribers++;
@@ -121,7 +113,7 @@ static void handle_line(struct api_client *c, const char *line, size_t len)
 		strbuf_putc(&c->out, '\n');
 		goto out;
 	}
-	r = c->server->handler(c->server->ctx, json_object_get_string(cmd), req, &w, &error);
+	r = c->server->handler(c->server->ctx, command, req, &w, &error);
 	if (r < 0) {
 		c->out.len = mark; /* discard the partial reply */
 		if (c->out.buf)
@@ -133,8 +125,6 @@ static void handle_line(struct api_client *c, const char *line, size_t len)
 	strbuf_putc(&c->out, '\n');
 out:
 	json_object_put(req);
-	if (tok)
-		json_tokener_free(tok);
 }
 
 static int client_flush(struct api_client *c)
