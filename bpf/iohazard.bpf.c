@@ -12,6 +12,10 @@
  *   fsync           fexit vfs_fsync_range kprobe+kretprobe; none (sys_exit reports fsync)
  *   mapping_faults  tp_btf mm_filemap_fault raw_tp (optional: older kernels lack it)
  *   direct_io       tp_btf iomap_dio_rw_begin raw_tp (optional)
+ *   dirty_throttle  tracepoint writeback/balance_dirty_pages (classic record through CO-RE:
+ *                   the tp_btf prototype changed in 6.x, see stalls.bpf.h)
+ *   writeback_wait  tp_btf folio_wait_writeback raw_tp (optional; splice-stall's "why")
+ *   truncate        tp_btf ext4_truncate_enter raw_tp (optional: ext4 may be a module)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -22,6 +26,8 @@
 #include "common.bpf.h"
 #include "durability.bpf.h"
 #include "mixed_io.bpf.h"
+#include "stalls.bpf.h"
+#include "writeback_exposure.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -33,6 +39,8 @@ static __always_inline int sys_enter_common(struct pt_regs *regs, long id)
 {
 	if (durability_syscall(id))
 		return on_sys_enter(regs, id);
+	if (splice_syscall(id))
+		return splice_on_enter(regs, id);
 	return mixed_io_on_rw(regs, id);
 }
 
@@ -42,6 +50,8 @@ static __always_inline int sys_exit_common(struct pt_regs *regs, long nr, long r
 		return on_sys_exit(nr, ret);
 	if (mixed_io_open_syscall(nr))
 		return mixed_io_on_open_exit(regs, nr, ret);
+	if (splice_syscall(nr))
+		return splice_on_exit(ret);
 	return 0;
 }
 
@@ -209,4 +219,40 @@ int BPF_PROG(direct_io_raw_tp, struct kiocb *iocb, struct iov_iter *iter, unsign
 	     size_t done_before)
 {
 	return mixed_io_on_dio(iocb, iter);
+}
+
+/* ---- dirty throttling (balance_dirty_pages) -------------------------------------------------- */
+
+SEC("tracepoint/writeback/balance_dirty_pages")
+int dirty_throttle_tracepoint(struct trace_event_raw_balance_dirty_pages *ctx)
+{
+	return on_balance_dirty_pages(ctx);
+}
+
+/* ---- page writeback waits (splice-stall: why a call blocked) --------------------------------- */
+
+SEC("tp_btf/folio_wait_writeback")
+int BPF_PROG(writeback_wait_tp_btf, struct folio *folio, struct address_space *mapping)
+{
+	return splice_on_writeback_wait();
+}
+
+SEC("raw_tp/folio_wait_writeback")
+int BPF_PROG(writeback_wait_raw_tp, struct folio *folio, struct address_space *mapping)
+{
+	return splice_on_writeback_wait();
+}
+
+/* ---- truncations on data=writeback mounts ------------------------------------------------------ */
+
+SEC("tp_btf/ext4_truncate_enter")
+int BPF_PROG(truncate_tp_btf, struct inode *inode)
+{
+	return on_ext4_truncate(inode);
+}
+
+SEC("raw_tp/ext4_truncate_enter")
+int BPF_PROG(truncate_raw_tp, struct inode *inode)
+{
+	return on_ext4_truncate(inode);
 }

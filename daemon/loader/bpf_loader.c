@@ -23,6 +23,9 @@ enum hook_id {
 	HOOK_FSYNC,
 	HOOK_MAPPING_FAULTS,
 	HOOK_DIRECT_IO,
+	HOOK_DIRTY_THROTTLE,
+	HOOK_WRITEBACK_WAIT,
+	HOOK_TRUNCATE,
 	HOOK__COUNT
 };
 
@@ -161,6 +164,24 @@ static const struct choice fsync_sys_exit = {"sys_exit", {NULL}};
 static const struct choice faults_tp_btf = {"tp_btf", {"mapping_faults_tp_btf"}};
 static const struct choice faults_none = {"none", {NULL}};
 static const struct choice dio_tp_btf = {"tp_btf", {"direct_io_tp_btf"}};
+/* The classic tracepoint on every kernel: its record is read through CO-RE (stalls.bpf.h). */
+static const struct choice throttle_tracepoint = {"tracepoint", {"dirty_throttle_tracepoint"}};
+static const struct choice wb_wait_tp_btf = {"tp_btf", {"writeback_wait_tp_btf"}};
+static const struct choice wb_wait_raw_tp = {"raw_tp", {"writeback_wait_raw_tp"}};
+static const struct choice truncate_tp_btf = {"tp_btf", {"truncate_tp_btf"}};
+static const struct choice truncate_raw_tp = {"raw_tp", {"truncate_raw_tp"}};
+
+/* Whether a tracepoint exists at all (for raw_tp on module tracepoints without BTF here). */
+static bool tracefs_has_event(const char *subsys, const char *event)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s", subsys, event);
+	if (access(path, F_OK) == 0)
+		return true;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/%s/%s", subsys, event);
+	return access(path, F_OK) == 0;
+}
 
 /* Pick the twin for a hook that has fentry/kprobe variants. Returns -errno when the
  * operator demanded a backend this kernel does not have. */
@@ -195,6 +216,23 @@ static int choose_vfs_twin(enum ioh_backend backend, const char *symbol, bool fe
 }
 
 /* ---- load and attach ---------------------------------------------------------------------- */
+
+static int attach_choice(struct ioh_loader *l, enum hook_id hook, const struct choice *ch);
+
+/* A hook whose absence only blinds one detector: say so in status and the log, go on. */
+static void attach_optional(struct ioh_loader *l, enum hook_id hook, const struct choice *ch,
+			    const char *missing)
+{
+	struct ioh_hook_status *st = &l->hooks[hook];
+
+	if (!ch->progs[0]) {
+		st->backend = "none";
+		snprintf(st->error, sizeof(st->error), "%s", missing);
+		return;
+	}
+	if (attach_choice(l, hook, ch) < 0)
+		log_warning("%s hook not attached (%s)", st->hook, st->error);
+}
 
 static int attach_choice(struct ioh_loader *l, enum hook_id hook, const struct choice *ch)
 {
@@ -244,6 +282,7 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	static const char *const fentry_probe_progs[] = {"rename_identity_fentry",
 							  "fsync_enter_fentry", "fsync_exit_fexit"};
 	const struct choice *syscalls, *dirty, *rename_id, *fsync, *faults, *dio;
+	const struct choice *throttle, *wb_wait, *truncate;
 	struct ioh_loader *l;
 	struct btf *vmlinux;
 	char why[160] = "";
@@ -261,6 +300,9 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	l->hooks[HOOK_FSYNC].hook = "fsync";
 	l->hooks[HOOK_MAPPING_FAULTS].hook = "mapping_faults";
 	l->hooks[HOOK_DIRECT_IO].hook = "direct_io";
+	l->hooks[HOOK_DIRTY_THROTTLE].hook = "dirty_throttle";
+	l->hooks[HOOK_WRITEBACK_WAIT].hook = "writeback_wait";
+	l->hooks[HOOK_TRUNCATE].hook = "truncate";
 
 	vmlinux = btf__load_vmlinux_btf();
 	syscalls = btf_has_tracepoint(vmlinux, "sys_enter") ? &syscalls_tp_btf : &syscalls_raw_tp;
@@ -272,6 +314,18 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	/* Without iomap_dio_rw_begin, direct I/O is still seen at the syscall layer once an
 	 * inode is watched. */
 	dio = btf_has_tracepoint(vmlinux, "iomap_dio_rw_begin") ? &dio_tp_btf : &faults_none;
+	throttle = tracefs_has_event("writeback", "balance_dirty_pages") ? &throttle_tracepoint
+									  : &faults_none;
+	/* folio_wait_writeback is 5.17+; without it splice-stall cannot say "page under
+	 * writeback" but still times the calls. */
+	wb_wait = btf_has_tracepoint(vmlinux, "folio_wait_writeback")	? &wb_wait_tp_btf
+		  : tracefs_has_event("writeback", "folio_wait_writeback") ? &wb_wait_raw_tp
+									     : &faults_none;
+	/* ext4 built in: its tracepoints are in vmlinux BTF; as a module (Debian's 6.1), raw_tp
+	 * attaches by name without needing the module's BTF. */
+	truncate = btf_has_tracepoint(vmlinux, "ext4_truncate_enter")	? &truncate_tp_btf
+		   : tracefs_has_event("ext4", "ext4_truncate_enter") ? &truncate_raw_tp
+									: &faults_none;
 	btf__free(vmlinux);
 
 	if (opts->backend == IOH_BACKEND_AUTO || opts->backend == IOH_BACKEND_FENTRY)
@@ -303,6 +357,13 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	enable_progs(l->skel, fsync);
 	enable_progs(l->skel, faults);
 	enable_progs(l->skel, dio);
+	enable_progs(l->skel, throttle);
+	enable_progs(l->skel, wb_wait);
+	enable_progs(l->skel, truncate);
+	if (opts->throttle_threshold_ns)
+		l->skel->data->throttle_threshold_ns = opts->throttle_threshold_ns;
+	if (opts->splice_threshold_ns)
+		l->skel->data->splice_threshold_ns = opts->splice_threshold_ns;
 	if (opts->mixed_window_ns)
 		l->skel->rodata->mode_window_ns = opts->mixed_window_ns;
 	l->skel->rodata->self_tgid = (uint32_t)opts->self_pid;
@@ -366,6 +427,12 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	} else if (attach_choice(l, HOOK_DIRECT_IO, dio) < 0) {
 		log_warning("direct I/O hook not attached (%s)", l->hooks[HOOK_DIRECT_IO].error);
 	}
+	attach_optional(l, HOOK_DIRTY_THROTTLE, throttle,
+			"no writeback:balance_dirty_pages tracepoint: dirty-throttle-stall is blind");
+	attach_optional(l, HOOK_WRITEBACK_WAIT, wb_wait,
+			"no folio_wait_writeback tracepoint: splice stalls cannot blame writeback");
+	attach_optional(l, HOOK_TRUNCATE, truncate,
+			"no ext4_truncate_enter tracepoint: writeback-truncate-unsynced is blind");
 	/* Only now that the VFS twin runs may sys_exit stop reporting fsync itself. */
 	l->skel->bss->fsync_from_vfs = fsync != &fsync_sys_exit;
 
@@ -472,4 +539,87 @@ size_t ioh_loader_prog_stats(const struct ioh_loader *l, struct ioh_prog_stats *
 		n++;
 	}
 	return n;
+}
+
+void ioh_loader_set_thresholds(struct ioh_loader *l, uint64_t throttle_ns, uint64_t splice_ns)
+{
+	if (throttle_ns)
+		l->skel->data->throttle_threshold_ns = throttle_ns;
+	if (splice_ns)
+		l->skel->data->splice_threshold_ns = splice_ns;
+}
+
+int ioh_loader_watch_writeback_dev(struct ioh_loader *l, uint32_t kdev, bool on)
+{
+	int fd = bpf_map__fd(l->skel->maps.writeback_devs);
+	uint32_t one = 1;
+	int r;
+
+	if (on) {
+		r = bpf_map_update_elem(fd, &kdev, &one, BPF_NOEXIST);
+		if (r == 0)
+			__sync_fetch_and_add(&l->skel->bss->writeback_devs_count, 1);
+		else if (errno == EEXIST)
+			r = 0;
+		else
+			r = -errno;
+		return r;
+	}
+	if (bpf_map_delete_elem(fd, &kdev) == 0)
+		__sync_fetch_and_sub(&l->skel->bss->writeback_devs_count, 1);
+	return 0;
+}
+
+static void hist_accumulate(struct ioh_hist_snapshot *dst, const struct ioh_hist *src)
+{
+	for (unsigned i = 0; i < IOH_HIST_SLOTS; i++)
+		dst->buckets[i] += src->slots[i];
+	dst->count += src->count;
+	dst->sum_ns += src->sum_ns;
+}
+
+int ioh_loader_read_dirty_histograms(const struct ioh_loader *l, struct ioh_hist_snapshot *out,
+				     size_t max, bool per_cgroup)
+{
+	int fd = bpf_map__fd(l->skel->maps.throttle_hist);
+	struct ioh_throttle_key key, next;
+	struct ioh_hist value;
+	size_t n = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		size_t i;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &value) < 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (strncmp(out[i].bdi, key.bdi, IOH_BDI_NAME_LEN) == 0 &&
+			    (!per_cgroup || out[i].cgroup_ino == key.cgroup_ino))
+				break;
+		if (i == n) {
+			if (n >= max)
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			memcpy(out[n].bdi, key.bdi, IOH_BDI_NAME_LEN);
+			out[n].bdi[IOH_BDI_NAME_LEN - 1] = '\0';
+			out[n].cgroup_ino = per_cgroup ? key.cgroup_ino : 0;
+			n++;
+		}
+		hist_accumulate(&out[i], &value);
+	}
+	return (int)n;
+}
+
+int ioh_loader_read_splice_histogram(const struct ioh_loader *l, struct ioh_hist_snapshot *out)
+{
+	uint32_t zero = 0;
+	struct ioh_hist value;
+
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.splice_hist), &zero, &value) < 0)
+		return -errno;
+	hist_accumulate(out, &value);
+	return 0;
 }

@@ -11,6 +11,9 @@
  *                    vfs_fsync_range        vfs_fsync_range
  *   mapping_faults   tp_btf mm_filemap_fault (none on kernels without the tracepoint)
  *   direct_io        tp_btf iomap_dio_rw_begin (idem)
+ *   dirty_throttle   tracepoint writeback/balance_dirty_pages (classic record, CO-RE)
+ *   writeback_wait   tp_btf folio_wait_writeback (optional: splice-stall's "why")
+ *   truncate         tp_btf ext4_truncate_enter (raw_tp when ext4 is a module)
  *
  * Steps, libbpf-bootstrap style: open -> set rodata knobs, map sizes, autoload -> load ->
  * attach. The choice per hook is reported by `iohazard status` and
@@ -44,13 +47,17 @@ struct ioh_hook_status {
 	char error[160];
 };
 
-#define IOH_HOOKS_MAX 6
+#define IOH_HOOKS_MAX 9
 
 struct ioh_loader_opts {
 	enum ioh_backend backend;
 	uint32_t ringbuf_bytes; /* power of two, >= page size; 0: 8 MiB */
 	pid_t self_pid;
 	uint64_t mixed_window_ns; /* two opens count as "at once" within this; 0: 10 min */
+	/* Smallest threshold of the enabled dirty-throttle-stall / splice-stall rules: shorter
+	 * pauses and calls only reach the kernel histograms. 0: the BPF defaults (50/100 ms). */
+	uint64_t throttle_threshold_ns;
+	uint64_t splice_threshold_ns;
 	/* Called for every ring buffer record. */
 	int (*on_record)(void *ctx, void *data, size_t len);
 	void *ctx;
@@ -77,6 +84,30 @@ int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS_
 /* Marks hooks whose links no longer point at a program; returns how many links are gone. */
 int ioh_loader_check_links(struct ioh_loader *l);
 const struct ioh_hook_status *ioh_loader_hooks(const struct ioh_loader *l, size_t *count);
+
+/* Change the in-kernel thresholds (rules reload). 0 leaves one unchanged. */
+void ioh_loader_set_thresholds(struct ioh_loader *l, uint64_t throttle_ns, uint64_t splice_ns);
+/* Watch (or stop watching) truncations on a device (kernel s_dev): data=writeback mounts. */
+int ioh_loader_watch_writeback_dev(struct ioh_loader *l, uint32_t kdev, bool on);
+
+/* A kernel log2 histogram: buckets[i] counts values in [2^i, 2^(i+1)) ns. */
+struct ioh_hist_snapshot {
+	char bdi[IOH_BDI_NAME_LEN]; /* dirty throttling: the device ("8:0", "btrfs-1"); "" else */
+	uint64_t cgroup_ino;	    /* per-cgroup reads only: the cgroup owning the pages */
+	uint64_t buckets[IOH_HIST_SLOTS];
+	uint64_t count;
+	uint64_t sum_ns;
+};
+
+/*
+ * Dirty-throttle pause histograms (iohazard_dirty_throttle_pause_seconds{bdi}): one entry per
+ * bdi summed over cgroups, or one per (bdi, cgroup) when `per_cgroup`. Fills up to `max`,
+ * returns how many (or -errno).
+ */
+int ioh_loader_read_dirty_histograms(const struct ioh_loader *l, struct ioh_hist_snapshot *out,
+				     size_t max, bool per_cgroup);
+/* Durations of every splice-family call (iohazard_splice_duration_seconds). */
+int ioh_loader_read_splice_histogram(const struct ioh_loader *l, struct ioh_hist_snapshot *out);
 /* Fills up to `max` attached programs; returns how many. */
 size_t ioh_loader_prog_stats(const struct ioh_loader *l, struct ioh_prog_stats *out, size_t max);
 

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * data=writeback exposure (seed case 1): truncations of regular files on devices user space
+ * watches (ext4 mounted data=writeback). ext4:ext4_truncate_enter runs in the truncating
+ * task for ftruncate(2), truncate(2) and O_TRUNC alike; data=writeback is an ext4 (and
+ * ext3-through-ext4) option, so the ext4 tracepoint is the whole story.
+ *
+ * The truncation also forgets the inode's "dirty reported" state in durability.bpf.h, so the
+ * rewrite that follows sends a fresh IOH_EV_INODE_DIRTY: user space pairs truncate, rewrite
+ * and the fsync (or its absence) without any per-write hook.
+ */
+#ifndef IOH_WRITEBACK_EXPOSURE_BPF_H
+#define IOH_WRITEBACK_EXPOSURE_BPF_H
+
+#include "common.bpf.h"
+#include "durability.bpf.h"
+
+/* Devices (kernel s_dev) mounted data=writeback, maintained by the daemon from mountinfo. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} writeback_devs SEC(".maps");
+
+/* Entries in writeback_devs: truncations return at once while it is 0. */
+volatile __u32 writeback_devs_count;
+
+struct truncate_record {
+	struct ioh_truncate_event ev;
+	char path[IOH_DIR_PATH_REGION];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct truncate_record);
+} truncate_scratch SEC(".maps");
+
+struct fs_walk_ctx {
+	struct dentry *dentry;
+	char *buf;
+	__u32 off;
+	__u16 components;
+	bool done;
+	bool truncated;
+};
+
+/* One step up d_parent, within one filesystem (stops at its root). */
+static long fs_walk_step(__u32 index, void *data)
+{
+	struct fs_walk_ctx *c = data;
+	struct dentry *dentry = c->dentry;
+	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+	char *buf = c->buf;
+	long n;
+
+	if (!dentry || dentry == parent) {
+		c->done = true;
+		return 1;
+	}
+	if (c->off >= IOH_DIR_PATH_MAX || !buf) {
+		c->truncated = true;
+		return 1;
+	}
+	n = bpf_probe_read_kernel_str(buf + (c->off & (IOH_DIR_PATH_MAX - 1)), IOH_NAME_MAX + 1,
+				      BPF_CORE_READ(dentry, d_name.name));
+	if (n <= 0) {
+		c->truncated = true;
+		return 1;
+	}
+	c->off += n;
+	c->components++;
+	c->dentry = parent;
+	return 0;
+}
+
+static __always_inline int on_ext4_truncate(struct inode *inode)
+{
+	struct ioh_inode_key key = {};
+	struct truncate_record *rec;
+	struct fs_walk_ctx walk = {};
+	struct hlist_node *alias;
+	__u32 zero = 0;
+
+	if (!writeback_devs_count || !inode)
+		return 0;
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (!bpf_map_lookup_elem(&writeback_devs, &key.dev))
+		return 0;
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+		return 0;
+	if (BPF_CORE_READ(inode, i_nlink) == 0)
+		return 0; /* eviction of a deleted file, not a rewrite */
+	if (is_self())
+		return 0;
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	/* The rewrite must be reported as a fresh dirtying. */
+	bpf_map_delete_elem(&inode_sync, &key);
+
+	rec = bpf_map_lookup_elem(&truncate_scratch, &zero);
+	if (!rec)
+		return 0;
+	fill_header(&rec->ev.hdr, IOH_EV_TRUNCATE, sizeof(*rec));
+	__builtin_memset(&rec->ev.file, 0, sizeof(rec->ev.file));
+	file_id_from_inode(&rec->ev.file, inode);
+	rec->ev.old_size = BPF_CORE_READ(inode, i_size);
+	rec->ev._pad = 0;
+	alias = BPF_CORE_READ(inode, i_dentry.first);
+	if (alias) {
+		walk.dentry = container_of(alias, struct dentry, d_u.d_alias);
+		walk.buf = rec->path;
+		bpf_loop(IOH_DIR_COMPONENTS_MAX, fs_walk_step, &walk, 0);
+	}
+	rec->ev.path_len = walk.off > IOH_DIR_PATH_REGION ? IOH_DIR_PATH_REGION : walk.off;
+	rec->ev.path_components = walk.components;
+	if (alias && (walk.truncated || !walk.done))
+		rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
+	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), ringbuf_flags()))
+		count_loss(IOH_LOSS_RINGBUF_TRUNCATE);
+	return 0;
+}
+
+#endif
