@@ -56,6 +56,64 @@ struct ioh_access_info {
 	const char *other_cgroup;    /* idem, NULL if unknown */
 };
 
+/* IOH_EV_DIRTY_THROTTLE: a balance_dirty_pages() pause (figures: bpf/iohazard.h). */
+struct ioh_throttle_info {
+	char bdi[IOH_BDI_NAME_LEN]; /* NUL-terminated */
+	uint64_t pause_ns;
+	uint64_t paused_ns;
+	uint64_t period_ns;
+	int64_t think_ns;
+	uint64_t limit, setpoint, dirty, wb_setpoint, wb_dirty; /* pages */
+	uint64_t dirty_ratelimit, task_ratelimit;		 /* KiB/s */
+	uint32_t dirtied, dirtied_pause;			 /* pages */
+	uint64_t cgroup_ino;	    /* cgroup owning the written-back pages, 0 if none */
+	uint64_t bdi_idle_ns;	    /* since the previous pause on this bdi (0: first seen) */
+	const char *page_cgroup;    /* cgroup_ino as a path, resolved at event time, or NULL */
+};
+
+/* IOH_EV_SPLICE_STALL: a splice-family call at or above the kernel threshold. */
+struct ioh_splice_info {
+	uint32_t call;	  /* enum ioh_splice_call */
+	uint32_t blocked; /* IOH_SPLICE_* */
+	int64_t ret;
+	uint64_t duration_ns;
+	uint64_t requested;
+	uint32_t wb_waits;
+	uint32_t path_end; /* 0: `path` is the input's, 1: the output's */
+	struct ioh_splice_end in, out;
+	const char *path;  /* the file end, NULL when neither end is a regular file */
+};
+
+/* IOH_EV_TRUNCATE: a file on a watched (data=writeback) device was truncated. */
+struct ioh_truncate_info {
+	struct ioh_file_id file;
+	uint64_t old_size;
+	const char *path; /* within its filesystem ("/dir/file"); the mount point is not in it */
+};
+
+/* IOH_EV_MOUNT flags: crash-relevant options of a mount. */
+#define IOH_MNT_DATA_WRITEBACK (1u << 0)      /* ext3/ext4 data=writeback */
+#define IOH_MNT_NOBARRIER (1u << 1)	      /* nobarrier / barrier=0 */
+#define IOH_MNT_JOURNAL_ASYNC_COMMIT (1u << 2) /* commit block written without waiting */
+#define IOH_MNT_LONG_COMMIT (1u << 3)	      /* commit= well above the 5 s default */
+#define IOH_MNT_HAZARDS 0xffu
+#define IOH_MNT_GONE (1u << 8) /* unmounted: forget it */
+
+/*
+ * IOH_EV_MOUNT: made by daemon/ingest/mountinfo from /proc/self/mountinfo, once per mount when
+ * its crash-relevant options are first seen, change or clear (flags 0), and when it goes.
+ */
+struct ioh_mount_info {
+	uint64_t mnt_id;
+	uint32_t dev;	  /* kernel s_dev */
+	uint32_t flags;	  /* IOH_MNT_* */
+	uint32_t commit_s; /* commit= interval, 0 when not given */
+	const char *mount_point;
+	const char *fstype;
+	const char *source;
+	const char *options; /* the superblock options as mountinfo shows them */
+};
+
 /* IOH_EV_LOSS: counted by the kernel between two polls. */
 struct ioh_loss_info {
 	uint32_t where; /* enum ioh_loss_where */
@@ -78,6 +136,10 @@ struct ioh_event {
 		struct ioh_inode_info inode;
 		struct ioh_access_info access;
 		struct ioh_loss_info loss;
+		struct ioh_throttle_info throttle;
+		struct ioh_splice_info splice;
+		struct ioh_truncate_info truncate;
+		struct ioh_mount_info mount;
 	};
 };
 

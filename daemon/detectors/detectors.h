@@ -9,6 +9,14 @@
 extern const struct ioh_detector ioh_detector_rename_durability;
 /* mixed-direct-buffered (seed case 2). */
 extern const struct ioh_detector ioh_detector_mixed_direct_buffered;
+/* dirty-throttle-stall (seed case 4). */
+extern const struct ioh_detector ioh_detector_dirty_throttle;
+/* splice-stall (seed case 5). */
+extern const struct ioh_detector ioh_detector_splice_stall;
+/* writeback-mount and writeback-truncate-unsynced (seed case 1). */
+extern const struct ioh_detector ioh_detector_writeback_exposure;
+/* fsync-error-retried (fsyncgate). */
+extern const struct ioh_detector ioh_detector_fsync_error_retried;
 
 /* Room the correlator keeps for detector state. */
 #define IOH_DETECTORS_MAX 16

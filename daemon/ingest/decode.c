@@ -181,6 +181,86 @@ int ioh_decode_record(const void *data, size_t len, struct ioh_event *ev,
 
 	if (len < sizeof(*hdr) || hdr->size > len || hdr->size < sizeof(*hdr))
 		return -EBADMSG;
+static int decode_throttle(const void *data, size_t len, struct ioh_event *ev)
+{
+	const struct ioh_throttle_event *te = data;
+	struct ioh_throttle_info *t = &ev->throttle;
+
+	if (len < sizeof(*te))
+		return -EBADMSG;
+	memcpy(t->bdi, te->bdi, IOH_BDI_NAME_LEN);
+	t->bdi[IOH_BDI_NAME_LEN - 1] = '\0';
+	t->pause_ns = te->pause_ns;
+	t->paused_ns = te->paused_ns;
+	t->period_ns = te->period_ns;
+	t->think_ns = te->think_ns;
+	t->limit = te->limit;
+	t->setpoint = te->setpoint;
+	t->dirty = te->dirty;
+	t->wb_setpoint = te->wb_setpoint;
+	t->wb_dirty = te->wb_dirty;
+	t->dirty_ratelimit = te->dirty_ratelimit;
+	t->task_ratelimit = te->task_ratelimit;
+	t->dirtied = te->dirtied;
+	t->dirtied_pause = te->dirtied_pause;
+	t->cgroup_ino = te->cgroup_ino;
+	t->bdi_idle_ns = te->bdi_idle_ns;
+	return 0;
+}
+
+static int decode_splice(const void *data, size_t len, struct ioh_event *ev,
+			 struct ioh_decode_scratch *s)
+{
+	const struct ioh_splice_event *se = data;
+	struct ioh_splice_info *sp = &ev->splice;
+
+	if (len < sizeof(*se) + IOH_DIR_PATH_REGION)
+		return -EBADMSG;
+	if (se->call < IOH_SPLICE_CALL_SPLICE || se->call > IOH_SPLICE_CALL_COPY_FILE_RANGE ||
+	    se->in.kind > IOH_END_OTHER || se->out.kind > IOH_END_OTHER || se->path_end > 1)
+		return -EBADMSG;
+	sp->call = se->call;
+	sp->blocked = se->blocked;
+	sp->ret = se->ret;
+	sp->duration_ns = se->duration_ns;
+	sp->requested = se->requested;
+	sp->wb_waits = se->wb_waits;
+	sp->path_end = se->path_end;
+	sp->in = se->in;
+	sp->out = se->out;
+	if (se->path_len) {
+		/* Walked from the file itself: the components end with its name. */
+		int err = rebuild_dir((const char *)(se + 1), se->path_len, se->path_components,
+				      se->hdr.flags & IOH_EVF_PATH_TRUNCATED, s->access_path,
+				      sizeof(s->access_path));
+		if (err)
+			return err;
+		sp->path = s->access_path;
+	}
+	return 0;
+}
+
+static int decode_truncate(const void *data, size_t len, struct ioh_event *ev,
+			   struct ioh_decode_scratch *s)
+{
+	const struct ioh_truncate_event *te = data;
+
+	if (len < sizeof(*te) + IOH_DIR_PATH_REGION)
+		return -EBADMSG;
+	ev->truncate.file = te->file;
+	ev->truncate.old_size = te->old_size;
+	if (te->path_len) {
+		/* Components up to the filesystem's root: a path within the filesystem. */
+		int err = rebuild_dir((const char *)(te + 1), te->path_len, te->path_components,
+				      te->hdr.flags & IOH_EVF_PATH_TRUNCATED, s->access_path,
+				      sizeof(s->access_path));
+		if (err)
+			return err;
+		ev->truncate.path = s->access_path;
+	}
+	return 0;
+}
+
 	len = hdr->size;
 	decode_header(hdr, ev);
 
@@ -208,6 +288,12 @@ int ioh_decode_record(const void *data, size_t len, struct ioh_event *ev,
 		const struct ioh_inode_event *ie = data;
 
 		if (len < sizeof(*ie))
+	case IOH_EV_DIRTY_THROTTLE:
+		return decode_throttle(data, len, ev);
+	case IOH_EV_SPLICE_STALL:
+		return decode_splice(data, len, ev, scratch);
+	case IOH_EV_TRUNCATE:
+		return decode_truncate(data, len, ev, scratch);
 			return -EBADMSG;
 		ev->inode.file = ie->file;
 		ev->inode.dirtied_ns = ie->dirtied_ns;

@@ -312,6 +312,18 @@ void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 	ev->cgroup = ioh_resolver_cgroup_path(r, ev->cgroup_id);
 	if (ev->type == IOH_EV_RENAME)
 		resolve_rename(r, ev, scratch);
+	else if (ev->type == IOH_EV_DIRTY_THROTTLE && ev->throttle.cgroup_ino) {
+		/* cgroup v2 ids are kernfs inode numbers: the same lookup as the task's. Copied
+		 * into scratch (other_cgroup, unused by this type), because the next lookup may
+		 * evict the cache slot; then the task's is looked up again for the same reason. */
+		const char *p = ioh_resolver_cgroup_path(r, ev->throttle.cgroup_ino);
+
+		if (p) {
+			snprintf(scratch->other_cgroup, sizeof(scratch->other_cgroup), "%s", p);
+			ev->throttle.page_cgroup = scratch->other_cgroup;
+		}
+		ev->cgroup = ioh_resolver_cgroup_path(r, ev->cgroup_id);
+	}
 	else if (ev->type == IOH_EV_ACCESS_MODE)
 		resolve_other_side(ev, scratch);
 }

@@ -91,6 +91,17 @@ static void put_file(struct cursor *c, const struct ioh_file_id *f)
 	put_u32(c, f->fs_magic);
 }
 
+static void put_splice_end(struct cursor *c, const struct ioh_splice_end *e)
+{
+	put_file(c, &e->file);
+	put_u32(c, (uint32_t)e->fd);
+	put_u32(c, e->kind);
+	put_u32(c, e->pipe_bytes);
+	put_u32(c, e->pipe_used);
+	put_u32(c, e->sock_sndbuf);
+	put_u32(c, e->sock_queued);
+}
+
 static const uint8_t *get_bytes(struct cursor *c, uint32_t n)
 {
 	const uint8_t *p;
@@ -156,6 +167,19 @@ static void get_file(struct cursor *c, struct ioh_file_id *f)
 	f->_pad = 0;
 }
 
+static void get_splice_end(struct cursor *c, struct ioh_splice_end *e)
+{
+	get_file(c, &e->file);
+	e->fd = (int32_t)get_u32(c);
+	e->kind = get_u32(c);
+	e->pipe_bytes = get_u32(c);
+	e->pipe_used = get_u32(c);
+	e->sock_sndbuf = get_u32(c);
+	e->sock_queued = get_u32(c);
+	if (e->kind > IOH_END_OTHER)
+		c->bad = true;
+}
+
 int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32_t size)
 {
 	struct cursor c = {.p = buf, .len = size};
@@ -201,6 +225,55 @@ int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32
 		put_str(&c, ev->access.path);
 		put_bytes(&c, ev->access.other_comm, IOH_COMM_LEN);
 		put_str(&c, ev->access.other_cgroup);
+		break;
+	case IOH_EV_DIRTY_THROTTLE: {
+		const struct ioh_throttle_info *t = &ev->throttle;
+
+		put_bytes(&c, t->bdi, IOH_BDI_NAME_LEN);
+		put_u64(&c, t->pause_ns);
+		put_u64(&c, t->paused_ns);
+		put_u64(&c, t->period_ns);
+		put_u64(&c, (uint64_t)t->think_ns);
+		put_u64(&c, t->limit);
+		put_u64(&c, t->setpoint);
+		put_u64(&c, t->dirty);
+		put_u64(&c, t->wb_setpoint);
+		put_u64(&c, t->wb_dirty);
+		put_u64(&c, t->dirty_ratelimit);
+		put_u64(&c, t->task_ratelimit);
+		put_u32(&c, t->dirtied);
+		put_u32(&c, t->dirtied_pause);
+		put_u64(&c, t->cgroup_ino);
+		put_u64(&c, t->bdi_idle_ns);
+		put_str(&c, t->page_cgroup);
+		break;
+	}
+	case IOH_EV_SPLICE_STALL:
+		put_u32(&c, ev->splice.call);
+		put_u32(&c, ev->splice.blocked);
+		put_u64(&c, (uint64_t)ev->splice.ret);
+		put_u64(&c, ev->splice.duration_ns);
+		put_u64(&c, ev->splice.requested);
+		put_u32(&c, ev->splice.wb_waits);
+		put_u32(&c, ev->splice.path_end);
+		put_splice_end(&c, &ev->splice.in);
+		put_splice_end(&c, &ev->splice.out);
+		put_str(&c, ev->splice.path);
+		break;
+	case IOH_EV_TRUNCATE:
+		put_file(&c, &ev->truncate.file);
+		put_u64(&c, ev->truncate.old_size);
+		put_str(&c, ev->truncate.path);
+		break;
+	case IOH_EV_MOUNT:
+		put_u64(&c, ev->mount.mnt_id);
+		put_u32(&c, ev->mount.dev);
+		put_u32(&c, ev->mount.flags);
+		put_u32(&c, ev->mount.commit_s);
+		put_str(&c, ev->mount.mount_point);
+		put_str(&c, ev->mount.fstype);
+		put_str(&c, ev->mount.source);
+		put_str(&c, ev->mount.options);
 		break;
 	case IOH_EV_LOSS:
 		put_u32(&c, ev->loss.where);
@@ -278,6 +351,64 @@ int ioh_eventlog_decode_payload(const uint8_t *payload, uint32_t len, struct ioh
 			c.bad = true;
 		break;
 	}
+	case IOH_EV_DIRTY_THROTTLE: {
+		struct ioh_throttle_info *t = &ev->throttle;
+		const uint8_t *bdi = get_bytes(&c, IOH_BDI_NAME_LEN);
+
+		if (bdi) {
+			memcpy(t->bdi, bdi, IOH_BDI_NAME_LEN);
+			t->bdi[IOH_BDI_NAME_LEN - 1] = '\0';
+		}
+		t->pause_ns = get_u64(&c);
+		t->paused_ns = get_u64(&c);
+		t->period_ns = get_u64(&c);
+		t->think_ns = (int64_t)get_u64(&c);
+		t->limit = get_u64(&c);
+		t->setpoint = get_u64(&c);
+		t->dirty = get_u64(&c);
+		t->wb_setpoint = get_u64(&c);
+		t->wb_dirty = get_u64(&c);
+		t->dirty_ratelimit = get_u64(&c);
+		t->task_ratelimit = get_u64(&c);
+		t->dirtied = get_u32(&c);
+		t->dirtied_pause = get_u32(&c);
+		t->cgroup_ino = get_u64(&c);
+		t->bdi_idle_ns = get_u64(&c);
+		t->page_cgroup = get_str(&c);
+		break;
+	}
+	case IOH_EV_SPLICE_STALL:
+		ev->splice.call = get_u32(&c);
+		ev->splice.blocked = get_u32(&c);
+		ev->splice.ret = (int64_t)get_u64(&c);
+		ev->splice.duration_ns = get_u64(&c);
+		ev->splice.requested = get_u64(&c);
+		ev->splice.wb_waits = get_u32(&c);
+		ev->splice.path_end = get_u32(&c);
+		get_splice_end(&c, &ev->splice.in);
+		get_splice_end(&c, &ev->splice.out);
+		ev->splice.path = get_str(&c);
+		if (ev->splice.call < IOH_SPLICE_CALL_SPLICE ||
+		    ev->splice.call > IOH_SPLICE_CALL_COPY_FILE_RANGE || ev->splice.path_end > 1)
+			c.bad = true;
+		break;
+	case IOH_EV_TRUNCATE:
+		get_file(&c, &ev->truncate.file);
+		ev->truncate.old_size = get_u64(&c);
+		ev->truncate.path = get_str(&c);
+		break;
+	case IOH_EV_MOUNT:
+		ev->mount.mnt_id = get_u64(&c);
+		ev->mount.dev = get_u32(&c);
+		ev->mount.flags = get_u32(&c);
+		ev->mount.commit_s = get_u32(&c);
+		ev->mount.mount_point = get_str(&c);
+		ev->mount.fstype = get_str(&c);
+		ev->mount.source = get_str(&c);
+		ev->mount.options = get_str(&c);
+		if (!ev->mount.mount_point)
+			c.bad = true;
+		break;
 	case IOH_EV_LOSS:
 		ev->loss.where = get_u32(&c);
 		ev->loss.count = get_u64(&c);
