@@ -26,7 +26,9 @@
 #include "daemon/api/findings_log.h"
 #include "daemon/correlator/correlator.h"
 #include "daemon/ingest/decode.h"
+#include "daemon/ingest/mountinfo.h"
 #include "daemon/ingest/resolve.h"
+#include "daemon/stall_status.h"
 #include "daemon/loader/bpf_loader.h"
 #include "daemon/metrics/exposition.h"
 #include "daemon/metrics/families.h"
@@ -86,6 +88,8 @@ struct daemon {
 	struct strbuf json; /* the reported finding as JSON, shared by the sinks */
 	struct ioh_suppressor *suppressor;
 	struct ioh_findings_log *findings_log;
+	struct ioh_mount_watch *mounts; /* /proc/self/mountinfo, polled for POLLPRI */
+	struct ioh_stall_board stalls;	/* worst recent splice stalls, for status */
 	struct rule_counter counters[RULE_COUNTERS_MAX];
 	uint64_t reported;
 	uint64_t stats_tick; /* subscribers get stats every STATS_EVERY_TICKS */
@@ -189,6 +193,7 @@ static void on_finding(const struct ioh_finding *f, void *ctx)
 
 /* ---- events -------------------------------------------------------------------------------- */
 
+	ioh_stall_board_note(&d->stalls, f, d->realtime_offset_ns);
 static void dispatch(struct daemon *d, const struct ioh_event *ev)
 {
 	if (d->recorder && ioh_eventlog_write(d->recorder, ev) < 0 && d->record_errors++ == 0)
@@ -248,6 +253,28 @@ static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userda
 	struct daemon *d = userdata;
 
 	ioh_loader_consume(d->loader);
+/* A mount's crash-relevant options changed: to the correlator (and the recording), and
+ * data=writeback devices to the kernel's truncate filter. A device bind-mounted twice stops
+ * being watched when either mount goes; the next scan of the other does not re-add it. */
+static void on_mount_event(const struct ioh_event *ev, void *ctx)
+{
+	struct daemon *d = ctx;
+	bool writeback = ev->mount.flags & IOH_MNT_DATA_WRITEBACK;
+
+	if (ioh_loader_watch_writeback_dev(d->loader, ev->mount.dev, writeback) < 0)
+		log_warning("Cannot watch truncations on %s", ev->mount.mount_point);
+	dispatch(d, ev);
+}
+
+static int on_mountinfo(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	ioh_loader_consume(d->loader); /* events before the change are judged first */
+	ioh_mount_watch_scan(d->mounts, now_ns(CLOCK_MONOTONIC), on_mount_event, d);
+	return 0;
+}
+
 	return 0;
 }
 
@@ -564,6 +591,7 @@ static int api_findings(struct daemon *d, struct json_object *req, struct jsonw 
 		if (!json_object_is_type(v, json_type_int)) {
 			*error = "\"since_ns\" must be an integer (realtime ns)";
 			return -EINVAL;
+	ioh_stall_status_json(&d->stalls, d->loader, w);
 		}
 		q.since_realtime_ns = json_object_get_int64(v);
 	}
@@ -715,6 +743,8 @@ static int daemonize(int *notify_fd)
 	char status = 1;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	ioh_loader_set_thresholds(d->loader, ioh_rules_min_threshold(fresh, "dirty-throttle-stall"),
+				  ioh_rules_min_threshold(fresh, "splice-stall"));
 		return -errno;
 	pid = fork();
 	if (pid < 0)
@@ -887,9 +917,20 @@ int main(int argc, char **argv)
 		     (d->opts.journal == IOH_JOURNAL_AUTO &&
 		      access("/run/systemd/journal/socket", F_OK) == 0);
 	update_status_line(d);
+	lopts.throttle_threshold_ns = ioh_rules_min_threshold(d->rules, "dirty-throttle-stall");
+	lopts.splice_threshold_ns = ioh_rules_min_threshold(d->rules, "splice-stall");
 	ioh_notify_ready(d->status_line);
 	r = ioh_watchdog_start(d->event, &d->watchdog);
 	if (r < 0)
+	if (ioh_mount_watch_new(NULL, &d->mounts) == 0) {
+		ioh_mount_watch_scan(d->mounts, now_ns(CLOCK_MONOTONIC), on_mount_event, d);
+		r = sd_event_add_io(d->event, NULL, ioh_mount_watch_fd(d->mounts), EPOLLPRI,
+				    on_mountinfo, d);
+		if (r < 0)
+			log_warning_errno(r, "Cannot watch the mount table: %m");
+	} else {
+		log_warning("Cannot read /proc/self/mountinfo: writeback-mount is blind");
+	}
 		log_warning_errno(r, "Failed to start the watchdog: %m");
 	r = sd_event_loop(d->event);
 out:
@@ -919,3 +960,4 @@ out:
 	free(d);
 	return r < 0 ? 1 : 0;
 }
+	ioh_mount_watch_free(d->mounts);

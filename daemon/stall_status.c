@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/stall_status.h"
+
+#define IOH_BDI_MAX 64
+
+uint64_t ioh_rules_min_threshold(const struct ioh_ruleset *rs, const char *detector)
+{
+	size_t n = 0;
+	const struct ioh_rule **rules = rs ? ioh_ruleset_for_detector(rs, detector, &n) : NULL;
+	uint64_t min = 0;
+
+	for (size_t i = 0; rules && i < n; i++)
+		if (!min || rules[i]->threshold_ns < min)
+			min = rules[i]->threshold_ns;
+	free(rules);
+	return min;
+}
+
+static const struct ioh_evidence *evidence(const struct ioh_finding *f, const char *key)
+{
+	for (unsigned i = 0; i < f->n_evidence; i++)
+		if (strcmp(f->evidence[i].key, key) == 0)
+			return &f->evidence[i];
+	return NULL;
+}
+
+void ioh_stall_board_note(struct ioh_stall_board *b, const struct ioh_finding *f,
+			  int64_t realtime_offset_ns)
+{
+	const struct ioh_evidence *dur = evidence(f, "duration"), *call = evidence(f, "call"),
+				  *other = evidence(f, "other_end");
+	struct ioh_stall_entry *e;
+	size_t slot;
+
+	if (strcmp(f->rule, "splice-stall") != 0 || !dur)
+		return;
+	/* Keep the worst: replace the smallest when full. */
+	if (b->n < IOH_STALL_BOARD_SIZE) {
+		slot = b->n++;
+	} else {
+		slot = 0;
+		for (size_t i = 1; i < b->n; i++)
+			if (b->worst[i].duration_ns < b->worst[slot].duration_ns)
+				slot = i;
+		if (b->worst[slot].duration_ns >= dur->u)
+			return;
+	}
+	e = &b->worst[slot];
+	memset(e, 0, sizeof(*e));
+	e->duration_ns = dur->u;
+	e->realtime_ns = (int64_t)f->ts_ns + realtime_offset_ns;
+	e->pid = f->pid;
+	memcpy(e->comm, f->comm, sizeof(e->comm));
+	snprintf(e->call, sizeof(e->call), "%s", call && call->str ? call->str : "?");
+	snprintf(e->path, sizeof(e->path), "%s", f->path ? f->path : "");
+	snprintf(e->other_end, sizeof(e->other_end), "%s", other && other->str ? other->str : "");
+}
+
+static void hist_json(struct jsonw *w, const struct ioh_hist_snapshot *h)
+{
+	int last = -1;
+
+	jsonw_obj_begin(w);
+	jsonw_kv_uint(w, "count", h->count);
+	jsonw_kv_double(w, "sum_seconds", (double)h->sum_ns / 1e9);
+	/* buckets[i]: values in [2^i, 2^(i+1)) ns; trailing empty buckets omitted. */
+	for (int i = 0; i < IOH_HIST_SLOTS; i++)
+		if (h->buckets[i])
+			last = i;
+	jsonw_key(w, "buckets");
+	jsonw_arr_begin(w);
+	for (int i = 0; i <= last; i++)
+		jsonw_uint(w, h->buckets[i]);
+	jsonw_arr_end(w);
+	jsonw_obj_end(w);
+}
+
+void ioh_stall_status_json(const struct ioh_stall_board *b, const struct ioh_loader *l,
+			   struct jsonw *w)
+{
+	struct ioh_hist_snapshot *h = calloc(IOH_BDI_MAX, sizeof(*h));
+	int n = h ? ioh_loader_read_dirty_histograms(l, h, IOH_BDI_MAX, false) : 0;
+
+	jsonw_key(w, "dirty_throttle");
+	jsonw_obj_begin(w);
+	for (int i = 0; i < n; i++) {
+		jsonw_key(w, h[i].bdi[0] ? h[i].bdi : "?");
+		hist_json(w, &h[i]);
+	}
+	jsonw_obj_end(w);
+	if (h && ioh_loader_read_splice_histogram(l, h) == 0) {
+		jsonw_key(w, "splice_duration");
+		hist_json(w, h);
+	}
+	free(h);
+	jsonw_key(w, "splice_stalls");
+	jsonw_arr_begin(w);
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ioh_stall_entry *e = &b->worst[i];
+
+		jsonw_obj_begin(w);
+		jsonw_kv_double(w, "duration_seconds", (double)e->duration_ns / 1e9);
+		jsonw_kv_int(w, "time_ns", e->realtime_ns);
+		jsonw_kv_uint(w, "pid", e->pid);
+		jsonw_kv_str(w, "comm", e->comm);
+		jsonw_kv_str(w, "call", e->call);
+		jsonw_kv_str(w, "path", e->path);
+		jsonw_kv_str(w, "other_end", e->other_end);
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+}
