@@ -40,16 +40,18 @@ int api_call(int fd, const char *command, struct json_object *extra, int timeout
 	const char *text;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int r = 0;
+	int send_err = 0, r;
 
 	json_object_object_add(req, "command", json_object_new_string(command));
 	text = json_object_to_json_string_ext(req, CLI_JSON_FLAGS);
 	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
-		r = -errno;
+		send_err = -errno;
 	if (!extra)
 		json_object_put(req);
-	if (r < 0)
-		return r;
+	/* A daemon that refuses us ("permission denied", "too many clients") writes why and
+	 * closes at once: our send can fail with EPIPE while the reason waits to be read. */
+	if (send_err < 0 && send_err != -EPIPE && send_err != -ECONNRESET)
+		return send_err;
 	for (;;) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		char *nl;
@@ -77,8 +79,9 @@ int api_call(int fd, const char *command, struct json_object *extra, int timeout
 		}
 		n = recv(fd, buf + len, cap - len - 1, 0);
 		if (n <= 0) {
+			r = n == 0 ? -ECONNRESET : -errno;
 			free(buf);
-			return n == 0 ? -ECONNRESET : -errno;
+			return send_err < 0 ? send_err : r;
 		}
 		len += (size_t)n;
 		buf[len] = '\0';
