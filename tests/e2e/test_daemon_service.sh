@@ -19,6 +19,8 @@
 #     a subscriber that never reads is dropped while the daemon stays responsive.
 # Root. Loopback traffic only. Stops only the processes it started, by pid; the temporary group
 # is deleted on exit.
+# check ... eval '...': the expressions expand when check runs them.
+# shellcheck disable=SC2016,SC2317 # (and helpers run through check or the trap)
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -426,6 +428,7 @@ check "bad rules: the old rules still apply (finding reported, old exclude still
 		! has_finding "$DAEMON_OUT" "$EXCL/e2" rename-unsynced-source'
 
 # SIGHUP with the bad file still there: the same rejection.
+# shellcheck disable=SC2034 # used in the eval below
 nfail=$(count_in "$DAEMON_ERR" "Reload failed")
 kill -HUP "$DAEMON_PID"
 check "SIGHUP with bad rules: rejected, file:line logged again" "$(tail -3 "$DAEMON_ERR")" \
@@ -506,6 +509,7 @@ check "status works after the flood" "" [ $? = 0 ]
 for _ in $(seq 200); do [ -s "$TEXTFILE" ] && break; sleep 0.1; done
 check "--metrics-textfile written while running" "$(ls -la "$W/textfile")" [ -s "$TEXTFILE" ]
 daemon_stop 10
+# shellcheck disable=SC2153 # set by daemon_stop (lib.sh)
 check "SIGTERM: the daemon exits 0" "rc=$DAEMON_RC $(tail -3 "$DAEMON_ERR")" [ "$DAEMON_RC" = 0 ]
 for _ in $(seq 40); do grep -q STOPPING "$NOTIFY_LOG" && break; sleep 0.05; done
 promtool check metrics <"$TEXTFILE" >"$W/promtool-tf.log" 2>&1

@@ -9,14 +9,15 @@
 # Writes OUT_DIR/{entries.json,mv.pid,daemon.out,daemon.err,journald.err,error}.
 set -u
 iohd=$1 cli=$2 rules=$3 out=$4
-jpid= dpid=
+jpid='' dpid=''
+# shellcheck disable=SC2317 # called from the EXIT trap
 stop() { # pid
-	local i
 	kill -TERM "$1" 2>/dev/null || return 0
-	for i in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
 	kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }
+# shellcheck disable=SC2317 # the EXIT trap
 cleanup() {
 	[ -n "$dpid" ] && stop "$dpid"
 	[ -n "$jpid" ] && stop "$jpid"
