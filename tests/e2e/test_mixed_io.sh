@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Mixed O_DIRECT and page-cache access end to end (rule mixed-direct-buffered, seed case 2):
+# tests/e2e/workloads/mixed_io.c and real tools (dd oflag=direct, cat) on the root filesystem
+# (a directory in the build tree), an ext4 and an xfs loop mount, under one daemon. Every case
+# uses its own file; the findings for that file's path and for each workload pid must be
+# exactly the expected ones (severity, order, both sides' pids/comms/access kinds, path, fstype,
+# dev, ino, message), and the safe pairs (two O_DIRECT users, two buffered users) get none,
+# not even the lower "opened both ways" finding at the end of the rule's window.
+#
+# Each workload runs under its own comm (a symlink named after its role), so the test sees
+# which side is named where. Writers linger after their I/O, so the other side's comm is still
+# readable from /proc when the finding is made.
+set -u
+. "$(dirname "$0")/lib.sh"
+e2e_init
+
+MIXED_SRC=$IOH_BUILD/workloads/mixed_io
+if [ ! -x "$MIXED_SRC" ]; then
+	fail "e2e prerequisites" "$MIXED_SRC not built (make test-bins)"
+	exit 1
+fi
+cp "$MIXED_SRC" "$E2E_WORK/bin/mixed_io"
+for role in dwriter dreader bwriter breader mmapper sameproc; do
+	ln -sf mixed_io "$E2E_WORK/bin/mx-$role"
+done
+# "${MX}ROLE" args...: called directly, never through a function, so $! is the workload's pid.
+MX=$E2E_WORK/bin/mx-
+
+declare -A FS_DIR
+FS_LIST=(root)
+FS_DIR[root]=$E2E_WORK/rootfs
+mkdir -p "${FS_DIR[root]}"
+for fs in ext4 xfs; do
+	if mount_fs "$fs"; then
+		FS_DIR[$fs]=$MOUNT_DIR
+		FS_LIST+=("$fs")
+		ok "mount $fs loop image ($MOUNT_DEV)"
+	else
+		fail "mount $fs loop image" "see the log above"
+	fi
+done
+
+daemon_start
+if daemon_wait_ready 30; then
+	ok "daemon ready"
+else
+	fail "daemon ready" "$(tail -5 "$DAEMON_ERR")"
+	exit 1
+fi
+grep -q 'direct_io=tp_btf\|direct_io=raw_tp\|direct_io=fentry\|direct_io=kprobe' "$DAEMON_ERR" ||
+	log "daemon log does not show a direct_io hook: $(grep -m1 Ready "$DAEMON_ERR")"
+
+SPEC=$E2E_WORK/spec.jsonl
+: >"$SPEC"
+BG=() # workload pids to wait for
+
+# spec LABEL FILE KIND FINDING_PID DIRECT_PID DIRECT_COMM DIRECT_ACCESS BUFFERED_PID
+#      BUFFERED_COMM BUFFERED_ACCESS PIDS...
+# KIND: none | dw-br (direct write, then buffered read) | bw-dr (buffered write, then direct
+# read). PIDS: every pid of the case (none of them may have another finding for this rule).
+spec() {
+	python3 - "$@" >>"$SPEC" <<'EOF'
+import json, sys
+a = sys.argv[1:]
+print(json.dumps({"label": a[0], "file": a[1], "kind": a[2], "pid": int(a[3]),
+                  "direct_pid": int(a[4]), "direct_comm": a[5], "direct_access": a[6],
+                  "buffered_pid": int(a[7]), "buffered_comm": a[8], "buffered_access": a[9],
+                  "pids": [int(p) for p in a[10:]]}))
+EOF
+}
+
+# One filesystem's cases, all at once (distinct files and pids). Every reader starts 0.6 s
+# after its writer so the order is unambiguous.
+run_cases() { # fs
+	local fs=$1 d p1 p2 p3
+	d=${FS_DIR[$fs]}/cases
+	mkdir -p "$d"
+
+	# A direct writer running while a buffered reader reads.
+	"${MX}dwriter" direct-writer "$d/dw-br" 2.5 4 >/dev/null & p1=$!
+	sleep 0.6
+	"${MX}breader" buffered-reader "$d/dw-br" 1 >/dev/null & p2=$!
+	spec "$fs/direct writer + buffered reader" "$d/dw-br" dw-br "$p2" "$p1" mx-dwriter \
+		"direct write" "$p2" mx-breader "buffered read" "$p1" "$p2"
+	BG+=("$p1" "$p2")
+
+	# The reverse: a buffered writer leaves dirty pages, then a direct reader.
+	"${MX}bwriter" buffered-writer "$d/bw-dr" 1 4 >/dev/null & p1=$!
+	sleep 1.2
+	"${MX}dreader" direct-reader "$d/bw-dr" 1 >/dev/null & p2=$!
+	spec "$fs/buffered writer, then direct reader" "$d/bw-dr" bw-dr "$p2" "$p2" mx-dreader \
+		"direct read" "$p1" mx-bwriter "buffered write" "$p1" "$p2"
+	BG+=("$p1" "$p2")
+
+	# An mmap reader after direct writes (confirmed by mapping faults: no read syscall).
+	"${MX}dwriter" direct-writer "$d/dw-mmap" 2.5 4 >/dev/null & p1=$!
+	sleep 0.6
+	"${MX}mmapper" mmap-reader "$d/dw-mmap" 1 >/dev/null & p2=$!
+	spec "$fs/direct writer + mmap reader" "$d/dw-mmap" dw-br "$p2" "$p1" mx-dwriter \
+		"direct write" "$p2" mx-mmapper mmap "$p1" "$p2"
+	BG+=("$p1" "$p2")
+
+	# One process, two fds: O_DIRECT writes, buffered reads.
+	"${MX}sameproc" same-process "$d/same" 1.5 >/dev/null & p1=$!
+	spec "$fs/same process, two fds" "$d/same" dw-br "$p1" "$p1" mx-sameproc "direct write" \
+		"$p1" mx-sameproc "buffered read" "$p1"
+	BG+=("$p1")
+
+	# Safe pairs: both O_DIRECT, both buffered.
+	"${MX}dwriter" direct-writer "$d/dw-dr" 2 >/dev/null & p1=$!
+	sleep 0.6
+	"${MX}dreader" direct-reader "$d/dw-dr" 1 >/dev/null & p2=$!
+	spec "$fs/two O_DIRECT processes" "$d/dw-dr" none 0 0 - - 0 - - "$p1" "$p2"
+	BG+=("$p1" "$p2")
+	"${MX}bwriter" buffered-writer "$d/bw-br" 2 >/dev/null & p1=$!
+	sleep 0.6
+	"${MX}breader" buffered-reader "$d/bw-br" 1 >/dev/null & p2=$!
+	spec "$fs/two buffered processes" "$d/bw-br" none 0 0 - - 0 - - "$p1" "$p2"
+	BG+=("$p1" "$p2")
+
+	# Real tools: dd oflag=direct fed slowly (stays alive ~2 s), cat reads meanwhile.
+	(for _ in $(seq 20); do head -c 4096 /dev/zero; sleep 0.1; done) |
+		dd of="$d/dd-cat" bs=4096 iflag=fullblock oflag=direct status=none & p1=$!
+	sleep 0.6
+	cat "$d/dd-cat" >/dev/null & p3=$!
+	wait "$p3"
+	# $! of a pipeline is its last command: dd.
+	spec "$fs/dd oflag=direct + cat" "$d/dd-cat" dw-br "$p3" "$p1" dd "direct write" "$p3" \
+		cat "buffered read" "$p1" "$p3"
+	BG+=("$p1")
+}
+
+t0=$(date +%s)
+for fs in "${FS_LIST[@]}"; do
+	run_cases "$fs"
+done
+for p in "${BG[@]}"; do
+	wait "$p" || fail "workload pid $p" "exited with $?"
+done
+# A BOTH_OPEN that no order confirms becomes a finding when the rule's window (5 s) closes:
+# wait past it so "no finding" also covers that lower finding.
+sleep 6
+log "workloads took $(($(date +%s) - t0)) s"
+
+python3 - "$DAEMON_OUT" "$SPEC" <<'EOF' || E2E_FAILED=$((E2E_FAILED + 1))
+import json, os, re, sys
+
+out, spec = sys.argv[1:3]
+findings = []
+for line in open(out, "rb"):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(o, dict) and o.get("rule") == "mixed-direct-buffered":
+        findings.append(o)
+
+def ok(name):
+    print("ok - %s" % name)
+
+failed = 0
+def fail(name, details):
+    global failed
+    failed += 1
+    print("not ok - %s: %s" % (name, str(details).replace("\n", " ")[:1500]))
+
+def fstype_of(path):
+    best, fstype = "", None
+    for line in open("/proc/self/mounts"):
+        dev, mnt, fs = line.split()[:3]
+        mnt = mnt.replace("\\040", " ")
+        if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
+            best, fstype = mnt, fs
+    return fstype
+
+ORDER = {"dw-br": "direct write, then buffered read", "bw-dr": "buffered write, then direct read"}
+for line in open(spec):
+    s = json.loads(line)
+    label, path = s["label"], s["file"]
+    by_path = [f for f in findings if f.get("path") == path]
+    by_pid = [f for f in findings if f.get("pid") in s["pids"]]
+    if s["kind"] == "none":
+        if by_path or by_pid:
+            fail(label + ": no finding", by_path + by_pid)
+        else:
+            ok(label + ": no finding")
+        continue
+    if len(by_path) != 1 or len(by_pid) != 1:
+        fail(label + ": exactly one finding", "for the path: %r; for the pids: %r"
+             % (by_path, by_pid))
+        continue
+    f = by_path[0]
+    ev = f.get("evidence", {})
+    st = os.stat(path)
+    want = {
+        "severity": "critical", "confidence": "high", "pid": s["pid"],
+        "comm": s["buffered_comm"] if s["kind"] == "dw-br" else s["direct_comm"],
+        "path": path, "fstype": fstype_of(path), "ino": st.st_ino,
+        "dev": "%d:%d" % (os.major(st.st_dev), os.minor(st.st_dev)),
+    }
+    want_ev = {
+        "order": ORDER[s["kind"]],
+        "direct_pid": s["direct_pid"], "direct_comm": s["direct_comm"],
+        "direct_access": s["direct_access"],
+        "buffered_pid": s["buffered_pid"], "buffered_comm": s["buffered_comm"],
+        "buffered_access": s["buffered_access"],
+    }
+    bad = ["%s=%r (want %r)" % (k, f.get(k), v) for k, v in want.items() if f.get(k) != v]
+    bad += ["evidence.%s=%r (want %r)" % (k, ev.get(k), v) for k, v in want_ev.items()
+            if ev.get(k) != v]
+    if not isinstance(ev.get("gap"), (int, float)) or ev["gap"] < 0 or ev["gap"] > 10:
+        bad.append("evidence.gap=%r" % ev.get("gap"))
+    if s["kind"] == "dw-br":
+        rx = (r"%s \(pid %d\) read through the page cache [0-9.e+-]+s after %s \(pid %d\) "
+              r"wrote it with O_DIRECT: the read may return stale cached data$"
+              % (re.escape(s["buffered_comm"]), s["buffered_pid"],
+                 re.escape(s["direct_comm"]), s["direct_pid"]))
+    else:
+        rx = (r"%s \(pid %d\) read with O_DIRECT [0-9.e+-]+s after %s \(pid %d\) wrote "
+              r"through the page cache: the direct read can miss the dirty cached data$"
+              % (re.escape(s["direct_comm"]), s["direct_pid"],
+                 re.escape(s["buffered_comm"]), s["buffered_pid"]))
+    if not re.match(rx, f.get("message", "")):
+        bad.append("message=%r" % f.get("message"))
+    if bad:
+        fail(label + ": critical '%s'" % ORDER[s["kind"]], "; ".join(bad))
+    else:
+        ok(label + ": critical '%s', both sides named" % ORDER[s["kind"]])
+sys.exit(1 if failed else 0)
+EOF
+
+daemon_stop 10
+check "daemon exits cleanly" "exit status $DAEMON_RC; $(tail -3 "$DAEMON_ERR")" \
+	test "$DAEMON_RC" = 0
+e2e_finish
