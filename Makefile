@@ -19,7 +19,7 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 DEB_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev \
 	    libinih-dev libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
 	    procps python3 qemu-system-x86 busybox-static cpio libncurses-dev tmux systemd \
-	    prometheus bpftrace
+	    prometheus bpftrace curl
 
 PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -94,7 +94,7 @@ vmlinux:
 $(BUILD):
 	mkdir -p $(BUILD)
 
-HDRS := $(wildcard bpf/*.h daemon/*.h daemon/*/*.h cli/*.h tests/unit/*.h)
+HDRS := $(wildcard bpf/*.h daemon/*.h daemon/*/*.h cli/*.h cli/*/*.h tests/unit/*.h)
 
 $(BUILD)/obj/%.o: %.c $(HDRS) | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -115,6 +115,13 @@ $(BUILD)/iohazardd: $(DAEMON_OBJS) $(BUILD)/libiohazard.a
 $(BUILD)/iohazard: $(CLI_OBJS) $(BUILD)/libiohazard.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS) -lncursesw
+
+# The top model and its text rendering are tested without a terminal (no curses there).
+TOP_TEST_OBJS := $(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/top/render_text.o
+$(BUILD)/tests/test_top_model: tests/unit/test_top_model.c $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a \
+		$(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiohazard.a $(HDRS)
 	@mkdir -p $(dir $@)

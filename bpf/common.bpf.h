@@ -85,11 +85,34 @@ static __always_inline void fill_header(struct ioh_event_hdr *hdr, __u16 type, _
 	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
 }
 
+#define BTRFS_SUPER_MAGIC 0x9123683E
+
+/*
+ * The device number stat(2) reports for an inode, which is what user space resolves names
+ * to. It is the superblock's s_dev except on btrfs, where every subvolume has its own
+ * anonymous device (and inode numbers restart per subvolume): there, the subvolume root's
+ * anon_dev, or two subvolumes' inodes would be confused.
+ */
+static __always_inline __u32 inode_dev(struct inode *inode)
+{
+	struct super_block *sb = BPF_CORE_READ(inode, i_sb);
+
+	if (bpf_core_type_exists(struct btrfs_inode) &&
+	    BPF_CORE_READ(sb, s_magic) == BTRFS_SUPER_MAGIC) {
+		struct btrfs_inode *bi = container_of(inode, struct btrfs_inode, vfs_inode);
+		__u32 anon = BPF_CORE_READ(bi, root, anon_dev);
+
+		if (anon)
+			return anon;
+	}
+	return BPF_CORE_READ(sb, s_dev);
+}
+
 static __always_inline void file_id_from_inode(struct ioh_file_id *id, struct inode *inode)
 {
 	if (!inode)
 		return;
-	id->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	id->dev = inode_dev(inode);
 	id->ino = BPF_CORE_READ(inode, i_ino);
 	id->mode = BPF_CORE_READ(inode, i_mode);
 	id->fs_magic = BPF_CORE_READ(inode, i_sb, s_magic);

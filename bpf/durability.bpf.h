@@ -354,7 +354,7 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags)
 		return 0;
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
 		return 0;
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.dev = inode_dev(inode);
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	st = bpf_map_lookup_elem(&inode_sync, &key);
 	if (st && st->dirty_reported_ns > st->synced_ns && st->dirty_reported_ns > global_synced_ns)
@@ -402,7 +402,7 @@ static __always_inline int on_writeback_single_inode(struct inode *inode,
 		return 0;
 	if (inode_state(inode) & inode_dirty_pages_bit())
 		return 0;
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.dev = inode_dev(inode);
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	st = bpf_map_lookup_elem(&inode_sync, &key);
 	if (!st)

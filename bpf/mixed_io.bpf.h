@@ -136,7 +136,7 @@ static __always_inline void note_open(struct file *file, __u16 access)
 
 	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
 		return;
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.dev = inode_dev(inode);
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	now = bpf_ktime_get_ns();
 	tgid = current_tgid();
@@ -356,7 +356,7 @@ static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *
 
 	if (!inode || is_self())
 		return 0;
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	key.dev = inode_dev(inode);
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	st = bpf_map_lookup_elem(&mode_state, &key);
 	if (!st) {

@@ -13,6 +13,7 @@ static const struct cli_command commands[] = {
 	{"top", cmd_top, "live view of the hazards on this host (-b for plain-text frames)"},
 	{"reload", cmd_reload, "reload the rules (a bad set is rejected, the old one stays)"},
 	{"replay", cmd_replay, "correlate a recorded event file and print its findings"},
+	{"selftest", cmd_selftest, "run each hazard's pattern and check the daemon reports it"},
 	{"rules", cmd_rules, "check or show rules files"},
 	{"version", cmd_version, "print the version"},
 	{NULL},

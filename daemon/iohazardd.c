@@ -101,6 +101,11 @@ struct daemon {
 	uint64_t health_tick;
 	char blind_reason[256]; /* "" while the daemon sees */
 	uint64_t blind_episodes;
+	struct selftest_result {
+		char rule[IOH_RULE_NAME_MAX];
+		bool success;
+		int64_t realtime_ns;
+	} selftest[RULE_COUNTERS_MAX]; /* from `iohazard selftest` */
 	struct ioh_metrics_http *metrics;
 	uint64_t textfile_errors;
 	uint64_t textfile_tick;
@@ -188,12 +193,12 @@ static void on_finding(const struct ioh_finding *f, void *ctx)
 	struct daemon *d = ctx;
 
 	count_finding(d, f);
+	ioh_stall_board_note(&d->stalls, f, d->realtime_offset_ns);
 	ioh_suppressor_report(d->suppressor, d->rules, f, report_finding, d);
 }
 
 /* ---- events -------------------------------------------------------------------------------- */
 
-	ioh_stall_board_note(&d->stalls, f, d->realtime_offset_ns);
 static void dispatch(struct daemon *d, const struct ioh_event *ev)
 {
 	if (d->recorder && ioh_eventlog_write(d->recorder, ev) < 0 && d->record_errors++ == 0)
@@ -248,11 +253,6 @@ static void poll_losses(struct daemon *d, uint64_t now)
 	}
 }
 
-static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-	struct daemon *d = userdata;
-
-	ioh_loader_consume(d->loader);
 /* A mount's crash-relevant options changed: to the correlator (and the recording), and
  * data=writeback devices to the kernel's truncate filter. A device bind-mounted twice stops
  * being watched when either mount goes; the next scan of the other does not re-add it. */
@@ -275,6 +275,11 @@ static int on_mountinfo(sd_event_source *s, int fd, uint32_t revents, void *user
 	return 0;
 }
 
+static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	ioh_loader_consume(d->loader);
 	return 0;
 }
 
@@ -384,6 +389,10 @@ static void render_metrics(void *ctx, struct strbuf *out)
 	ioh_expo_family(&x, IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->textfile_errors);
+	ioh_expo_family(&x, IOH_M_SELFTEST_LAST_SUCCESS, IOH_METRIC_GAUGE,
+			IOH_M_SELFTEST_LAST_SUCCESS_HELP);
+	for (unsigned i = 0; i < RULE_COUNTERS_MAX && d->selftest[i].rule[0]; i++)
+		ioh_expo_u64(&x, IOH_LABELS({"rule", d->selftest[i].rule}), d->selftest[i].success);
 	ioh_expo_family(&x, "iohazard_blind", IOH_METRIC_GAUGE,
 			"1 while the daemon cannot see I/O (a hook detached or its canary syscall "
 			"did not come back through the ring buffer); the status says why.");
@@ -516,8 +525,20 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	size_t n_hooks;
 
 	ioh_correlator_get_stats(d->correlator, &st);
+	struct ioh_prog_stats progs[32];
+	size_t n_progs = ioh_loader_prog_stats(d->loader, progs, sizeof(progs) / sizeof(progs[0]));
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
 	jsonw_kv_str(w, "version", IOH_VERSION);
+	jsonw_kv_str(w, "hostname", host);
 	jsonw_kv_int(w, "pid", getpid());
+	/* In-kernel cost; counts only while kernel.bpf_stats_enabled=1. */
+	jsonw_key(w, "bpf_run_seconds");
+	jsonw_obj_begin(w);
+	for (size_t i = 0; i < n_progs; i++)
+		jsonw_kv_double(w, progs[i].name, (double)progs[i].run_time_ns / 1e9);
+	jsonw_obj_end(w);
 	jsonw_kv_bool(w, "ready", d->ready);
 	jsonw_kv_double(w, "uptime_seconds",
 			(double)(now_ns(CLOCK_MONOTONIC) - d->started_ns) / 1e9);
@@ -570,6 +591,7 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	jsonw_kv_uint(w, "rules", d->rules ? d->rules->count : 0);
 	jsonw_kv_uint(w, "subscribers", ioh_api_server_subscribers(d->api));
 	jsonw_kv_str(w, "recording", d->opts.record_path);
+	ioh_stall_status_json(&d->stalls, d->loader, w);
 }
 
 static int reload_rules(struct daemon *d);
@@ -591,7 +613,6 @@ static int api_findings(struct daemon *d, struct json_object *req, struct jsonw 
 		if (!json_object_is_type(v, json_type_int)) {
 			*error = "\"since_ns\" must be an integer (realtime ns)";
 			return -EINVAL;
-	ioh_stall_status_json(&d->stalls, d->loader, w);
 		}
 		q.since_realtime_ns = json_object_get_int64(v);
 	}
@@ -604,6 +625,38 @@ static int api_findings(struct daemon *d, struct json_object *req, struct jsonw 
 	}
 	jsonw_key(w, "findings");
 	ioh_findings_log_query(d->findings_log, &q, w);
+	return 0;
+}
+
+/* `iohazard selftest` reports {"results": {rule: bool}} for the metrics. */
+static int api_selftest_result(struct daemon *d, struct json_object *req, struct jsonw *w,
+			       const char **error)
+{
+	struct json_object *results;
+	struct timespec now;
+
+	if (!json_object_object_get_ex(req, "results", &results) ||
+	    !json_object_is_type(results, json_type_object)) {
+		*error = "\"results\" must be an object of rule: boolean";
+		return -EINVAL;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	json_object_object_foreach(results, rule, ok)
+	{
+		struct selftest_result *slot = NULL;
+
+		if (!json_object_is_type(ok, json_type_boolean) || !ioh_rule_detector_known(rule))
+			continue; /* only the known rules: bounded, and no made-up label values */
+		for (unsigned i = 0; i < RULE_COUNTERS_MAX && !slot; i++)
+			if (!d->selftest[i].rule[0] || strcmp(d->selftest[i].rule, rule) == 0)
+				slot = &d->selftest[i];
+		if (!slot)
+			break;
+		snprintf(slot->rule, sizeof(slot->rule), "%s", rule);
+		slot->success = json_object_get_boolean(ok);
+		slot->realtime_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	}
+	jsonw_kv_bool(w, "recorded", true);
 	return 0;
 }
 
@@ -641,6 +694,8 @@ static int api_handler(void *ctx, const char *command, struct json_object *reque
 		return api_findings(d, request, w, error);
 	if (strcmp(command, "rules") == 0)
 		return api_rules(d, w, error);
+	if (strcmp(command, "selftest_result") == 0)
+		return api_selftest_result(d, request, w, error);
 	if (strcmp(command, "reload") == 0) {
 		if (reload_rules(d) < 0) {
 			*error = "rules did not load; the previous rules stay in force (see the "
@@ -688,6 +743,8 @@ static int reload_rules(struct daemon *d)
 		return r;
 	}
 	ioh_correlator_set_rules(d->correlator, fresh);
+	ioh_loader_set_thresholds(d->loader, ioh_rules_min_threshold(fresh, "dirty-throttle-stall"),
+				  ioh_rules_min_threshold(fresh, "splice-stall"));
 	ioh_ruleset_free(d->rules);
 	d->rules = fresh;
 	log_info("Reloaded %zu rules", fresh->count);
@@ -743,8 +800,6 @@ static int daemonize(int *notify_fd)
 	char status = 1;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-	ioh_loader_set_thresholds(d->loader, ioh_rules_min_threshold(fresh, "dirty-throttle-stall"),
-				  ioh_rules_min_threshold(fresh, "splice-stall"));
 		return -errno;
 	pid = fork();
 	if (pid < 0)
@@ -862,9 +917,20 @@ int main(int argc, char **argv)
 	lopts.mixed_window_ns = d->opts.mixed_window_ns;
 	lopts.on_record = on_record;
 	lopts.ctx = d;
+	lopts.throttle_threshold_ns = ioh_rules_min_threshold(d->rules, "dirty-throttle-stall");
+	lopts.splice_threshold_ns = ioh_rules_min_threshold(d->rules, "splice-stall");
 	r = ioh_loader_start(&lopts, &d->loader);
 	if (r < 0)
 		goto out;
+	if (ioh_mount_watch_new(NULL, &d->mounts) == 0) {
+		ioh_mount_watch_scan(d->mounts, now_ns(CLOCK_MONOTONIC), on_mount_event, d);
+		r = sd_event_add_io(d->event, NULL, ioh_mount_watch_fd(d->mounts), EPOLLPRI,
+				    on_mountinfo, d);
+		if (r < 0)
+			log_warning_errno(r, "Cannot watch the mount table: %m");
+	} else {
+		log_warning("Cannot read /proc/self/mountinfo: writeback-mount is blind");
+	}
 	r = sd_event_add_io(d->event, NULL, ioh_loader_ringbuf_fd(d->loader), EPOLLIN, on_ringbuf,
 			    d);
 	if (r < 0)
@@ -917,20 +983,9 @@ int main(int argc, char **argv)
 		     (d->opts.journal == IOH_JOURNAL_AUTO &&
 		      access("/run/systemd/journal/socket", F_OK) == 0);
 	update_status_line(d);
-	lopts.throttle_threshold_ns = ioh_rules_min_threshold(d->rules, "dirty-throttle-stall");
-	lopts.splice_threshold_ns = ioh_rules_min_threshold(d->rules, "splice-stall");
 	ioh_notify_ready(d->status_line);
 	r = ioh_watchdog_start(d->event, &d->watchdog);
 	if (r < 0)
-	if (ioh_mount_watch_new(NULL, &d->mounts) == 0) {
-		ioh_mount_watch_scan(d->mounts, now_ns(CLOCK_MONOTONIC), on_mount_event, d);
-		r = sd_event_add_io(d->event, NULL, ioh_mount_watch_fd(d->mounts), EPOLLPRI,
-				    on_mountinfo, d);
-		if (r < 0)
-			log_warning_errno(r, "Cannot watch the mount table: %m");
-	} else {
-		log_warning("Cannot read /proc/self/mountinfo: writeback-mount is blind");
-	}
 		log_warning_errno(r, "Failed to start the watchdog: %m");
 	r = sd_event_loop(d->event);
 out:
@@ -949,6 +1004,7 @@ out:
 	ioh_watchdog_free(d->watchdog);
 	sd_event_source_disable_unref(tick);
 	ioh_loader_stop(d->loader);
+	ioh_mount_watch_free(d->mounts);
 	sd_event_unref(d->event);
 	ioh_correlator_free(d->correlator);
 	ioh_resolver_free(d->resolver);
@@ -960,4 +1016,3 @@ out:
 	free(d);
 	return r < 0 ? 1 : 0;
 }
-	ioh_mount_watch_free(d->mounts);

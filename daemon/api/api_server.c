@@ -337,8 +337,20 @@ int ioh_api_server_new(sd_event *event, const char *path, const char *group,
 		r = -errno;
 		goto fail;
 	}
-	/* A socket file left by a crashed daemon; a live one would have to be stopped first,
-	 * which systemd guarantees for the unit. */
+	/* A socket file left by a crashed daemon is replaced; one a live daemon answers on is
+	 * not (a second daemon must not steal the first one's clients). */
+	if (connect(s->fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+		r = log_error_errno(-EADDRINUSE, "Another daemon is listening on %s", path);
+		close(s->fd);
+		s->fd = -1; /* not ours: do not unlink it on the way out */
+		goto fail;
+	}
+	close(s->fd);
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
 	unlink(path);
 	if (bind(s->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		r = log_error_errno(-errno, "Failed to bind %s: %m", path);

@@ -119,6 +119,13 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 			return err;
 	}
 	s->new_in_base_dir = false;
+	if (new_name && re->new_name_len == IOH_USER_PATH_MAX) {
+		/* The kernel filled the whole buffer: the name may go on. Mark the cut at the end
+		 * and never resolve it (the prefix could name a different, existing file). */
+		snprintf(s->cut_name, sizeof(s->cut_name), "%s%s", new_name, IOH_TRUNCATION_MARK);
+		new_name = s->cut_name;
+		ev->flags |= IOH_EVF_PATH_TRUNCATED | IOH_EVF_RESOLVE_FAILED;
+	}
 	if (new_name) {
 		if (new_name[0] != '/' && !s->base_dir[0])
 			return -EBADMSG; /* a relative name must come with its directory */
@@ -174,13 +181,6 @@ static int decode_access(const void *data, size_t len, struct ioh_event *ev,
 	return 0;
 }
 
-int ioh_decode_record(const void *data, size_t len, struct ioh_event *ev,
-		      struct ioh_decode_scratch *scratch)
-{
-	const struct ioh_event_hdr *hdr = data;
-
-	if (len < sizeof(*hdr) || hdr->size > len || hdr->size < sizeof(*hdr))
-		return -EBADMSG;
 static int decode_throttle(const void *data, size_t len, struct ioh_event *ev)
 {
 	const struct ioh_throttle_event *te = data;
@@ -261,6 +261,13 @@ static int decode_truncate(const void *data, size_t len, struct ioh_event *ev,
 	return 0;
 }
 
+int ioh_decode_record(const void *data, size_t len, struct ioh_event *ev,
+		      struct ioh_decode_scratch *scratch)
+{
+	const struct ioh_event_hdr *hdr = data;
+
+	if (len < sizeof(*hdr) || hdr->size > len || hdr->size < sizeof(*hdr))
+		return -EBADMSG;
 	len = hdr->size;
 	decode_header(hdr, ev);
 
@@ -281,6 +288,12 @@ static int decode_truncate(const void *data, size_t len, struct ioh_event *ev,
 	}
 	case IOH_EV_ACCESS_MODE:
 		return decode_access(data, len, ev, scratch);
+	case IOH_EV_DIRTY_THROTTLE:
+		return decode_throttle(data, len, ev);
+	case IOH_EV_SPLICE_STALL:
+		return decode_splice(data, len, ev, scratch);
+	case IOH_EV_TRUNCATE:
+		return decode_truncate(data, len, ev, scratch);
 	case IOH_EV_HEARTBEAT:
 		return 0; /* header only: the daemon consumes it, nothing records it */
 	case IOH_EV_INODE_DIRTY:
@@ -288,12 +301,6 @@ static int decode_truncate(const void *data, size_t len, struct ioh_event *ev,
 		const struct ioh_inode_event *ie = data;
 
 		if (len < sizeof(*ie))
-	case IOH_EV_DIRTY_THROTTLE:
-		return decode_throttle(data, len, ev);
-	case IOH_EV_SPLICE_STALL:
-		return decode_splice(data, len, ev, scratch);
-	case IOH_EV_TRUNCATE:
-		return decode_truncate(data, len, ev, scratch);
 			return -EBADMSG;
 		ev->inode.file = ie->file;
 		ev->inode.dirtied_ns = ie->dirtied_ns;

@@ -207,19 +207,16 @@ static int stat_as_task(struct ioh_resolver *r, uint32_t pid, uint32_t mnt_ns, c
 			  STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx) < 0)
 			return -errno;
 	}
-	/* glibc takes struct statx from <linux/stat.h> when the kernel headers have it
-	 * (Debian 12 does), which includes stx_mnt_id. The mount gives both the kernel's s_dev
-	 * and the filesystem type, so no statfs(2) per event (it was a third of the daemon's
-	 * time on rename-heavy loads). */
+	/* stat's device is what the kernel side reports too (bpf/common.bpf.h inode_dev():
+	 * s_dev, or the subvolume's anonymous device on btrfs). The mount (glibc takes struct
+	 * statx from <linux/stat.h>, which has stx_mnt_id) gives the filesystem type without a
+	 * statfs(2) per event. */
 	mnt_id = stx.stx_mnt_id;
+	id->dev = ioh_kdev_make(stx.stx_dev_major, stx.stx_dev_minor);
 	id->fs_magic = 0;
 	if ((stx.stx_mask & STATX_MNT_ID) &&
-	    ioh_resolver_mount_dev(r, mnt_id, &kdev, &fstype) == 0) {
-		id->dev = kdev;
+	    ioh_resolver_mount_dev(r, mnt_id, &kdev, &fstype) == 0)
 		id->fs_magic = ioh_fstype_magic_from_name(fstype);
-	} else {
-		id->dev = ioh_kdev_make(stx.stx_dev_major, stx.stx_dev_minor);
-	}
 	id->ino = stx.stx_ino;
 	id->mode = stx.stx_mode;
 	return 0;
@@ -235,7 +232,8 @@ static void resolve_rename(struct ioh_resolver *r, struct ioh_event *ev,
 
 	if (rn->identity == IOH_ID_KERNEL || !rn->new_path)
 		return;
-	if (strncmp(rn->new_path, IOH_TRUNCATION_MARK, strlen(IOH_TRUNCATION_MARK)) == 0) {
+	if ((ev->flags & IOH_EVF_RESOLVE_FAILED) ||
+	    strncmp(rn->new_path, IOH_TRUNCATION_MARK, strlen(IOH_TRUNCATION_MARK)) == 0) {
 		ev->flags |= IOH_EVF_RESOLVE_FAILED; /* a cut path cannot be looked up */
 		return;
 	}
@@ -312,6 +310,8 @@ void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 	ev->cgroup = ioh_resolver_cgroup_path(r, ev->cgroup_id);
 	if (ev->type == IOH_EV_RENAME)
 		resolve_rename(r, ev, scratch);
+	else if (ev->type == IOH_EV_ACCESS_MODE)
+		resolve_other_side(ev, scratch);
 	else if (ev->type == IOH_EV_DIRTY_THROTTLE && ev->throttle.cgroup_ino) {
 		/* cgroup v2 ids are kernfs inode numbers: the same lookup as the task's. Copied
 		 * into scratch (other_cgroup, unused by this type), because the next lookup may
@@ -324,6 +324,4 @@ void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 		}
 		ev->cgroup = ioh_resolver_cgroup_path(r, ev->cgroup_id);
 	}
-	else if (ev->type == IOH_EV_ACCESS_MODE)
-		resolve_other_side(ev, scratch);
 }

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `iohazard selftest`: a canary operators can run from a timer. It performs each hazard's
+ * pattern in a scratch directory on a persistent filesystem, in child processes with a
+ * per-run name (so the daemon's rate limiting never hides a run), and checks that the running
+ * daemon reports each one, by following its finding stream. The result goes back to the
+ * daemon, which exposes iohazard_selftest_last_success{rule}.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/api_client.h"
+#include "cli/cli.h"
+#include "daemon/rules/rules.h"
+#include "daemon/util/fsnames.h"
+
+#define DEFAULT_DIR "/var/lib/iohazard/selftest"
+
+/* A rule that must be reported, and for which child. */
+struct check {
+	const char *rule;
+	const char *order; /* for mixed-direct-buffered: the evidence.order expected, or NULL */
+	pid_t pid;	   /* the child that must be named (the second one for pairs) */
+	bool seen;
+};
+
+static void set_comm(const char *name)
+{
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+}
+
+static int write_file(const char *path, const void *buf, size_t len, int flags)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | flags, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* write-to-temp + rename, no fsync at all: rename-unsynced-source and (5 s later)
+ * rename-without-dir-fsync. */
+static int run_rename(const char *dir, const char *name)
+{
+	char tmp[4096], dst[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
+	snprintf(dst, sizeof(dst), "%s/%s.conf", dir, name);
+	if (write_file(tmp, "selftest\n", 9, 0) < 0 || rename(tmp, dst) < 0)
+		return -errno;
+	return 0;
+}
+
+/* An O_DIRECT write, then (run_mixed_reader, another child) a buffered read of the same file:
+ * critical mixed-direct-buffered, "direct write, then buffered read". */
+static int run_mixed(const char *dir, const char *name)
+{
+	char path[4096], *buf;
+
+	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
+	if (posix_memalign((void **)&buf, 4096, 4096))
+		return -ENOMEM;
+	memset(buf, 'x', 4096);
+	if (write_file(path, buf, 4096, O_DIRECT) < 0) {
+		free(buf);
+		return -EIO;
+	}
+	free(buf);
+	return 0;
+}
+
+static int run_mixed_reader(const char *dir, const char *name)
+{
+	char path[4096], buf[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	(void)!read(fd, buf, sizeof(buf));
+	close(fd);
+	return 0;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *dir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(path, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static pid_t spawn(int (*fn)(const char *, const char *), const char *dir, const char *name)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		set_comm(name);
+		_exit(fn(dir, name) < 0 ? 1 : 0);
+	}
+	return pid;
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -ECHILD;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void match_finding(struct check *checks, size_t n, struct json_object *f)
+{
+	struct json_object *rule, *pid, *ev, *order;
+
+	if (!json_object_object_get_ex(f, "rule", &rule) ||
+	    !json_object_object_get_ex(f, "pid", &pid))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (checks[i].seen || strcmp(json_object_get_string(rule), checks[i].rule) != 0 ||
+		    json_object_get_int64(pid) != checks[i].pid)
+			continue;
+		if (checks[i].order &&
+		    (!json_object_object_get_ex(f, "evidence", &ev) ||
+		     !json_object_object_get_ex(ev, "order", &order) ||
+		     strcmp(json_object_get_string(order), checks[i].order) != 0))
+			continue;
+		checks[i].seen = true;
+	}
+}
+
+/* Follow the subscription until every check is seen or the deadline passes. */
+static void collect(int fd, struct check *checks, size_t n, double deadline)
+{
+	static char buf[1 << 16];
+	size_t len = 0;
+
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		double left = deadline - now_s();
+		size_t done = 0;
+		char *start = buf, *nl;
+		ssize_t r;
+
+		for (size_t i = 0; i < n; i++)
+			done += checks[i].seen;
+		if (done == n || left <= 0)
+			return;
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			continue;
+		r = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (r <= 0)
+			return;
+		len += (size_t)r;
+		buf[len] = '\0';
+		while ((nl = memchr(start, '\n', len - (size_t)(start - buf)))) {
+			struct json_object *msg, *f;
+
+			*nl = '\0';
+			msg = json_tokener_parse(start);
+			if (msg && json_object_object_get_ex(msg, "finding", &f))
+				match_finding(checks, n, f);
+			json_object_put(msg);
+			start = nl + 1;
+		}
+		len -= (size_t)(start - buf);
+		memmove(buf, start, len);
+		if (len == sizeof(buf) - 1)
+			len = 0;
+	}
+}
+
+static void send_results(struct cli *cli, struct check *checks, size_t n)
+{
+	struct json_object *req = json_object_new_object(), *res = json_object_new_object();
+	struct json_object *reply = NULL;
+	int fd = api_connect(cli->socket_path);
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *prev;
+
+		/* A rule checked twice passes only if every check passed. */
+		if (json_object_object_get_ex(res, checks[i].rule, &prev) &&
+		    !json_object_get_boolean(prev))
+			continue;
+		json_object_object_add(res, checks[i].rule, json_object_new_boolean(checks[i].seen));
+	}
+	json_object_object_add(req, "results", res);
+	if (fd >= 0) {
+		api_call(fd, "selftest_result", req, 5000, &reply);
+		close(fd);
+	}
+	json_object_put(reply);
+	json_object_put(req);
+}
+
+int cmd_selftest(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"dir", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct check checks[] = {
+		{"rename-unsynced-source", NULL, 0, false},
+		{"rename-without-dir-fsync", NULL, 0, false},
+		{"mixed-direct-buffered", "direct write, then buffered read", 0, false},
+	};
+	const size_t n = sizeof(checks) / sizeof(checks[0]);
+	const char *dir = DEFAULT_DIR;
+	struct json_object *reply = NULL, *ok;
+	char name[16];
+	struct statfs sfs;
+	const char *fstype;
+	pid_t renamer, writer, reader;
+	bool all = true;
+	int c, fd, r;
+
+	while ((c = getopt_long(argc, argv, "jd:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			cli->json = true;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			printf("Usage: iohazard selftest [-j] [--dir DIR]\n"
+			       "  Performs each hazard's pattern in DIR (default " DEFAULT_DIR ",\n"
+			       "  must be on a persistent filesystem) and checks that the running\n"
+			       "  daemon reports it. Exit 0 when every check passed, 1 otherwise.\n"
+			       "  Takes a little over the rename window (5 s by default).\n");
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (make_dirs(dir) < 0)
+		return cli_error(cli, CLI_EXIT_FAIL, "cannot create %s: %s", dir, strerror(errno));
+	if (statfs(dir, &sfs) < 0)
+		return cli_error(cli, CLI_EXIT_FAIL, "%s: %s", dir, strerror(errno));
+	fstype = ioh_fstype_from_magic((uint32_t)sfs.f_type);
+	if (!fstype || !ioh_fstype_is_persistent(fstype))
+		return cli_error(cli, CLI_EXIT_USAGE,
+				 "%s is on %s, not a persistent filesystem: use --dir", dir,
+				 fstype ? fstype : "an unknown filesystem");
+
+	fd = api_connect(cli->socket_path);
+	if (fd < 0)
+		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
+				 cli->socket_path, strerror(-fd));
+	r = api_call(fd, "subscribe", NULL, 5000, &reply);
+	if (r < 0 || !json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
+		json_object_put(reply);
+		close(fd);
+		return cli_error(cli, CLI_EXIT_UNREACHABLE, "could not subscribe to findings");
+	}
+	json_object_put(reply);
+
+	/* A name unique to this run: the daemon rate-limits per (rule, inode, program). */
+	snprintf(name, sizeof(name), "iohst-%05x", (unsigned)(getpid() ^ time(NULL)) & 0xfffff);
+	renamer = spawn(run_rename, dir, name);
+	writer = spawn(run_mixed, dir, name);
+	if (wait_child(renamer) < 0 || wait_child(writer) < 0) {
+		close(fd);
+		return cli_error(cli, CLI_EXIT_FAIL, "selftest workload failed in %s", dir);
+	}
+	reader = spawn(run_mixed_reader, dir, name);
+	wait_child(reader);
+	checks[0].pid = checks[1].pid = renamer;
+	checks[2].pid = reader;
+
+	/* The directory-fsync window is 5 s by default; allow for a longer configured one. */
+	collect(fd, checks, n, now_s() + 12);
+	close(fd);
+	send_results(cli, checks, n);
+
+	for (size_t i = 0; i < n; i++)
+		all &= checks[i].seen;
+	if (cli->json) {
+		printf("{\"passed\":%s,\"checks\":[", all ? "true" : "false");
+		for (size_t i = 0; i < n; i++)
+			printf("%s{\"rule\":\"%s\",\"passed\":%s}", i ? "," : "", checks[i].rule,
+			       checks[i].seen ? "true" : "false");
+		printf("]}\n");
+	} else {
+		for (size_t i = 0; i < n; i++)
+			printf("%-28s %s\n", checks[i].rule, checks[i].seen ? "ok" : "NOT REPORTED");
+	}
+	/* Leave no scratch files behind; the names are ours. */
+	{
+		const char *suffix[] = {".conf", ".tmp", ".db"};
+		char path[4096];
+
+		for (unsigned i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "%s/%s%s", dir, name, suffix[i]);
+			unlink(path);
+		}
+	}
+	return all ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
