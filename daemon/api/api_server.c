@@ -225,14 +225,16 @@ static int on_client_idle(sd_event_source *src, uint64_t usec, void *userdata)
 	return 0;
 }
 
-/* Root, or the socket's group as primary or supplementary group of the peer process. */
+/*
+ * Root, or the socket's group as primary or supplementary group of the peer. Both come from
+ * the socket (SO_PEERCRED, SO_PEERGROUPS: recorded at connect time), not from /proc/PID,
+ * which a peer could race by exiting and letting its pid be reused.
+ */
 static bool peer_allowed(struct ioh_api_server *s, int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	char path[64], line[4096];
-	bool allowed = false;
-	FILE *f;
+	gid_t groups[256];
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return false;
@@ -242,26 +244,13 @@ static bool peer_allowed(struct ioh_api_server *s, int fd)
 		return false;
 	if (cred.gid == s->group)
 		return true;
-	snprintf(path, sizeof(path), "/proc/%d/status", cred.pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!allowed && fgets(line, sizeof(line), f)) {
-		char *p, *end;
-
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		for (p = line + 7;; p = end) {
-			unsigned long g = strtoul(p, &end, 10);
-
-			if (end == p)
-				break;
-			if (g == s->group)
-				allowed = true;
-		}
-	}
-	fclose(f);
-	return allowed;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false; /* more than 256 groups (ERANGE) or no support: refuse */
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == s->group)
+			return true;
+	return false;
 }
 
 static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
