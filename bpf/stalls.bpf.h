@@ -68,10 +68,15 @@ static __always_inline __u32 log2_u64(__u64 v)
 
 static __always_inline void hist_add(struct ioh_hist *h, __u64 ns, __u64 now)
 {
-	__u32 slot = log2_u64(ns);
+	/* 64-bit and clamped in the register that indexes: with a 32-bit slot clang bounds a
+	 * copy and indexes with the zero-extended original, which 6.1's verifier rejects. */
+	__u64 slot = log2_u64(ns);
 
-	if (slot >= IOH_HIST_SLOTS)
+	if (slot > IOH_HIST_SLOTS - 1)
 		slot = IOH_HIST_SLOTS - 1;
+	barrier_var(slot);
+	if (slot > IOH_HIST_SLOTS - 1)
+		return;
 	__sync_fetch_and_add(&h->slots[slot], 1);
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_ns, ns);
