@@ -242,6 +242,22 @@ int cmd_reload(struct cli *cli, int argc, char **argv)
 		json_object_put(reply);
 		return r;
 	}
+	if (json_object_object_get_ex(reply, "reloaded", &v) && !json_object_get_boolean(v)) {
+		struct json_object *errs;
+
+		if (cli->json) {
+			printf("%s\n", json_object_to_json_string_ext(reply, CLI_JSON_FLAGS));
+		} else if (json_object_object_get_ex(reply, "errors", &errs)) {
+			for (size_t i = 0; i < json_object_array_length(errs); i++)
+				fprintf(stderr, "%s\n",
+					json_object_get_string(json_object_array_get_idx(errs, i)));
+		}
+		json_object_put(reply);
+		if (!cli->json)
+			fprintf(stderr, "iohazard: rules did not load; the previous rules stay in "
+					"force\n");
+		return CLI_EXIT_FAIL;
+	}
 	if (cli->json)
 		printf("%s\n", json_object_to_json_string_ext(reply, CLI_JSON_FLAGS));
 	else

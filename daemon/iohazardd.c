@@ -109,11 +109,19 @@ struct daemon {
 	struct ioh_metrics_http *metrics;
 	uint64_t textfile_errors;
 	uint64_t textfile_tick;
+	unsigned record_budget;	     /* left in this turn of the loop */
+	sd_event_source *drain_more; /* deferred: continue a drain cut by the budget */
 	bool journal;
 	char status_line[256]; /* last STATUS= sent to systemd */
 };
 
 #define STATS_EVERY_TICKS 5
+/*
+ * Records handled per turn of the event loop. A burst (thousands of renames, each with a
+ * statx) would otherwise keep the loop away from the watchdog, the API and the metrics for
+ * seconds; past the budget the rest is handled from a deferred source on the next turn.
+ */
+#define RECORDS_PER_TURN 2048
 #define TEXTFILE_EVERY_TICKS 75 /* 15 s */
 #define HEALTH_EVERY_TICKS 25   /* 5 s: canary round trip and link check */
 
@@ -211,7 +219,14 @@ static int on_record(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
 	struct ioh_event ev;
-	int r = ioh_decode_record(data, len, &ev, &d->scratch);
+	int r;
+
+	/* libbpf stops at a negative return; this record is consumed first, so nothing is
+	 * skipped. */
+	if (d->record_budget == 0)
+		return -EAGAIN;
+	d->record_budget--;
+	r = ioh_decode_record(data, len, &ev, &d->scratch);
 
 	if (r < 0) {
 		if (d->decode_errors++ == 0)
@@ -266,20 +281,40 @@ static void on_mount_event(const struct ioh_event *ev, void *ctx)
 	dispatch(d, ev);
 }
 
+static void drain(struct daemon *d);
+
 static int on_mountinfo(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct daemon *d = userdata;
 
-	ioh_loader_consume(d->loader); /* events before the change are judged first */
+	drain(d); /* events before the change are judged first */
 	ioh_mount_watch_scan(d->mounts, now_ns(CLOCK_MONOTONIC), on_mount_event, d);
+	return 0;
+}
+
+static int on_drain_more(sd_event_source *s, void *userdata);
+
+/* Handles up to RECORDS_PER_TURN records; schedules itself again if more are waiting. */
+static void drain(struct daemon *d)
+{
+	d->record_budget = RECORDS_PER_TURN;
+	if (ioh_loader_consume(d->loader) == -EAGAIN || d->record_budget == 0) {
+		if (d->drain_more)
+			sd_event_source_set_enabled(d->drain_more, SD_EVENT_ONESHOT);
+		else
+			sd_event_add_defer(d->event, &d->drain_more, on_drain_more, d);
+	}
+}
+
+static int on_drain_more(sd_event_source *s, void *userdata)
+{
+	drain(userdata);
 	return 0;
 }
 
 static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	struct daemon *d = userdata;
-
-	ioh_loader_consume(d->loader);
+	drain(userdata);
 	return 0;
 }
 
@@ -495,10 +530,12 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	struct daemon *d = userdata;
 	uint64_t now;
 
-	ioh_loader_consume(d->loader);
+	drain(d);
 	now = now_ns(CLOCK_MONOTONIC);
 	poll_losses(d, now);
-	if (now > DEADLINE_GRACE_NS) {
+	/* Deadlines may only pass once everything before them is handled: not while a drain
+	 * cut by the budget still has records waiting. */
+	if (now > DEADLINE_GRACE_NS && d->record_budget > 0) {
 		d->last_advance_ns = now - DEADLINE_GRACE_NS;
 		ioh_correlator_advance(d->correlator, d->last_advance_ns);
 	}
@@ -594,7 +631,7 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	ioh_stall_status_json(&d->stalls, d->loader, w);
 }
 
-static int reload_rules(struct daemon *d);
+static int reload_rules_errors(struct daemon *d, struct ioh_rules_errors *errors);
 
 static int api_findings(struct daemon *d, struct json_object *req, struct jsonw *w,
 			const char **error)
@@ -697,13 +734,21 @@ static int api_handler(void *ctx, const char *command, struct json_object *reque
 	if (strcmp(command, "selftest_result") == 0)
 		return api_selftest_result(d, request, w, error);
 	if (strcmp(command, "reload") == 0) {
-		if (reload_rules(d) < 0) {
-			*error = "rules did not load; the previous rules stay in force (see the "
-				 "daemon's log for file:line errors)";
-			return -EINVAL;
-		}
-		jsonw_kv_bool(w, "reloaded", true);
+		struct ioh_rules_errors errors = {0};
+		int r;
+
+		ioh_notify_reloading();
+		r = reload_rules_errors(d, &errors);
+		ioh_notify_ready(r < 0 ? "reload failed: previous rules kept" : "rules reloaded");
+		/* A rejected set is still a well-formed reply: it carries the file:line errors. */
+		jsonw_kv_bool(w, "reloaded", r == 0);
 		jsonw_kv_uint(w, "rules", d->rules->count);
+		jsonw_key(w, "errors");
+		jsonw_arr_begin(w);
+		for (size_t i = 0; i < errors.count; i++)
+			jsonw_str(w, errors.messages[i]);
+		jsonw_arr_end(w);
+		ioh_rules_errors_free(&errors);
 		return 0;
 	}
 	*error = "unknown command (status, findings, subscribe, rules, reload)";
@@ -712,7 +757,10 @@ static int api_handler(void *ctx, const char *command, struct json_object *reque
 
 /* ---- life cycle ----------------------------------------------------------------------------- */
 
-static int load_rules(const struct ioh_options *o, struct ioh_ruleset **out)
+/* Loads the rules; every problem is logged as file:line and, if `errors_out` is given,
+ * handed to the caller (for the API's reload reply). */
+static int load_rules_errors(const struct ioh_options *o, struct ioh_ruleset **out,
+			     struct ioh_rules_errors *errors_out)
 {
 	struct ioh_rules_errors errors = {0};
 	const char *const *dirs = o->n_rules_dirs ? o->rules_dirs : ioh_rules_default_dirs;
@@ -722,21 +770,30 @@ static int load_rules(const struct ioh_options *o, struct ioh_ruleset **out)
 	if (r < 0) {
 		for (size_t i = 0; i < errors.count; i++)
 			log_error("%s", errors.messages[i]);
-		ioh_rules_errors_free(&errors);
-		return log_error_errno(r, "Rules did not load");
+		log_error_errno(r, "Rules did not load");
+	} else if ((*out)->count == 0) {
+		log_warning("No rules loaded from the rules directories: nothing will be reported");
 	}
-	ioh_rules_errors_free(&errors);
-	return 0;
+	if (errors_out)
+		*errors_out = errors;
+	else
+		ioh_rules_errors_free(&errors);
+	return r < 0 ? r : 0;
+}
+
+static int load_rules(const struct ioh_options *o, struct ioh_ruleset **out)
+{
+	return load_rules_errors(o, out, NULL);
 }
 
 /* Atomic: the new set replaces the old only when it loaded without error. */
-static int reload_rules(struct daemon *d)
+static int reload_rules_errors(struct daemon *d, struct ioh_rules_errors *errors)
 {
 	struct ioh_ruleset *fresh = NULL;
 	int r;
 
 	d->reloads++;
-	r = load_rules(&d->opts, &fresh);
+	r = load_rules_errors(&d->opts, &fresh, errors);
 	d->last_reload_ok = r == 0;
 	if (r < 0) {
 		log_error("Reload failed; keeping the previous %zu rules", d->rules->count);
@@ -749,6 +806,11 @@ static int reload_rules(struct daemon *d)
 	d->rules = fresh;
 	log_info("Reloaded %zu rules", fresh->count);
 	return 0;
+}
+
+static int reload_rules(struct daemon *d)
+{
+	return reload_rules_errors(d, NULL);
 }
 
 static int on_signal_reload(sd_event_source *s, const struct signalfd_siginfo *si,
@@ -999,6 +1061,7 @@ out:
 	}
 	if (d->loader && d->correlator)
 		write_textfile(d);
+	sd_event_source_disable_unref(d->drain_more);
 	ioh_metrics_http_free(d->metrics);
 	ioh_api_server_free(d->api);
 	ioh_watchdog_free(d->watchdog);

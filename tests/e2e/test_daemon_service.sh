@@ -169,7 +169,7 @@ for _ in $(seq 100); do [ -e "$W/notify.ready" ] && break; sleep 0.05; done
 [ -e "$W/notify.ready" ] || { fail "notify listener binds" "$(cat "$W/notify.err")"; exit 1; }
 
 # exec keeps the pid: WATCHDOG_PID names the daemon itself, as systemd sets it.
-NOTIFY_SOCKET=$W/notify.sock WATCHDOG_USEC=500000 \
+NOTIFY_SOCKET=$W/notify.sock WATCHDOG_USEC=1000000 \
 	bash -c 'export WATCHDOG_PID=$$; exec "$0" "$@"' "$IOHD" --foreground --output=json \
 	--rules-dir "$RD" --socket "$DAEMON_SOCK" --socket-group "$TEST_GROUP" \
 	--metrics-listen "127.0.0.1:$PORT" --metrics-textfile "$TEXTFILE" --journal=off \
@@ -533,8 +533,10 @@ def check(name, cond, detail=''):
 check('notify: every message comes from the daemon pid', all(m['pid'] == pid for m in msgs),
       sorted({m['pid'] for m in msgs}))
 rel = [i for i, d in enumerate(data) if d.split('\n')[0] == 'RELOADING=1']
-check('notify: RELOADING=1 (with MONOTONIC_USEC=) for each of the 2 SIGHUPs',
-      len(rel) == 2 and all('MONOTONIC_USEC=' in data[i] for i in rel), [data[i] for i in rel])
+# Four reloads, in order: `iohazard reload` good, `iohazard reload` bad, SIGHUP bad, SIGHUP
+# good. Both paths speak the reload protocol.
+check('notify: RELOADING=1 (with MONOTONIC_USEC=) for each of the 4 reloads (API and SIGHUP)',
+      len(rel) == 4 and all('MONOTONIC_USEC=' in data[i] for i in rel), [data[i] for i in rel])
 def ready_after(i):
     for d in data[i + 1:]:
         if d == 'WATCHDOG=1':
@@ -543,19 +545,21 @@ def ready_after(i):
     return None
 after = [ready_after(i) for i in rel]
 check('notify: READY=1 after each RELOADING=1, STATUS says the outcome',
-      len(after) == 2 and all(a and a.startswith('READY=1\nSTATUS=') for a in after) and
-      'failed' in after[0] and 'failed' not in after[1], after)
+      len(after) == 4 and all(a and a.startswith('READY=1\nSTATUS=') for a in after) and
+      ['failed' in a for a in after] == [False, True, True, False], after)
 check('notify: STOPPING=1 on SIGTERM, last', data and data[-1] == 'STOPPING=1', data[-3:])
 pets = [m['t'] for m in msgs if m['data'] == 'WATCHDOG=1']
 span = pets[-1] - pets[0] if len(pets) > 1 else 0
 check('notify: WATCHDOG=1 arrives repeatedly (%d pets over %.1f s)' % (len(pets), span),
-      len(pets) >= 8 and len(pets) >= span / 0.25 * 0.7, len(pets))
+      len(pets) >= 8 and len(pets) >= span / 0.5 * 0.7, len(pets))
 gaps = sorted(b - a for a, b in zip(pets, pets[1:]))
 med = gaps[len(gaps) // 2] if gaps else 0
-check('notify: watchdog interval is half of WATCHDOG_USEC=500000 (median gap %.3f s)' % med,
-      0.2 <= med <= 0.3, ['%.3f' % g for g in gaps[-5:]])
+# 1 s rather than systemd's usual tens of seconds: tight enough to catch a main loop that
+# stalls on an event burst (the test floods renames), loose enough for a shared 2-core box.
+check('notify: watchdog interval is half of WATCHDOG_USEC=1000000 (median gap %.3f s)' % med,
+      0.45 <= med <= 0.55, ['%.3f' % g for g in gaps[-5:]])
 check('notify: no watchdog gap reaches WATCHDOG_USEC (worst %.3f s)' % (gaps[-1] if gaps else 0),
-      gaps and gaps[-1] < 0.5, ['%.3f' % g for g in gaps[-5:]])
+      gaps and gaps[-1] < 1.0, ['%.3f' % g for g in gaps[-5:]])
 sys.exit(1 if failed else 0)
 EOF
 
