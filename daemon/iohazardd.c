@@ -389,6 +389,26 @@ static void render_metrics(void *ctx, struct strbuf *out)
 		ioh_expo_u64(&x, IOH_LABELS({"probe", hooks[i].hook}, {"backend", hooks[i].backend}),
 			     hooks[i].attached);
 
+	/* Pause and splice histograms are built in the kernel (log2 ns slots); read at scrape. */
+	{
+		struct ioh_hist_snapshot hists[32];
+		int n = ioh_loader_read_dirty_histograms(d->loader, hists,
+							 sizeof(hists) / sizeof(hists[0]), false);
+
+		ioh_expo_family(&x, IOH_M_DIRTY_THROTTLE_PAUSE_SECONDS, IOH_METRIC_HISTOGRAM,
+				IOH_M_DIRTY_THROTTLE_PAUSE_SECONDS_HELP);
+		for (int i = 0; i < n; i++)
+			ioh_expo_log2_histogram(&x, IOH_LABELS({"bdi", hists[i].bdi}),
+						hists[i].buckets, IOH_HIST_SLOTS, 1e-9,
+						hists[i].sum_ns, hists[i].count);
+		ioh_expo_family(&x, IOH_M_SPLICE_DURATION_SECONDS, IOH_METRIC_HISTOGRAM,
+				IOH_M_SPLICE_DURATION_SECONDS_HELP);
+		if (ioh_loader_read_splice_histogram(d->loader, &hists[0]) >= 0)
+			ioh_expo_log2_histogram(&x, IOH_NO_LABELS, hists[0].buckets,
+						IOH_HIST_SLOTS, 1e-9, hists[0].sum_ns,
+						hists[0].count);
+	}
+
 	ioh_expo_family(&x, IOH_M_TRACKED_INODES, IOH_METRIC_GAUGE, IOH_M_TRACKED_INODES_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, st.tracked_inodes);
 	ioh_expo_family(&x, IOH_M_TRACKED_INODES_LIMIT, IOH_METRIC_GAUGE,
