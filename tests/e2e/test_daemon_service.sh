@@ -118,9 +118,9 @@ wait_count() { # file string at-least seconds
 # ---- setup -------------------------------------------------------------------------------------
 RD=$W/rules.d
 mkdir -p "$RD" "$W/textfile"
-# Files apply in name order and a later definition replaces a rule: the vendor file must sort
-# first for 50-test.rules to win (a plain "default.rules" would sort after it).
-cp "$RULES_DIR/default.rules" "$RD/10-vendor.rules"
+# Files apply in name order and a later definition replaces a rule: the shipped
+# 10-default.rules sorts before 50-test.rules, as it does before an admin's 50-local.rules.
+cp "$RULES_DIR/10-default.rules" "$RD/10-default.rules"
 # Findings of every rename (no rate limiting), and an exclude to switch on by reloading.
 write_test_rules() { # extra exclude (or empty), window of rename-without-dir-fsync
 	cat >"$RD/50-test.rules" <<EOF

@@ -27,7 +27,7 @@ trap 'restore_sysctls; e2e_cleanup' EXIT
 
 # A lower throttle threshold than the default so the test does not depend on the disk's speed.
 mkdir -p "$E2E_WORK/rules"
-sed 's/^threshold = 50ms/threshold = 20ms/' "$RULES_DIR/default.rules" >"$E2E_WORK/rules/default.rules"
+sed 's/^threshold = 50ms/threshold = 20ms/' "$RULES_DIR/10-default.rules" >"$E2E_WORK/rules/10-default.rules"
 daemon_start --output=json --rules-dir "$E2E_WORK/rules"
 daemon_wait_ready 30 || { fail "daemon ready" "$(cat "$DAEMON_ERR")"; e2e_finish; }
 

@@ -4,7 +4,7 @@
  * exact findings (rule, severity, confidence, identity, evidence) for each pattern of seed
  * case 3, the time contract (deadlines, late events), loss accounting, the caps, and rule
  * reloads. Rules come from a file written to a temp dir and from the shipped
- * rules/default.rules (found through IOH_SRC, or the current directory).
+ * rules/10-default.rules (found through IOH_SRC, or the current directory).
  * Needs no root; run under valgrind with --leak-check=full to check the frees.
  */
 #include <errno.h>
@@ -1025,7 +1025,7 @@ static void test_reload(void)
 
 static void test_default_rules(void)
 {
-	TEST_CASE("shipped rules/default.rules")
+	TEST_CASE("shipped rules/10-default.rules")
 	{
 		const char *src = getenv("IOH_SRC");
 		char dir[4096];

@@ -718,7 +718,7 @@ static void test_losses(void)
 
 static void test_default_rules(void)
 {
-	TEST_CASE("shipped rules/default.rules: critical orders, warning BOTH_OPEN after 5s")
+	TEST_CASE("shipped rules/10-default.rules: critical orders, warning BOTH_OPEN after 5s")
 	{
 		const char *src = getenv("IOH_SRC");
 		const char *dirs[1];

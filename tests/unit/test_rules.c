@@ -887,9 +887,9 @@ static void test_print(void)
 		rs = NULL;
 	}
 
-	TEST_CASE("round trip: shipped default.rules")
+	TEST_CASE("round trip: shipped 10-default.rules")
 	{
-		snprintf(path, sizeof(path), "%s/rules/default.rules", src ? src : ".");
+		snprintf(path, sizeof(path), "%s/rules/10-default.rules", src ? src : ".");
 		CHECK_INT(ioh_rules_load_files((const char *const[]){path}, 1, &rs, &e), 0);
 		for (size_t i = 0; i < e.count; i++)
 			printf("# %s\n", e.messages[i]);
@@ -904,7 +904,7 @@ static void test_print(void)
 			CHECK(r && ioh_rule_matches(r, "/srv/x", "ext4", "sed", NULL));
 			CHECK(r && !ioh_rule_matches(r, "/tmp/x", "ext4", "sed", NULL));
 			CHECK(r && !ioh_rule_matches(r, "/dev/shm/x", "ext4", "sed", NULL));
-			round_trip("default.rules", rs);
+			round_trip("10-default.rules", rs);
 		}
 		ioh_ruleset_free(rs);
 		rs = NULL;

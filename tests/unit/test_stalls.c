@@ -386,7 +386,7 @@ int main(void)
 	FILE *f;
 
 	/* The shipped rules, so the defaults (50 ms, 100 ms, 5 s, critical) are what is tested. */
-	snprintf(path, sizeof(path), "%s/rules/default.rules", src ? src : ".");
+	snprintf(path, sizeof(path), "%s/rules/10-default.rules", src ? src : ".");
 	f = fopen(path, "r");
 	if (!f) {
 		printf("not ok - cannot read %s\n", path);
@@ -395,7 +395,7 @@ int main(void)
 	len = fread(text, 1, sizeof(text) - 1, f);
 	fclose(f);
 	text[len] = '\0';
-	if (ioh_rules_load_buffer("default.rules", text, len, &rules, &errs) < 0) {
+	if (ioh_rules_load_buffer("10-default.rules", text, len, &rules, &errs) < 0) {
 		printf("not ok - default rules do not load\n");
 		return 1;
 	}

@@ -61,7 +61,7 @@ B=${IOH_BUILD:-/ioh/build}
 RULES=${IOH_SRC:-/ioh/src}/rules
 W=/run/ioh-backends
 MNT=/mnt/ioh-backends
-WINDOW=5 # rename-without-dir-fsync's default window (rules/default.rules)
+WINDOW=5 # rename-without-dir-fsync's default window (rules/10-default.rules)
 mkdir -p "$W" "$MNT"
 fails=0
 ok() { echo "ok - $*"; }
