@@ -44,13 +44,19 @@ static long path_walk_step(__u32 index, void *data)
 	struct vfsmount *vfsmnt = c->vfsmnt;
 	struct dentry *dentry = c->dentry;
 	struct mount *mnt = c->mnt;
-	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	struct dentry *mnt_root = vfsmnt ? BPF_CORE_READ(vfsmnt, mnt_root) : NULL;
 	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
 	const unsigned char *name;
 	char *buf = c->buf;
 	long n;
 
-	if (dentry == mnt_root || dentry == parent) {
+	if (!mnt) {
+		/* Within one filesystem (no vfsmount known): stop at its root. */
+		if (!dentry || dentry == parent) {
+			c->done = true;
+			return 1;
+		}
+	} else if (dentry == mnt_root || dentry == parent) {
 		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 
 		if (mnt == mnt_parent || !mnt_parent) {
@@ -91,6 +97,23 @@ static __always_inline void walk_dir_path(const struct path *path, char *buf, st
 	c.dentry = BPF_CORE_READ(path, dentry);
 	c.vfsmnt = BPF_CORE_READ(path, mnt);
 	c.mnt = container_of(c.vfsmnt, struct mount, mnt);
+	c.buf = buf;
+	bpf_loop(IOH_DIR_COMPONENTS_MAX, path_walk_step, &c, 0);
+	w->truncated = c.truncated || !c.done;
+	w->components = c.components;
+	w->len = c.off > IOH_DIR_PATH_REGION ? IOH_DIR_PATH_REGION : c.off;
+}
+
+/*
+ * The same walk from a bare dentry (hooks that see an inode but no vfsmount): the path within
+ * its filesystem, which user space prefixes with the mount point.
+ */
+static __always_inline void walk_dentry_path(struct dentry *dentry, char *buf,
+					     struct path_walk *w)
+{
+	struct path_walk_ctx c = {};
+
+	c.dentry = dentry;
 	c.buf = buf;
 	bpf_loop(IOH_DIR_COMPONENTS_MAX, path_walk_step, &c, 0);
 	w->truncated = c.truncated || !c.done;

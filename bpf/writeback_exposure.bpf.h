@@ -38,49 +38,11 @@ struct {
 	__type(value, struct truncate_record);
 } truncate_scratch SEC(".maps");
 
-struct fs_walk_ctx {
-	struct dentry *dentry;
-	char *buf;
-	__u32 off;
-	__u16 components;
-	bool done;
-	bool truncated;
-};
-
-/* One step up d_parent, within one filesystem (stops at its root). */
-static long fs_walk_step(__u32 index, void *data)
-{
-	struct fs_walk_ctx *c = data;
-	struct dentry *dentry = c->dentry;
-	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-	char *buf = c->buf;
-	long n;
-
-	if (!dentry || dentry == parent) {
-		c->done = true;
-		return 1;
-	}
-	if (c->off >= IOH_DIR_PATH_MAX || !buf) {
-		c->truncated = true;
-		return 1;
-	}
-	n = bpf_probe_read_kernel_str(buf + (c->off & (IOH_DIR_PATH_MAX - 1)), IOH_NAME_MAX + 1,
-				      BPF_CORE_READ(dentry, d_name.name));
-	if (n <= 0) {
-		c->truncated = true;
-		return 1;
-	}
-	c->off += n;
-	c->components++;
-	c->dentry = parent;
-	return 0;
-}
-
 static __always_inline int on_ext4_truncate(struct inode *inode)
 {
 	struct ioh_inode_key key = {};
 	struct truncate_record *rec;
-	struct fs_walk_ctx walk = {};
+	struct path_walk walk = {};
 	struct hlist_node *alias;
 	__u32 zero = 0;
 
@@ -108,14 +70,11 @@ static __always_inline int on_ext4_truncate(struct inode *inode)
 	rec->ev.old_size = BPF_CORE_READ(inode, i_size);
 	rec->ev._pad = 0;
 	alias = BPF_CORE_READ(inode, i_dentry.first);
-	if (alias) {
-		walk.dentry = container_of(alias, struct dentry, d_u.d_alias);
-		walk.buf = rec->path;
-		bpf_loop(IOH_DIR_COMPONENTS_MAX, fs_walk_step, &walk, 0);
-	}
-	rec->ev.path_len = walk.off > IOH_DIR_PATH_REGION ? IOH_DIR_PATH_REGION : walk.off;
+	if (alias)
+		walk_dentry_path(container_of(alias, struct dentry, d_u.d_alias), rec->path, &walk);
+	rec->ev.path_len = walk.len;
 	rec->ev.path_components = walk.components;
-	if (alias && (walk.truncated || !walk.done))
+	if (alias && walk.truncated)
 		rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
 	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), ringbuf_flags()))
 		count_loss(IOH_LOSS_RINGBUF_TRUNCATE);
