@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# iohazard benchmark (`make bench`): measures, in one run on this machine, what issue 2 asks
-# for and prints a report with each target next to the measured number.
+# iohazard benchmark (`make bench`): measures, in one run on this machine, what issues 2 and 3
+# ask for and prints a report with each target next to the measured number.
 #
 #   bench/run.sh BUILD_DIR
 #
@@ -11,17 +11,25 @@
 #   (b) wall-clock ratio of workloads with and without the daemon (interleaved A/B pairs,
 #       order alternating, median of per-pair ratios);
 #   (c) correlator throughput on one core (synthetic stream, and through a recorded file);
-#   (d) memory per tracked inode, kernel map and user space.
+#   (d) memory per tracked inode, kernel map and user space;
+#   (e) issue 3: a 4 KiB cached pread loop and a 512 B pwrite loop (unrelated files: the
+#       read/write hooks' "not interesting" path). (a) for them in both attach orders (daemon
+#       first, empty programs first); bench/inode_count.bt's cost per run (a straightforward
+#       bpftrace script resolving the fd to an inode and counting per inode on every
+#       pread/pwrite; skipped when bpftrace is missing); and wall clock in rounds of four
+#       conditions: nothing, the daemon, the empty programs alone (the floor of any tool on
+#       the sys_enter/sys_exit tracepoints), the bpftrace script.
 #
 # A benchmark, not a test: a missed target prints MISS and the exit status stays 0. Non-zero
 # only when something failed to run. The machine is shared and noisy, so only ratios measured
 # within this run mean anything; absolute times are printed for context.
 #
 # Knobs (environment): IOH_BENCH_PAIRS (A/B pairs, default 9), IOH_BENCH_FSYNC_ITERS (300),
-# IOH_BENCH_RENAME_ITERS (20000), IOH_BENCH_SYSCALL_ITERS (1000000).
+# IOH_BENCH_RENAME_ITERS (20000), IOH_BENCH_SYSCALL_ITERS (1000000), IOH_BENCH_IO_ITERS
+# (500000, the pread and pwrite loops).
 #
-# Extending (issue 3): add a workload to COST_WORKLOADS and AB_WORKLOADS below (label and
-# command), and its empty twin programs to bench/bpf/empty.bpf.c; the tables pick them up.
+# Extending: add a workload to COST_WORKLOADS (label|iterations|command) and to AB_WORKLOADS
+# or IO_WORKLOADS below, and empty twins of new hooks to bench/bpf/empty.bpf.c.
 set -u -o pipefail
 
 build=${1:?usage: bench/run.sh BUILD_DIR}
@@ -32,6 +40,8 @@ PAIRS=${IOH_BENCH_PAIRS:-9}
 FSYNC_ITERS=${IOH_BENCH_FSYNC_ITERS:-300}
 RENAME_ITERS=${IOH_BENCH_RENAME_ITERS:-20000}
 SYSCALL_ITERS=${IOH_BENCH_SYSCALL_ITERS:-1000000}
+IO_ITERS=${IOH_BENCH_IO_ITERS:-500000}
+BPFTRACE=${BPFTRACE:-$(command -v bpftrace || true)}
 BPFTOOL=${BPFTOOL:-$(command -v bpftool || echo /usr/sbin/bpftool)}
 CLANG=${CLANG:-clang}
 ARCH=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -44,6 +54,7 @@ SYSCTL=/proc/sys/kernel/bpf_stats_enabled
 
 daemon_pid=
 loader_pid=
+bpftrace_pid=
 stats_orig=
 loader_fd_open=
 
@@ -58,6 +69,7 @@ cleanup() {
 
 	stop_loader
 	stop_daemon
+	stop_bpftrace
 	if [ -n "$stats_orig" ]; then
 		echo "$stats_orig" >"$SYSCTL" 2>/dev/null || log "could not restore $SYSCTL to $stats_orig"
 	fi
@@ -119,6 +131,27 @@ stop_loader() {
 	fi
 }
 
+# bench/inode_count.bt: the script an on-call engineer would write (issue 3's baseline).
+start_bpftrace() {
+	: >"$WORK/bpftrace.out"
+	"$BPFTRACE" "$SRC/bench/inode_count.bt" >"$WORK/bpftrace.out" 2>>"$LOGS/bpftrace.log" &
+	bpftrace_pid=$!
+	# The script's BEGIN probe prints "ready" once every probe is attached.
+	for _ in $(seq 300); do
+		grep -q '^ready' "$WORK/bpftrace.out" 2>/dev/null && { sleep 0.3; return 0; }
+		kill -0 "$bpftrace_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "bpftrace did not attach (log: $LOGS/bpftrace.log)"
+}
+
+stop_bpftrace() {
+	[ -n "$bpftrace_pid" ] || return 0
+	kill -INT "$bpftrace_pid" 2>/dev/null
+	wait "$bpftrace_pid" 2>/dev/null
+	bpftrace_pid=
+}
+
 # BPF object ids a process holds, read from its fds: exact even when another iohazardd (another
 # checkout, a test) runs at the same time, which program names could not tell apart.
 bpf_ids_of() { # PID prog_id|map_id
@@ -145,8 +178,12 @@ COST_WORKLOADS=(
 	"syscall loop (getppid)|$SYSCALL_ITERS|$BENCH_BIN/syscall_loop --mode getppid --iterations $SYSCALL_ITERS"
 	"fsync+rename loop|$FSYNC_ITERS|$BENCH_BIN/fsync_rename_loop --iterations $FSYNC_ITERS $WORK/data"
 	"rename-only loop|$RENAME_ITERS|$BENCH_BIN/fsync_rename_loop --rename-only --iterations $RENAME_ITERS $WORK/data"
+	"pread loop (4 KiB, cached)|$IO_ITERS|$BENCH_BIN/syscall_loop --mode pread --iterations $IO_ITERS $WORK/data"
+	"pwrite loop (512 B)|$IO_ITERS|$BENCH_BIN/syscall_loop --mode pwrite --iterations $IO_ITERS $WORK/data"
 )
-AB_WORKLOADS=("${COST_WORKLOADS[@]}")
+# Issue 3's read/write loops have their own A/B block in (e) (four conditions, not two).
+AB_WORKLOADS=("${COST_WORKLOADS[@]:0:3}")
+IO_WORKLOADS=("${COST_WORKLOADS[@]:3:2}")
 
 # ---- preconditions --------------------------------------------------------------------------
 
@@ -248,7 +285,7 @@ if [ -n "$kernel_ok" ]; then
 
 	echo
 	echo "(a) in-kernel cost per invocation (bpf_stats; runs count every task on the host)"
-	declare -A syscall_cost
+	declare -A syscall_cost io_cost io_cost2
 	"$BPFTOOL" prog show -j >"$WORK/s0.json" || fail "bpftool prog show"
 	i=0
 	for w in "${COST_WORKLOADS[@]}"; do
@@ -269,11 +306,29 @@ if [ -n "$kernel_ok" ]; then
 				syscall_cost[$n]=$(cost_of "$WORK/s0.json" "$WORK/s1.json" $n $ids)
 			done
 		fi
+		for n in syscalls_enter_tp_btf syscalls_exit_tp_btf empty_sys_enter empty_sys_exit; do
+			# shellcheck disable=SC2086
+			io_cost[$label|$n]=$(cost_of "$WORK/s$i.json" "$WORK/s$((i + 1)).json" $n $ids)
+		done
 		i=$((i + 1))
 	done
 	echo "  events and losses seen by the daemon during (a):"
 	"$BUILD/iohazard" --socket "$WORK/api.sock" status 2>/dev/null |
 		grep -E '^(events|events lost|tracked inodes|findings)' | sed 's/^/    /'
+	# The read/write hook takes its "not interesting" path only while no inode is watched
+	# (used both ways): say if one was, since another process's mixed I/O changes (a).
+	bss=$(for m in $map_ids; do "$BPFTOOL" map show id "$m" 2>/dev/null |
+		grep -q ' name iohazard.bss ' && echo "$m"; done | head -1)
+	watched=$([ -n "$bss" ] && "$BPFTOOL" map dump id "$bss" -j 2>/dev/null | python3 -c '
+import json, sys
+try:
+    for m in json.load(sys.stdin):
+        for sec in m.get("formatted", {}).get("value", {}).get(".bss", []):
+            if "watched_count" in sec:
+                print(sec["watched_count"]); break
+except Exception:
+    pass' | head -1)
+	echo "  inodes watched as mixed by the daemon's kernel side at the end of (a): ${watched:-unknown}"
 	awk -v a="${syscall_cost[syscalls_enter_tp_btf]}" -v b="${syscall_cost[empty_sys_enter]}" \
 		-v c="${syscall_cost[syscalls_exit_tp_btf]}" -v d="${syscall_cost[empty_sys_exit]}" 'BEGIN {
 		printf "  during the syscall loop: sys_enter %.1f ns/run vs empty %.1f (x%.2f), " \
@@ -296,6 +351,32 @@ EOF
 	read -r kmem_per_inode kmem_bytes kmem_entries kmem_total <<<"$kmem"
 	stop_loader
 	stop_daemon
+
+	# Issue 3's loops again with the attach order reversed: programs on one tracepoint run in
+	# attach order, and the first one after a 4 KiB copy pays the cold caches. Above, the
+	# daemon ran first; here the empty programs do. The verdict uses both orders.
+	echo "  the read/write loops again, empty programs attached first (they run first):"
+	start_loader "$WORK/bpf/empty.bpf.o"
+	start_daemon
+	ids2=$( (bpf_ids_of "$daemon_pid" prog_id; bpf_ids_of "$loader_pid" prog_id) | tr '\n' ' ')
+	"$BPFTOOL" prog show -j >"$WORK/r0.json" || fail "bpftool prog show"
+	i=0
+	for w in "${IO_WORKLOADS[@]}"; do
+		IFS='|' read -r label iters cmd <<<"$w"
+		# shellcheck disable=SC2086
+		elapsed=$(cd "$WORK" && run_workload $cmd) || exit 1
+		"$BPFTOOL" prog show -j >"$WORK/r$((i + 1)).json" || fail "bpftool prog show"
+		for n in syscalls_enter_tp_btf syscalls_exit_tp_btf empty_sys_enter empty_sys_exit; do
+			# shellcheck disable=SC2086
+			io_cost2[$label|$n]=$(cost_of "$WORK/r$i.json" "$WORK/r$((i + 1)).json" $n $ids2)
+		done
+		printf '    %-26s sys_enter %s (empty %s), sys_exit %s (empty %s) ns/run\n' "$label" \
+			"${io_cost2[$label|syscalls_enter_tp_btf]}" "${io_cost2[$label|empty_sys_enter]}" \
+			"${io_cost2[$label|syscalls_exit_tp_btf]}" "${io_cost2[$label|empty_sys_exit]}"
+		i=$((i + 1))
+	done
+	stop_daemon
+	stop_loader
 	# A/B runs without bpf_stats: its accounting is not what production pays.
 	echo 0 >"$SYSCTL"
 fi
@@ -347,6 +428,117 @@ EOF
 	done <"$WORK/ab.summary"
 	[ "${foreign:-0}" != 0 ] && echo "  warning: in $foreign of $PAIRS pairs another iohazard" \
 		"daemon or test had syscall programs attached (its cost is on both sides)"
+fi
+
+# ---- (e) issue 3: the pread/pwrite loops under a bpftrace script -----------------------------
+
+# ns/run over all programs in ID... between two snapshots (each bpftrace probe is a program).
+cost_sum() { # BEFORE AFTER ID...
+	python3 - "$@" <<'EOF'
+import json, sys
+before, after = (json.load(open(f)) for f in sys.argv[1:3])
+ids = [int(i) for i in sys.argv[3:]]
+b = {p["id"]: p for p in before}
+runs = ns = 0
+for p in after:
+    if p["id"] in ids:
+        q = b.get(p["id"], {})
+        runs += p.get("run_cnt", 0) - q.get("run_cnt", 0)
+        ns += p.get("run_time_ns", 0) - q.get("run_time_ns", 0)
+print("%.1f" % (ns / runs) if runs else "nan")
+EOF
+}
+
+declare -A bt_cost
+bt_status=
+if [ -z "$kernel_ok" ]; then
+	bt_status="skipped (needs root)"
+elif [ -z "$BPFTRACE" ]; then
+	bt_status="skipped: bpftrace not installed (make deps, or apt-get install bpftrace)"
+else
+	echo
+	echo "(e) in-kernel cost of bench/inode_count.bt ($("$BPFTRACE" --version 2>/dev/null)), bpf_stats on"
+	echo 1 >"$SYSCTL" || fail "cannot enable $SYSCTL"
+	start_bpftrace
+	bt_ids=$(bpf_ids_of "$bpftrace_pid" prog_id | tr '\n' ' ')
+	[ -n "$bt_ids" ] || fail "no BPF programs found on bpftrace's file descriptors"
+	"$BPFTOOL" prog show -j >"$WORK/b0.json" || fail "bpftool prog show"
+	i=0
+	for w in "${IO_WORKLOADS[@]}"; do
+		IFS='|' read -r label iters cmd <<<"$w"
+		# shellcheck disable=SC2086
+		elapsed=$(cd "$WORK" && run_workload $cmd) || exit 1
+		"$BPFTOOL" prog show -j >"$WORK/b$((i + 1)).json" || fail "bpftool prog show"
+		awk -v l="$label" -v n="$iters" -v e="$elapsed" 'BEGIN {
+			printf "  while %s: %d iterations, %.2f us each\n", l, n, e / n / 1000 }'
+		# shellcheck disable=SC2086
+		cost_table "$WORK/b$i.json" "$WORK/b$((i + 1)).json" $bt_ids
+		# shellcheck disable=SC2086
+		bt_cost[$label]=$(cost_sum "$WORK/b$i.json" "$WORK/b$((i + 1)).json" $bt_ids)
+		i=$((i + 1))
+	done
+	stop_bpftrace
+	echo 0 >"$SYSCTL"
+
+fi
+
+# Wall clock of the read/write loops under four conditions, interleaved: nothing attached
+# (off), the daemon (daemon), only the empty programs on sys_enter/sys_exit (empty: the floor
+# of any tool on the tracepoint path), the bpftrace script (bpftrace). Each pair runs every
+# condition once, in an order rotated from pair to pair; ratios are to that pair's "off" run.
+declare -A io_ratio io_range
+if [ -n "$kernel_ok" ]; then
+	conds="off daemon empty"
+	[ -z "$bt_status" ] && conds="$conds bpftrace"
+	echo
+	echo "(e) wall clock of the read/write loops: $PAIRS rounds of {$conds}, order rotating, bpf_stats off"
+	read -r -a cond_list <<<"$conds"
+	: >"$WORK/io.txt"
+	for pair in $(seq "$PAIRS"); do
+		n=${#cond_list[@]}
+		for k in $(seq 0 $((n - 1))); do
+			cond=${cond_list[$(((pair + k) % n))]}
+			case $cond in
+			daemon) start_daemon ;;
+			empty) start_loader "$WORK/bpf/empty.bpf.o" ;;
+			bpftrace) start_bpftrace ;;
+			esac
+			for w in "${IO_WORKLOADS[@]}"; do
+				IFS='|' read -r label iters cmd <<<"$w"
+				# shellcheck disable=SC2086
+				elapsed=$(cd "$WORK" && run_workload $cmd) || exit 1
+				echo "$pair|$cond|$label|$iters|$elapsed|$(foreign_programs)" >>"$WORK/io.txt"
+			done
+			case $cond in
+			daemon) stop_daemon ;;
+			empty) stop_loader ;;
+			bpftrace) stop_bpftrace ;;
+			esac
+		done
+	done
+	cp "$WORK/io.txt" "$LOGS/io.txt"
+	echo "  (raw runs: $LOGS/io.txt; pair|condition|label|iterations|ns|foreign programs)"
+	python3 - "$WORK/io.txt" >"$WORK/io.summary" <<'EOF'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    pair, cond, label, iters, ns, other = line.rstrip("\n").split("|")
+    runs.setdefault(label, {}).setdefault(int(pair), {})[cond] = int(ns) / int(iters)
+for label, pairs in runs.items():
+    conds = sorted({c for p in pairs.values() for c in p if c != "off"})
+    off = statistics.median(p["off"] for p in pairs.values()) / 1000
+    for c in conds:
+        ratios = sorted(p[c] / p["off"] for p in pairs.values() if c in p and "off" in p)
+        per = statistics.median(p[c] for p in pairs.values() if c in p) / 1000
+        print("%s|%s|%.4f|%.4f|%.4f|%.3f|%.3f" % (label, c, statistics.median(ratios),
+                                                ratios[0], ratios[-1], off, per))
+EOF
+	while IFS='|' read -r label cond med lo hi off per; do
+		printf '  %-26s %-8s median ratio %s (rounds ranged %s .. %s); %s us/iteration (off: %s)\n' \
+			"$label" "$cond" "$med" "$lo" "$hi" "$per" "$off"
+		io_ratio[$label|$cond]=$med
+		io_range[$label|$cond]="$lo..$hi"
+	done <"$WORK/io.summary"
 fi
 
 # ---- (c) correlator throughput ---------------------------------------------------------------
@@ -413,10 +605,63 @@ line "    whole correlator RSS per inode (1M inodes)" "$umem_corr" "<= 256" \
 	"$(verdict "$umem_corr" le 256)"
 line "    ioh_inode_table_bytes_per_entry()" "$umem_static" "<= 256" \
 	"$(verdict "$umem_static" le 256)"
-if command -v bpftrace >/dev/null; then
-	line "bpftrace comparison" "not measured yet (issue 3)" "" ""
+
+# Issue 3: unrelated reads and writes.
+ratio() { # A B: A/B with two decimals, or nan
+	python3 -c 'import sys
+a, b = sys.argv[1:]
+try:
+    print("%.2f" % (float(a) / float(b)))
+except (ValueError, ZeroDivisionError):
+    print("nan")' "$1" "$2"
+}
+gmean() { # R1 R2: geometric mean of two ratios, or nan
+	python3 -c 'import sys
+try:
+    print("%.2f" % ((float(sys.argv[1]) * float(sys.argv[2])) ** 0.5))
+except ValueError:
+    print("nan")' "$1" "$2"
+}
+echo
+echo "summary, issue 3 (unrelated files: the read/write hooks' \"not interesting\" path)"
+line "measurement" "measured" "target" ""
+if [ -n "$kernel_ok" ]; then
+	for w in "${IO_WORKLOADS[@]}"; do
+		IFS='|' read -r label _ _ <<<"$w"
+		echo "  $label:"
+		for hook in enter exit; do
+			d1=${io_cost[$label|syscalls_${hook}_tp_btf]:-nan}
+			e1=${io_cost[$label|empty_sys_$hook]:-nan}
+			d2=${io_cost2[$label|syscalls_${hook}_tp_btf]:-nan}
+			e2=${io_cost2[$label|empty_sys_$hook]:-nan}
+			r1=$(ratio "$d1" "$e1")
+			r2=$(ratio "$d2" "$e2")
+			g=$(gmean "$r1" "$r2")
+			line "(a) sys_$hook ns/run: daemon first; empty first" \
+				"$d1/$e1 x$r1; $d2/$e2 x$r2" "" ""
+			line "    sys_$hook, daemon/empty (geometric mean)" "x$g" "<= x1.3" \
+				"$(verdict "$g" le 1.3)"
+		done
+		r=${io_ratio[$label|daemon]:-}
+		line "(b) with/without daemon" "x$r (${io_range[$label|daemon]:-})" "<= x1.05" \
+			"$(verdict "$r" le 1.05)"
+		r=${io_ratio[$label|empty]:-}
+		line "    with/without empty programs only (floor)" \
+			"x$r (${io_range[$label|empty]:-})" "(for scale)" ""
+		if [ -z "$bt_status" ]; then
+			line "(e) bpftrace script, ns/run (daemon sys_enter)" \
+				"${bt_cost[$label]:-nan} (${io_cost[$label|syscalls_enter_tp_btf]:-nan})" \
+				"far above daemon" \
+				"$(verdict "$(ratio "${io_cost[$label|syscalls_enter_tp_btf]:-nan}" \
+					"${bt_cost[$label]:-nan}")" le 0.5)"
+			r=${io_ratio[$label|bpftrace]:-}
+			line "    with/without bpftrace script" "x$r (${io_range[$label|bpftrace]:-})" \
+				"(baseline)" ""
+		fi
+	done
+	[ -n "$bt_status" ] && line "(e) bpftrace comparison" "$bt_status" "" ""
 else
-	line "bpftrace comparison" "skipped: bpftrace not installed (issue 3 needs it)" "" ""
+	line "(a), (b), (e)" "skipped (needs root)" "" ""
 fi
 echo "logs: $LOGS"
 exit 0
