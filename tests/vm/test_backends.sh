@@ -132,8 +132,11 @@ run_backend() { # backend
 	out=$W/$be.jsonl err=$W/$be.log sock=$W/$be.sock
 	log "backend $be: fresh ext4 at $MNT"
 	mountpoint -q "$MNT" && umount "$MNT"
-	truncate -s 64M "$W/img" && mkfs.ext4 -q -F "$W/img" >/dev/null 2>&1 &&
-		mount -o loop "$W/img" "$MNT" || { notok "$be: ext4 loop mount"; return; }
+	if ! { truncate -s 64M "$W/img" && mkfs.ext4 -q -F "$W/img" >/dev/null 2>&1 &&
+		mount -o loop "$W/img" "$MNT"; }; then
+		notok "$be: ext4 loop mount"
+		return
+	fi
 	mkdir -p "$d/unsafe" "$d/fileonly" "$d/safe" "$d/mixed"
 
 	t0=$SECONDS
@@ -233,7 +236,7 @@ expect() { # backend
 	fi
 	if [ "$be" != tracepoint ]; then
 		# renamedata CO-RE: the identity of the renamed inode came from the kernel.
-		if [ -z "$(grep -E '^(unsafe|fsync-file-only)\|rename' "$W/$be.sum" | grep -v '|kernel$')" ] &&
+		if ! grep -E '^(unsafe|fsync-file-only)\|rename' "$W/$be.sum" | grep -qv '|kernel$' &&
 			grep -qE '^(unsafe|fsync-file-only)\|rename' "$W/$be.sum"; then
 			ok "$be: rename findings carry identity \"kernel\" (struct renamedata via CO-RE on 6.1)"
 		else
