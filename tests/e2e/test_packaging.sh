@@ -35,6 +35,7 @@ trap e2e_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 W=$E2E_WORK
+quiet() { "$@" >/dev/null 2>&1; }
 
 # ---- the layout `make install` produces -------------------------------------------------------
 layout=$W/install-root
@@ -95,6 +96,50 @@ else
 	fail "rpmspec -P packaging/rpm/iohazard.spec parses" "$(head -5 "$W/spec.err")"
 fi
 [ "$rpm_only" = 1 ] && e2e_finish
+
+# ---- Prometheus alerts and the Grafana dashboard ----------------------------------------------
+prom=$IOH_SRC/packaging/prometheus
+if command -v promtool >/dev/null; then
+	check "promtool check rules packaging/prometheus/iohazard-alerts.yml" \
+		"$(promtool check rules "$prom/iohazard-alerts.yml" 2>&1)" \
+		quiet promtool check rules "$prom/iohazard-alerts.yml"
+	out=$(cd "$prom" && promtool test rules iohazard-alerts.test.yml 2>&1)
+	check "promtool test rules iohazard-alerts.test.yml (hazards, losses, hooks, blind, down)" \
+		"$out" grep -q SUCCESS <<<"$out"
+else
+	fail "promtool check rules" "promtool missing (apt-get install prometheus; make deps)"
+fi
+dash=$IOH_SRC/packaging/grafana/iohazard-dashboard.json
+# Valid JSON, every panel on the ${datasource} variable, every query valid PromQL (Grafana's
+# variables replaced by plain values, then parsed by promtool as recording rules).
+if python3 - "$dash" "$W/dash-rules.yml" >"$W/dash.out" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert any(v["name"] == "datasource" and v["type"] == "datasource" for v in d["templating"]["list"])
+exprs = []
+for p in d["panels"]:
+    if p["type"] == "row":
+        continue
+    assert p["datasource"]["uid"] == "${datasource}", p["title"]
+    for t in p["targets"]:
+        e = t["expr"]
+        for a, b in (("$__rate_interval", "5m"), ("$__range", "1h"), ("$job", ".*"),
+                     ("$instance", ".*"), ("$bdi", ".*")):
+            e = e.replace(a, b)
+        exprs.append(e)
+with open(sys.argv[2], "w") as f:
+    f.write("groups:\n  - name: dashboard\n    rules:\n")
+    for i, e in enumerate(exprs):
+        f.write("      - record: dashboard_query_%d\n        expr: %s\n" % (i, json.dumps(e)))
+print(len(exprs))
+PY
+then
+	n=$(cat "$W/dash.out")
+	check "grafana dashboard: valid JSON, datasource variable, $n PromQL queries parse" \
+		"$(promtool check rules "$W/dash-rules.yml" 2>&1)" quiet promtool check rules "$W/dash-rules.yml"
+else
+	fail "grafana dashboard is valid JSON with a datasource variable" "$(cat "$W/dash.out")"
+fi
 
 # ---- make deb -----------------------------------------------------------------------------------
 deb=${IOH_DEB:-}
