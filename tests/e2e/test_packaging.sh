@@ -35,6 +35,7 @@ trap e2e_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 W=$E2E_WORK
+# shellcheck disable=SC2317 # called through check()
 quiet() { "$@" >/dev/null 2>&1; }
 
 # ---- the layout `make install` produces -------------------------------------------------------
