@@ -43,8 +43,29 @@
 /* Two opens count as "at once" when no more than this apart (rodata, --mixed-window). */
 const volatile __u64 mode_window_ns = 600ULL * 1000000000ULL;
 
-/* Number of watched inodes; the I/O hot path returns at once while it is zero. */
+/* Number of watched inodes; the I/O hot path returns at once while it is zero. User space
+ * expires watched inodes whose episode ended (daemon/loader: ioh_loader_expire_watched). */
 volatile __u32 watched_count;
+
+/*
+ * Processes that took part in a mixed episode (both sides, and later openers of a watched
+ * inode). While something is watched, the read/write hot path looks up only the caller's
+ * tgid here before paying for the fd -> file walk: unrelated processes cost one lookup.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} watched_pids SEC(".maps");
+
+static __always_inline void watch_pid(__u32 tgid)
+{
+	__u8 one = 1;
+
+	if (tgid)
+		bpf_map_update_elem(&watched_pids, &tgid, &one, BPF_ANY);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -174,6 +195,8 @@ static __always_inline void note_open(struct file *file, __u16 access)
 		return;
 	}
 	watch_inode(inode, &key);
+	watch_pid(tgid);
+	watch_pid(other_pid);
 	if (st->reported & (1u << IOH_MODE_BOTH_OPEN))
 		return;
 	st->reported |= 1u << IOH_MODE_BOTH_OPEN;
@@ -278,6 +301,12 @@ static __always_inline int mixed_io_on_rw(struct pt_regs *regs, long nr)
 		return 0;
 	if (!watched_count)
 		return 0; /* nothing is used both ways: no lookup at all */
+	{
+		__u32 tgid = current_tgid();
+
+		if (!bpf_map_lookup_elem(&watched_pids, &tgid))
+			return 0; /* not a party to any mixed episode: one lookup */
+	}
 	file = fd_to_file(PT_REGS_PARM1_CORE_SYSCALL(regs));
 	if (!file)
 		return 0;
@@ -389,7 +418,9 @@ static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *
 /* filemap:mm_filemap_fault: a mapping faulted a page in (mmap readers). */
 static __always_inline int mixed_io_on_fault(struct address_space *mapping)
 {
-	if (!watched_count)
+	__u32 tgid = current_tgid();
+
+	if (!watched_count || !bpf_map_lookup_elem(&watched_pids, &tgid))
 		return 0;
 	note_io(BPF_CORE_READ(mapping, host), NULL, IOH_ACC_MMAP);
 	return 0;

@@ -488,6 +488,8 @@ static void check_health(struct daemon *d, uint64_t now)
 	char reason[256] = "";
 	int detached = ioh_loader_check_links(d->loader);
 
+	ioh_loader_expire_watched(d->loader, now);
+
 	if (detached)
 		snprintf(reason, sizeof(reason), "%d BPF link(s) detached", detached);
 	else if (d->canary_sent_ns && d->canary_seen_ns < d->canary_sent_ns)

@@ -493,6 +493,38 @@ int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS_
 	return 0;
 }
 
+int ioh_loader_expire_watched(struct ioh_loader *l, uint64_t now_ns)
+{
+	int watched = bpf_map__fd(l->skel->maps.watched);
+	int modes = bpf_map__fd(l->skel->maps.mode_state);
+	uint64_t window = l->skel->rodata->mode_window_ns;
+	uint64_t ptr, next, stale[256];
+	bool more = bpf_map_get_next_key(watched, NULL, &next) == 0;
+	int n = 0, expired = 0;
+
+	/* Collect first, delete after: deleting while iterating restarts the walk. */
+	while (more && n < 256) {
+		struct ioh_inode_key key;
+		struct ioh_mode_state st;
+
+		ptr = next;
+		more = bpf_map_get_next_key(watched, &ptr, &next) == 0;
+		if (bpf_map_lookup_elem(watched, &ptr, &key) < 0)
+			continue;
+		if (bpf_map_lookup_elem(modes, &key, &st) == 0 && now_ns - st.direct_ns <= window &&
+		    now_ns - st.buffered_ns <= window)
+			continue; /* both sides still active: the episode goes on */
+		stale[n++] = ptr;
+	}
+	for (int i = 0; i < n; i++) {
+		if (bpf_map_delete_elem(watched, &stale[i]) == 0) {
+			__sync_fetch_and_sub(&l->skel->bss->watched_count, 1);
+			expired++;
+		}
+	}
+	return expired;
+}
+
 int ioh_loader_check_links(struct ioh_loader *l)
 {
 	int detached = 0;

@@ -81,6 +81,11 @@ int ioh_loader_consume(struct ioh_loader *l);
 
 /* Totals since load, summed over CPUs. */
 int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS__MAX]);
+/*
+ * Stops watching inodes whose mixed episode ended (one side idle for the mixed window), so
+ * the read/write hot path returns at its first check again. Returns how many expired.
+ */
+int ioh_loader_expire_watched(struct ioh_loader *l, uint64_t now_ns);
 /* Marks hooks whose links no longer point at a program; returns how many links are gone. */
 int ioh_loader_check_links(struct ioh_loader *l);
 const struct ioh_hook_status *ioh_loader_hooks(const struct ioh_loader *l, size_t *count);
