@@ -36,6 +36,7 @@ struct fsync_error_state {
 	const struct ioh_rule **rules;
 	size_t n_rules;
 	uint64_t evictions;
+	unsigned n_live; /* failed fsyncs remembered: successful fsyncs skip the scan at 0 */
 };
 
 static void *fe_create(struct ioh_correlator *c, const struct ioh_correlator_config *cfg)
@@ -66,6 +67,8 @@ static struct failed_fsync *find_failed(struct fsync_error_state *s, uint32_t de
 {
 	struct failed_fsync *free_slot = NULL, *oldest = NULL;
 
+	if (!create && !s->n_live)
+		return NULL;
 	for (unsigned i = 0; i < FAILED_MAX; i++) {
 		struct failed_fsync *e = &s->failed[i];
 
@@ -80,6 +83,7 @@ static struct failed_fsync *find_failed(struct fsync_error_state *s, uint32_t de
 		return NULL;
 	if (!free_slot) {
 		s->evictions++;
+		s->n_live--; /* the oldest is overwritten below */
 		free_slot = oldest;
 	}
 	memset(free_slot, 0, sizeof(*free_slot));
@@ -105,6 +109,7 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 		e = find_failed(s, si->file.dev, si->file.ino, true);
 		if (!e->live) {
 			e->live = true;
+			s->n_live++;
 			e->dev = si->file.dev;
 			e->ino = si->file.ino;
 			e->first_error = si->ret;
@@ -156,6 +161,7 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 		ioh_correlator_emit(c, &f);
 	}
 	e->live = false;
+	s->n_live--;
 }
 
 static void fe_stats(const void *state, struct ioh_correlator_stats *st)

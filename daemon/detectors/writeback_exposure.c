@@ -65,6 +65,8 @@ struct wb_state {
 	struct wb_mount mounts[MOUNTS_MAX];
 	struct wb_truncate truncates[TRUNCATES_MAX];
 	unsigned n_pending; /* rewritten and waiting for a deadline */
+	unsigned n_live;    /* truncations tracked: every dirty/clean/sync event checks this
+			     * first, so the common case (none) costs no scan */
 	uint64_t evictions;
 	const struct ioh_rule **mount_rules, **truncate_rules;
 	size_t n_mount_rules, n_truncate_rules;
@@ -81,6 +83,8 @@ static void truncate_clear(struct wb_state *s, struct wb_truncate *t)
 {
 	if (t->live && t->rewritten)
 		s->n_pending--;
+	if (t->live)
+		s->n_live--;
 	free(t->cgroup);
 	free(t->path);
 	free(t->mount_point);
@@ -248,6 +252,8 @@ static struct wb_truncate *find_truncate(struct wb_state *s, uint32_t dev, uint6
 {
 	struct wb_truncate *free_slot = NULL, *oldest = NULL;
 
+	if (!create && !s->n_live)
+		return NULL;
 	for (unsigned i = 0; i < TRUNCATES_MAX; i++) {
 		struct wb_truncate *t = &s->truncates[i];
 
@@ -291,6 +297,7 @@ static void on_truncate(struct wb_state *s, struct ioh_correlator *c, const stru
 	t = find_truncate(s, ti->file.dev, ti->file.ino, true);
 	truncate_clear(s, t);
 	t->live = true;
+	s->n_live++;
 	t->dev = ti->file.dev;
 	t->ino = ti->file.ino;
 	t->mode = ti->file.mode;
@@ -323,7 +330,7 @@ static void on_sync(struct wb_state *s, const struct ioh_event *ev)
 {
 	const struct ioh_sync_info *si = &ev->sync;
 
-	if (si->ret != 0)
+	if (si->ret != 0 || !s->n_live)
 		return;
 	for (unsigned i = 0; i < TRUNCATES_MAX; i++) {
 		struct wb_truncate *t = &s->truncates[i];
