@@ -340,10 +340,10 @@ int ioh_eventlog_decode_payload(const uint8_t *payload, uint32_t len, struct ioh
 		ev->access.other_ns = get_u64(&c);
 		ev->access.path = get_str(&c);
 		other_comm = get_bytes(&c, IOH_COMM_LEN);
-		if (other_comm) {
+		if (other_comm && other_comm[IOH_COMM_LEN - 1] != '\0')
+			c.bad = true;
+		else if (other_comm)
 			memcpy(ev->access.other_comm, other_comm, IOH_COMM_LEN);
-			ev->access.other_comm[IOH_COMM_LEN - 1] = '\0';
-		}
 		ev->access.other_cgroup = get_str(&c);
 		if (ev->access.kind < IOH_MODE_BOTH_OPEN ||
 		    ev->access.kind > IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ ||
@@ -355,10 +355,11 @@ int ioh_eventlog_decode_payload(const uint8_t *payload, uint32_t len, struct ioh
 		struct ioh_throttle_info *t = &ev->throttle;
 		const uint8_t *bdi = get_bytes(&c, IOH_BDI_NAME_LEN);
 
-		if (bdi) {
+		/* A fixed field written from a NUL-terminated name: anything else is damage. */
+		if (bdi && bdi[IOH_BDI_NAME_LEN - 1] != '\0')
+			c.bad = true;
+		else if (bdi)
 			memcpy(t->bdi, bdi, IOH_BDI_NAME_LEN);
-			t->bdi[IOH_BDI_NAME_LEN - 1] = '\0';
-		}
 		t->pause_ns = get_u64(&c);
 		t->paused_ns = get_u64(&c);
 		t->period_ns = get_u64(&c);

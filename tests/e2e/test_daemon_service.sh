@@ -557,7 +557,7 @@ med = gaps[len(gaps) // 2] if gaps else 0
 # 1 s rather than systemd's usual tens of seconds: tight enough to catch a main loop that
 # stalls on an event burst (the test floods renames), loose enough for a shared 2-core box.
 check('notify: watchdog interval is half of WATCHDOG_USEC=1000000 (median gap %.3f s)' % med,
-      0.45 <= med <= 0.55, ['%.3f' % g for g in gaps[-5:]])
+      0.45 <= med <= 0.6, ['%.3f' % g for g in gaps[-5:]])  # + the timer's 10% accuracy
 check('notify: no watchdog gap reaches WATCHDOG_USEC (worst %.3f s)' % (gaps[-1] if gaps else 0),
       gaps and gaps[-1] < 1.0, ['%.3f' % g for g in gaps[-5:]])
 sys.exit(1 if failed else 0)
