@@ -159,16 +159,17 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long nr)
 }
 
 /* Copy a user string into the record; returns bytes written including the NUL, or 0. */
-static __always_inline __u16 read_user_name(char *dst, __u64 uptr, struct ioh_event_hdr *hdr)
+static __always_inline __u16 read_user_name(char *dst, __u32 size, __u64 uptr,
+					    struct ioh_event_hdr *hdr)
 {
-	long n = bpf_probe_read_user_str(dst, IOH_USER_PATH_MAX, (const void *)uptr);
+	long n = bpf_probe_read_user_str(dst, size, (const void *)uptr);
 
 	if (n <= 0) {
 		hdr->flags |= IOH_EVF_NAME_UNREADABLE;
 		count_loss(IOH_LOSS_USER_STRING);
 		return 0;
 	}
-	if (n == IOH_USER_PATH_MAX)
+	if (n == size)
 		hdr->flags |= IOH_EVF_PATH_TRUNCATED; /* may also be an exact fit; says "maybe" */
 	return n;
 }
@@ -194,10 +195,10 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 	rec->ev.base_components = 0;
 	__builtin_memset(&rec->ev.base_dir, 0, sizeof(rec->ev.base_dir));
 
-	rec->ev.old_name_len = read_user_name(rec->strings + IOH_RENAME_OLD_OFF, in->old_name,
-					      &rec->ev.hdr);
-	rec->ev.new_name_len = read_user_name(rec->strings + IOH_RENAME_NEW_OFF, in->new_name,
-					      &rec->ev.hdr);
+	rec->ev.old_name_len = read_user_name(rec->strings + IOH_RENAME_OLD_OFF, IOH_USER_PATH_MAX,
+					      in->old_name, &rec->ev.hdr);
+	rec->ev.new_name_len = read_user_name(rec->strings + IOH_RENAME_NEW_OFF, IOH_NEW_PATH_MAX,
+					      in->new_name, &rec->ev.hdr);
 	first = rec->strings[IOH_RENAME_NEW_OFF];
 
 	/* A relative new name needs the directory it is relative to: dirfd or cwd. */

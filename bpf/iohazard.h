@@ -17,8 +17,10 @@
 #define IOH_COMM_LEN 16
 /* A single path component as the kernel stores it (NAME_MAX). */
 #define IOH_NAME_MAX 255
-/* Bytes reserved for each user-supplied path of a rename (old and new name). */
+/* Bytes reserved for the old name of a rename (evidence only: cut names are marked). */
 #define IOH_USER_PATH_MAX 1024
+/* Bytes for the new name: PATH_MAX, the kernel's own limit, so it is never cut. */
+#define IOH_NEW_PATH_MAX 4096
 /*
  * Bytes for a directory path built from the dentry chain. Components are stored leaf first,
  * each NUL-terminated, because the BPF side can only write forward with bounded offsets; user
@@ -113,12 +115,13 @@ struct ioh_event_hdr {
  * struct (fixed so the verifier can bound every write): the directory the new name is
  * relative to at 0 (IOH_DIR_PATH_REGION bytes; leaf-first NUL-separated components; empty
  * when the new name is absolute), the old name at IOH_RENAME_OLD_OFF and the new name at
- * IOH_RENAME_NEW_OFF (IOH_USER_PATH_MAX bytes each), exactly as passed to the syscall. Each
+ * IOH_RENAME_NEW_OFF (IOH_USER_PATH_MAX and IOH_NEW_PATH_MAX bytes), exactly as passed to the
+ * syscall. Each
  * *_len counts the bytes used including the final NUL; 0 means absent.
  */
 #define IOH_RENAME_OLD_OFF IOH_DIR_PATH_REGION
 #define IOH_RENAME_NEW_OFF (IOH_RENAME_OLD_OFF + IOH_USER_PATH_MAX)
-#define IOH_RENAME_STRINGS_SIZE (IOH_RENAME_NEW_OFF + IOH_USER_PATH_MAX)
+#define IOH_RENAME_STRINGS_SIZE (IOH_RENAME_NEW_OFF + IOH_NEW_PATH_MAX)
 
 struct ioh_rename_event {
 	struct ioh_event_hdr hdr;

@@ -106,7 +106,7 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 
 	old_name = region_string(strings + IOH_RENAME_OLD_OFF, IOH_USER_PATH_MAX,
 				 re->old_name_len, &err);
-	new_name = region_string(strings + IOH_RENAME_NEW_OFF, IOH_USER_PATH_MAX,
+	new_name = region_string(strings + IOH_RENAME_NEW_OFF, IOH_NEW_PATH_MAX,
 				 re->new_name_len, &err);
 	if (err)
 		return err;
@@ -119,9 +119,10 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 			return err;
 	}
 	s->new_in_base_dir = false;
-	if (new_name && re->new_name_len == IOH_USER_PATH_MAX) {
-		/* The kernel filled the whole buffer: the name may go on. Mark the cut at the end
-		 * and never resolve it (the prefix could name a different, existing file). */
+	if (new_name && re->new_name_len == IOH_NEW_PATH_MAX) {
+		/* The kernel filled the whole buffer (PATH_MAX, so only a kernel with a larger
+		 * limit can do this): the name may go on. Mark the cut at the end and never resolve
+		 * it (the prefix could name a different, existing file). */
 		snprintf(s->cut_name, sizeof(s->cut_name), "%s%s", new_name, IOH_TRUNCATION_MARK);
 		new_name = s->cut_name;
 		ev->flags |= IOH_EVF_PATH_TRUNCATED | IOH_EVF_RESOLVE_FAILED;

@@ -15,7 +15,7 @@
 #include "daemon/correlator/event.h"
 
 /* Room for a rebuilt path: a truncated directory prefix plus a full user name. */
-#define IOH_PATH_BUF (IOH_DIR_PATH_REGION + IOH_USER_PATH_MAX + 16)
+#define IOH_PATH_BUF (IOH_DIR_PATH_REGION + IOH_NEW_PATH_MAX + 16)
 
 /* Shown in place of the part of a path that did not fit (a UTF-8 ellipsis). */
 #define IOH_TRUNCATION_MARK "\xe2\x80\xa6"
@@ -26,7 +26,7 @@ struct ioh_decode_scratch {
 	char new_path[IOH_PATH_BUF];
 	char old_path[IOH_PATH_BUF];
 	char access_path[IOH_PATH_BUF]; /* the file of an access-mode record */
-	char cut_name[IOH_USER_PATH_MAX + 8]; /* a full-buffer user name with the cut marked */
+	char cut_name[IOH_NEW_PATH_MAX + 8]; /* a full-buffer new name with the cut marked */
 	char other_cgroup[4096];	/* resolve.c: cgroup of the other side */
 	/* The new name had no '/': the kernel's base_dir *is* the receiving directory. */
 	bool new_in_base_dir;

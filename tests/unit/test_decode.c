@@ -250,7 +250,7 @@ static void test_rename_malformed(void)
 		/* Name lengths past the region, or unterminated. */
 		init_rename(&r);
 		set_names(&r, NULL, "/x");
-		r.ev.new_name_len = IOH_USER_PATH_MAX + 1;
+		r.ev.new_name_len = IOH_NEW_PATH_MAX + 1;
 		CHECK_INT(decode(&r, sizeof(r), &ev), -EBADMSG);
 		r.ev.new_name_len = 2; /* "/x" without its NUL */
 		CHECK_INT(decode(&r, sizeof(r), &ev), -EBADMSG);
