@@ -22,6 +22,7 @@ if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=unde
 	-std=gnu11 -D_GNU_SOURCE -I. -Ibpf daemon/ingest/decode.c daemon/correlator/*.c \
 	daemon/detectors/*.c daemon/rules/*.c daemon/util/jsonw.c daemon/util/strbuf.c \
 	daemon/util/utf8.c daemon/util/fsnames.c daemon/sinks/finding_format.c \
+	daemon/sinks/event_format.c \
 	tests/fuzz/fuzz_decode.c -linih -o "$out/fuzz_decode" 2>"$out/fuzz_decode.build.log"; then
 	cat "$out/fuzz_decode.build.log"
 	echo "not ok - fuzz record decoder: build failed"
