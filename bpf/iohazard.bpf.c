@@ -12,6 +12,7 @@
  *   fsync           fexit vfs_fsync_range kprobe+kretprobe; none (sys_exit reports fsync)
  *   mapping_faults  tp_btf mm_filemap_fault raw_tp (optional: older kernels lack it)
  *   direct_io       tp_btf iomap_dio_rw_begin raw_tp (optional)
+ *   io_uring        tp_btf io_uring_submit_req (optional)
  *   dirty_throttle  tracepoint writeback/balance_dirty_pages (classic record through CO-RE:
  *                   the tp_btf prototype changed in 6.x, see stalls.bpf.h)
  *   writeback_wait  tp_btf folio_wait_writeback raw_tp (optional; splice-stall's "why")
@@ -203,6 +204,14 @@ SEC("kretprobe/vfs_fsync_range")
 int BPF_KRETPROBE(fsync_exit_kretprobe, long ret)
 {
 	return vfs_fsync_exit(ret);
+}
+
+/* ---- I/O submitted through io_uring (mixed O_DIRECT/page cache) ------------------------------ */
+
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(io_uring_tp_btf, struct io_kiocb *req)
+{
+	return mixed_io_on_uring(req);
 }
 
 /* ---- direct I/O through iomap (ext4, xfs, btrfs) --------------------------------------------- */

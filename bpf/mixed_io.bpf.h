@@ -415,6 +415,52 @@ static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *
 	return 0;
 }
 
+/* io_uring opcodes (uapi, stable) that read or write a file's data. */
+#define IORING_OP_READV 1
+#define IORING_OP_WRITEV 2
+#define IORING_OP_READ_FIXED 4
+#define IORING_OP_WRITE_FIXED 5
+#define IORING_OP_READ 22
+#define IORING_OP_WRITE 23
+
+/*
+ * io_uring:io_uring_submit_req: I/O submitted through io_uring never passes the read/write
+ * syscalls. Same filters as the syscall hot path (watched set, then party pid).
+ */
+static __always_inline int mixed_io_on_uring(struct io_kiocb *req)
+{
+	__u32 tgid = current_tgid();
+	struct file *file;
+	bool write;
+
+	if (!watched_count || !bpf_map_lookup_elem(&watched_pids, &tgid))
+		return 0;
+	switch (BPF_CORE_READ(req, opcode)) {
+	case IORING_OP_READV:
+	case IORING_OP_READ_FIXED:
+	case IORING_OP_READ:
+		write = false;
+		break;
+	case IORING_OP_WRITEV:
+	case IORING_OP_WRITE_FIXED:
+	case IORING_OP_WRITE:
+		write = true;
+		break;
+	default:
+		return 0;
+	}
+	file = BPF_CORE_READ(req, file);
+	if (!file)
+		return 0;
+	if (BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG)
+		note_io(file_inode_of(file), file,
+			write ? IOH_ACC_DIRECT_WRITE : IOH_ACC_DIRECT_READ);
+	else
+		note_io(file_inode_of(file), file,
+			write ? IOH_ACC_BUFFERED_WRITE : IOH_ACC_BUFFERED_READ);
+	return 0;
+}
+
 /* filemap:mm_filemap_fault: a mapping faulted a page in (mmap readers). */
 static __always_inline int mixed_io_on_fault(struct address_space *mapping)
 {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -99,7 +100,7 @@ static int rules_show(struct cli *cli, int argc, char **argv)
 	struct ioh_ruleset *rs = NULL;
 	struct ioh_rules_errors errors = {0};
 	int r = parse_opts(cli, argc, argv,
-			   "Usage: iohazard rules show [PATH...]\n"
+			   "Usage: iohazard rules show [-j] [PATH...]\n"
 			   "  Prints the effective merged rules, in rules-file syntax.\n");
 
 	if (r)
@@ -111,7 +112,31 @@ static int rules_show(struct cli *cli, int argc, char **argv)
 		ioh_rules_errors_free(&errors);
 		return cli_error(cli, CLI_EXIT_FAIL, "rules did not load");
 	}
-	ioh_ruleset_print(rs, stdout);
+	if (cli->json) {
+		/* The effective text as one JSON string: the stream stays parseable. */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&text, &len);
+		struct strbuf sb;
+		struct jsonw w;
+
+		if (mem) {
+			ioh_ruleset_print(rs, mem);
+			fclose(mem);
+		}
+		strbuf_init(&sb);
+		jsonw_init(&w, &sb);
+		jsonw_obj_begin(&w);
+		jsonw_kv_uint(&w, "count", rs->count);
+		jsonw_key(&w, "rules");
+		jsonw_strn(&w, text ? text : "", text ? len : 0);
+		jsonw_obj_end(&w);
+		printf("%s\n", sb.buf ? sb.buf : "{}");
+		strbuf_free(&sb);
+		free(text);
+	} else {
+		ioh_ruleset_print(rs, stdout);
+	}
 	ioh_rules_errors_free(&errors);
 	ioh_ruleset_free(rs);
 	return CLI_EXIT_OK;

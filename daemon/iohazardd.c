@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
 
@@ -110,6 +111,7 @@ struct daemon {
 	uint64_t textfile_errors;
 	uint64_t textfile_tick;
 	unsigned record_budget;	     /* left in this turn of the loop */
+	int bpf_stats_fd;	     /* held while --bpf-stats: run-time accounting stays on */
 	sd_event_source *drain_more; /* deferred: continue a drain cut by the budget */
 	bool journal;
 	char status_line[256]; /* last STATUS= sent to systemd */
@@ -995,6 +997,14 @@ int main(int argc, char **argv)
 	sd_event_add_signal(d->event, NULL, SIGINT, on_signal_exit, NULL);
 	sd_event_add_signal(d->event, NULL, SIGHUP, on_signal_reload, d);
 
+	/* BPF_ENABLE_STATS keeps accounting on exactly as long as the fd is open, without
+	 * touching the sysctl other tools may own; only when the operator asked. */
+	d->bpf_stats_fd = -1;
+	if (d->opts.bpf_stats) {
+		d->bpf_stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (d->bpf_stats_fd < 0)
+			log_warning_errno(-errno, "Failed to enable BPF run-time statistics: %m");
+	}
 	lopts.backend = d->opts.backend;
 	lopts.ringbuf_bytes = d->opts.ringbuf_bytes;
 	lopts.self_pid = getpid();

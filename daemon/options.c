@@ -34,6 +34,8 @@ static void usage(FILE *out)
 		"                            (default 10m)\n"
 		"  --metrics-textfile PATH   also write the metrics for node_exporter's textfile\n"
 		"                            collector (atomically, every 15s)\n"
+		"  --bpf-stats               count in-kernel run time per program while running\n"
+		"                            (kernel.bpf_stats_enabled; costs ~20ns per run)\n"
 		"  -h, --help                this text\n"
 		"  --version                 print the version\n");
 }
@@ -80,6 +82,7 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 		OPT_JOURNAL,
 		OPT_MIXED_WINDOW,
 		OPT_TEXTFILE,
+		OPT_BPF_STATS,
 	};
 	static const struct option longopts[] = {
 		{"foreground", no_argument, NULL, OPT_FOREGROUND},
@@ -98,6 +101,7 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 		{"journal", required_argument, NULL, OPT_JOURNAL},
 		{"mixed-window", required_argument, NULL, OPT_MIXED_WINDOW},
 		{"metrics-textfile", required_argument, NULL, OPT_TEXTFILE},
+		{"bpf-stats", no_argument, NULL, OPT_BPF_STATS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{0},
@@ -213,6 +217,9 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 			break;
 		case OPT_TEXTFILE:
 			o->metrics_textfile = optarg;
+			break;
+		case OPT_BPF_STATS:
+			o->bpf_stats = true;
 			break;
 		case 'h':
 			usage(stdout);

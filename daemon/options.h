@@ -32,6 +32,7 @@ struct ioh_options {
 	enum ioh_journal_mode journal;
 	uint64_t mixed_window_ns;
 	const char *metrics_textfile;
+	bool bpf_stats; /* turn on the kernel's per-program run-time accounting */
 };
 
 /* Returns 0, 1 when the program should exit successfully (--help, --version), or a negative

@@ -13,6 +13,7 @@
  * critical finding is made, so one incident gives one finding. The file's path comes from the
  * BOTH_OPEN record (faults carry no struct file), kept per inode until the order arrives.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,6 +284,14 @@ static void on_access(struct mixed_state *s, struct ioh_correlator *c, const str
 		}
 		return;
 	}
+	/* Remember who did what: a later fsync EIO is tied back to these sides. */
+	{
+		const struct side *d = is_direct(self.access) ? &self : &other;
+		const struct side *b = d == &self ? &other : &self;
+
+		side_set(&m->direct, d->pid, d->comm, d->cgroup, d->access, d->ns);
+		side_set(&m->buffered, b->pid, b->comm, b->cgroup, b->access, b->ns);
+	}
 	/* An order confirms the hazard: one critical finding replaces the pending one. */
 	if (m->pending) {
 		m->pending = false;
@@ -292,12 +301,66 @@ static void on_access(struct mixed_state *s, struct ioh_correlator *c, const str
 	     ioh_correlator_last_loss_ns(c) >= other.ns);
 }
 
+/*
+ * When a direct write cannot invalidate the cached pages it overlaps ("Page cache
+ * invalidation failure on direct I/O. Possible data corruption due to collision with buffered
+ * I/O!"), the kernel plants EIO in the file's writeback error for the next fsync. An EIO from
+ * fsync on a file we saw used both ways is tied back to it: critical, with both sides.
+ */
+static void on_sync_error(struct mixed_state *s, struct ioh_correlator *c,
+			  const struct ioh_event *ev)
+{
+	struct mixed_inode *m = find_inode(s, &ev->sync.file, false);
+	const char *fstype = ioh_fstype_from_magic(ev->sync.file.fs_magic);
+	const struct ioh_rule *rule;
+	struct ioh_finding f = {0};
+	char direct_unit[256], buffered_unit[256];
+
+	if (!m || (!m->direct.ns && !m->buffered.ns))
+		return;
+	rule = matching_rule(s, m->path ? m->path : "", fstype, ev);
+	if (!rule)
+		return;
+	if (m->pending) {
+		m->pending = false; /* this finding says more */
+		s->n_pending--;
+	}
+	f.ts_ns = ev->ts_ns;
+	f.rule = rule->name;
+	f.severity = rule->severity;
+	f.degraded = ioh_correlator_last_loss_ns(c) >= m->direct.ns;
+	f.pid = ev->pid;
+	memcpy(f.comm, ev->comm, sizeof(f.comm));
+	f.cgroup = ev->cgroup;
+	f.file = m->file;
+	f.path = m->path;
+	f.fstype = fstype;
+	snprintf(f.message, sizeof(f.message),
+		 "%s (pid %u) got EIO from fsync on a file used with O_DIRECT by %s (pid %u) and "
+		 "through the page cache by %s (pid %u): the kernel could not invalidate cached "
+		 "pages after a direct write (collision with buffered I/O); cached data may be stale",
+		 ev->comm, ev->pid, side_comm(&m->direct), m->direct.pid, side_comm(&m->buffered),
+		 m->buffered.pid);
+	f.fix = "stop mixing O_DIRECT and buffered access to this file; check it against a "
+		"known-good copy (the kernel log has 'collision with buffered I/O')";
+	add_side_evidence(&f, "direct_pid", "direct_comm", "direct_unit", "direct_access",
+			  &m->direct, direct_unit, sizeof(direct_unit));
+	add_side_evidence(&f, "buffered_pid", "buffered_comm", "buffered_unit",
+			  "buffered_access", &m->buffered, buffered_unit, sizeof(buffered_unit));
+	ioh_finding_add_str(&f, "order", "fsync EIO after mixed access (collision)");
+	ioh_finding_add_int(&f, "fsync_error", ev->sync.ret);
+	ioh_correlator_emit(c, &f);
+}
+
 static void mx_on_event(void *state, struct ioh_correlator *c, const struct ioh_event *ev)
 {
 	struct mixed_state *s = state;
 
 	if (ev->type == IOH_EV_ACCESS_MODE)
 		on_access(s, c, ev);
+	else if (ev->type == IOH_EV_SYNC && ev->sync.ret == -EIO &&
+		 (ev->sync.kind == IOH_SYNC_FSYNC || ev->sync.kind == IOH_SYNC_FDATASYNC))
+		on_sync_error(s, c, ev);
 	else if (ev->type == IOH_EV_LOSS && ev->loss.count)
 		for (unsigned i = 0; i < MIXED_MAX; i++)
 			if (s->inodes[i].pending)

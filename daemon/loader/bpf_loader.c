@@ -23,6 +23,7 @@ enum hook_id {
 	HOOK_FSYNC,
 	HOOK_MAPPING_FAULTS,
 	HOOK_DIRECT_IO,
+	HOOK_IO_URING,
 	HOOK_DIRTY_THROTTLE,
 	HOOK_WRITEBACK_WAIT,
 	HOOK_TRUNCATE,
@@ -164,6 +165,7 @@ static const struct choice fsync_sys_exit = {"sys_exit", {NULL}};
 static const struct choice faults_tp_btf = {"tp_btf", {"mapping_faults_tp_btf"}};
 static const struct choice faults_none = {"none", {NULL}};
 static const struct choice dio_tp_btf = {"tp_btf", {"direct_io_tp_btf"}};
+static const struct choice uring_tp_btf = {"tp_btf", {"io_uring_tp_btf"}};
 /* The classic tracepoint on every kernel: its record is read through CO-RE (stalls.bpf.h). */
 static const struct choice throttle_tracepoint = {"tracepoint", {"dirty_throttle_tracepoint"}};
 static const struct choice wb_wait_tp_btf = {"tp_btf", {"writeback_wait_tp_btf"}};
@@ -281,7 +283,7 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 {
 	static const char *const fentry_probe_progs[] = {"rename_identity_fentry",
 							  "fsync_enter_fentry", "fsync_exit_fexit"};
-	const struct choice *syscalls, *dirty, *rename_id, *fsync, *faults, *dio;
+	const struct choice *syscalls, *dirty, *rename_id, *fsync, *faults, *dio, *uring;
 	const struct choice *throttle, *wb_wait, *truncate;
 	struct ioh_loader *l;
 	struct btf *vmlinux;
@@ -300,6 +302,7 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	l->hooks[HOOK_FSYNC].hook = "fsync";
 	l->hooks[HOOK_MAPPING_FAULTS].hook = "mapping_faults";
 	l->hooks[HOOK_DIRECT_IO].hook = "direct_io";
+	l->hooks[HOOK_IO_URING].hook = "io_uring";
 	l->hooks[HOOK_DIRTY_THROTTLE].hook = "dirty_throttle";
 	l->hooks[HOOK_WRITEBACK_WAIT].hook = "writeback_wait";
 	l->hooks[HOOK_TRUNCATE].hook = "truncate";
@@ -314,6 +317,7 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	/* Without iomap_dio_rw_begin, direct I/O is still seen at the syscall layer once an
 	 * inode is watched. */
 	dio = btf_has_tracepoint(vmlinux, "iomap_dio_rw_begin") ? &dio_tp_btf : &faults_none;
+	uring = btf_has_tracepoint(vmlinux, "io_uring_submit_req") ? &uring_tp_btf : &faults_none;
 	throttle = tracefs_has_event("writeback", "balance_dirty_pages") ? &throttle_tracepoint
 									  : &faults_none;
 	/* folio_wait_writeback is 5.17+; without it splice-stall cannot say "page under
@@ -357,6 +361,7 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	enable_progs(l->skel, fsync);
 	enable_progs(l->skel, faults);
 	enable_progs(l->skel, dio);
+	enable_progs(l->skel, uring);
 	enable_progs(l->skel, throttle);
 	enable_progs(l->skel, wb_wait);
 	enable_progs(l->skel, truncate);
@@ -433,6 +438,13 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 			"no folio_wait_writeback tracepoint: splice stalls cannot blame writeback");
 	attach_optional(l, HOOK_TRUNCATE, truncate,
 			"no ext4_truncate_enter tracepoint: writeback-truncate-unsynced is blind");
+	if (uring == &faults_none) {
+		l->hooks[HOOK_IO_URING].backend = "none";
+		snprintf(l->hooks[HOOK_IO_URING].error, sizeof(l->hooks[HOOK_IO_URING].error),
+			 "no io_uring_submit_req tracepoint: io_uring I/O not ordered");
+	} else if (attach_choice(l, HOOK_IO_URING, uring) < 0) {
+		log_warning("io_uring hook not attached (%s)", l->hooks[HOOK_IO_URING].error);
+	}
 	/* Only now that the VFS twin runs may sys_exit stop reporting fsync itself. */
 	l->skel->bss->fsync_from_vfs = fsync != &fsync_sys_exit;
 

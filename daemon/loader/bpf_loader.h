@@ -47,7 +47,7 @@ struct ioh_hook_status {
 	char error[160];
 };
 
-#define IOH_HOOKS_MAX 9
+#define IOH_HOOKS_MAX 10
 
 struct ioh_loader_opts {
 	enum ioh_backend backend;

@@ -17,6 +17,7 @@
  */
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "daemon/correlator/correlator.h"
@@ -853,6 +854,54 @@ static void test_record_replay(void)
 	}
 }
 
+/* An fsync that returns EIO on a file used both ways: the kernel's "collision with buffered
+ * I/O" error, tied back to both sides. Other errors, other files, successful fsyncs: nothing. */
+static void feed_fsync(struct ioh_correlator *c, uint64_t ts, uint64_t ino, int32_t ret)
+{
+	struct ioh_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ts_ns = ts;
+	ev.type = IOH_EV_SYNC;
+	ev.pid = DB_PID;
+	snprintf(ev.comm, sizeof(ev.comm), "%s", DB_COMM);
+	ev.sync.kind = IOH_SYNC_FSYNC;
+	ev.sync.ret = ret;
+	ev.sync.file = (struct ioh_file_id){.dev = DEV, .ino = ino, .mode = 0100644,
+					    .fs_magic = EXT4_MAGIC};
+	feed(c, &ev);
+}
+
+static void test_fsync_eio_collision(void)
+{
+	TEST_CASE("fsync EIO after mixed access: critical, tied to both sides")
+	{
+		struct ioh_correlator *c = fresh();
+
+		feed_both_open(c, 10 * SEC, INO_A, PATH_A);
+		feed_fsync(c, 10 * SEC + 100 * MS, INO_B, -EIO); /* another file: nothing */
+		feed_fsync(c, 10 * SEC + 200 * MS, INO_A, -ENOSPC); /* not the planted EIO */
+		feed_fsync(c, 10 * SEC + 300 * MS, INO_A, 0);
+		CHECK_INT(n_found, 0);
+		feed_fsync(c, 10 * SEC + 400 * MS, INO_A, -EIO);
+		CHECK_INT(n_found, 1);
+		if (n_found == 1) {
+			CHECK_STR(found[0].rule, "mixed-direct-buffered");
+			CHECK_STR(sev(found[0].severity), "critical");
+			CHECK_INT(found[0].pid, DB_PID);
+			CHECK_STR(found[0].path, PATH_A);
+			CHECK_STR(evidence(&found[0], "order"),
+				  "fsync EIO after mixed access (collision)");
+			CHECK_STR(evidence(&found[0], "fsync_error"), "-5");
+			check_sides(&found[0], "O_DIRECT open", "buffered open");
+		}
+		/* The collision finding replaced the pending both-open one. */
+		ioh_correlator_advance(c, 20 * SEC);
+		CHECK_INT(n_found, 1);
+		ioh_correlator_free(c);
+	}
+}
+
 int main(void)
 {
 	DEV = ioh_kdev_make(254, 0);
@@ -869,6 +918,7 @@ int main(void)
 	test_losses();
 	test_default_rules();
 	test_record_replay();
+	test_fsync_eio_collision();
 
 	ioh_ruleset_free(rules);
 	return check_summary();
