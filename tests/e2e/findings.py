@@ -266,12 +266,14 @@ def check_workload(w, fs):
     except OSError as e:
         problems.append(f"stat {new_b!r}: {e}")
         want_ino = None
-    want_dev = mount_dev(w["dir"])
+    # Findings identify files as stat(2) does: on btrfs each subvolume has its own device
+    # number (mountinfo shows the filesystem's), and inode numbers restart per subvolume.
+    want_dev = stat_dev(w["dir"])
     for rule, sev, ev in exp:
         f = next(x for x in fs if x.get("rule") == rule)
         check_fields(w, f, rule, sev, ev, new_b, old_b, want_ino, want_dev, problems)
-    if problems and stat_dev(w["dir"]) != want_dev:
-        problems.append(f"(stat() st_dev of the dir is {stat_dev(w['dir'])}, mountinfo says"
+    if problems and mount_dev(w["dir"]) != want_dev:
+        problems.append(f"(mountinfo says {mount_dev(w['dir'])}, stat() st_dev of the dir is"
                         f" {want_dev})")
     return emit(not problems, f"{label}: finding fields (rule, severity, comm, path, fstype,"
                 f" dev, ino, evidence)", "; ".join(problems))
