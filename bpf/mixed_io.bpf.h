@@ -270,6 +270,19 @@ static __always_inline void note_io(struct inode *inode, struct file *file, __u1
 	emit_access(inode, file, kind, access, other_pid, other_access, other_ns);
 }
 
+/* A read or write of `file` on a watched inode: direct or buffered by the file's flags. */
+static __always_inline void note_file_io(struct file *file, bool write)
+{
+	bool direct;
+
+	if (!file)
+		return;
+	direct = BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG;
+	note_io(file_inode_of(file), file,
+		direct ? (write ? IOH_ACC_DIRECT_WRITE : IOH_ACC_DIRECT_READ)
+		       : (write ? IOH_ACC_BUFFERED_WRITE : IOH_ACC_BUFFERED_READ));
+}
+
 static __always_inline bool mixed_io_rw_syscall(long nr, bool *write)
 {
 	switch (nr) {
@@ -294,7 +307,6 @@ static __always_inline bool mixed_io_rw_syscall(long nr, bool *write)
 /* sys_enter of the read/write family: the hot path. */
 static __always_inline int mixed_io_on_rw(struct pt_regs *regs, long nr)
 {
-	struct file *file;
 	bool write;
 
 	if (!mixed_io_rw_syscall(nr, &write))
@@ -307,15 +319,7 @@ static __always_inline int mixed_io_on_rw(struct pt_regs *regs, long nr)
 		if (!bpf_map_lookup_elem(&watched_pids, &tgid))
 			return 0; /* not a party to any mixed episode: one lookup */
 	}
-	file = fd_to_file(PT_REGS_PARM1_CORE_SYSCALL(regs));
-	if (!file)
-		return 0;
-	if (BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG)
-		note_io(file_inode_of(file), file,
-			write ? IOH_ACC_DIRECT_WRITE : IOH_ACC_DIRECT_READ);
-	else
-		note_io(file_inode_of(file), file,
-			write ? IOH_ACC_BUFFERED_WRITE : IOH_ACC_BUFFERED_READ);
+	note_file_io(fd_to_file(PT_REGS_PARM1_CORE_SYSCALL(regs)), write);
 	return 0;
 }
 
@@ -430,7 +434,6 @@ static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *
 static __always_inline int mixed_io_on_uring(struct io_kiocb *req)
 {
 	__u32 tgid = current_tgid();
-	struct file *file;
 	bool write;
 
 	if (!watched_count || !bpf_map_lookup_elem(&watched_pids, &tgid))
@@ -449,15 +452,7 @@ static __always_inline int mixed_io_on_uring(struct io_kiocb *req)
 	default:
 		return 0;
 	}
-	file = BPF_CORE_READ(req, file);
-	if (!file)
-		return 0;
-	if (BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG)
-		note_io(file_inode_of(file), file,
-			write ? IOH_ACC_DIRECT_WRITE : IOH_ACC_DIRECT_READ);
-	else
-		note_io(file_inode_of(file), file,
-			write ? IOH_ACC_BUFFERED_WRITE : IOH_ACC_BUFFERED_READ);
+	note_file_io(BPF_CORE_READ(req, file), write);
 	return 0;
 }
 
