@@ -18,46 +18,7 @@
 #define RESERVED_OFF 2
 #define COMM_LAST_OFF (32 + IOH_COMM_LEN - 1)
 
-static bool str_eq(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static bool file_eq(const struct ioh_file_id *a, const struct ioh_file_id *b)
-{
-	return a->dev == b->dev && a->mode == b->mode && a->ino == b->ino &&
-	       a->fs_magic == b->fs_magic;
-}
-
-static bool events_equal(const struct ioh_event *a, const struct ioh_event *b)
-{
-	if (a->ts_ns != b->ts_ns || a->type != b->type || a->flags != b->flags ||
-	    a->pid != b->pid || a->tid != b->tid || a->cgroup_id != b->cgroup_id ||
-	    memcmp(a->comm, b->comm, IOH_COMM_LEN) != 0 || !str_eq(a->cgroup, b->cgroup))
-		return false;
-	switch (a->type) {
-	case IOH_EV_RENAME:
-		return a->rename.dfd == b->rename.dfd &&
-		       a->rename.rename_flags == b->rename.rename_flags &&
-		       a->rename.identity == b->rename.identity &&
-		       file_eq(&a->rename.src, &b->rename.src) &&
-		       file_eq(&a->rename.dst_dir, &b->rename.dst_dir) &&
-		       str_eq(a->rename.new_path, b->rename.new_path) &&
-		       str_eq(a->rename.old_path, b->rename.old_path);
-	case IOH_EV_SYNC:
-		return a->sync.kind == b->sync.kind && a->sync.ret == b->sync.ret &&
-		       a->sync.fd == b->sync.fd && file_eq(&a->sync.file, &b->sync.file) &&
-		       a->sync.duration_ns == b->sync.duration_ns;
-	case IOH_EV_INODE_DIRTY:
-	case IOH_EV_INODE_CLEAN:
-		return file_eq(&a->inode.file, &b->inode.file) &&
-		       a->inode.dirtied_ns == b->inode.dirtied_ns;
-	case IOH_EV_LOSS:
-		return a->loss.where == b->loss.where && a->loss.count == b->loss.count &&
-		       a->loss.since_ns == b->loss.since_ns;
-	}
-	return true;
-}
+#include "tests/unit/event_equal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
