@@ -27,21 +27,9 @@ err() { echo "$*" >>"$out/error"; exit 1; }
 
 mount -t tmpfs -o mode=0755 tmpfs /run || err "mount tmpfs /run failed"
 if [ -d /var/log/journal ]; then mount -t tmpfs tmpfs /var/log/journal || err "mount /var/log/journal"; fi
-mkdir -p /run/systemd/journal /run/systemd/journald.conf.d /run/log
-cat >/run/systemd/journald.conf.d/test.conf <<'CONF'
-[Journal]
-Storage=volatile
-RateLimitBurst=0
-ForwardToSyslog=no
-ForwardToKMsg=no
-ForwardToConsole=no
-ForwardToWall=no
-ReadKMsg=no
-CONF
-/lib/systemd/systemd-journald 2>"$out/journald.err" &
-jpid=$!
-for _ in $(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
-[ -S /run/systemd/journal/socket ] || err "journald did not start"
+. "$(dirname "$0")/../service/private_journald.sh"
+# Not in $(...): jpid must be set in this shell, and journald must be its child.
+start_private_journald "$out" >"$out/journald.why" || err "$(cat "$out/journald.why")"
 
 "$iohd" --foreground --output=json --journal=on --rules-dir "$rules" --socket "$out/api.sock" \
 	--metrics-listen off >"$out/daemon.out" 2>"$out/daemon.err" &

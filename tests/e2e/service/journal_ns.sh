@@ -21,21 +21,9 @@ mkdir -p /var/lib/systemd/catalog 2>/dev/null
 mount -t tmpfs tmpfs /var/lib/systemd/catalog || exit 1
 journalctl --update-catalog 2>"$out/update-catalog.err" || exit 1
 
-mkdir -p /run/systemd/journal /run/systemd/journald.conf.d /run/log
-cat >/run/systemd/journald.conf.d/test.conf <<'CONF'
-[Journal]
-Storage=volatile
-RateLimitBurst=0
-ForwardToSyslog=no
-ForwardToKMsg=no
-ForwardToConsole=no
-ForwardToWall=no
-ReadKMsg=no
-CONF
-/lib/systemd/systemd-journald 2>"$out/journald.err" &
-jpid=$!
-for _ in $(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
-[ -S /run/systemd/journal/socket ] || { echo "journald did not start" >"$out/error"; exit 1; }
+. "$(dirname "$0")/private_journald.sh"
+start_private_journald "$out" >"$out/error" || exit 1
+rm -f "$out/error"
 
 "$harness" journal "$path_file" >"$out/harness.out" 2>"$out/harness.err"
 # journald writes asynchronously; --sync is not available without the varlink peer, so
