@@ -18,7 +18,6 @@
 
 struct mount_entry {
 	uint64_t mnt_id;
-	uint32_t kdev;
 	char fstype[32];
 };
 
@@ -145,31 +144,26 @@ static void load_mounts(struct ioh_resolver *r)
 	while (r->n_mounts < MOUNTS_MAX && fgets(line, sizeof(line), f)) {
 		struct mount_entry *m = &r->mounts[r->n_mounts];
 		unsigned long long id;
-		unsigned major, minor;
 		char *sep;
 
-		if (sscanf(line, "%llu %*u %u:%u", &id, &major, &minor) != 3)
+		if (sscanf(line, "%llu", &id) != 1)
 			continue;
 		/* fstype is the first field after the " - " separator. */
 		sep = strstr(line, " - ");
 		if (!sep || sscanf(sep + 3, "%31s", m->fstype) != 1)
 			continue;
 		m->mnt_id = id;
-		m->kdev = ioh_kdev_make(major, minor);
 		r->n_mounts++;
 	}
 	fclose(f);
 }
 
-int ioh_resolver_mount_dev(struct ioh_resolver *r, uint64_t mnt_id, uint32_t *kdev,
-			   const char **fstype)
+int ioh_resolver_mount_fstype(struct ioh_resolver *r, uint64_t mnt_id, const char **fstype)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < r->n_mounts; i++) {
 			if (r->mounts[i].mnt_id == mnt_id) {
-				*kdev = r->mounts[i].kdev;
-				if (fstype)
-					*fstype = r->mounts[i].fstype;
+				*fstype = r->mounts[i].fstype;
 				return 0;
 			}
 		}
@@ -187,7 +181,6 @@ static int stat_as_task(struct ioh_resolver *r, uint32_t pid, uint32_t mnt_ns, c
 	char buf[IOH_PATH_BUF + 32];
 	struct statx stx;
 	const char *fstype;
-	uint32_t kdev;
 	uint64_t mnt_id;
 	bool ours = mnt_ns && mnt_ns == r->own_mnt_ns;
 
@@ -215,7 +208,7 @@ static int stat_as_task(struct ioh_resolver *r, uint32_t pid, uint32_t mnt_ns, c
 	id->dev = ioh_kdev_make(stx.stx_dev_major, stx.stx_dev_minor);
 	id->fs_magic = 0;
 	if ((stx.stx_mask & STATX_MNT_ID) &&
-	    ioh_resolver_mount_dev(r, mnt_id, &kdev, &fstype) == 0)
+	    ioh_resolver_mount_fstype(r, mnt_id, &fstype) == 0)
 		id->fs_magic = ioh_fstype_magic_from_name(fstype);
 	id->ino = stx.stx_ino;
 	id->mode = stx.stx_mode;

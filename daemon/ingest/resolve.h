@@ -4,8 +4,8 @@
  * replay sees the same facts:
  *  - on the tracepoint backend the kernel gives a rename's names but not the inodes:
  *    statx(2) the new name (through /proc/PID/root, so containers resolve in their own
- *    mount namespace) and its directory, and map st_dev to the kernel's s_dev through the
- *    mount id (they differ on btrfs);
+ *    mount namespace) and its directory; files are identified by stat's device, which the
+ *    kernel side reports too (bpf/common.bpf.h inode_dev(): s_dev, or the btrfs subvolume's);
  *  - cgroup id -> cgroup v2 path, cached.
  * Results are marked IOH_EVF_RESOLVED_IN_USERSPACE / IOH_EVF_RESOLVE_FAILED.
  */
@@ -29,9 +29,8 @@ void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 /* Path of a cgroup v2 id, or NULL. Cached; a miss costs one open_by_handle_at(2). */
 const char *ioh_resolver_cgroup_path(struct ioh_resolver *r, uint64_t cgroup_id);
 
-/* The kernel s_dev and fstype of the mount with this id (from /proc/self/mountinfo, re-read
- * on a miss). Returns 0 or -ENOENT. */
-int ioh_resolver_mount_dev(struct ioh_resolver *r, uint64_t mnt_id, uint32_t *kdev,
-			   const char **fstype);
+/* The filesystem type of the mount with this id (from /proc/self/mountinfo, re-read on a
+ * miss). Returns 0 or -ENOENT. */
+int ioh_resolver_mount_fstype(struct ioh_resolver *r, uint64_t mnt_id, const char **fstype);
 
 #endif
