@@ -38,7 +38,7 @@ struct ioh_rule {
 	bool severity_set;		  /* severity given explicitly in the file */
 	uint64_t window_ns;		  /* window = 5s: how long a detector waits for the fix */
 	uint64_t threshold_ns;		  /* threshold = 50ms: stall detectors' minimum */
-	uint64_t suppress_ns;		  /* suppress = 10m: one report per (rule, inode, program) */
+	uint64_t suppress_ns;		  /* suppress = 10m: one report per (rule, inode, path, program) */
 	uint64_t min_bytes;		  /* min_bytes = 64MiB: size thresholds */
 	struct ioh_strlist include_paths; /* include = /srv/... (globs; empty = all) */
 	struct ioh_strlist exclude_paths; /* exclude = /tmp/... (globs, after include) */

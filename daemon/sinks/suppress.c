@@ -7,11 +7,12 @@
 #include "daemon/sinks/suppress.h"
 
 struct suppress_entry {
-	uint64_t hash; /* of (rule, dev, ino, comm); 0: free slot */
+	uint64_t hash; /* of (rule, dev, ino, path, comm); 0: free slot */
 	char rule[IOH_RULE_NAME_MAX];
 	char comm[IOH_COMM_LEN];
 	uint32_t dev;
 	uint64_t ino;
+	uint64_t path_hash; /* the path is not kept: 64 bits tell paths of one inode apart */
 	uint64_t reported_ns; /* last time it was let through */
 	uint64_t seen_ns;     /* last occurrence, for eviction */
 	uint64_t repeats;     /* suppressed since reported_ns */
@@ -26,16 +27,30 @@ struct ioh_suppressor {
 
 #define PROBE_MAX 16
 
-static uint64_t key_hash(const struct ioh_finding *f)
+static uint64_t fnv1a(uint64_t h, const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-	const char *parts[2] = {f->rule, f->comm};
+	for (const char *c = s; c && *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	return h;
+}
 
-	for (int p = 0; p < 2; p++)
-		for (const char *c = parts[p]; c && *c; c++)
-			h = (h ^ (uint8_t)*c) * 1099511628211ull;
+/*
+ * The path is part of the key because inode numbers are reused: ext4 and xfs give a deleted
+ * file's number to the next file created, so a program that recreates files (a new segment
+ * each time, say) would otherwise see its findings about new files dropped as repeats.
+ */
+static uint64_t path_hash(const struct ioh_finding *f)
+{
+	return fnv1a(1469598103934665603ull, f->path);
+}
+
+static uint64_t key_hash(const struct ioh_finding *f, uint64_t path_h)
+{
+	uint64_t h = fnv1a(fnv1a(1469598103934665603ull, f->rule), f->comm);
+
 	h ^= f->file.ino * 0x9E3779B97F4A7C15ull;
 	h ^= (uint64_t)f->file.dev << 17;
+	h ^= path_h * 0xC2B2AE3D27D4EB4Full;
 	return h ? h : 1;
 }
 
@@ -65,9 +80,11 @@ void ioh_suppressor_free(struct ioh_suppressor *s)
 	free(s);
 }
 
-static bool same_key(const struct suppress_entry *e, uint64_t h, const struct ioh_finding *f)
+static bool same_key(const struct suppress_entry *e, uint64_t h, uint64_t path_h,
+		     const struct ioh_finding *f)
 {
 	return e->hash == h && e->dev == f->file.dev && e->ino == f->file.ino &&
+	       e->path_hash == path_h &&
 	       strncmp(e->rule, f->rule, sizeof(e->rule)) == 0 &&
 	       strncmp(e->comm, f->comm, sizeof(e->comm)) == 0;
 }
@@ -75,7 +92,7 @@ static bool same_key(const struct suppress_entry *e, uint64_t h, const struct io
 bool ioh_suppressor_check(struct ioh_suppressor *s, const struct ioh_finding *f,
 			  uint64_t window_ns, uint64_t *repeats)
 {
-	uint64_t h = key_hash(f);
+	uint64_t path_h = path_hash(f), h = key_hash(f, path_h);
 	struct suppress_entry *victim = NULL, *e;
 
 	*repeats = 0;
@@ -83,7 +100,7 @@ bool ioh_suppressor_check(struct ioh_suppressor *s, const struct ioh_finding *f,
 		return true;
 	for (uint32_t i = 0; i < PROBE_MAX; i++) {
 		e = &s->entries[(h + i) & (s->capacity - 1)];
-		if (same_key(e, h, f)) {
+		if (same_key(e, h, path_h, f)) {
 			e->seen_ns = f->ts_ns;
 			if (f->ts_ns < e->reported_ns + window_ns) {
 				e->repeats++;
@@ -112,6 +129,7 @@ bool ioh_suppressor_check(struct ioh_suppressor *s, const struct ioh_finding *f,
 	memcpy(victim->comm, f->comm, sizeof(victim->comm));
 	victim->dev = f->file.dev;
 	victim->ino = f->file.ino;
+	victim->path_hash = path_h;
 	victim->reported_ns = victim->seen_ns = f->ts_ns;
 	return true;
 }

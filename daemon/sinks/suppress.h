@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Rate limiting of findings: the same (rule, inode, program) is reported once per the rule's
+ * Rate limiting of findings: the same (rule, inode, path, program) is reported once per the rule's
  * `suppress` window; repeats inside it are counted and the next report carries
  * evidence.suppressed_repeats. Metrics count every occurrence; only what is shown (stdout,
  * journal, API) is limited. Pure (time is the finding's), so replay suppresses identically.
