@@ -86,6 +86,8 @@ static __always_inline void fill_header(struct ioh_event_hdr *hdr, __u16 type, _
 }
 
 #define BTRFS_SUPER_MAGIC 0x9123683E
+#define EXT4_SUPER_MAGIC 0xEF53
+#define XFS_SUPER_MAGIC 0x58465342
 
 /*
  * The device number stat(2) reports for an inode, which is what user space resolves names

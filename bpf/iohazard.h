@@ -164,7 +164,9 @@ struct ioh_inode_event {
 /* Key of the in-kernel dirty-inode table and of anything else keyed by inode. */
 struct ioh_inode_key {
 	__u32 dev;
-	__u32 _pad;
+	/* i_generation, in tables whose state must not pass to a new file that got a deleted
+	 * file's inode number (mode_state: ext4 and xfs reuse numbers at once); 0 elsewhere. */
+	__u32 gen;
 	__u64 ino;
 };
 

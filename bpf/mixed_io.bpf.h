@@ -134,14 +134,28 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 		count_loss(IOH_LOSS_RINGBUF_MODE);
 }
 
+/* mode_state's key: device, inode number and generation (a reused number is a new file). */
+static __always_inline void mode_key(struct inode *inode, struct ioh_inode_key *key)
+{
+	key->dev = inode_dev(inode);
+	key->gen = BPF_CORE_READ(inode, i_generation);
+	key->ino = BPF_CORE_READ(inode, i_ino);
+}
+
 static __always_inline void watch_inode(struct inode *inode, struct ioh_inode_key *key)
 {
 	__u64 ptr = (__u64)inode;
+	struct ioh_inode_key *old;
 
-	if (bpf_map_update_elem(&watched, &ptr, key, BPF_NOEXIST) == 0)
+	if (bpf_map_update_elem(&watched, &ptr, key, BPF_NOEXIST) == 0) {
 		__sync_fetch_and_add(&watched_count, 1);
-	else if (!bpf_map_lookup_elem(&watched, &ptr))
+		return;
+	}
+	old = bpf_map_lookup_elem(&watched, &ptr);
+	if (!old)
 		count_loss(IOH_LOSS_MODE_MAP_FULL);
+	else if (old->dev != key->dev || old->ino != key->ino || old->gen != key->gen)
+		*old = *key; /* a watched inode was freed and its memory reused for this one */
 }
 
 /* An open, fcntl(F_SETFL) or mmap of `file`: open-granularity tracking for every file. */
@@ -157,8 +171,7 @@ static __always_inline void note_open(struct file *file, __u16 access)
 
 	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
 		return;
-	key.dev = inode_dev(inode);
-	key.ino = BPF_CORE_READ(inode, i_ino);
+	mode_key(inode, &key);
 	now = bpf_ktime_get_ns();
 	tgid = current_tgid();
 	st = bpf_map_lookup_elem(&mode_state, &key);
@@ -217,7 +230,8 @@ static __always_inline void note_io(struct inode *inode, struct file *file, __u1
 	if (!wkey)
 		return;
 	key = *wkey;
-	if (BPF_CORE_READ(inode, i_ino) != key.ino) {
+	if (BPF_CORE_READ(inode, i_ino) != key.ino ||
+	    BPF_CORE_READ(inode, i_generation) != key.gen) {
 		/* The watched inode was freed and its memory reused. */
 		if (bpf_map_delete_elem(&watched, &ptr) == 0)
 			__sync_fetch_and_add(&watched_count, -1);
@@ -270,15 +284,39 @@ static __always_inline void note_io(struct inode *inode, struct file *file, __u1
 	emit_access(inode, file, kind, access, other_pid, other_access, other_ns);
 }
 
+/*
+ * Set by the loader once iomap:iomap_dio_rw_begin is attached. On the filesystems that do
+ * direct I/O through iomap, O_DIRECT I/O is then taken from that hook only: it fires when the
+ * kernel really bypasses the page cache, while O_DIRECT on the fd does not promise that (btrfs
+ * with data checksums writes through the page cache and invalidates since 6.15; ext4 with
+ * data=journal, encrypted or verity files fall back to buffered I/O). Counting those as direct
+ * writes would report a stale-cache hazard that cannot happen.
+ */
+volatile __u32 direct_io_from_iomap;
+
+static __always_inline bool direct_io_seen_by_iomap(struct inode *inode)
+{
+	unsigned long magic;
+
+	if (!direct_io_from_iomap)
+		return false;
+	magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	return magic == EXT4_SUPER_MAGIC || magic == XFS_SUPER_MAGIC || magic == BTRFS_SUPER_MAGIC;
+}
+
 /* A read or write of `file` on a watched inode: direct or buffered by the file's flags. */
 static __always_inline void note_file_io(struct file *file, bool write)
 {
+	struct inode *inode;
 	bool direct;
 
 	if (!file)
 		return;
+	inode = file_inode_of(file);
 	direct = BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG;
-	note_io(file_inode_of(file), file,
+	if (direct && inode && direct_io_seen_by_iomap(inode))
+		return; /* mixed_io_on_dio records it if it really is direct */
+	note_io(inode, file,
 		direct ? (write ? IOH_ACC_DIRECT_WRITE : IOH_ACC_DIRECT_READ)
 		       : (write ? IOH_ACC_BUFFERED_WRITE : IOH_ACC_BUFFERED_READ));
 }
@@ -389,8 +427,7 @@ static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *
 
 	if (!inode || is_self())
 		return 0;
-	key.dev = inode_dev(inode);
-	key.ino = BPF_CORE_READ(inode, i_ino);
+	mode_key(inode, &key);
 	st = bpf_map_lookup_elem(&mode_state, &key);
 	if (!st) {
 		fresh.direct_ns = now;
@@ -427,6 +464,70 @@ static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *
 #define IORING_OP_READ 22
 #define IORING_OP_WRITE 23
 
+/* io_kiocb flag: the request's fd is an index into the ring's registered file table. */
+#define IOH_REQ_F_FIXED_FILE 1ULL
+/* The low bits of a registered file's pointer are flags (FFS_*: 2 bits since 5.19, 3 before);
+ * struct file is far more aligned than that, so clearing 3 is right for both. */
+#define IOH_FFS_MASK (~7UL)
+
+/* Before 6.13 the registered file table was an array of tagged pointers. */
+struct io_fixed_file___old {
+	unsigned long file_ptr;
+} __attribute__((preserve_access_index));
+
+struct io_file_table___old {
+	struct io_fixed_file___old *files;
+} __attribute__((preserve_access_index));
+
+struct io_ring_ctx___old {
+	struct io_file_table___old file_table;
+	unsigned int nr_user_files;
+} __attribute__((preserve_access_index));
+
+/* Slot `idx` of the ring's registered file table, or NULL. */
+static __always_inline struct file *uring_fixed_file(struct io_kiocb *req, __u32 idx)
+{
+	struct io_ring_ctx *ctx = BPF_CORE_READ(req, ctx);
+	unsigned long ptr = 0;
+
+	if (bpf_core_field_exists(ctx->file_table.data)) {
+		struct io_rsrc_node **nodes = BPF_CORE_READ(ctx, file_table.data.nodes);
+		struct io_rsrc_node *node = NULL;
+
+		if (idx >= BPF_CORE_READ(ctx, file_table.data.nr) ||
+		    bpf_core_read(&node, sizeof(node), &nodes[idx]) || !node)
+			return NULL;
+		ptr = BPF_CORE_READ(node, file_ptr);
+	} else {
+		struct io_ring_ctx___old *old = (void *)ctx;
+		struct io_fixed_file___old *files = BPF_CORE_READ(old, file_table.files);
+
+		if (idx >= BPF_CORE_READ(old, nr_user_files) ||
+		    bpf_core_read(&ptr, sizeof(ptr), &files[idx].file_ptr))
+			return NULL;
+	}
+	return (struct file *)(ptr & IOH_FFS_MASK);
+}
+
+/*
+ * The file a request works on. At io_uring_submit_req the kernel has not assigned req->file
+ * yet (io_assign_file runs at issue time, after the tracepoint), so it is resolved here the way
+ * the kernel will: the submitter's fd table for a plain fd, the ring's registered table for
+ * IOSQE_FIXED_FILE. The submitter is `current` at this tracepoint.
+ */
+static __always_inline struct file *uring_req_file(struct io_kiocb *req)
+{
+	struct file *file = BPF_CORE_READ(req, file);
+	int fd;
+
+	if (file)
+		return file;
+	fd = BPF_CORE_READ(req, cqe.fd);
+	if (BPF_CORE_READ(req, flags) & IOH_REQ_F_FIXED_FILE)
+		return uring_fixed_file(req, (__u32)fd);
+	return fd_to_file(fd);
+}
+
 /*
  * io_uring:io_uring_submit_req: I/O submitted through io_uring never passes the read/write
  * syscalls. Same filters as the syscall hot path (watched set, then party pid).
@@ -452,7 +553,7 @@ static __always_inline int mixed_io_on_uring(struct io_kiocb *req)
 	default:
 		return 0;
 	}
-	note_file_io(BPF_CORE_READ(req, file), write);
+	note_file_io(uring_req_file(req), write);
 	return 0;
 }
 

@@ -431,6 +431,10 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 			 "no iomap_dio_rw_begin tracepoint: direct I/O seen on watched files only");
 	} else if (attach_choice(l, HOOK_DIRECT_IO, dio) < 0) {
 		log_warning("direct I/O hook not attached (%s)", l->hooks[HOOK_DIRECT_IO].error);
+	} else {
+		/* From now on O_DIRECT I/O on iomap filesystems is taken from the hook, which sees
+		 * whether the kernel really bypassed the page cache (bpf/mixed_io.bpf.h). */
+		l->skel->bss->direct_io_from_iomap = 1;
 	}
 	attach_optional(l, HOOK_DIRTY_THROTTLE, throttle,
 			"no writeback:balance_dirty_pages tracepoint: dirty-throttle-stall is blind");
