@@ -16,9 +16,11 @@
 #       read/write hooks' "not interesting" path). (a) for them in both attach orders (daemon
 #       first, empty programs first); bench/inode_count.bt's cost per run (a straightforward
 #       bpftrace script resolving the fd to an inode and counting per inode on every
-#       pread/pwrite; skipped when bpftrace is missing); and wall clock in rounds of four
-#       conditions: nothing, the daemon, the empty programs alone (the floor of any tool on
-#       the sys_enter/sys_exit tracepoints), the bpftrace script.
+#       pread/pwrite; skipped when bpftrace is missing); wall clock in rounds of four
+#       conditions: nothing, the daemon, the empty programs alone (the floor of any BPF tool
+#       on the sys_enter/sys_exit tracepoints), the bpftrace script; and in many short rounds,
+#       the kernel's syscall-tracepoint slow path alone (an ftrace event on an unrelated
+#       syscall, no BPF: the floor of anything on those tracepoints).
 #
 # A benchmark, not a test: a missed target prints MISS and the exit status stays 0. Non-zero
 # only when something failed to run. The machine is shared and noisy, so only ratios measured
@@ -26,7 +28,8 @@
 #
 # Knobs (environment): IOH_BENCH_PAIRS (A/B pairs, default 9), IOH_BENCH_FSYNC_ITERS (300),
 # IOH_BENCH_RENAME_ITERS (20000), IOH_BENCH_SYSCALL_ITERS (1000000), IOH_BENCH_IO_ITERS
-# (500000, the pread and pwrite loops).
+# (500000, the pread and pwrite loops), IOH_BENCH_FLOOR_ROUNDS (41 short rounds for the
+# syscall slow path alone, a fifth of IO_ITERS each).
 #
 # Extending: add a workload to COST_WORKLOADS (label|iterations|command) and to AB_WORKLOADS
 # or IO_WORKLOADS below, and empty twins of new hooks to bench/bpf/empty.bpf.c.
@@ -41,6 +44,8 @@ FSYNC_ITERS=${IOH_BENCH_FSYNC_ITERS:-300}
 RENAME_ITERS=${IOH_BENCH_RENAME_ITERS:-20000}
 SYSCALL_ITERS=${IOH_BENCH_SYSCALL_ITERS:-1000000}
 IO_ITERS=${IOH_BENCH_IO_ITERS:-500000}
+FLOOR_ROUNDS=${IOH_BENCH_FLOOR_ROUNDS:-41}
+FLOOR_ITERS=$((IO_ITERS / 5))
 BPFTRACE=${BPFTRACE:-$(command -v bpftrace || true)}
 BPFTOOL=${BPFTOOL:-$(command -v bpftool || echo /usr/sbin/bpftool)}
 CLANG=${CLANG:-clang}
@@ -70,6 +75,7 @@ cleanup() {
 	stop_loader
 	stop_daemon
 	stop_bpftrace
+	stop_slowpath
 	if [ -n "$stats_orig" ]; then
 		echo "$stats_orig" >"$SYSCTL" 2>/dev/null || log "could not restore $SYSCTL to $stats_orig"
 	fi
@@ -150,6 +156,36 @@ stop_bpftrace() {
 	kill -INT "$bpftrace_pid" 2>/dev/null
 	wait "$bpftrace_pid" 2>/dev/null
 	bpftrace_pid=
+}
+
+# The kernel's syscall-tracepoint slow path with no BPF at all: one ftrace event on a syscall the
+# loops never make (renameat2), in a private tracefs instance. Registering any probe on the
+# syscall tracepoints sets SYSCALL_WORK_SYSCALL_TRACEPOINT on every task, so every syscall
+# takes the slow entry/exit path: the floor under anything that hooks sys_enter/sys_exit.
+tracefs_mounted_here=
+slowpath_inst=
+start_slowpath() {
+	local tr=/sys/kernel/tracing
+	if ! mountpoint -q "$tr"; then
+		mount -t tracefs nodev "$tr" || fail "cannot mount tracefs"
+		tracefs_mounted_here=1
+	fi
+	slowpath_inst=$tr/instances/iohazard-bench-$$
+	mkdir "$slowpath_inst" || fail "cannot create tracefs instance $slowpath_inst"
+	echo 1 >"$slowpath_inst/events/syscalls/sys_enter_renameat2/enable" ||
+		fail "cannot enable syscalls/sys_enter_renameat2"
+}
+
+stop_slowpath() {
+	if [ -n "$slowpath_inst" ]; then
+		echo 0 >"$slowpath_inst/events/syscalls/sys_enter_renameat2/enable" 2>/dev/null
+		rmdir "$slowpath_inst" 2>/dev/null || log "could not remove $slowpath_inst"
+		slowpath_inst=
+	fi
+	if [ -n "$tracefs_mounted_here" ]; then
+		umount /sys/kernel/tracing 2>/dev/null
+		tracefs_mounted_here=
+	fi
 }
 
 # BPF object ids a process holds, read from its fds: exact even when another iohazardd (another
@@ -482,11 +518,37 @@ else
 
 fi
 
+# Median ratio of each condition to its round's "off" run, per loop, from a file of
+# round|condition|label|iterations|ns|foreign lines; fills io_ratio and io_range.
+declare -A io_ratio io_range
+summarize_rounds() { # FILE
+	python3 - "$1" >"$1.summary" <<'EOF'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    pair, cond, label, iters, ns, other = line.rstrip("\n").split("|")
+    runs.setdefault(label, {}).setdefault(int(pair), {})[cond] = int(ns) / int(iters)
+for label, pairs in runs.items():
+    conds = sorted({c for p in pairs.values() for c in p if c != "off"})
+    off = statistics.median(p["off"] for p in pairs.values()) / 1000
+    for c in conds:
+        ratios = sorted(p[c] / p["off"] for p in pairs.values() if c in p and "off" in p)
+        per = statistics.median(p[c] for p in pairs.values() if c in p) / 1000
+        print("%s|%s|%.4f|%.4f|%.4f|%.3f|%.3f" % (label, c, statistics.median(ratios),
+                                                ratios[0], ratios[-1], off, per))
+EOF
+	while IFS='|' read -r label cond med lo hi off per; do
+		printf '  %-26s %-8s median ratio %s (rounds ranged %s .. %s); %s us/iteration (off: %s)\n' \
+			"$label" "$cond" "$med" "$lo" "$hi" "$per" "$off"
+		io_ratio[$label|$cond]=$med
+		io_range[$label|$cond]="$lo..$hi"
+	done <"$1.summary"
+}
+
 # Wall clock of the read/write loops under four conditions, interleaved: nothing attached
 # (off), the daemon (daemon), only the empty programs on sys_enter/sys_exit (empty: the floor
-# of any tool on the tracepoint path), the bpftrace script (bpftrace). Each pair runs every
-# condition once, in an order rotated from pair to pair; ratios are to that pair's "off" run.
-declare -A io_ratio io_range
+# of any BPF tool on the tracepoint path), the bpftrace script (bpftrace). Each round runs every
+# condition once, in an order rotated from round to round; ratios are to that round's "off" run.
 if [ -n "$kernel_ok" ]; then
 	conds="off daemon empty"
 	[ -z "$bt_status" ] && conds="$conds bpftrace"
@@ -517,28 +579,33 @@ if [ -n "$kernel_ok" ]; then
 		done
 	done
 	cp "$WORK/io.txt" "$LOGS/io.txt"
-	echo "  (raw runs: $LOGS/io.txt; pair|condition|label|iterations|ns|foreign programs)"
-	python3 - "$WORK/io.txt" >"$WORK/io.summary" <<'EOF'
-import statistics, sys
-runs = {}
-for line in open(sys.argv[1]):
-    pair, cond, label, iters, ns, other = line.rstrip("\n").split("|")
-    runs.setdefault(label, {}).setdefault(int(pair), {})[cond] = int(ns) / int(iters)
-for label, pairs in runs.items():
-    conds = sorted({c for p in pairs.values() for c in p if c != "off"})
-    off = statistics.median(p["off"] for p in pairs.values()) / 1000
-    for c in conds:
-        ratios = sorted(p[c] / p["off"] for p in pairs.values() if c in p and "off" in p)
-        per = statistics.median(p[c] for p in pairs.values() if c in p) / 1000
-        print("%s|%s|%.4f|%.4f|%.4f|%.3f|%.3f" % (label, c, statistics.median(ratios),
-                                                ratios[0], ratios[-1], off, per))
-EOF
-	while IFS='|' read -r label cond med lo hi off per; do
-		printf '  %-26s %-8s median ratio %s (rounds ranged %s .. %s); %s us/iteration (off: %s)\n' \
-			"$label" "$cond" "$med" "$lo" "$hi" "$per" "$off"
-		io_ratio[$label|$cond]=$med
-		io_range[$label|$cond]="$lo..$hi"
-	done <"$WORK/io.summary"
+	echo "  (raw runs: $LOGS/io.txt; round|condition|label|iterations|ns|foreign programs)"
+	summarize_rounds "$WORK/io.txt"
+
+	# The kernel's floor, apart: the syscall-tracepoint slow path with no BPF (start_slowpath).
+	# Toggling one tracefs event takes microseconds, so many short alternating rounds fit
+	# where the daemon allows few, and their median is steadier on a noisy machine.
+	echo
+	echo "(e) the syscall-tracepoint slow path alone, no BPF: $FLOOR_ROUNDS rounds of {off slowpath}, $FLOOR_ITERS iterations each, order alternating"
+	: >"$WORK/floor.txt"
+	for pair in $(seq "$FLOOR_ROUNDS"); do
+		for k in 0 1; do
+			cond=off
+			[ $(((pair + k) % 2)) = 1 ] && cond=slowpath
+			[ "$cond" = slowpath ] && start_slowpath
+			for w in "${IO_WORKLOADS[@]}"; do
+				IFS='|' read -r label iters cmd <<<"$w"
+				cmd=${cmd/--iterations $iters/--iterations $FLOOR_ITERS}
+				# shellcheck disable=SC2086
+				elapsed=$(cd "$WORK" && run_workload $cmd) || exit 1
+				echo "$pair|$cond|$label|$FLOOR_ITERS|$elapsed|$(foreign_programs)" >>"$WORK/floor.txt"
+			done
+			[ "$cond" = slowpath ] && stop_slowpath
+		done
+	done
+	cp "$WORK/floor.txt" "$LOGS/floor.txt"
+	echo "  (raw runs: $LOGS/floor.txt)"
+	summarize_rounds "$WORK/floor.txt"
 fi
 
 # ---- (c) correlator throughput ---------------------------------------------------------------
@@ -648,6 +715,9 @@ if [ -n "$kernel_ok" ]; then
 		r=${io_ratio[$label|empty]:-}
 		line "    with/without empty programs only (floor)" \
 			"x$r (${io_range[$label|empty]:-})" "(for scale)" ""
+		r=${io_ratio[$label|slowpath]:-}
+		line "    with/without the syscall slow path alone, no BPF" \
+			"x$r (${io_range[$label|slowpath]:-})" "(kernel floor)" ""
 		if [ -z "$bt_status" ]; then
 			line "(e) bpftrace script, ns/run (daemon sys_enter)" \
 				"${bt_cost[$label]:-nan} (${io_cost[$label|syscalls_enter_tp_btf]:-nan})" \
