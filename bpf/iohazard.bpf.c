@@ -42,6 +42,8 @@ static __always_inline int sys_enter_common(struct pt_regs *regs, long id)
 		return on_sys_enter(regs, id);
 	if (splice_syscall(id))
 		return splice_on_enter(regs, id);
+	if (id == NR_close)
+		return mixed_io_on_close(regs);
 	return mixed_io_on_rw(regs, id);
 }
 

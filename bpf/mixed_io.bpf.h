@@ -4,7 +4,8 @@
  * unrelated I/O:
  *
  *  - every open/openat/openat2 of a regular file, fcntl(F_SETFL) and file mmap updates an LRU
- *    map of per-inode access modes (cheap: opens are rare next to reads and writes);
+ *    map of per-inode access modes (cheap: opens are rare next to reads and writes), and
+ *    close(2) ends a side that is no longer open;
  *  - when one inode has been used both ways within the tracking window it becomes *watched*
  *    (a small hash keyed by the inode pointer) and one record goes to user space;
  *  - read/write syscalls and mapping faults look at the watched set only when it is not
@@ -22,6 +23,7 @@
 #define NR_read 0
 #define NR_write 1
 #define NR_open 2
+#define NR_close 3
 #define NR_mmap 9
 #define NR_pread64 17
 #define NR_pwrite64 18
@@ -39,6 +41,7 @@
 #define O_DIRECT_FLAG 040000 /* x86 and most architectures */
 #define F_SETFL_CMD 4
 #define MAP_ANONYMOUS_FLAG 0x20
+#define FMODE_WRITE_FLAG 0x2
 
 /* Two opens count as "at once" when no more than this apart (rodata, --mixed-window). */
 const volatile __u64 mode_window_ns = 600ULL * 1000000000ULL;
@@ -398,6 +401,47 @@ static __always_inline int mixed_io_on_open_exit(struct pt_regs *regs, long nr, 
 	return 0;
 }
 
+/*
+ * sys_enter of close(2): one side of an inode stops being open, so a later open of the other
+ * kind is not "at once" and a later buffered read is not racing a direct writer:
+ *  - an O_DIRECT file closed by the inode's last O_DIRECT user ends the direct side (its
+ *    writes are complete, and the kernel invalidated the cached range after each);
+ *  - a read-only buffered file closed by the last page-cache user ends the buffered side
+ *    unless the file is still mapped (mmap outlives the fd). A writable one does not: its
+ *    dirty pages outlive the fd and a direct reader would still miss them.
+ * Only the task recorded as that side's last user ends it, so another opener keeps the side
+ * alive (at worst until the tracking window ends, as for files closed by exit or dup2 without
+ * close(2)).
+ */
+static __always_inline int mixed_io_on_close(struct pt_regs *regs)
+{
+	struct ioh_inode_key key = {};
+	struct ioh_mode_state *st;
+	struct inode *inode;
+	struct file *file;
+	__u32 tgid;
+
+	file = fd_to_file(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	inode = file_inode_of(file);
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+		return 0;
+	mode_key(inode, &key);
+	st = bpf_map_lookup_elem(&mode_state, &key);
+	if (!st)
+		return 0;
+	tgid = current_tgid();
+	if (BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG) {
+		if (st->direct_pid == tgid) {
+			st->direct_ns = 0;
+			st->direct_write_ns = 0;
+		}
+	} else if (st->buffered_pid == tgid && !(BPF_CORE_READ(file, f_mode) & FMODE_WRITE_FLAG) &&
+		   !BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node)) {
+		st->buffered_ns = 0;
+	}
+	return 0;
+}
+
 /* iov_iter's direction was `type & WRITE` before the `data_source` flag (6.1 has the flag). */
 struct iov_iter___old {
 	unsigned int type;
@@ -446,7 +490,8 @@ static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *
 		return 0;
 	}
 	/* A direct read while the page cache holds dirty data someone wrote buffered. */
-	if (st->buffered_ns && (inode_state(inode) & inode_dirty_pages_bit()) &&
+	if ((st->buffered_ns || st->buffered_write_ns) &&
+	    (inode_state(inode) & inode_dirty_pages_bit()) &&
 	    !(st->reported & (1u << IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ))) {
 		st->reported |= 1u << IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ;
 		emit_access(inode, file, IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ,

@@ -189,6 +189,19 @@ run_cases() { # fs
 		done
 	fi
 
+	# One side closed before the other opens: not "at once", and nothing can be stale (the
+	# direct writes are complete, the clean cached pages are invalidated by the next direct
+	# write). A direct writer, then a buffered reader, then a direct writer again, each
+	# closing its file before the next starts.
+	"${MX}dwriter" direct-writer "$d/closed" 0.3 >/dev/null & p1=$!
+	wait "$p1" || fail "workload pid $p1" "exited with $?"
+	"${MX}breader" buffered-reader "$d/closed" 0.3 >/dev/null & p2=$!
+	wait "$p2" || fail "workload pid $p2" "exited with $?"
+	"${MX}dwriter" direct-writer "$d/closed" 0.3 >/dev/null & p3=$!
+	wait "$p3" || fail "workload pid $p3" "exited with $?"
+	spec "$fs/each side closed before the other opens" "$d/closed" none 0 0 - - 0 - - \
+		"$p1" "$p2" "$p3"
+
 	# Safe pairs: both O_DIRECT, both buffered.
 	"${MX}dwriter" direct-writer "$d/dw-dr" 2 >/dev/null & p1=$!
 	sleep 0.6
