@@ -13,10 +13,13 @@ That result is written to OUT as {"ready_probe": {...}}. Exits after STOPPING=1 
 seconds; creates READY_FILE once bound. Traffic only to 127.0.0.1 and the given unix socket.
 """
 import json
+import os
 import socket
-import struct
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'service'))
+from notify_listen import listen  # noqa: E402  the shared listener loop
 
 
 def probe(api_path, port):
@@ -49,39 +52,17 @@ def probe(api_path, port):
 
 def main():
     path, out, ready_file, timeout, api_path, port = sys.argv[1:7]
-    port = int(port)
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-    s.bind(path)
-    open(ready_file, 'w').close()
-    deadline = time.monotonic() + float(timeout)
     probed = False
-    with open(out, 'w') as f:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            s.settimeout(left)
-            try:
-                data, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
-            except socket.timeout:
-                break
-            t = time.monotonic()
-            pid = None
-            for level, typ, cdata in anc:
-                if level == socket.SOL_SOCKET and typ == socket.SCM_CREDENTIALS:
-                    pid = struct.unpack('iII', cdata[:12])[0]
-            lines = data.split(b'\n')
-            f.write(json.dumps({'t': t, 'pid': pid,
-                                'data': data.decode('utf-8', 'surrogateescape')}) + '\n')
+
+    def on_message(f, lines):
+        nonlocal probed
+        if b'READY=1' in lines and not probed:
+            probed = True
+            f.write(json.dumps({'t': time.monotonic(),
+                                'ready_probe': probe(api_path, int(port))}) + '\n')
             f.flush()
-            if b'READY=1' in lines and not probed:
-                probed = True
-                f.write(json.dumps({'t': time.monotonic(),
-                                    'ready_probe': probe(api_path, port)}) + '\n')
-                f.flush()
-            if b'STOPPING=1' in lines:
-                break
+
+    listen(path, out, ready_file, float(timeout), on_message)
 
 
 main()
