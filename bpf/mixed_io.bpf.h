@@ -137,6 +137,16 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 		count_loss(IOH_LOSS_RINGBUF_MODE);
 }
 
+/* The inode of `file` if it is a regular file (the only kind mode_state tracks), else NULL. */
+static __always_inline struct inode *regular_inode_of(struct file *file)
+{
+	struct inode *inode = file_inode_of(file);
+
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+		return NULL;
+	return inode;
+}
+
 /* mode_state's key: device, inode number and generation (a reused number is a new file). */
 static __always_inline void mode_key(struct inode *inode, struct ioh_inode_key *key)
 {
@@ -164,7 +174,7 @@ static __always_inline void watch_inode(struct inode *inode, struct ioh_inode_ke
 /* An open, fcntl(F_SETFL) or mmap of `file`: open-granularity tracking for every file. */
 static __always_inline void note_open(struct file *file, __u16 access)
 {
-	struct inode *inode = file_inode_of(file);
+	struct inode *inode = regular_inode_of(file);
 	struct ioh_inode_key key = {};
 	struct ioh_mode_state *st, fresh = {};
 	bool direct = access_is_direct(access);
@@ -172,7 +182,7 @@ static __always_inline void note_open(struct file *file, __u16 access)
 	__u32 other_pid, tgid;
 	__u16 other_access;
 
-	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+	if (!inode)
 		return;
 	mode_key(inode, &key);
 	now = bpf_ktime_get_ns();
@@ -415,28 +425,30 @@ static __always_inline int mixed_io_on_open_exit(struct pt_regs *regs, long nr, 
  */
 static __always_inline int mixed_io_on_close(struct pt_regs *regs)
 {
+	struct file *file = fd_to_file(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	struct inode *inode = regular_inode_of(file);
 	struct ioh_inode_key key = {};
 	struct ioh_mode_state *st;
-	struct inode *inode;
-	struct file *file;
-	__u32 tgid;
+	bool direct;
 
-	file = fd_to_file(PT_REGS_PARM1_CORE_SYSCALL(regs));
-	inode = file_inode_of(file);
-	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+	if (!inode)
+		return 0;
+	/* What the file alone decides comes first: writable or mapped buffered files keep their
+	 * side, so their closes stop here, before the key and the lookup. */
+	direct = BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG;
+	if (!direct && ((BPF_CORE_READ(file, f_mode) & FMODE_WRITE_FLAG) ||
+			BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node)))
 		return 0;
 	mode_key(inode, &key);
 	st = bpf_map_lookup_elem(&mode_state, &key);
 	if (!st)
 		return 0;
-	tgid = current_tgid();
-	if (BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG) {
-		if (st->direct_pid == tgid) {
+	if (direct) {
+		if (st->direct_pid == current_tgid()) {
 			st->direct_ns = 0;
 			st->direct_write_ns = 0;
 		}
-	} else if (st->buffered_pid == tgid && !(BPF_CORE_READ(file, f_mode) & FMODE_WRITE_FLAG) &&
-		   !BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node)) {
+	} else if (st->buffered_pid == current_tgid()) {
 		st->buffered_ns = 0;
 	}
 	return 0;
