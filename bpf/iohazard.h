@@ -96,7 +96,10 @@ struct ioh_file_id {
 	__u32 mode;	/* i_mode: type and permission bits */
 	__u64 ino;
 	__u32 fs_magic; /* super_block.s_magic: decides "persistent filesystem" */
-	__u32 _pad;
+	/* i_generation: a deleted file's inode number is reused at once by ext4 and xfs, so
+	 * (dev, ino) alone lets a new file inherit the old one's state. 0 when unknown (names
+	 * resolved by user space with statx, which does not report it). */
+	__u32 gen;
 };
 
 struct ioh_event_hdr {

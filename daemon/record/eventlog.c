@@ -164,7 +164,7 @@ static void get_file(struct cursor *c, struct ioh_file_id *f)
 	f->mode = get_u32(c);
 	f->ino = get_u64(c);
 	f->fs_magic = get_u32(c);
-	f->_pad = 0;
+	f->gen = 0; /* not recorded (yet): replay matches inodes by (dev, ino) */
 }
 
 static void get_splice_end(struct cursor *c, struct ioh_splice_end *e)
