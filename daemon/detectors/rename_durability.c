@@ -394,6 +394,37 @@ static void add_pending(struct rename_durability *d, const struct ioh_rule *rule
 	heap_push(d, p->deadline_ns, i);
 }
 
+/* Latest time the state learned anything about its file. */
+static uint64_t state_latest_ns(const struct ioh_inode_state *st)
+{
+	uint64_t t = st->dirty_since_ns;
+
+	if (st->last_sync_ns > t)
+		t = st->last_sync_ns;
+	if (st->last_clean_ns > t)
+		t = st->last_clean_ns;
+	return t;
+}
+
+/*
+ * The renamed file's durability state, never an earlier file's that had the same inode
+ * number: by generation when the identity carries it (kernel identities), else by birth time
+ * (names resolved with statx: STATX_BTIME). State whose every fact predates the file's birth
+ * is a deleted file's: it is ignored and dropped. A fact after the birth (a dirty page, an
+ * fsync, a sync(2) that covered every inode) is about the file the number now names.
+ */
+static const struct ioh_inode_state *source_state(struct ioh_inode_table *t,
+						  const struct ioh_rename_info *r)
+{
+	struct ioh_inode_state *st = ioh_inode_lookup_gen(t, r->src.dev, r->src.ino, r->src.gen);
+
+	if (st && !r->src.gen && r->src_btime_ns && state_latest_ns(st) < r->src_btime_ns) {
+		ioh_inode_remove(t, st);
+		return NULL;
+	}
+	return st;
+}
+
 static void on_rename(struct rename_durability *d, struct ioh_correlator *c,
 		      const struct ioh_event *ev)
 {
@@ -407,7 +438,7 @@ static void on_rename(struct rename_durability *d, struct ioh_correlator *c,
 	fstype = ioh_fstype_from_magic(r->dst_dir.fs_magic ? r->dst_dir.fs_magic
 							   : r->src.fs_magic);
 	if (r->src.ino)
-		st = ioh_inode_lookup(ioh_correlator_inodes(c), r->src.dev, r->src.ino);
+		st = source_state(ioh_correlator_inodes(c), r);
 	file_fsynced = st && st->last_sync_ns && !st->dirty_since_ns;
 
 	if (st && st->dirty_since_ns) {

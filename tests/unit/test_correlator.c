@@ -880,6 +880,154 @@ static void test_caps(void)
 	}
 }
 
+/* ---- a new file with a deleted file's inode number (issue 14, cause 2) ---------------------- */
+
+static void feed_inode_gen(struct ioh_correlator *c, uint64_t ts, uint32_t type, uint32_t pid,
+			   uint32_t gen)
+{
+	struct ioh_event ev = base_event(ts, type, pid, "writer");
+
+	ev.inode.file = file_id(DEV, FILE_INO, S_IFREG | 0644, EXT4_MAGIC);
+	ev.inode.file.gen = gen;
+	ioh_correlator_feed(c, &ev);
+}
+
+static void feed_fsync_gen(struct ioh_correlator *c, uint64_t ts, uint32_t gen)
+{
+	struct ioh_event ev = base_event(ts, IOH_EV_SYNC, 1000, "writer");
+
+	ev.sync.kind = IOH_SYNC_FSYNC;
+	ev.sync.file = file_id(DEV, FILE_INO, S_IFREG | 0644, EXT4_MAGIC);
+	ev.sync.file.gen = gen;
+	ioh_correlator_feed(c, &ev);
+}
+
+/* FILE_INO renamed into DIR_INO; `gen` 0 with `btime` is the tracepoint backend's statx. */
+static void feed_rename_gen(struct ioh_correlator *c, uint64_t ts, uint32_t gen, uint64_t btime)
+{
+	struct ioh_event ev = base_event(ts, IOH_EV_RENAME, 3000, "logrotate");
+
+	ev.rename.dfd = -100;
+	ev.rename.identity = gen ? IOH_ID_KERNEL : IOH_ID_USERSPACE;
+	ev.rename.src = file_id(DEV, FILE_INO, S_IFREG | 0644, EXT4_MAGIC);
+	ev.rename.src.gen = gen;
+	ev.rename.src_btime_ns = btime;
+	ev.rename.dst_dir = file_id(DEV, DIR_INO, S_IFDIR | 0755, EXT4_MAGIC);
+	ev.rename.new_path = "/var/log/app.log";
+	ev.rename.old_path = "/var/log/app.log.new";
+	ioh_correlator_feed(c, &ev);
+}
+
+static void test_inode_reuse(void)
+{
+	TEST_CASE("reused inode number, kernel identity: the new file's generation decides")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		/* The old file (generation 7) was written by pid 1000 and deleted; an empty new
+		 * file got its number (generation 8) and is renamed. */
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_rename_gen(c, 3 * SEC, 8, 0);
+		CHECK_INT(n_found, 0); /* no rename-unsynced-source */
+		/* The old file's state is gone: a later lookup of generation 7 finds nothing. */
+		CHECK(ioh_inode_lookup(ioh_correlator_inodes(c), DEV, FILE_INO) == NULL);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-without-dir-fsync");
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "false");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("reused inode number: a deleted file's fsync does not make the new one fsynced")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_fsync_gen(c, 1 * SEC + MS, 7);
+		feed_rename_gen(c, 3 * SEC, 8, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "false");
+		CHECK_STR(sev(found[0].severity), "notice"); /* fsynced nothing: one step lower */
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("reused inode number, new file written: reported with the new writer")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_inode_gen(c, 2 * SEC, IOH_EV_INODE_DIRTY, 2000, 8);
+		feed_rename_gen(c, 3 * SEC, 8, 0);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		CHECK_STR(evidence(&found[0], "dirtied_by_pid"), "2000");
+		CHECK_STR(evidence(&found[0], "dirty_for"), "1000000000"); /* since 2 s, not 1 s */
+		CHECK_STR(evidence(&found[0], "ever_fsynced"), "false");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("same generation: the file's own dirty state is kept")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_rename_gen(c, 3 * SEC, 7, 0);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("reused inode number, statx identity: state older than the birth is dropped")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_fsync_gen(c, 1 * SEC + MS, 7);
+		feed_inode_gen(c, 1 * SEC + 2 * MS, IOH_EV_INODE_DIRTY, 1000, 7);
+		/* Born at 2 s (after every fact above), renamed at 3 s: never written. */
+		feed_rename_gen(c, 3 * SEC, 0, 2 * SEC);
+		CHECK_INT(n_found, 0);
+		CHECK(ioh_inode_lookup(ioh_correlator_inodes(c), DEV, FILE_INO) == NULL);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "false");
+		CHECK_STR(evidence(&found[0], "identity"), "userspace");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("statx identity: state after the birth is the file's own")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		/* Born at 0.5 s, dirtied at 1 s: a real unsynced rename. */
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_rename_gen(c, 3 * SEC, 0, SEC / 2);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		/* Birth time unknown (0): as before, (dev, ino) decides. */
+		reset_found();
+		feed_rename_gen(c, 4 * SEC, 0, 0);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("statx identity: a sync(2) after the birth covered the new file too")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_sync(c, 2 * SEC + MS, IOH_SYNC_SYNC, 0, 0, 0, 0);
+		feed_rename_gen(c, 3 * SEC, 0, 2 * SEC);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "true");
+		ioh_correlator_free(c);
+	}
+}
+
 static void test_reload(void)
 {
 	TEST_CASE("set_rules keeps pending renames with their original settings")
@@ -1016,6 +1164,7 @@ int main(void)
 	test_scope();
 	test_losses();
 	test_caps();
+	test_inode_reuse();
 	test_reload();
 	test_default_rules();
 
