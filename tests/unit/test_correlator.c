@@ -826,6 +826,106 @@ static void test_caps(void)
 		ioh_correlator_free(c);
 	}
 
+	TEST_CASE("pending table full: a storm loses its own windows, not another program's")
+	{
+		struct ioh_correlator *c = new_correlator(0, 8);
+		struct ioh_event ev;
+		char paths[20][40];
+		struct ioh_correlator_stats st;
+		unsigned storm = 0, b = 0;
+
+		/* pid 1000 ("writer", feed_rename) has one pending rename... */
+		feed_rename(c, 2 * SEC);
+		/* ...while pid 2000 "stormer" renames 20 files into /srv/spool. */
+		for (int i = 0; i < 20; i++) {
+			ev = base_event(3 * SEC + i * MS, IOH_EV_RENAME, 2000, "stormer");
+			ev.cgroup = "/system.slice/storm.service";
+			ev.rename.identity = IOH_ID_KERNEL;
+			ev.rename.dst_dir = file_id(DEV, 500, S_IFDIR | 0755, EXT4_MAGIC);
+			snprintf(paths[i], sizeof(paths[i]), "/srv/spool/job%02d", i);
+			ev.rename.new_path = paths[i];
+			ev.rename.old_path = "/srv/spool/.tmp";
+			ioh_correlator_feed(c, &ev);
+		}
+		st = stats_of(c);
+		CHECK_INT(st.pending_renames, 8);
+		CHECK_INT(st.pending_evictions, 13); /* 21 renames, 8 slots: all from the storm */
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 8);
+		for (unsigned i = 0; i < n_found; i++) {
+			if (strcmp(found[i].comm, "writer") == 0) {
+				b++;
+				CHECK_STR(found[i].path, "/srv/app/config.json");
+				CHECK(!found[i].degraded); /* nothing of its own was lost */
+				CHECK_STR(evidence(&found[i], "degraded_by"), "(missing)");
+			} else {
+				storm++;
+				CHECK_STR(found[i].comm, "stormer");
+			}
+		}
+		CHECK_INT(b, 1);
+		CHECK_INT(storm, 7);
+		/* The storm's survivors are its newest renames; those open when an older one was
+		 * dropped say so, the one added last (after the final drop) does not. */
+		CHECK_STR(found[1].path, "/srv/spool/job13");
+		CHECK(found[1].degraded);
+		CHECK_STR(evidence(&found[1], "degraded_by"), "pending-table-full");
+		CHECK_STR(evidence(&found[1], "dropped_same_program"), "6");
+		CHECK_STR(evidence(&found[1], "dropped_same_directory"), "6");
+		CHECK_STR(found[7].path, "/srv/spool/job19");
+		CHECK(!found[7].degraded);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("pending table full: many programs into one directory lose that directory's")
+	{
+		struct ioh_correlator *c = new_correlator(0, 4);
+		struct ioh_event ev;
+		char comms[10][16];
+		unsigned b = 0;
+
+		feed_rename(c, 2 * SEC); /* "writer" into /srv/app */
+		for (int i = 0; i < 10; i++) {
+			snprintf(comms[i], sizeof(comms[i]), "mv%d", i);
+			ev = base_event(3 * SEC + i * MS, IOH_EV_RENAME, 3000 + i, comms[i]);
+			ev.rename.identity = IOH_ID_KERNEL;
+			ev.rename.dst_dir = file_id(DEV, 500, S_IFDIR | 0755, EXT4_MAGIC);
+			ev.rename.new_path = "/srv/spool/job";
+			ioh_correlator_feed(c, &ev);
+		}
+		CHECK_INT(stats_of(c).pending_evictions, 7);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 4);
+		for (unsigned i = 0; i < n_found; i++)
+			if (strcmp(found[i].comm, "writer") == 0) {
+				b++;
+				CHECK(!found[i].degraded);
+			}
+		CHECK_INT(b, 1);
+		/* A directory fsync still finds every entry of the directory after evictions. */
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("pending table full: directory fsync after evictions releases the rest")
+	{
+		struct ioh_correlator *c = new_correlator(0, 4);
+		struct rename_args a = {DEV, 0, 500, EXT4_MAGIC, "/srv/spool/job", NULL};
+
+		for (int i = 0; i < 10; i++)
+			feed_rename_args(c, 3 * SEC + i * MS, &a);
+		CHECK_INT(stats_of(c).pending_evictions, 6);
+		feed_sync(c, 3 * SEC + 20 * MS, IOH_SYNC_FSYNC, 0, DEV, 500, S_IFDIR | 0755);
+		CHECK_INT(stats_of(c).pending_renames, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		/* The slots and groups are reusable. */
+		for (int i = 0; i < 10; i++)
+			feed_rename_args(c, 70 * SEC + i * MS, &a);
+		CHECK_INT(stats_of(c).pending_renames, 4);
+		CHECK_INT(stats_of(c).pending_evictions, 12);
+		ioh_correlator_free(c);
+	}
+
 	TEST_CASE("pending table of 1: satisfied entries are reused without eviction")
 	{
 		struct ioh_correlator *c = new_correlator(0, 1);
@@ -842,7 +942,7 @@ static void test_caps(void)
 
 	TEST_CASE("many directory fsyncs and renames: heap never overflows")
 	{
-		/* Satisfied entries leave stale heap items; the heap has exactly max_pending
+		/* Satisfied entries leave stale heap items; the heap has 2 * max_pending
 		 * slots and must compact instead of overflowing. */
 		struct ioh_correlator *c = new_correlator(0, 4);
 
