@@ -926,6 +926,43 @@ static void test_caps(void)
 		ioh_correlator_free(c);
 	}
 
+	TEST_CASE("pending table churn: groups stay consistent (renames, fsyncs, evictions)")
+	{
+		struct ioh_correlator *c = new_correlator(0, 5);
+		static const char *const comms[] = {"a", "b", "c"};
+		uint64_t renames = 0;
+		unsigned seed = 12345;
+
+		for (int i = 0; i < 3000; i++) {
+			uint64_t ts = 3 * SEC + (uint64_t)i * MS;
+			unsigned r;
+
+			seed = seed * 1103515245u + 12345u;
+			r = (seed >> 16) % 100;
+			if (r < 70) {
+				struct ioh_event ev = base_event(ts, IOH_EV_RENAME, 100 + r % 3,
+								 comms[(r / 3) % 3]);
+
+				ev.rename.identity = IOH_ID_KERNEL;
+				ev.rename.dst_dir = file_id(DEV, 500 + (r / 9) % 4, S_IFDIR | 0755,
+							    EXT4_MAGIC);
+				ev.rename.new_path = "/srv/churn/f";
+				ioh_correlator_feed(c, &ev);
+				renames++;
+			} else if (r < 95) {
+				feed_sync(c, ts, IOH_SYNC_FSYNC, 0, DEV, 500 + r % 4, S_IFDIR | 0755);
+			} else {
+				feed_sync(c, ts, IOH_SYNC_SYNCFS, 0, DEV, 0, 0);
+			}
+			CHECK(stats_of(c).pending_renames <= 5);
+		}
+		CHECK(stats_of(c).pending_evictions > 0);
+		CHECK(stats_of(c).pending_evictions < renames);
+		feed_sync(c, 10 * SEC, IOH_SYNC_SYNC, 0, 0, 0, 0);
+		CHECK_INT(stats_of(c).pending_renames, 0);
+		ioh_correlator_free(c);
+	}
+
 	TEST_CASE("pending table of 1: satisfied entries are reused without eviction")
 	{
 		struct ioh_correlator *c = new_correlator(0, 1);
