@@ -930,7 +930,7 @@ static void test_caps(void)
 	{
 		struct ioh_correlator *c = new_correlator(0, 5);
 		static const char *const comms[] = {"a", "b", "c"};
-		uint64_t renames = 0;
+		uint64_t renames = 0, most = 0;
 		unsigned seed = 12345;
 
 		for (int i = 0; i < 3000; i++) {
@@ -954,8 +954,10 @@ static void test_caps(void)
 			} else {
 				feed_sync(c, ts, IOH_SYNC_SYNCFS, 0, DEV, 0, 0);
 			}
-			CHECK(stats_of(c).pending_renames <= 5);
+			if (stats_of(c).pending_renames > most)
+				most = stats_of(c).pending_renames;
 		}
+		CHECK_INT(most, 5);
 		CHECK(stats_of(c).pending_evictions > 0);
 		CHECK(stats_of(c).pending_evictions < renames);
 		feed_sync(c, 10 * SEC, IOH_SYNC_SYNC, 0, 0, 0, 0);
