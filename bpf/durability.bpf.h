@@ -507,6 +507,52 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags, b
 	return 0;
 }
 
+static __always_inline __u64 inode_freeing_bit(void)
+{
+	if (bpf_core_enum_value_exists(enum inode_state_flags_t, I_FREEING))
+		return bpf_core_enum_value(enum inode_state_flags_t, I_FREEING);
+	return 1 << 5; /* 6.1: #define I_FREEING (1 << 5) */
+}
+
+/*
+ * A page leaves the page cache (filemap:mm_filemap_delete_from_page_cache: truncation,
+ * reclaim, and the eviction of a deleted file). When the inode is being freed and we told user
+ * space it was dirty, its unsynced data is gone with it: report it CLEAN and forget it, so a new
+ * file that gets the same inode number (ext4 and xfs reuse it at once) starts clean on every
+ * backend, also where user space identifies renamed files by (dev, ino) alone. Other pages
+ * cost one load of i_state.
+ */
+static __always_inline int on_page_cache_delete(struct folio *folio)
+{
+	struct inode *inode = BPF_CORE_READ(folio, mapping, host);
+	struct ioh_inode_sync_state *st;
+	struct ioh_inode_key key = {};
+	struct ioh_inode_event *ev;
+	__u64 dirtied;
+
+	if (!inode || !(inode_state(inode) & inode_freeing_bit()))
+		return 0;
+	inode_key(inode, &key);
+	st = bpf_map_lookup_elem(&inode_sync, &key);
+	if (!st)
+		return 0;
+	dirtied = st->dirty_reported_ns;
+	bpf_map_delete_elem(&inode_sync, &key);
+	if (dirtied <= st->synced_ns || dirtied <= global_synced_ns)
+		return 0; /* user space already counts it synced */
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_loss(IOH_LOSS_RINGBUF_INODE);
+		return 0;
+	}
+	fill_header(&ev->hdr, IOH_EV_INODE_CLEAN, sizeof(*ev));
+	__builtin_memset(&ev->file, 0, sizeof(ev->file));
+	file_id_from_inode(&ev->file, inode);
+	ev->dirtied_ns = dirtied;
+	bpf_ringbuf_submit(ev, ringbuf_flags());
+	return 0;
+}
+
 /* Whether buffered writes left data in the page cache that no fsync or writeback has covered:
  * "a written page cached for the file" (mixed I/O: a direct read would miss it). */
 static __always_inline bool inode_has_unsynced_pages(struct inode *inode)

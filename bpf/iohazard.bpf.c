@@ -22,7 +22,8 @@
  *   cache_reads   filemap:mm_filemap_get_pages + mm_filemap_fault (tp_btf); filemap_read,
  *   (on demand)   filemap_splice_read, filemap_fault (fentry, kprobe); last resort: the
  *                 read/write syscalls' own tracepoints and io_uring_submit_req
- *   dirty_state   writeback:writeback_mark_inode_dirty + writeback_single_inode (tp_btf, raw_tp)
+ *   dirty_state   writeback:writeback_mark_inode_dirty + writeback_single_inode, and
+ *                 filemap:mm_filemap_delete_from_page_cache for freed inodes (tp_btf, raw_tp)
  *   dirty_throttle  writeback/balance_dirty_pages (classic record through CO-RE)
  *   writeback_wait  folio_wait_writeback (tp_btf, raw_tp)
  *   truncate      ext4_truncate_enter (tp_btf, raw_tp)
@@ -560,6 +561,18 @@ int BPF_PROG(dirty_state_written_tp_btf, struct inode *inode, struct writeback_c
 	     unsigned long nr_to_write)
 {
 	return on_writeback_single_inode(inode, wbc, nr_to_write);
+}
+
+SEC("tp_btf/mm_filemap_delete_from_page_cache")
+int BPF_PROG(dirty_state_freed_tp_btf, struct folio *folio)
+{
+	return on_page_cache_delete(folio);
+}
+
+SEC("raw_tp/mm_filemap_delete_from_page_cache")
+int BPF_PROG(dirty_state_freed_raw_tp, struct folio *folio)
+{
+	return on_page_cache_delete(folio);
 }
 
 /* Without BTF for the tracepoint there is no bpf_task_pt_regs(): O_SYNC/O_DSYNC writes then

@@ -413,9 +413,9 @@ static __always_inline int mixed_io_on_mmap(struct file *file)
  * kind is not "at once" and a later buffered read is not racing a direct writer:
  *  - an O_DIRECT file closed by the inode's last O_DIRECT user ends the direct side (its
  *    writes are complete, and the kernel invalidated the cached range after each);
- *  - a read-only buffered file closed by the last page-cache user ends the buffered side
- *    unless the file is still mapped (mmap outlives the fd). A writable one does not: its
- *    dirty pages outlive the fd and a direct reader would still miss them.
+ *  - a buffered file closed by the last page-cache user ends the buffered side unless the
+ *    file is still mapped (mmap outlives the fd) or it was written and the written pages
+ *    are still unsynced: dirty pages outlive the fd and a direct reader would miss them.
  * Only the task recorded as that side's last user ends it, so another opener keeps the side
  * alive (at worst until the tracking window ends, as for files closed by exit or dup2 without
  * close(2)).
@@ -430,11 +430,15 @@ static __always_inline int mixed_io_on_close(int fd)
 
 	if (!inode)
 		return 0;
-	/* What the file alone decides comes first: writable or mapped buffered files keep their
-	 * side, so their closes stop here, before the key and the lookup. */
+	/* What the file alone decides comes first: mapped buffered files keep their side (the
+	 * mapping outlives the fd), and so do writable ones that left written pages in the cache
+	 * (a direct reader would miss them). A writable file that wrote nothing into the cache
+	 * (created, ftruncate'd, closed: how MariaDB makes ib_logfile0 before reopening it
+	 * O_DIRECT) ends its side like a reader. */
 	direct = BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG;
-	if (!direct && ((BPF_CORE_READ(file, f_mode) & FMODE_WRITE_FLAG) ||
-			BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node)))
+	if (!direct && (BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node) ||
+			((BPF_CORE_READ(file, f_mode) & FMODE_WRITE_FLAG) &&
+			 inode_has_unsynced_pages(inode))))
 		return 0;
 	inode_key(inode, &key);
 	st = bpf_map_lookup_elem(&mode_state, &key);

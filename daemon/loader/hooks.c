@@ -31,6 +31,7 @@ static const char *const sc_rw[] = {"read",	"pread64", "readv",   "preadv",	  "p
 #define FN(p, fn) {.skel_off = PROG(p), .target = fn}
 #define FN_OPT(p, fn) {.skel_off = PROG(p), .target = fn, .optional = true}
 #define TP(p, tp) {.skel_off = PROG(p), .target = tp}
+#define TP_OPT(p, tp) {.skel_off = PROG(p), .target = tp, .optional = true}
 #define SC_ENTER(p, list) {.skel_off = PROG(p), .syscalls = list}
 #define SC_EXIT(p, list) {.skel_off = PROG(p), .syscalls = list, .exit = true}
 #define SC_EXIT_OPT(p, list) {.skel_off = PROG(p), .syscalls = list, .exit = true, .optional = true}
@@ -152,9 +153,12 @@ const struct ioh_hook_def ioh_hook_table[] = {
 		.blind = "files going dirty are not seen: rename-unsynced-source is blind",
 		.cands = {
 			CAND_TP_BTF(TP(dirty_state_mark_tp_btf, "writeback_mark_inode_dirty"),
-				    TP(dirty_state_written_tp_btf, "writeback_single_inode")),
+				    TP(dirty_state_written_tp_btf, "writeback_single_inode"),
+				    TP_OPT(dirty_state_freed_tp_btf, "mm_filemap_delete_from_page_cache")),
 			CAND_RAW_TP(TP(dirty_state_mark_raw_tp, "writeback:writeback_mark_inode_dirty"),
-				    TP(dirty_state_written_raw_tp, "writeback:writeback_single_inode")),
+				    TP(dirty_state_written_raw_tp, "writeback:writeback_single_inode"),
+				    TP_OPT(dirty_state_freed_raw_tp,
+					   "filemap:mm_filemap_delete_from_page_cache")),
 		},
 	},
 	{
