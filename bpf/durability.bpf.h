@@ -483,8 +483,18 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags, b
 		return 0; /* user space already knows it is dirty */
 	if (is_self())
 		return 0;
-	if (dirtied_by_synced_write(inode, has_task_regs))
-		return 0; /* durable when the write returns */
+	if (dirtied_by_synced_write(inode, has_task_regs)) {
+		/* Durable when the write returns: the kernel fdatasyncs the written range
+		 * (generic_write_sync -> vfs_fsync_range). Say so as the fdatasync it is, which
+		 * the fentry/kprobe backends see from vfs_fsync_range itself. */
+		struct syscall_inflight in = {};
+
+		in.enter_ns = bpf_ktime_get_ns();
+		in.fd = -1;
+		file_id_from_inode(&in.file, inode);
+		finish_sync(&in, NR_fdatasync, 0);
+		return 0;
+	}
 
 	now = bpf_ktime_get_ns();
 	if (st) {
