@@ -61,10 +61,13 @@ struct {
 	__type(value, struct syscall_inflight);
 } inflight SEC(".maps");
 
-/* Scratch space for a rename record: too large for the 512-byte stack. */
+/*
+ * Scratch space for a rename record: too large for the 512-byte stack. Sized for the worst
+ * case; only the bytes used go to the ring buffer (the strings are packed, see iohazard.h).
+ */
 struct rename_record {
 	struct ioh_rename_event ev;
-	char strings[IOH_RENAME_STRINGS_SIZE];
+	char strings[IOH_RENAME_STRINGS_MAX];
 };
 
 struct {
@@ -178,17 +181,35 @@ static __always_inline __u16 read_name(char *dst, __u32 size, __u64 ptr, bool in
 	return n;
 }
 
+/* The first byte of a name, or 0 if it cannot be read. */
+static __always_inline char name_first_byte(__u64 ptr, bool in_kernel)
+{
+	char c = 0;
+	long err = in_kernel ? bpf_probe_read_kernel(&c, 1, (const void *)ptr)
+			     : bpf_probe_read_user(&c, 1, (const void *)ptr);
+
+	return err ? 0 : c;
+}
+
+/*
+ * The record is packed: base directory, old name, new name, back to back. The directory comes
+ * first but is only walked for a relative new name, so the new name's first byte is read ahead
+ * to decide. Every offset is clamped to its region's worst case (a u16 length loaded back has
+ * no bounds for the verifier), so each write stays inside the worst-case scratch buffer.
+ */
 static __always_inline void emit_rename(struct syscall_inflight *in)
 {
 	__u32 zero = 0;
 	struct rename_record *rec = bpf_map_lookup_elem(&rename_scratch, &zero);
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct path_walk walk = {};
-	char first = 0;
+	__u64 old_off, new_off, used; /* 64-bit: a 32-bit clamp would bound a zero-extended copy */
+	bool relative;
+	char first;
 
 	if (!rec)
 		return;
-	fill_header(&rec->ev.hdr, IOH_EV_RENAME, sizeof(*rec));
+	fill_header(&rec->ev.hdr, IOH_EV_RENAME, sizeof(rec->ev));
 	rec->ev.dfd = in->new_dfd;
 	rec->ev.rename_flags = in->rename_flags;
 	rec->ev.identity = in->identity;
@@ -199,14 +220,10 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 	rec->ev.base_components = 0;
 	__builtin_memset(&rec->ev.base_dir, 0, sizeof(rec->ev.base_dir));
 
-	rec->ev.old_name_len = read_name(rec->strings + IOH_RENAME_OLD_OFF, IOH_USER_PATH_MAX,
-					 in->old_name, in->names_in_kernel, &rec->ev.hdr);
-	rec->ev.new_name_len = read_name(rec->strings + IOH_RENAME_NEW_OFF, IOH_NEW_PATH_MAX,
-					 in->new_name, in->names_in_kernel, &rec->ev.hdr);
-	first = rec->strings[IOH_RENAME_NEW_OFF];
-
 	/* A relative new name needs the directory it is relative to: dirfd or cwd. */
-	if (rec->ev.new_name_len && first != '/') {
+	first = name_first_byte(in->new_name, in->names_in_kernel);
+	relative = first && first != '/';
+	if (relative) {
 		struct path *base = NULL;
 		struct file *dirfile = NULL;
 
@@ -232,7 +249,33 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 				rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
 		}
 	}
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), ringbuf_flags()))
+
+	old_off = rec->ev.base_path_len;
+	barrier_var(old_off);
+	if (old_off > IOH_DIR_PATH_REGION)
+		old_off = IOH_DIR_PATH_REGION;
+	rec->ev.old_name_len = read_name(rec->strings + old_off, IOH_USER_PATH_MAX, in->old_name,
+					 in->names_in_kernel, &rec->ev.hdr);
+	new_off = old_off + rec->ev.old_name_len;
+	barrier_var(new_off);
+	if (new_off > IOH_DIR_PATH_REGION + IOH_USER_PATH_MAX)
+		new_off = IOH_DIR_PATH_REGION + IOH_USER_PATH_MAX;
+	rec->ev.new_name_len = read_name(rec->strings + new_off, IOH_NEW_PATH_MAX, in->new_name,
+					 in->names_in_kernel, &rec->ev.hdr);
+	first = rec->strings[new_off];
+	if (rec->ev.new_name_len && (first && first != '/') != relative) {
+		/* Changed under us between the two reads (another thread rewrote the user
+		 * buffer): the directory walked, or not walked, no longer fits the name. */
+		rec->ev.new_name_len = 0;
+		rec->ev.hdr.flags |= IOH_EVF_NAME_UNREADABLE;
+		count_loss(IOH_LOSS_USER_STRING);
+	}
+	used = new_off + rec->ev.new_name_len;
+	barrier_var(used);
+	if (used > IOH_RENAME_STRINGS_MAX)
+		used = IOH_RENAME_STRINGS_MAX;
+	rec->ev.hdr.size = sizeof(rec->ev) + used;
+	if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, ringbuf_flags()))
 		count_loss(IOH_LOSS_RINGBUF_RENAME);
 }
 

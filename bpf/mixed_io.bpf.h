@@ -94,6 +94,7 @@ struct {
 	__type(value, struct ioh_inode_key);
 } watched SEC(".maps");
 
+/* Scratch for an access record, worst-case sized; only sizeof(ev) + path_len is sent. */
 struct access_record {
 	struct ioh_access_event ev;
 	char path[IOH_DIR_PATH_REGION];
@@ -122,10 +123,11 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 	__u32 zero = 0;
 	struct access_record *rec = bpf_map_lookup_elem(&access_scratch, &zero);
 	struct path_walk walk = {};
+	__u64 used;
 
 	if (!rec)
 		return;
-	fill_header(&rec->ev.hdr, IOH_EV_ACCESS_MODE, sizeof(*rec));
+	fill_header(&rec->ev.hdr, IOH_EV_ACCESS_MODE, sizeof(rec->ev));
 	__builtin_memset(&rec->ev.file, 0, sizeof(rec->ev.file));
 	file_id_from_inode(&rec->ev.file, inode);
 	rec->ev.kind = kind;
@@ -144,7 +146,12 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 		if (walk.truncated)
 			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
 	}
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), flags))
+	used = rec->ev.path_len;
+	barrier_var(used);
+	if (used > IOH_DIR_PATH_REGION)
+		used = IOH_DIR_PATH_REGION;
+	rec->ev.hdr.size = sizeof(rec->ev) + used;
+	if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, flags))
 		count_loss(IOH_LOSS_RINGBUF_MODE);
 }
 
