@@ -479,13 +479,34 @@ static __always_inline bool iter_is_write(struct iov_iter *iter)
  * it costs buffered I/O nothing, and it sees direct writes before the inode is watched (a
  * writer that finished before the reader opened the file).
  */
+static __always_inline int mixed_io_on_dio_rw(struct kiocb *iocb, bool write);
+
 static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *iter)
+{
+	return mixed_io_on_dio_rw(iocb, iter_is_write(iter));
+}
+
+/* IOMAP_DIO_WRITE in struct iomap_dio's flags (fs/iomap/direct-io.c, 5.x to 6.18). */
+#define IOH_IOMAP_DIO_WRITE (1U << 30)
+
+/*
+ * iomap_dio_complete(): the end of a direct I/O through iomap. The fentry fallback where
+ * __iomap_dio_rw() cannot be traced (7 arguments: 6.1's trampolines take at most 6). For
+ * synchronous direct I/O it runs in the caller; asynchronous completions run in a worker, so
+ * the direct side is then named by the worker.
+ */
+static __always_inline int mixed_io_on_dio_complete(struct iomap_dio *dio)
+{
+	return mixed_io_on_dio_rw(BPF_CORE_READ(dio, iocb),
+				  BPF_CORE_READ(dio, flags) & IOH_IOMAP_DIO_WRITE);
+}
+
+static __always_inline int mixed_io_on_dio_rw(struct kiocb *iocb, bool write)
 {
 	struct file *file = BPF_CORE_READ(iocb, ki_filp);
 	struct inode *inode = file_inode_of(file);
 	struct ioh_inode_key key = {};
 	struct ioh_mode_state *st, fresh = {};
-	bool write = iter_is_write(iter);
 	__u64 now = bpf_ktime_get_ns();
 	__u32 tgid = current_tgid();
 
