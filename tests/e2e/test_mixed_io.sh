@@ -263,6 +263,22 @@ done
 for p in "${BG[@]}"; do
 	wait "$p" || fail "workload pid $p" "exited with $?"
 done
+# A short buffered reader that finishes before the read-side hook is attached (it is attached
+# on demand, when the daemon sees the inode become watched): its close(2) orders it. Made
+# deterministic by stopping the daemon, so nothing can be attached meanwhile; the records wait
+# in the ring buffer.
+d=${FS_DIR[root]}/cases
+sleep 1 # the daemon has made the findings above (it names their sides from /proc)
+kill -STOP "$DAEMON_PID"
+"${MX}dwriter" direct-writer "$d/short-reader" 1 3 >/dev/null & p1=$!
+sleep 0.5
+cat "$d/short-reader" >/dev/null & p2=$!
+wait "$p2" || fail "cat $d/short-reader" "exited with $?"
+kill -CONT "$DAEMON_PID"
+spec "root/cat done before the read side is attached (daemon stopped)" "$d/short-reader" dw-br \
+	"$p2" "$p1" mx-dwriter "direct write" "$p2" cat "buffered read" "$p1" "$p2"
+wait "$p1" || fail "workload pid $p1" "exited with $?"
+
 # A BOTH_OPEN that no order confirms becomes a finding when the rule's window (5 s) closes:
 # wait past it so "no finding" also covers that lower finding.
 sleep 6
