@@ -67,22 +67,34 @@ static int run_rename(const char *dir, const char *name)
 	return 0;
 }
 
-/* An O_DIRECT write, then (run_mixed_reader, another child) a buffered read of the same file:
- * critical mixed-direct-buffered, "direct write, then buffered read". */
-static int run_mixed(const char *dir, const char *name)
+/*
+ * mixed-direct-buffered, "direct write, then buffered read", the way the detector defines it
+ * (bpf/mixed_io.bpf.h, docs/hazards.md): the O_DIRECT writer keeps its fd open while another
+ * process reads the same file through the page cache. A writer that closes first has ended
+ * its side (its writes completed and the kernel invalidated the cached range), which is
+ * rightly not reported. The writer writes, says so on `ready`, and holds the fd until `done`
+ * reaches EOF (the parent closes it once the reader has finished).
+ */
+static int run_mixed_writer(const char *path, int ready, int done)
 {
-	char path[4096], *buf;
+	char *buf, byte;
+	int fd, r = 0;
 
-	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
 	if (posix_memalign((void **)&buf, 4096, 4096))
 		return -ENOMEM;
 	memset(buf, 'x', 4096);
-	if (write_file(path, buf, 4096, O_DIRECT) < 0) {
-		free(buf);
-		return -EIO;
-	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0644);
+	if (fd < 0 || write(fd, buf, 4096) != 4096)
+		r = -EIO;
 	free(buf);
-	return 0;
+	if (write(ready, r < 0 ? "e" : "w", 1) != 1 && r == 0)
+		r = -EIO;
+	/* Hold the O_DIRECT side open until the buffered reader is done. */
+	while (read(done, &byte, 1) < 0 && errno == EINTR)
+		;
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
 static int run_mixed_reader(const char *dir, const char *name)
@@ -124,6 +136,44 @@ static pid_t spawn(int (*fn)(const char *, const char *), const char *dir, const
 		set_comm(name);
 		_exit(fn(dir, name) < 0 ? 1 : 0);
 	}
+	return pid;
+}
+
+/* The O_DIRECT writer of run_mixed_writer; returns once it has written (or failed), with
+ * *done_fd the pipe end whose close lets it close its fd and exit. */
+static pid_t spawn_mixed_writer(const char *dir, const char *name, int *done_fd)
+{
+	char path[4096], byte = 'e';
+	int ready[2], done[2];
+	pid_t pid;
+
+	*done_fd = -1;
+	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -1;
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		close(done[1]);
+		set_comm(name);
+		_exit(run_mixed_writer(path, ready[1], done[0]) < 0 ? 1 : 0);
+	}
+	close(ready[1]);
+	close(done[0]);
+	if (pid > 0)
+		while (read(ready[0], &byte, 1) < 0 && errno == EINTR)
+			;
+	close(ready[0]);
+	if (pid < 0 || byte != 'w') {
+		close(done[1]);
+		return pid < 0 ? -1 : pid; /* wait_child reports the failure */
+	}
+	*done_fd = done[1];
 	return pid;
 }
 
@@ -250,7 +300,7 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 	const char *fstype;
 	pid_t renamer, writer, reader;
 	bool all = true;
-	int c, fd, r;
+	int c, fd, r, writer_done, reader_rc;
 
 	while ((c = getopt_long(argc, argv, "jd:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -296,13 +346,16 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 	/* A name unique to this run: the daemon rate-limits per (rule, inode, program). */
 	snprintf(name, sizeof(name), "iohst-%05x", (unsigned)(getpid() ^ time(NULL)) & 0xfffff);
 	renamer = spawn(run_rename, dir, name);
-	writer = spawn(run_mixed, dir, name);
-	if (wait_child(renamer) < 0 || wait_child(writer) < 0) {
+	writer = spawn_mixed_writer(dir, name, &writer_done);
+	/* The buffered read while the O_DIRECT fd is still open; then the writer may close. */
+	reader = writer_done >= 0 ? spawn(run_mixed_reader, dir, name) : -1;
+	reader_rc = wait_child(reader);
+	if (writer_done >= 0)
+		close(writer_done);
+	if (wait_child(renamer) < 0 || wait_child(writer) < 0 || reader_rc < 0) {
 		close(fd);
 		return cli_error(cli, CLI_EXIT_FAIL, "selftest workload failed in %s", dir);
 	}
-	reader = spawn(run_mixed_reader, dir, name);
-	wait_child(reader);
 	checks[0].pid = checks[1].pid = renamer;
 	checks[2].pid = reader;
 
