@@ -102,6 +102,14 @@ $(BUILD)/obj/%.o: %.c $(HDRS) | $(BUILD)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
 
+# The vendor rules compiled in as the built-in default (daemon/rules/builtin.c): one C string
+# literal per line of the file.
+BUILTIN_RULES := rules/10-default.rules
+$(BUILD)/builtin_rules.inc: $(BUILTIN_RULES) | $(BUILD)
+	@echo "  GEN     $@"
+	@sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/daemon/rules/builtin.o: $(BUILD)/builtin_rules.inc
+
 # Daemon objects include the skeleton.
 $(DAEMON_OBJS): $(SKEL)
 
