@@ -132,6 +132,13 @@ $(BUILD)/tests/test_top_model: tests/unit/test_top_model.c $(TOP_TEST_OBJS) $(BU
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 
+# The CLI's JSON-lines reader and API client, against a socketpair.
+API_TEST_OBJS := $(BUILD)/obj/cli/jsonl.o $(BUILD)/obj/cli/api_client.o
+$(BUILD)/tests/test_api_client: tests/unit/test_api_client.c $(API_TEST_OBJS) \
+		$(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(API_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
 # The daemon -> CLI stall contract: the daemon's real status writer feeds top's model.
 $(BUILD)/tests/test_stall_contract: tests/unit/test_stall_contract.c $(TOP_TEST_OBJS) \
 		$(BUILD)/obj/daemon/stall_status.o $(BUILD)/libiohazard.a $(HDRS)

@@ -10,12 +10,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -215,43 +213,26 @@ static void match_finding(struct check *checks, size_t n, struct json_object *f)
 }
 
 /* Follow the subscription until every check is seen or the deadline passes. */
-static void collect(int fd, struct check *checks, size_t n, double deadline)
+static void collect(struct api_conn *c, struct check *checks, size_t n, double deadline)
 {
-	static char buf[1 << 16];
-	size_t len = 0;
-
 	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		double left = deadline - now_s();
+		struct json_object *msg = NULL, *f;
 		size_t done = 0;
-		char *start = buf, *nl;
-		ssize_t r;
+		int r;
 
 		for (size_t i = 0; i < n; i++)
 			done += checks[i].seen;
 		if (done == n || left <= 0)
 			return;
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+		r = api_next(c, (int)(left * 1000) + 1, &msg);
+		if (r == -EBADMSG || r == -ETIMEDOUT)
 			continue;
-		r = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-		if (r <= 0)
+		if (r < 0)
 			return;
-		len += (size_t)r;
-		buf[len] = '\0';
-		while ((nl = memchr(start, '\n', len - (size_t)(start - buf)))) {
-			struct json_object *msg, *f;
-
-			*nl = '\0';
-			msg = json_tokener_parse(start);
-			if (msg && json_object_object_get_ex(msg, "finding", &f))
-				match_finding(checks, n, f);
-			json_object_put(msg);
-			start = nl + 1;
-		}
-		len -= (size_t)(start - buf);
-		memmove(buf, start, len);
-		if (len == sizeof(buf) - 1)
-			len = 0;
+		if (json_object_object_get_ex(msg, "finding", &f))
+			match_finding(checks, n, f);
+		json_object_put(msg);
 	}
 }
 
@@ -300,7 +281,8 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 	const char *fstype;
 	pid_t renamer, writer, reader;
 	bool all = true;
-	int c, fd, r, writer_done, reader_rc;
+	struct api_conn conn;
+	int c, r, writer_done, reader_rc;
 
 	while ((c = getopt_long(argc, argv, "jd:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -331,14 +313,14 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 				 "%s is on %s, not a persistent filesystem: use --dir", dir,
 				 fstype ? fstype : "an unknown filesystem");
 
-	fd = api_connect(cli->socket_path);
-	if (fd < 0)
+	r = api_open(&conn, cli->socket_path);
+	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
-				 cli->socket_path, strerror(-fd));
-	r = api_call(fd, "subscribe", NULL, 5000, &reply);
+				 cli->socket_path, strerror(-r));
+	r = api_request(&conn, "subscribe", NULL, 5000, &reply);
 	if (r < 0 || !json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
 		json_object_put(reply);
-		close(fd);
+		api_close(&conn);
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "could not subscribe to findings");
 	}
 	json_object_put(reply);
@@ -353,15 +335,15 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 	if (writer_done >= 0)
 		close(writer_done);
 	if (wait_child(renamer) < 0 || wait_child(writer) < 0 || reader_rc < 0) {
-		close(fd);
+		api_close(&conn);
 		return cli_error(cli, CLI_EXIT_FAIL, "selftest workload failed in %s", dir);
 	}
 	checks[0].pid = checks[1].pid = renamer;
 	checks[2].pid = reader;
 
 	/* The directory-fsync window is 5 s by default; allow for a longer configured one. */
-	collect(fd, checks, n, now_s() + 12);
-	close(fd);
+	collect(&conn, checks, n, now_s() + 12);
+	api_close(&conn);
 	send_results(cli, checks, n);
 
 	for (size_t i = 0; i < n; i++)
