@@ -30,6 +30,23 @@ int api_connect(const char *path)
 	return fd;
 }
 
+int api_refusal(struct json_object *reply)
+{
+	struct json_object *ok, *err;
+	const char *e;
+
+	if (!json_object_object_get_ex(reply, "ok", &ok) || json_object_get_boolean(ok) ||
+	    !json_object_object_get_ex(reply, "error", &err) || !(e = json_object_get_string(err)))
+		return 0;
+	/* The daemon's refusals at accept time (api_server.c): the peer's credentials
+	 * (SO_PEERCRED) are not root or group iohazard, or every client slot is taken. */
+	if (strcmp(e, "permission denied") == 0)
+		return -EACCES;
+	if (strcmp(e, "too many clients") == 0)
+		return -EUSERS;
+	return 0;
+}
+
 int api_open(struct api_conn *c, const char *path)
 {
 	c->fd = api_connect(path);
@@ -72,8 +89,14 @@ int api_request(struct api_conn *c, const char *command, struct json_object *ext
 	if (send_err < 0 && send_err != -EPIPE && send_err != -ECONNRESET)
 		return send_err;
 	r = jsonl_read(&c->in, timeout_ms, reply);
-	if (r == 1)
-		return 0;
+	if (r == 1) {
+		r = api_refusal(*reply);
+		if (r < 0) {
+			json_object_put(*reply);
+			*reply = NULL;
+		}
+		return r;
+	}
 	return r == -ECONNRESET && send_err < 0 ? send_err : r;
 }
 

@@ -22,9 +22,13 @@ int api_open(struct api_conn *c, const char *path);
 void api_close(struct api_conn *c);
 /* Sends {"command": command} (plus the fields of `extra` if given) as one line. */
 int api_send(struct api_conn *c, const char *command, struct json_object *extra);
+/* -EACCES or -EUSERS if `reply` is the daemon refusing the connection itself (credentials,
+ * client limit): the daemon is not reachable for us (exit 3), not a failed command. */
+int api_refusal(struct json_object *reply);
 /*
  * api_send(), then the next line as the reply: 0 and the reply (caller puts it), or -errno.
- * A reply with "ok": false is returned as 0 too; the caller reads "error". Waits at most
+ * A refusal of the connection (api_refusal) is returned as its -errno. Any other reply with
+ * "ok": false is returned as 0 too; the caller reads "error". Waits at most
  * `timeout_ms`. Lines that arrive behind the reply stay for api_next().
  */
 int api_request(struct api_conn *c, const char *command, struct json_object *extra,

@@ -35,6 +35,13 @@ struct cli_command {
 int cli_dispatch(struct cli *cli, const struct cli_command *table, const char *what, int argc,
 		 char **argv);
 
+/* Every command level starts its getopt_long() loop from here (optind = 0, opterr = 0). */
+void cli_getopt_reset(void);
+/* getopt_long() returned '?' in `command` (NULL: the global options): a usage error. */
+int cli_bad_option(struct cli *cli, char **argv, const char *command);
+/* A usage error if positional arguments remain after the options (argv[optind]...). */
+int cli_extra_args(struct cli *cli, int argc, char **argv, const char *command);
+
 /* Reports an error on stderr, or as {"error": ...} on stdout in JSON mode. Returns `code`. */
 int cli_error(struct cli *cli, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -164,9 +164,11 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 			       "  oldest first; --follow then streams new ones.\n");
 			return CLI_EXIT_OK;
 		default:
-			return CLI_EXIT_USAGE;
+			return cli_bad_option(cli, argv, "findings");
 		}
 	}
+	if (optind < argc)
+		return cli_extra_args(cli, argc, argv, "findings");
 	r = api_open(&conn, cli->socket_path);
 	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
@@ -205,14 +207,29 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 
 int cmd_reload(struct cli *cli, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
 	struct json_object *reply = NULL, *ok, *v;
-	int fd, r;
+	int c, fd, r;
 
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("Usage: iohazard reload\n  Reloads the rules files; a bad set is rejected "
-		       "and the previous rules stay in force.\n");
-		return CLI_EXIT_OK;
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			cli->json = true;
+			break;
+		case 'h':
+			printf("Usage: iohazard reload [-j|--json]\n  Reloads the rules files; a bad "
+			       "set is rejected and the previous rules stay in force.\n");
+			return CLI_EXIT_OK;
+		default:
+			return cli_bad_option(cli, argv, "reload");
+		}
 	}
+	if (optind < argc)
+		return cli_extra_args(cli, argc, argv, "reload");
 	fd = api_connect(cli->socket_path);
 	if (fd < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",

@@ -101,7 +101,7 @@ int cmd_replay(struct cli *cli, int argc, char **argv)
 			       "  --events     print the decoded events instead (JSON lines)\n");
 			return CLI_EXIT_OK;
 		default:
-			return CLI_EXIT_USAGE;
+			return cli_bad_option(cli, argv, "replay");
 		}
 	}
 	if (optind + 1 != argc)

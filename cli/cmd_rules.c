@@ -33,7 +33,8 @@ static int load(struct cli *cli, int argc, char **argv, struct ioh_ruleset **rs,
 	return ioh_rules_load_files((const char *const *)argv, (size_t)argc, rs, errors);
 }
 
-static int parse_opts(struct cli *cli, int argc, char **argv, const char *usage)
+static int parse_opts(struct cli *cli, int argc, char **argv, const char *command,
+		      const char *usage)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -49,6 +50,7 @@ static int parse_opts(struct cli *cli, int argc, char **argv, const char *usage)
 			printf("%s", usage);
 			return 1;
 		} else {
+			cli_bad_option(cli, argv, command);
 			return -1;
 		}
 	}
@@ -59,7 +61,7 @@ static int rules_check(struct cli *cli, int argc, char **argv)
 {
 	struct ioh_ruleset *rs = NULL;
 	struct ioh_rules_errors errors = {0};
-	int r = parse_opts(cli, argc, argv,
+	int r = parse_opts(cli, argc, argv, "rules check",
 			   "Usage: iohazard rules check [-j] [PATH...]\n"
 			   "  Validates rules files (or directories, merged as a search path;\n"
 			   "  default: the installed search path). Every problem is printed as\n"
@@ -106,7 +108,7 @@ static int rules_show(struct cli *cli, int argc, char **argv)
 {
 	struct ioh_ruleset *rs = NULL;
 	struct ioh_rules_errors errors = {0};
-	int r = parse_opts(cli, argc, argv,
+	int r = parse_opts(cli, argc, argv, "rules show",
 			   "Usage: iohazard rules show [-j] [PATH...]\n"
 			   "  Prints the effective merged rules, in rules-file syntax.\n");
 

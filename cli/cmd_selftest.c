@@ -300,19 +300,11 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 			       "  Takes a little over the rename window (5 s by default).\n");
 			return CLI_EXIT_OK;
 		default:
-			return CLI_EXIT_USAGE;
+			return cli_bad_option(cli, argv, "selftest");
 		}
 	}
-	if (make_dirs(dir) < 0)
-		return cli_error(cli, CLI_EXIT_FAIL, "cannot create %s: %s", dir, strerror(errno));
-	if (statfs(dir, &sfs) < 0)
-		return cli_error(cli, CLI_EXIT_FAIL, "%s: %s", dir, strerror(errno));
-	fstype = ioh_fstype_from_magic((uint32_t)sfs.f_type);
-	if (!fstype || !ioh_fstype_is_persistent(fstype))
-		return cli_error(cli, CLI_EXIT_USAGE,
-				 "%s is on %s, not a persistent filesystem: use --dir", dir,
-				 fstype ? fstype : "an unknown filesystem");
-
+	if (optind < argc)
+		return cli_extra_args(cli, argc, argv, "selftest");
 	r = api_open(&conn, cli->socket_path);
 	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
@@ -324,6 +316,21 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "could not subscribe to findings");
 	}
 	json_object_put(reply);
+
+	/* Only now, with the daemon known to be there, touch the filesystem: a selftest that
+	 * cannot run must not leave a directory behind. */
+	if (make_dirs(dir) < 0 || statfs(dir, &sfs) < 0) {
+		r = cli_error(cli, CLI_EXIT_FAIL, "cannot use %s: %s", dir, strerror(errno));
+		api_close(&conn);
+		return r;
+	}
+	fstype = ioh_fstype_from_magic((uint32_t)sfs.f_type);
+	if (!fstype || !ioh_fstype_is_persistent(fstype)) {
+		api_close(&conn);
+		return cli_error(cli, CLI_EXIT_USAGE,
+				 "%s is on %s, not a persistent filesystem: use --dir", dir,
+				 fstype ? fstype : "an unknown filesystem");
+	}
 
 	/* A name unique to this run: the daemon rate-limits per (rule, inode, program). */
 	snprintf(name, sizeof(name), "iohst-%05x", (unsigned)(getpid() ^ time(NULL)) & 0xfffff);

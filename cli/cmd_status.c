@@ -137,9 +137,11 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			       "                bound its listeners (default 30s); exit 3 on timeout\n");
 			return CLI_EXIT_OK;
 		default:
-			return CLI_EXIT_USAGE;
+			return cli_bad_option(cli, argv, "status");
 		}
 	}
+	if (optind < argc)
+		return cli_extra_args(cli, argc, argv, "status");
 	deadline = monotonic_s() + wait_s;
 	for (;;) {
 		fd = api_connect(cli->socket_path);

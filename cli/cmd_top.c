@@ -41,6 +41,7 @@ struct conn {
 	bool got_backlog; /* the "findings" reply arrived */
 	bool got_status;  /* the "status" reply arrived */
 	char error[512];  /* the daemon said "ok": false */
+	int refused;	  /* -EACCES/-EUSERS: the daemon refused the connection (api_refusal) */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -110,6 +111,7 @@ static void handle_msg(struct conn *c, struct top_model *m, struct json_object *
 	} else if (json_object_object_get_ex(msg, "stats", &v)) {
 		top_model_add_stats(m, v, mono_s());
 	} else if (json_object_object_get_ex(msg, "ok", &v) && !json_object_get_boolean(v)) {
+		c->refused = api_refusal(msg);
 		snprintf(c->error, sizeof(c->error), "%s",
 			 json_object_object_get_ex(msg, "error", &v) ? json_object_get_string(v)
 								     : "request refused");
@@ -248,6 +250,8 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 			if (c->error[0]) {
 				top_ui_fini(ui);
 				ui = NULL;
+				if (c->refused)
+					return unreachable(cli, c->refused);
 				return cli_error(cli, CLI_EXIT_FAIL, "daemon: %s", c->error);
 			}
 			if (err < 0) {
@@ -318,12 +322,11 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 			usage(stdout);
 			return CLI_EXIT_OK;
 		default:
-			usage(stderr);
-			return CLI_EXIT_USAGE;
+			return cli_bad_option(cli, argv, "top");
 		}
 	}
 	if (optind < argc)
-		return cli_error(cli, CLI_EXIT_USAGE, "top: unexpected argument '%s'", argv[optind]);
+		return cli_extra_args(cli, argc, argv, "top");
 	if (o.width && o.width < 40)
 		return cli_error(cli, CLI_EXIT_USAGE, "-w: at least 40 columns");
 	if (!o.batch && (o.frames || o.width))

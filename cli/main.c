@@ -57,11 +57,22 @@ int cli_dispatch(struct cli *cli, const struct cli_command *table, const char *w
 	const struct cli_command *found = NULL;
 	size_t len;
 
-	if (argc < 1 || strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0) {
+	if (argc < 1 || strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0) {
+		if (argc < 1 && cli->json)
+			return cli_error(cli, CLI_EXIT_USAGE, "missing command%s%s", what[0] ? " of " : "",
+					 what);
 		print_table(argc < 1 ? stderr : stdout, table, what);
 		return argc < 1 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
 	len = strlen(argv[0]);
+	if (len == 0 || argv[0][0] == '-') {
+		/* An empty word is a prefix of every name, not an ambiguous command. */
+		if (!cli->json)
+			print_table(stderr, table, what);
+		return cli_error(cli, CLI_EXIT_USAGE, "%s '%s'",
+				 len ? "unknown option" : "unknown command", argv[0]);
+	}
 	for (const struct cli_command *c = table; c->name; c++) {
 		if (strcmp(c->name, argv[0]) == 0) {
 			found = c;
@@ -78,12 +89,65 @@ int cli_dispatch(struct cli *cli, const struct cli_command *table, const char *w
 			print_table(stderr, table, what);
 		return cli_error(cli, CLI_EXIT_USAGE, "unknown command '%s'", argv[0]);
 	}
-	optind = 1; /* each command parses its own options from argv[0] on */
+	cli_getopt_reset();
 	return found->run(cli, argc, argv);
+}
+
+void cli_getopt_reset(void)
+{
+	/* optind = 0 (not 1) makes glibc start over: the '+' of the level above (stop at the
+	 * first non-option) does not persist, so options may follow positional arguments
+	 * (`rules check rules/ -j`). opterr = 0: cli_bad_option() reports, as JSON under -j. */
+	optind = 0;
+	opterr = 0;
+}
+
+int cli_bad_option(struct cli *cli, char **argv, const char *command)
+{
+	char shortopt[3] = {'-', (char)optopt, '\0'};
+	/* optopt is the option character of a bad short option, 0 for a bad long one. */
+	const char *arg = optopt ? shortopt : optind > 0 ? argv[optind - 1] : "?";
+
+	if (!command)
+		return cli_error(cli, CLI_EXIT_USAGE,
+				 "unknown option or missing value '%s' (see 'iohazard --help')", arg);
+	return cli_error(cli, CLI_EXIT_USAGE,
+			 "%s: unknown option or missing value '%s' (see 'iohazard %s --help')",
+			 command, arg, command);
+}
+
+int cli_extra_args(struct cli *cli, int argc, char **argv, const char *command)
+{
+	if (optind >= argc)
+		return 0;
+	return cli_error(cli, CLI_EXIT_USAGE, "%s: unexpected argument '%s'", command,
+			 argv[optind]);
 }
 
 int cmd_version(struct cli *cli, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			cli->json = true;
+			break;
+		case 'h':
+			printf("Usage: iohazard version [-j|--json]\n  Prints the version of this "
+			       "program (not of the running daemon: see status).\n");
+			return CLI_EXIT_OK;
+		default:
+			return cli_bad_option(cli, argv, "version");
+		}
+	}
+	if (optind < argc)
+		return cli_extra_args(cli, argc, argv, "version");
 	if (cli->json)
 		printf("{\"version\":\"%s\"}\n", IOH_VERSION);
 	else
@@ -110,6 +174,7 @@ int main(int argc, char **argv)
 	struct cli cli = {.socket_path = "/run/iohazard/api.sock"};
 	int c;
 
+	opterr = 0; /* errors are ours: JSON under -j */
 	/* '+': stop at the command name; options after it belong to the command. */
 	while ((c = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -123,11 +188,14 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return CLI_EXIT_OK;
 		default:
-			usage(stderr);
-			return CLI_EXIT_USAGE;
+			if (!cli.json)
+				usage(stderr);
+			return cli_bad_option(&cli, argv, NULL);
 		}
 	}
 	if (optind >= argc) {
+		if (cli.json)
+			return cli_error(&cli, CLI_EXIT_USAGE, "missing command");
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
