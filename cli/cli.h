@@ -5,7 +5,8 @@
  * errors as JSON in JSON mode so the stream stays parseable.
  *
  * Exit codes: 0 success, 1 the command failed (daemon said no, findings in `rules check`),
- * 2 usage error, 3 the daemon is not reachable.
+ * 2 usage error, 3 the daemon is not reachable (also: it refused our credentials), 4 `status`
+ * found the daemon blind. docs/cli.md has the table; tests/e2e/test_cli.sh checks each code.
  */
 #ifndef IOH_CLI_H
 #define IOH_CLI_H
@@ -16,6 +17,7 @@
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
 #define CLI_EXIT_UNREACHABLE 3
+#define CLI_EXIT_BLIND 4 /* status: the daemon answers but does not see I/O */
 
 /* json-c would escape every '/' in paths; the daemon's writer does not. */
 #define CLI_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)

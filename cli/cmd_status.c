@@ -30,6 +30,13 @@ static void print_counters(const char *title, struct json_object *obj)
 	printf("\n");
 }
 
+static bool is_blind(struct json_object *st)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(st, "blind", &v) && json_object_get_boolean(v);
+}
+
 static void print_status(struct json_object *st)
 {
 	struct json_object *hooks, *obj;
@@ -73,6 +80,14 @@ static void print_status(struct json_object *st)
 	printf("pending renames:   %s (evicted %s, unresolved %s)\n", get_str(st, "pending_renames"),
 	       get_str(st, "pending_evictions"), get_str(st, "renames_unresolved"));
 	printf("findings:          %s\n", get_str(st, "findings"));
+	printf("rules:             %s in force, last reload %s\n", get_str(st, "rules"),
+	       !json_object_object_get_ex(st, "rules_last_reload_success", &obj) ? "?"
+	       : json_object_get_boolean(obj) ? "succeeded"
+					       : "REJECTED (the previous rules stay in force)");
+	if (is_blind(st))
+		printf("blind:             YES: %s\n", get_str(st, "blind_reason"));
+	else
+		printf("blind:             no (the canary came back through the hooks)\n");
 }
 
 static double monotonic_s(void)
@@ -134,7 +149,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		case 'h':
 			printf("Usage: iohazard status [-j|--json] [--wait-ready[=SECONDS]]\n"
 			       "  --wait-ready  wait until the daemon has attached every hook and\n"
-			       "                bound its listeners (default 30s); exit 3 on timeout\n");
+			       "                bound its listeners (default 30s); exit 3 on timeout\n"
+			       "  Exit 4 when the daemon is blind (its canary did not come back).\n");
 			return CLI_EXIT_OK;
 		default:
 			return cli_bad_option(cli, argv, "status");
@@ -179,6 +195,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		printf("%s\n", json_object_to_json_string_ext(st, CLI_JSON_FLAGS));
 	else
 		print_status(st);
+	/* A blind daemon answers, but it does not see I/O: scripts and monitors must notice. */
+	r = is_blind(st) ? CLI_EXIT_BLIND : CLI_EXIT_OK;
 	json_object_put(reply);
-	return CLI_EXIT_OK;
+	return r;
 }

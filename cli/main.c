@@ -160,7 +160,7 @@ static void usage(FILE *out)
 	fprintf(out, "Usage: iohazard [--socket PATH] [-j|--json] COMMAND [ARGS]\n\n");
 	print_table(out, commands, "");
 	fprintf(out, "\n'iohazard COMMAND --help' describes a command. Exit codes: 0 ok, 1 failed,\n"
-		     "2 usage, 3 daemon not reachable.\n");
+		     "2 usage, 3 daemon not reachable, 4 daemon blind (status).\n");
 }
 
 int main(int argc, char **argv)

@@ -99,6 +99,7 @@ struct daemon {
 	 * and every link must still hold its program. */
 	uint64_t canary_sent_ns;
 	uint64_t canary_seen_ns;
+	uint64_t heartbeats; /* canary records received: they stop here, before the correlator */
 	uint64_t health_tick;
 	char blind_reason[256]; /* "" while the daemon sees */
 	uint64_t blind_episodes;
@@ -238,6 +239,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	}
 	if (ev.type == IOH_EV_HEARTBEAT) {
 		d->canary_seen_ns = ev.ts_ns;
+		d->heartbeats++;
 		return 0;
 	}
 	ioh_resolver_enrich(d->resolver, &ev, &d->scratch);
@@ -344,6 +346,13 @@ static void broadcast_stats(struct daemon *d)
 /* ---- metrics ------------------------------------------------------------------------------- */
 
 /* The whole exposition, rendered at scrape time from the live counters (no stored registry). */
+/* The correlator's counters, plus the heartbeats that never reach it (on_record keeps them). */
+static void daemon_stats(struct daemon *d, struct ioh_correlator_stats *st)
+{
+	ioh_correlator_get_stats(d->correlator, st);
+	st->events[IOH_EV_HEARTBEAT] += d->heartbeats;
+}
+
 static void render_metrics(void *ctx, struct strbuf *out)
 {
 	struct daemon *d = ctx;
@@ -353,7 +362,7 @@ static void render_metrics(void *ctx, struct strbuf *out)
 	struct ioh_expo x;
 	size_t n_hooks, n_progs;
 
-	ioh_correlator_get_stats(d->correlator, &st);
+	daemon_stats(d, &st);
 	ioh_expo_init(&x, out);
 
 	ioh_expo_family(&x, IOH_M_BUILD_INFO, IOH_METRIC_GAUGE, IOH_M_BUILD_INFO_HELP);
@@ -450,12 +459,10 @@ static void render_metrics(void *ctx, struct strbuf *out)
 			IOH_M_SELFTEST_LAST_SUCCESS_HELP);
 	for (unsigned i = 0; i < RULE_COUNTERS_MAX && d->selftest[i].rule[0]; i++)
 		ioh_expo_u64(&x, IOH_LABELS({"rule", d->selftest[i].rule}), d->selftest[i].success);
-	ioh_expo_family(&x, "iohazard_blind", IOH_METRIC_GAUGE,
-			"1 while the daemon cannot see I/O (a hook detached or its canary syscall "
-			"did not come back through the ring buffer); the status says why.");
+	ioh_expo_family(&x, IOH_M_BLIND, IOH_METRIC_GAUGE, IOH_M_BLIND_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->blind_reason[0] != '\0');
-	ioh_expo_family(&x, "iohazard_blind_episodes_total", IOH_METRIC_COUNTER,
-			"Times the daemon became blind.");
+	ioh_expo_family(&x, IOH_M_BLIND_EPISODES_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_BLIND_EPISODES_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->blind_episodes);
 	ioh_expo_family(&x, IOH_M_SCRAPE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_SCRAPE_ERRORS_TOTAL_HELP);
@@ -534,7 +541,7 @@ static void update_status_line(struct daemon *d)
 	uint64_t lost = 0;
 	char line[256];
 
-	ioh_correlator_get_stats(d->correlator, &st);
+	daemon_stats(d, &st);
 	hooks = ioh_loader_hooks(d->loader, &n);
 	for (size_t i = 0; i < n; i++)
 		attached += hooks[i].attached;
@@ -585,7 +592,7 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	const struct ioh_hook_status *hooks;
 	size_t n_hooks;
 
-	ioh_correlator_get_stats(d->correlator, &st);
+	daemon_stats(d, &st);
 	struct ioh_prog_stats progs[32];
 	size_t n_progs = ioh_loader_prog_stats(d->loader, progs, sizeof(progs) / sizeof(progs[0]));
 	char host[256] = "";

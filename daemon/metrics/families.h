@@ -125,6 +125,16 @@
 #define IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL_HELP                                                     \
 	"Failed writes of the node_exporter textfile (--metrics-textfile)."
 
+/* gauge */
+#define IOH_M_BLIND "iohazard_blind"
+#define IOH_M_BLIND_HELP                                                                           \
+	"1 while the daemon cannot see I/O (a hook detached or its canary syscall did not come "  \
+	"back through the ring buffer); the status says why."
+
+/* counter */
+#define IOH_M_BLIND_EPISODES_TOTAL "iohazard_blind_episodes_total"
+#define IOH_M_BLIND_EPISODES_TOTAL_HELP "Times the daemon became blind."
+
 /* counter */
 #define IOH_M_SCRAPE_ERRORS_TOTAL "iohazard_metrics_render_errors_total"
 #define IOH_M_SCRAPE_ERRORS_TOTAL_HELP                                                             \

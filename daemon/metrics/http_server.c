@@ -483,7 +483,10 @@ int ioh_metrics_http_new(sd_event *e, const char *listen_addr, ioh_metrics_rende
 	(void)sd_event_source_set_description(s->timer, "metrics-http-timer");
 	sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
 	rearm(s);
-	log_info("Metrics on http://%s/metrics", listen_addr);
+	/* The bound port, not the asked one: ":0" lets the kernel choose. */
+	log_info("Metrics on http://%.*s:%u/metrics",
+		 (int)(strrchr(listen_addr, ':') ? strrchr(listen_addr, ':') - listen_addr : 0),
+		 listen_addr, s->port);
 	*out = s;
 	return 0;
 }
