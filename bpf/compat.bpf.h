@@ -33,6 +33,14 @@ static __always_inline struct inode *renamedata_new_dir(void *rd)
 	return BPF_CORE_READ((struct renamedata *)rd, new_parent, d_inode);
 }
 
+/* The inode the new name had before the rename (NULL: a new name). Both layouts call its
+ * dentry new_dentry; vfs_rename() leaves it on that dentry (only the names move), so fexit
+ * reads what kprobe reads at entry. */
+static __always_inline struct inode *renamedata_target(void *rd)
+{
+	return BPF_CORE_READ((struct renamedata *)rd, new_dentry, d_inode);
+}
+
 /* The inode being renamed. Both layouts call its dentry old_dentry. */
 static __always_inline struct inode *renamedata_source(void *rd)
 {

@@ -50,6 +50,7 @@ struct syscall_inflight {
 	__u32 rename_flags;
 	__u32 identity; /* enum ioh_identity_source of src/dst_dir */
 	__u32 names_in_kernel; /* old_name/new_name point at kernel copies (do_renameat2) */
+	__u32 target_replaced; /* rename: vfs_rename() found an inode at the new name */
 	struct ioh_file_id file;    /* sync family: the fd's inode; rename: the renamed inode */
 	struct ioh_file_id dst_dir; /* rename: directory receiving the name */
 };
@@ -213,6 +214,8 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 	rec->ev.dfd = in->new_dfd;
 	rec->ev.rename_flags = in->rename_flags;
 	rec->ev.identity = in->identity;
+	if (in->target_replaced)
+		rec->ev.hdr.flags |= IOH_EVF_RENAME_REPLACED;
 	rec->ev.mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	rec->ev.src = in->file;
 	rec->ev.dst_dir = in->dst_dir;
@@ -385,6 +388,7 @@ static __always_inline int on_vfs_rename(void *rd)
 	file_id_from_inode(&in->file, renamedata_source(rd));
 	file_id_from_inode(&in->dst_dir, renamedata_new_dir(rd));
 	in->identity = IOH_ID_KERNEL;
+	in->target_replaced = renamedata_target(rd) != NULL;
 	return 0;
 }
 

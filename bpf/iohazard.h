@@ -84,6 +84,9 @@ enum ioh_loss_where {
 /* ioh_event_hdr.flags */
 #define IOH_EVF_PATH_TRUNCATED (1u << 0) /* a path did not fit; user space marks it visibly */
 #define IOH_EVF_NAME_UNREADABLE (1u << 1) /* a user string could not be read */
+/* rename: the new name existed and was replaced. Known only where vfs_rename() is hooked
+ * (fentry, kprobe); unset on the tracepoint backend, where nothing says either way. */
+#define IOH_EVF_RENAME_REPLACED (1u << 2)
 
 /* ioh_rename_event.identity: how the renamed inode and target directory were found. */
 enum ioh_identity_source {

@@ -19,6 +19,7 @@
 
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
+#include "daemon/util/duration.h"
 
 #define RULE_THROTTLE "dirty-throttle-stall"
 #define SAWTOOTH_NS (2ULL * 1000000000ULL)
@@ -104,10 +105,10 @@ static void on_throttle(struct throttle_state *s, struct ioh_correlator *c,
 	memcpy(f.comm, ev->comm, sizeof(f.comm));
 	f.cgroup = ev->cgroup;
 	snprintf(f.message, sizeof(f.message),
-		 "%s (pid %u) was paused %.0f ms in balance_dirty_pages() writing to %s "
+		 "%s (pid %u) was paused %s in balance_dirty_pages() writing to %s "
 		 "(%s; dirty %llu of limit %llu pages, device %llu/%llu pages, rate limit "
 		 "%llu KiB/s)%s%s",
-		 ev->comm, ev->pid, (double)stall / 1e6, t->bdi, pattern,
+		 ev->comm, ev->pid, IOH_DURATION(stall), t->bdi, pattern,
 		 (unsigned long long)t->dirty, (unsigned long long)t->limit,
 		 (unsigned long long)t->wb_dirty, (unsigned long long)t->wb_setpoint,
 		 (unsigned long long)t->task_ratelimit, t->page_cgroup ? "; pages of " : "",

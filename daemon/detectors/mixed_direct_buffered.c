@@ -19,6 +19,7 @@
 
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
+#include "daemon/util/duration.h"
 #include "daemon/sinks/event_format.h"
 #include "daemon/util/fsnames.h"
 
@@ -192,9 +193,9 @@ static void emit(struct ioh_correlator *c, struct mixed_inode *m, const char *ru
 	case IOH_MODE_DIRECT_WRITE_THEN_BUFFERED_READ:
 		order = "direct write, then buffered read";
 		snprintf(f.message, sizeof(f.message),
-			 "%s (pid %u) read through the page cache %.3gs after %s (pid %u) wrote it "
+			 "%s (pid %u) read through the page cache %s after %s (pid %u) wrote it "
 			 "with O_DIRECT: the read may return stale cached data",
-			 side_comm(second), second->pid, (double)(second->ns - first->ns) / 1e9,
+			 side_comm(second), second->pid, IOH_DURATION(second->ns - first->ns),
 			 side_comm(first), first->pid);
 		f.fix = "do not mix O_DIRECT and buffered access to one file: make the reader use "
 			"O_DIRECT too (or read from a snapshot/backup API), or drop the writer's "
@@ -203,9 +204,9 @@ static void emit(struct ioh_correlator *c, struct mixed_inode *m, const char *ru
 	case IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ:
 		order = "buffered write, then direct read";
 		snprintf(f.message, sizeof(f.message),
-			 "%s (pid %u) read with O_DIRECT %.3gs after %s (pid %u) wrote through the "
+			 "%s (pid %u) read with O_DIRECT %s after %s (pid %u) wrote through the "
 			 "page cache: the direct read can miss the dirty cached data",
-			 side_comm(second), second->pid, (double)(second->ns - first->ns) / 1e9,
+			 side_comm(second), second->pid, IOH_DURATION(second->ns - first->ns),
 			 side_comm(first), first->pid);
 		f.fix = "fsync(2) the buffered writes before any O_DIRECT reader, or use one access "
 			"mode for the file";

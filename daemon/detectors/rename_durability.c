@@ -18,6 +18,7 @@
 
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
+#include "daemon/util/duration.h"
 #include "daemon/util/fsnames.h"
 
 #define RULE_DIR_FSYNC "rename-without-dir-fsync"
@@ -484,8 +485,8 @@ static void emit_dir_fsync(struct rename_durability *d, struct ioh_correlator *c
 	f.path = p->path;
 	f.fstype = ioh_fstype_from_magic(p->dir.fs_magic);
 	snprintf(f.message, sizeof(f.message),
-		 "renamed into %s but the directory was not fsynced within %.3gs", dir,
-		 (double)window / 1e9);
+		 "renamed into %s but the directory was not fsynced within %s", dir,
+		 IOH_DURATION(window));
 	f.fix = "fsync(2) the parent directory after rename(2)";
 	ioh_finding_add_str(&f, "old_path", p->old_path);
 	ioh_finding_add_str(&f, "directory", dir);
@@ -525,8 +526,9 @@ static void emit_unsynced_source(struct ioh_correlator *c, const struct ioh_rule
 	f.path = ev->rename.new_path;
 	f.fstype = fstype;
 	snprintf(f.message, sizeof(f.message),
-		 "renamed over %s while its data was never fsynced (dirty for %.3gs)",
-		 ev->rename.new_path, (double)dirty_for / 1e9);
+		 "renamed %s %s while its data was never fsynced (dirty for %s)",
+		 /* "over" only when the kernel saw a file there: a new name is not replaced */
+		 ev->flags & IOH_EVF_RENAME_REPLACED ? "over" : "to", ev->rename.new_path, IOH_DURATION(dirty_for));
 	f.fix = "fsync(2) the file before rename(2), then fsync(2) the directory";
 	ioh_finding_add_str(&f, "old_path", ev->rename.old_path);
 	ioh_finding_add_duration(&f, "dirty_for", dirty_for);

@@ -11,6 +11,7 @@
 
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
+#include "daemon/util/duration.h"
 #include "daemon/sinks/event_format.h"
 #include "daemon/util/fsnames.h"
 
@@ -130,8 +131,8 @@ static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 			in_s = sp->path;
 		else if (sp->path)
 			out_s = sp->path;
-		snprintf(f.message, sizeof(f.message), "%s (pid %u) blocked %.0f ms in %s() from %s to %s%s%s",
-			 ev->comm, ev->pid, (double)sp->duration_ns / 1e6,
+		snprintf(f.message, sizeof(f.message), "%s (pid %u) blocked %s in %s() from %s to %s%s%s",
+			 ev->comm, ev->pid, IOH_DURATION(sp->duration_ns),
 			 ioh_splice_call_name(sp->call), in_s, out_s, why[0] ? ": " : "", why);
 	}
 	if (sp->blocked & IOH_SPLICE_PIPE_FULL)

@@ -21,6 +21,7 @@
 
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
+#include "daemon/util/duration.h"
 #include "daemon/util/fsnames.h"
 
 #define RULE_MOUNT "writeback-mount"
@@ -405,9 +406,9 @@ static void emit_truncate(struct ioh_correlator *c, const struct wb_truncate *t)
 	f.fstype = ioh_fstype_from_magic(t->fs_magic);
 	snprintf(f.message, sizeof(f.message),
 		 "%s (pid %u) truncated and rewrote %s on data=writeback mount %s without fsync "
-		 "within %.3gs: after a crash it can contain stale blocks of other files",
+		 "within %s: after a crash it can contain stale blocks of other files",
 		 t->comm, t->pid, t->path, t->mount_point,
-		 (double)(t->deadline_ns - t->rewritten_ns) / 1e9);
+		 IOH_DURATION(t->deadline_ns - t->rewritten_ns));
 	f.fix = "fsync(2) the file after rewriting it (or write a new file, fsync it and rename "
 		"it over the old one), or remount the filesystem data=ordered";
 	ioh_finding_add_str(&f, "mount_point", t->mount_point);

@@ -363,12 +363,12 @@ for line in open(spec):
               % (re.escape(s["direct_comm"]), s["direct_pid"],
                  re.escape(s["buffered_comm"]), s["buffered_pid"]))
     elif s["kind"] == "dw-br":
-        rx = (r"%s \(pid %d\) read through the page cache [0-9.e+-]+s after %s \(pid %d\) "
+        rx = (r"%s \(pid %d\) read through the page cache [0-9.]+(ns|µs|ms|s|min|h|d) after %s \(pid %d\) "
               r"wrote it with O_DIRECT: the read may return stale cached data$"
               % (re.escape(s["buffered_comm"]), s["buffered_pid"],
                  re.escape(s["direct_comm"]), s["direct_pid"]))
     else:
-        rx = (r"%s \(pid %d\) read with O_DIRECT [0-9.e+-]+s after %s \(pid %d\) wrote "
+        rx = (r"%s \(pid %d\) read with O_DIRECT [0-9.]+(ns|µs|ms|s|min|h|d) after %s \(pid %d\) wrote "
               r"through the page cache: the direct read can miss the dirty cached data$"
               % (re.escape(s["direct_comm"]), s["direct_pid"],
                  re.escape(s["buffered_comm"]), s["buffered_pid"]))

@@ -1279,6 +1279,43 @@ static void test_default_rules(void)
 	}
 }
 
+/* Issue 13: "renamed over X" only when X existed; the dirty time for people, not 2.24e-05s. */
+static void test_unsynced_message(void)
+{
+	TEST_CASE("rename-unsynced-source: \"renamed to\" a new name, for people")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		feed_rename(c, 1 * SEC + 22400); /* no REPLACED flag: a new name, or unknown */
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].message, "renamed to /srv/app/config.json while its data was "
+					    "never fsynced (dirty for 22µs)");
+		CHECK_STR(evidence(&found[0], "dirty_for"), "22400");
+		ioh_correlator_free(c);
+	}
+	TEST_CASE("rename-unsynced-source: \"renamed over\" when the kernel saw the old file")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct ioh_event ev = base_event(1 * SEC + 1400 * 1000000ull, IOH_EV_RENAME, 1000,
+						 "writer");
+
+		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
+		ev.flags = IOH_EVF_RENAME_REPLACED;
+		ev.rename.dfd = -100;
+		ev.rename.identity = IOH_ID_KERNEL;
+		ev.rename.src = file_id(DEV, FILE_INO, S_IFREG | 0644, EXT4_MAGIC);
+		ev.rename.dst_dir = file_id(DEV, DIR_INO, S_IFDIR | 0755, EXT4_MAGIC);
+		ev.rename.new_path = "/srv/app/config.json";
+		ev.rename.old_path = "/srv/app/.config.json.tmp";
+		ioh_correlator_feed(c, &ev);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].message, "renamed over /srv/app/config.json while its data was "
+					    "never fsynced (dirty for 1.4s)");
+		ioh_correlator_free(c);
+	}
+}
+
 int main(void)
 {
 	char path[256];
@@ -1306,6 +1343,7 @@ int main(void)
 	test_inode_reuse();
 	test_reload();
 	test_default_rules();
+	test_unsynced_message();
 
 	ioh_ruleset_free(rules);
 	snprintf(path, sizeof(path), "%s/test.rules", tmpdir);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "daemon/sinks/finding_format.h"
+#include "daemon/util/duration.h"
 #include "daemon/util/fsnames.h"
 #include "daemon/util/jsonw.h"
 #include "daemon/util/strbuf.h"
@@ -346,6 +347,40 @@ static void test_time(void)
 	}
 }
 
+static void test_durations(void)
+{
+	TEST_CASE("durations for people: two digits below 10 of a unit, the unit chosen rounded")
+	{
+		static const struct {
+			uint64_t ns;
+			const char *text;
+		} cases[] = {
+		    {0, "0ns"},
+		    {850, "850ns"},
+		    {999, "999ns"},
+		    {1000, "1µs"},
+		    {22400, "22µs"}, /* the 2.24e-05s of issue 13 */
+		    {1500, "1.5µs"},
+		    {999700, "1ms"}, /* not "1000µs" */
+		    {340 * 1000000ull, "340ms"},
+		    {1400 * 1000000ull, "1.4s"},
+		    {5 * SEC, "5s"},
+		    {59 * SEC, "59s"},
+		    {59600 * 1000000ull, "1min"},
+		    {180 * SEC, "3min"},
+		    {90 * SEC, "1.5min"},
+		    {9000 * SEC, "2.5h"},
+		    {3 * 86400 * SEC, "3d"},
+		    {400 * 86400 * SEC, "400d"},
+		};
+		char buf[IOH_DURATION_STR_MAX];
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			CHECK_STR(ioh_format_duration(cases[i].ns, buf, sizeof(buf)), cases[i].text);
+		CHECK_STR(ioh_format_duration(UINT64_MAX, buf, sizeof(buf)), "213504d");
+	}
+}
+
 static void test_units(void)
 {
 	TEST_CASE("unit from cgroup path")
@@ -388,6 +423,7 @@ int main(void)
 	test_json_escaping();
 	test_text();
 	test_time();
+	test_durations();
 	test_units();
 	return check_summary();
 }

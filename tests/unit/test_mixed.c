@@ -308,7 +308,7 @@ static void test_orders(void)
 		CHECK_STR(found[0].path, PATH_A);
 		CHECK_STR(
 		    found[0].message,
-		    "backup-agent (pid 2000) read through the page cache 0.5s after postgres "
+		    "backup-agent (pid 2000) read through the page cache 500ms after postgres "
 		    "(pid 1000) wrote it with O_DIRECT: the read may return stale cached data");
 		CHECK_STR(
 		    found[0].fix,
@@ -353,7 +353,7 @@ static void test_orders(void)
 		CHECK_STR(found[0].comm, DB_COMM);
 		CHECK_STR(found[0].cgroup, DB_CGROUP);
 		CHECK_STR(found[0].message,
-			  "postgres (pid 1000) read with O_DIRECT 0.25s after backup-agent (pid "
+			  "postgres (pid 1000) read with O_DIRECT 250ms after backup-agent (pid "
 			  "2000) wrote through the page cache: the direct read can miss the dirty "
 			  "cached data");
 		CHECK_STR(found[0].fix,
