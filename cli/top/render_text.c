@@ -61,15 +61,9 @@ static bool utf8_locale(void)
 	return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 }
 
-/* Format characters that reorder or hide text on a terminal (bidi overrides and isolates,
- * zero-width joiners, BOM): printable by iswprint() in some libcs, yet they let a file name
- * masquerade as another. */
-static bool deceptive(wchar_t wc)
-{
-	return (wc >= 0x200b && wc <= 0x200f) || (wc >= 0x202a && wc <= 0x202e) ||
-	       (wc >= 0x2066 && wc <= 0x2069) || wc == 0xfeff;
-}
-
+/* strbuf_put_escaped() (the one escaping of every human-facing output: controls, C1, bidi
+ * overrides, invalid UTF-8), then what only a terminal's locale decides: a character it cannot
+ * convert or print is shown as bytes or \uXXXX too. */
 void top_escape(struct strbuf *out, const char *raw)
 {
 	struct strbuf tmp;
@@ -105,7 +99,7 @@ void top_escape(struct strbuf *out, const char *raw)
 			left--;
 			continue;
 		}
-		if (!iswprint((wint_t)wc) || deceptive(wc))
+		if (!iswprint((wint_t)wc))
 			strbuf_printf(out, "\\u%04x", (unsigned)wc);
 		else
 			strbuf_append(out, p, n);

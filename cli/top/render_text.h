@@ -27,9 +27,9 @@ void top_lines_init(struct top_lines *l);
 void top_lines_free(struct top_lines *l);
 void top_lines_add(struct top_lines *l, const char *line);
 
-/* Printable form of untrusted bytes: control characters and invalid UTF-8 as \xNN (see
- * strbuf_put_escaped), and characters the locale cannot print (C1 controls, bidi overrides,
- * anything non-ASCII in a non-UTF-8 locale) as \uXXXX or \xNN. */
+/* Printable form of untrusted bytes: strbuf_put_escaped() (controls and invalid UTF-8 as \xNN,
+ * C1 controls and bidi overrides as \uXXXX), then characters the locale cannot print
+ * (anything non-ASCII in a non-UTF-8 locale) as \uXXXX or \xNN. */
 void top_escape(struct strbuf *out, const char *raw);
 /* Terminal columns taken by an escaped string (mbstowcs + wcwidth). */
 int top_width(const char *escaped);

@@ -5,6 +5,7 @@
 
 #include "daemon/sinks/finding_format.h"
 #include "daemon/util/fsnames.h"
+#include "daemon/util/utf8.h"
 
 void ioh_format_time(uint64_t mono_ns, int64_t realtime_offset_ns, char *buf, size_t size)
 {
@@ -21,12 +22,41 @@ void ioh_format_time(uint64_t mono_ns, int64_t realtime_offset_ns, char *buf, si
 		 (long long)(ns % 1000000000));
 }
 
+/*
+ * JSON strings are UTF-8, so the writer shows an invalid byte as U+FFFD; a file name is bytes,
+ * though, and on-call must be able to find that very file. A string that is not valid UTF-8
+ * gets a sibling "<key>_bytes": its exact bytes in lowercase hex (docs/operations.md). Valid
+ * strings (nearly all) get nothing extra.
+ */
+static void kv_str_recoverable(struct jsonw *w, const char *key, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	char bytes_key[64];
+	struct strbuf sb;
+	size_t len;
+
+	jsonw_kv_str(w, key, s);
+	if (!s || utf8_valid(s, (len = strlen(s))))
+		return;
+	strbuf_init(&sb);
+	for (size_t i = 0; i < len; i++) {
+		strbuf_putc(&sb, hex[(unsigned char)s[i] >> 4]);
+		strbuf_putc(&sb, hex[(unsigned char)s[i] & 15]);
+	}
+	snprintf(bytes_key, sizeof(bytes_key), "%s_bytes", key);
+	jsonw_kv_str(w, bytes_key, sb.buf ? sb.buf : "");
+	strbuf_free(&sb);
+}
+
 static void evidence_json(const struct ioh_evidence *e, struct jsonw *w)
 {
+	if (e->kind == IOH_EVK_STR) {
+		kv_str_recoverable(w, e->key, e->str);
+		return;
+	}
 	jsonw_key(w, e->key);
 	switch (e->kind) {
 	case IOH_EVK_STR:
-		jsonw_str(w, e->str);
 		break;
 	case IOH_EVK_INT:
 		jsonw_int(w, e->i);
@@ -60,7 +90,7 @@ void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns,
 	jsonw_kv_str(w, "severity", ioh_severity_name(f->severity));
 	jsonw_kv_str(w, "confidence", f->degraded ? "degraded" : "high");
 	jsonw_kv_uint(w, "pid", f->pid);
-	jsonw_kv_str(w, "comm", f->comm);
+	kv_str_recoverable(w, "comm", f->comm);
 	jsonw_key(w, "unit");
 	if (unit[0])
 		jsonw_str(w, unit);
@@ -69,7 +99,7 @@ void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns,
 	jsonw_kv_str(w, "cgroup", f->cgroup);
 	jsonw_kv_str(w, "dev", dev);
 	jsonw_kv_uint(w, "ino", f->file.ino);
-	jsonw_kv_str(w, "path", f->path);
+	kv_str_recoverable(w, "path", f->path);
 	jsonw_kv_str(w, "fstype", f->fstype);
 	jsonw_kv_str(w, "message", f->message);
 	jsonw_kv_str(w, "fix", f->fix);
@@ -112,5 +142,5 @@ void ioh_finding_text(const struct ioh_finding *f, int64_t realtime_offset_ns,
 	strbuf_puts(out, ": ");
 	strbuf_put_escaped(out, f->message, strlen(f->message));
 	strbuf_puts(out, " -- fix: ");
-	strbuf_puts(out, f->fix ? f->fix : "");
+	strbuf_put_escaped(out, f->fix ? f->fix : "", f->fix ? strlen(f->fix) : 0);
 }

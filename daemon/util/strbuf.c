@@ -83,6 +83,17 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
+/* Code points a terminal would act on, or that make one name look like another. */
+static bool deceptive(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) ||	 /* C1 controls (U+009B is CSI) */
+	       (cp >= 0x200b && cp <= 0x200f) || /* zero-width, LRM, RLM */
+	       (cp >= 0x2028 && cp <= 0x202e) || /* line/paragraph separators, bidi embeds and
+						  * overrides (U+202E) */
+	       (cp >= 0x2060 && cp <= 0x206f) || /* word joiner, bidi isolates, invisible ops */
+	       cp == 0xfeff;			 /* zero-width no-break space (BOM) */
+}
+
 void strbuf_put_escaped(struct strbuf *sb, const char *s, size_t len)
 {
 	size_t i = 0;
@@ -101,7 +112,12 @@ void strbuf_put_escaped(struct strbuf *sb, const char *s, size_t len)
 			strbuf_putc(sb, (char)c);
 			i++;
 		} else if ((n = utf8_valid_prefix(s + i, len - i)) > 0) {
-			strbuf_append(sb, s + i, n);
+			unsigned cp = utf8_decode(s + i, n);
+
+			if (deceptive(cp))
+				strbuf_printf(sb, "\\u%04x", cp);
+			else
+				strbuf_append(sb, s + i, n);
 			i += n;
 		} else {
 			strbuf_printf(sb, "\\x%02x", c);

@@ -33,3 +33,28 @@ size_t utf8_valid_prefix(const char *str, size_t len)
 		return 0;
 	return n;
 }
+
+bool utf8_valid(const char *s, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len) {
+		if ((unsigned char)s[i] < 0x80)
+			i++;
+		else if ((n = utf8_valid_prefix(s + i, len - i)) > 0)
+			i += n;
+		else
+			return false;
+	}
+	return true;
+}
+
+unsigned utf8_decode(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned cp = s[0] & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+
+	for (size_t i = 1; i < n; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+	return cp;
+}

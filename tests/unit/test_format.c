@@ -277,6 +277,32 @@ static void test_json_escaping(void)
 		json_object_put(o);
 		free(s);
 	}
+
+	TEST_CASE("JSON: a name that is not UTF-8 keeps its bytes in <key>_bytes (hex)")
+	{
+		struct ioh_finding f;
+		struct json_object *o, *v;
+		char *s;
+
+		sample(&f);
+		f.path = "/srv/bad\xff\xfename";
+		strcpy(f.comm, "ok");
+		ioh_finding_add_str(&f, "old_path", "/srv/.tmp\x80");
+		s = json_of(&f, OFFSET);
+		o = json_tokener_parse(s);
+		CHECK(o != NULL);
+		CHECK(strstr(s, "\"path\":\"/srv/bad\\ufffd\\ufffdname\",\"path_bytes\":"
+				"\"2f7372762f626164fffe6e616d65\",\"fstype\"") != NULL);
+		CHECK(strstr(s, "\"old_path_bytes\":\"2f7372762f2e746d7080\"") != NULL);
+		/* Valid names get no extra key. */
+		CHECK(o && !json_object_object_get_ex(o, "comm_bytes", &v));
+		json_object_put(o);
+		free(s);
+		sample(&f);
+		s = json_of(&f, OFFSET);
+		CHECK(strstr(s, "_bytes") == NULL);
+		free(s);
+	}
 }
 
 static void test_text(void)
@@ -320,6 +346,22 @@ static void test_text(void)
 		      NULL);
 		/* Nothing a terminal would interpret is left. */
 		CHECK(strpbrk(s, "\n\r\t\x1b") == NULL);
+		free(s);
+	}
+
+	TEST_CASE("text line escapes C1 controls and bidi overrides (issue 13)")
+	{
+		struct ioh_finding f;
+		char *s;
+
+		sample(&f);
+		/* U+009B is CSI for a terminal; U+202E turns "fdp.exe" around. */
+		f.path = "/srv/\xc2\x9b" "2Jx\xe2\x80\xae" "fdp.exe\xe2\x81\xa6\xef\xbb\xbf\xc3\xa9";
+		snprintf(f.message, sizeof(f.message), "renamed to %s", f.path);
+		s = text_of(&f, OFFSET);
+		CHECK(strstr(s, " path=/srv/\\u009b2Jx\\u202efdp.exe\\u2066\\ufeff\xc3\xa9: renamed "
+				"to /srv/\\u009b2Jx\\u202e") != NULL);
+		CHECK(strstr(s, "\xc2\x9b") == NULL && strstr(s, "\xe2\x80\xae") == NULL);
 		free(s);
 	}
 }

@@ -219,10 +219,12 @@ static void test_hostile(void)
 		CHECK(v &&
 		      strstr(v, "/srv/a\\x0aPRIORITY=0\\x0a\"q\"\\\\\\xff\\xfe\\x1b[31m.json"));
 		free(v);
-		/* The evidence is valid JSON text: escaped, U+FFFD for the bad bytes. */
+		/* The evidence is valid JSON text: escaped, U+FFFD for the bad bytes, and the
+		 * exact bytes in old_path_bytes (hex). */
 		v = field(&jf, "IOHAZARD_EVIDENCE", &len);
 		CHECK(v && strstr(v, "\"old_path\":\"/srv/a\\nPRIORITY=0\\n\\\"q\\\"\\\\"
-				     "\\ufffd\\ufffd\\u001b[31m.json\"}"));
+				     "\\ufffd\\ufffd\\u001b[31m.json\","));
+		CHECK(v && strstr(v, "\"old_path_bytes\":\"2f7372762f610a5052494f524954593d300a2271225cfffe1b5b33316d2e6a736f6e\"}"));
 		CHECK(v && v[0] == '{' && v[len - 1] == '}');
 		free(v);
 	}
