@@ -83,7 +83,7 @@ check "selftest with no daemon creates no directory" "$(ls -la "$E2E_WORK")" \
 	test ! -e "$E2E_WORK/selftest-dir"
 
 # ---- with a daemon ---------------------------------------------------------------------------
-daemon_start --metrics-listen 127.0.0.1:0
+daemon_start --metrics-listen 127.0.0.1:0 --output=text
 if daemon_wait_ready 30; then
 	ok "daemon ready"
 else
@@ -101,6 +101,19 @@ run "status (text)" 0 "${S[@]}" status
 check "status shows the rules in force and the last reload" "$(cat "$out")" \
 	grep -Eq '^rules: +[0-9]+ in force, last reload succeeded' "$out"
 check "status shows that the daemon is not blind" "$(cat "$out")" grep -Eq '^blind: +no' "$out"
+
+# ---- --output=text escapes what a terminal would act on ---------------------------------------
+HOSTILE_DIR=$E2E_WORK/hostile
+mkdir -p "$HOSTILE_DIR"
+hostile_name=$(printf 'cfg\xc2\x9b2J\xe2\x80\xaegnp.exe\xff')
+echo data >"$HOSTILE_DIR/.tmp" && mv "$HOSTILE_DIR/.tmp" "$HOSTILE_DIR/$hostile_name"
+for i in $(seq 40); do grep -q 'cfg\\u009b2J' "$DAEMON_OUT" && break; sleep 0.25; done
+check "--output=text: C1 CSI, U+202E and invalid bytes are escaped" "$(grep -a cfg "$DAEMON_OUT" | head -2)" \
+	grep -qF 'cfg\u009b2J\u202egnp.exe\xff' "$DAEMON_OUT"
+check "--output=text: no raw C1 or bidi override reaches stdout" "$(od -c "$DAEMON_OUT" | head -3)" \
+	python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.exit(1 if b"\xc2\x9b" in d or b"\xe2\x80\xae" in d else 0)' "$DAEMON_OUT"
+check "--output=text: rename to a new name says \"renamed to\"" "$(grep -a cfg "$DAEMON_OUT" | head -2)" \
+	grep -q 'renamed to .*hostile/cfg' "$DAEMON_OUT"
 
 # ---- 3: the daemon refuses our credentials (SO_PEERCRED), not the file system -------------
 # Make the socket reachable for everybody so that only the daemon's own check can refuse.
@@ -165,13 +178,26 @@ status = {"version": "0.1.0", "pid": os.getpid(), "uptime_seconds": 12.0, "ready
           "hooks": {}, "events": {"heartbeat": 2}, "events_lost": {}, "tracked_inodes": 0,
           "findings": 1, "rules": 8, "rules_last_reload_success": False, "blind": True,
           "blind_reason": "canary syscall not seen through the hooks and ring buffer for 10.0s"}
-for _ in range(3):
+# A hostile name as the daemon reports it: C1 CSI, U+202E, and two bytes that are not UTF-8
+# (U+FFFD in "path", the real bytes in "path_bytes").
+raw = b"/srv/\xc2\x9b2Jx\xe2\x80\xaefdp.exe\xff\xfe"
+finding = {"time": "2026-11-21T19:40:01.123456789Z", "rule": "rename-unsynced-source",
+           "severity": "notice", "confidence": "high", "pid": 42, "comm": "sed",
+           "unit": None, "cgroup": "/", "dev": "254:0", "ino": 7,
+           "path": raw.decode("utf-8", "replace"), "path_bytes": raw.hex(), "fstype": "ext4",
+           "message": "renamed to " + raw.decode("utf-8", "replace"), "fix": "fsync",
+           "evidence": {}}
+while True:
     try:
         c, _ = srv.accept()
     except OSError:
         break
-    c.recv(65536)
-    c.sendall((json.dumps({"ok": True, "status": status}) + "\n").encode())
+    req = json.loads(c.recv(65536).split(b"\n")[0])
+    if req.get("command") == "findings":
+        reply = {"ok": True, "findings": [finding]}
+    else:
+        reply = {"ok": True, "status": status}
+    c.sendall((json.dumps(reply) + "\n").encode())
     c.close()
 PY
 fake_pid=$!
@@ -184,6 +210,11 @@ check "status says the last reload was rejected" "$(tail -3 "$out")" \
 run "status -j of a blind daemon" 4 --socket "$FAKE_SOCK" status -j
 check "status -j of a blind daemon has blind_reason" "$(head -c 300 "$out")" \
 	json_has "$out" blind_reason
+run "findings (text) with a hostile name" 0 --socket "$FAKE_SOCK" findings
+check "findings escapes C1 CSI and U+202E, and shows non-UTF-8 bytes as \\xNN" "$(cat "$out")" \
+	grep -qF ' path=/srv/\u009b2Jx\u202efdp.exe\xff\xfe: renamed to /srv/\u009b2Jx\u202efdp.exe' "$out"
+check "findings writes no raw C1 or bidi override" "$(od -c "$out" | head -5)" \
+	python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.exit(1 if b"\xc2\x9b" in d or b"\xe2\x80\xae" in d else 0)' "$out"
 kill "$fake_pid" 2>/dev/null
 wait "$fake_pid" 2>/dev/null
 
