@@ -300,6 +300,59 @@ static void programs_text(const struct top_hazard *h, struct strbuf *out)
 		strbuf_printf(out, " +%llu more", (unsigned long long)h->programs_more);
 }
 
+/*
+ * The PROGRAMS cell in exactly `width` columns. When the whole list does not fit, the first
+ * program's pid survives: it is what on-call types next (`ls -l /proc/PID/fd`), so the comm is
+ * cut instead ("pyth…[2331] +2"), then the unit fills what is left.
+ */
+static void programs_fitted(const struct top_hazard *h, int width, struct strbuf *out)
+{
+	const struct top_program *p = &h->programs[0];
+	unsigned long long others;
+	struct strbuf full, tail, comm;
+	const char *esc;
+	int room, comm_cols;
+
+	strbuf_init(&full);
+	programs_text(h, &full);
+	if (width < 0 || h->n_programs == 0 || top_width(full.buf ? full.buf : "") <= width) {
+		top_put_fitted(out, full.buf ? full.buf : "", width, false, true);
+		strbuf_free(&full);
+		return;
+	}
+	strbuf_free(&full);
+	others = h->n_programs - 1 + h->programs_more;
+	strbuf_init(&tail);
+	strbuf_printf(&tail, "[%u]", p->pid);
+	if (others)
+		strbuf_printf(&tail, " +%llu", others);
+	strbuf_init(&comm);
+	top_escape(&comm, p->comm);
+	esc = comm.buf ? comm.buf : "";
+	comm_cols = top_width(esc);
+	room = width - top_width(tail.buf);
+	if (room < 2) {
+		/* Not even one character of the comm: the tail alone, cut. */
+		top_put_fitted(out, tail.buf, width, false, true);
+	} else if (comm_cols > room) {
+		top_put_fitted(out, esc, room, false, true); /* exactly `room` columns */
+		strbuf_puts(out, tail.buf);
+	} else {
+		strbuf_puts(out, esc);
+		strbuf_puts(out, tail.buf);
+		room -= comm_cols;
+		if (!others && p->unit[0] && room >= 2) {
+			/* One program with a unit: the unit is cut to the rest. */
+			strbuf_putc(out, ' ');
+			top_put_name(out, p->unit, room - 1, false, true);
+		} else {
+			pad_to(out, room);
+		}
+	}
+	strbuf_free(&comm);
+	strbuf_free(&tail);
+}
+
 #define COL_GAPS 6 /* one space between the seven columns */
 
 void top_columns_layout(struct top_model *m, int width, struct top_columns *c)
@@ -366,7 +419,6 @@ void top_render_row(const struct top_hazard *h, const struct top_columns *c, int
 		    struct strbuf *out)
 {
 	char first[16], last[16], count[24];
-	struct strbuf progs;
 
 	top_format_age(first, sizeof(first), now_ns, h->first_ns);
 	top_format_age(last, sizeof(last), now_ns, h->last_ns);
@@ -378,10 +430,7 @@ void top_render_row(const struct top_hazard *h, const struct top_columns *c, int
 		      h->severity >= 0 && h->severity < 4 ? sev_short[h->severity] : "?");
 	top_put_name(out, h->rule, c->rule, false, true);
 	strbuf_printf(out, " %*s %*s %*s ", c->count, count, c->first, first, c->last, last);
-	strbuf_init(&progs);
-	programs_text(h, &progs);
-	top_put_fitted(out, progs.buf ? progs.buf : "", c->programs, false, true);
-	strbuf_free(&progs);
+	programs_fitted(h, c->programs, out);
 	strbuf_putc(out, ' ');
 	top_put_name(out, h->path[0] ? h->path : "-", c->path, true, c->path >= 0);
 }

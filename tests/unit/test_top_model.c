@@ -359,6 +359,37 @@ static void test_rendering(void)
 		strbuf_free(&sb);
 		free(path);
 	}
+	TEST_CASE("80 columns: the PROGRAMS cell cuts the comm, never the pid (issue 13)")
+	{
+		struct top_columns cols;
+		struct top_hazard *const *rows;
+		size_t n;
+
+		top_model_init(&m);
+		add(&m, "rename-without-dir-fsync", "warning", "/srv/app/config.json", 233,
+		    "python3", "nginx.service", 1);
+		rows = top_model_rows(&m, &n);
+		top_columns_layout(&m, 80, &cols);
+		strbuf_init(&sb);
+		top_render_row(rows[0], &cols, at(31), &sb);
+		CHECK_INT(top_width(sb.buf), 79);
+		CHECK(strstr(sb.buf, "[233]") != NULL);
+		CHECK(strstr(sb.buf, "python3[233]") != NULL);
+		CHECK(strstr(sb.buf, "config.json") != NULL);
+		printf("# %s\n", sb.buf);
+		/* A long comm and another program: the comm is cut, "[pid] +1" stays. */
+		add(&m, "rename-without-dir-fsync", "warning", "/srv/app/config.json", 2331,
+		    "a-very-long-comm", NULL, 2);
+		rows = top_model_rows(&m, &n);
+		top_columns_layout(&m, 80, &cols);
+		strbuf_reset(&sb);
+		top_render_row(rows[0], &cols, at(31), &sb);
+		CHECK_INT(top_width(sb.buf), 79);
+		CHECK(strstr(sb.buf, "[2331] +1") != NULL);
+		printf("# %s\n", sb.buf);
+		strbuf_free(&sb);
+		top_model_fini(&m);
+	}
 	TEST_CASE("rows and frames")
 	{
 		struct top_columns cols;
