@@ -181,6 +181,30 @@ static void test_plain(void)
 	ioh_journal_fields_free(&jf);
 }
 
+/* Issue 13: what a terminal acts on (C1 CSI) or that turns text around (U+202E) never
+ * reaches `journalctl` raw: MESSAGE uses the same escaping as every human-facing output. */
+static void test_c1_bidi(void)
+{
+	struct ioh_journal_fields jf;
+	struct ioh_finding f;
+	size_t len;
+	char *v;
+
+	base_finding(&f);
+	f.path = "/srv/\xc2\x9b" "2Jx\xe2\x80\xae" "fdp.exe";
+	snprintf(f.message, sizeof(f.message), "renamed to %s", f.path);
+	ioh_journal_fields_init(&jf);
+	TEST_CASE("MESSAGE escapes C1 controls and bidi overrides")
+	{
+		CHECK_INT(ioh_journal_build_fields(&f, 0, &jf), 0);
+		v = field(&jf, "MESSAGE", &len);
+		CHECK(v && strstr(v, "/srv/\\u009b2Jx\\u202efdp.exe") != NULL);
+		CHECK(v && !strstr(v, "\xc2\x9b") && !strstr(v, "\xe2\x80\xae"));
+		free(v);
+	}
+	ioh_journal_fields_free(&jf);
+}
+
 static void test_hostile(void)
 {
 	/* A newline (would end a field in the simple protocol), invalid UTF-8, quotes and a
@@ -280,6 +304,7 @@ int main(void)
 {
 	test_plain();
 	test_hostile();
+	test_c1_bidi();
 	test_message_ids();
 	return check_summary();
 }
