@@ -61,7 +61,8 @@ try:
 except (TypeError, ValueError):
     evo = None
 check('journal: IOHAZARD_EVIDENCE is the evidence object as JSON',
-      evo == {'old_path': path.decode('utf-8', 'replace'), 'window': 5, 'directory_ino': 42}, ev)
+      evo == {'old_path': path.decode('utf-8', 'replace'), 'old_path_bytes': path.hex(),
+              'window': 5, 'directory_ino': 42}, ev)
 op = e.get('OBJECT_PID')
 check('journal: OBJECT_PID is the process the finding is about',
       op == hpid or (isinstance(op, list) and hpid in op), op)
