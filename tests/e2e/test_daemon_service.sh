@@ -228,14 +228,14 @@ check "non-member uid (nobody) refused by the socket mode: exit 3, permission de
 chmod 0666 "$DAEMON_SOCK"
 as_nobody "$IOHCLI" --socket "$DAEMON_SOCK" status >"$W/nobody2.out" 2>"$W/nobody2.err"
 rc=$?
-check "non-member uid refused by the daemon (socket chmod 0666): exit 1, permission denied" \
+check "non-member uid refused by the daemon (socket chmod 0666): exit 3, permission denied" \
 	"rc=$rc $(cat "$W/nobody2.err" "$W/nobody2.out")" \
-	eval '[ "$rc" = 1 ] && grep -qi "permission denied" "$W/nobody2.err"'
+	eval '[ "$rc" = 3 ] && grep -qi "permission denied" "$W/nobody2.err"'
 as_nobody "$IOHCLI" --socket "$DAEMON_SOCK" reload >"$W/nobody3.out" 2>"$W/nobody3.err"
 rc=$?
-check "non-member cannot reload either (exit 1, permission denied)" \
+check "non-member cannot reload either (exit 3, permission denied)" \
 	"rc=$rc $(cat "$W/nobody3.err")" \
-	eval '[ "$rc" = 1 ] && grep -qi "permission denied" "$W/nobody3.err"'
+	eval '[ "$rc" = 3 ] && grep -qi "permission denied" "$W/nobody3.err"'
 chmod 0660 "$DAEMON_SOCK"
 setpriv --reuid=nobody --regid="$TEST_GID" --clear-groups \
 	"$IOHCLI" --socket "$DAEMON_SOCK" status --json >"$W/member.out" 2>"$W/member.err"
