@@ -86,9 +86,23 @@ int main(void)
 		CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 		put(sv[1], "{\"ok\":false,\"error\":\"permission denied\"}\n");
 		close(sv[1]); /* a refusing daemon writes why and closes */
-		CHECK_INT(api_call(sv[0], "status", NULL, 1000, &reply), 0);
-		CHECK(reply && strcmp(str_of(reply, "error"), "permission denied") == 0);
+		/* The daemon refusing the connection (SO_PEERCRED) is -EACCES: exit 3, like a
+		 * socket the file mode does not let us open (docs/cli.md). */
+		CHECK_INT(api_call(sv[0], "status", NULL, 1000, &reply), -EACCES);
+		CHECK(reply == NULL);
+		close(sv[0]);
+	}
+	TEST_CASE("api_call: a refused request is a reply, a full daemon is -EUSERS")
+	{
+		CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+		put(sv[1], "{\"ok\":false,\"error\":\"unknown command\"}\n");
+		CHECK_INT(api_call(sv[0], "bogus", NULL, 1000, &reply), 0);
+		CHECK(reply && strcmp(str_of(reply, "error"), "unknown command") == 0);
 		json_object_put(reply);
+		reply = NULL;
+		put(sv[1], "{\"ok\":false,\"error\":\"too many clients\"}\n");
+		CHECK_INT(api_call(sv[0], "status", NULL, 1000, &reply), -EUSERS);
+		close(sv[1]);
 		close(sv[0]);
 	}
 	TEST_CASE("a line of more than JSONL_LINE_MAX bytes is refused")
