@@ -80,7 +80,10 @@ static void print_status(struct json_object *st)
 	printf("pending renames:   %s (evicted %s, unresolved %s)\n", get_str(st, "pending_renames"),
 	       get_str(st, "pending_evictions"), get_str(st, "renames_unresolved"));
 	printf("findings:          %s\n", get_str(st, "findings"));
-	printf("rules:             %s in force, last reload %s\n", get_str(st, "rules"),
+	printf("rules:             %s in force%s, last reload %s\n", get_str(st, "rules"),
+	       json_object_object_get_ex(st, "rules_builtin", &obj) && json_object_get_boolean(obj)
+		       ? " (the built-in vendor rules: no rules directory holds any)"
+		       : "",
 	       !json_object_object_get_ex(st, "rules_last_reload_success", &obj) ? "?"
 	       : json_object_get_boolean(obj) ? "succeeded"
 					       : "REJECTED (the previous rules stay in force)");

@@ -176,7 +176,8 @@ srv.listen(8)
 srv.settimeout(60)
 status = {"version": "0.1.0", "pid": os.getpid(), "uptime_seconds": 12.0, "ready": True,
           "hooks": {}, "events": {"heartbeat": 2}, "events_lost": {}, "tracked_inodes": 0,
-          "findings": 1, "rules": 8, "rules_last_reload_success": False, "blind": True,
+          "findings": 1, "rules": 8, "rules_builtin": True,
+          "rules_last_reload_success": False, "blind": True,
           "blind_reason": "canary syscall not seen through the hooks and ring buffer for 10.0s"}
 # A hostile name as the daemon reports it: C1 CSI, U+202E, and two bytes that are not UTF-8
 # (U+FFFD in "path", the real bytes in "path_bytes").
@@ -206,7 +207,7 @@ run "status of a blind daemon" 4 --socket "$FAKE_SOCK" status
 check "status says blind and why" "$(tail -3 "$out")" \
 	grep -Eq '^blind: +YES: canary syscall not seen' "$out"
 check "status says the last reload was rejected" "$(tail -3 "$out")" \
-	grep -Eq '^rules: +8 in force, last reload REJECTED' "$out"
+	grep -Eq '^rules: +8 in force \(the built-in vendor rules.*\), last reload REJECTED' "$out"
 run "status -j of a blind daemon" 4 --socket "$FAKE_SOCK" status -j
 check "status -j of a blind daemon has blind_reason" "$(head -c 300 "$out")" \
 	json_has "$out" blind_reason
