@@ -105,8 +105,10 @@ void cli_getopt_reset(void)
 int cli_bad_option(struct cli *cli, char **argv, const char *command)
 {
 	char shortopt[3] = {'-', (char)optopt, '\0'};
-	/* optopt is the option character of a bad short option, 0 for a bad long one. */
-	const char *arg = optopt ? shortopt : optind > 0 ? argv[optind - 1] : "?";
+	const char *last = optind > 0 ? argv[optind - 1] : NULL;
+	/* A long option is named as written (optopt may hold its short twin when its value is
+	 * missing); a short one by optopt, which a cluster like -jx needs. */
+	const char *arg = last && strncmp(last, "--", 2) == 0 ? last : optopt ? shortopt : "?";
 
 	if (!command)
 		return cli_error(cli, CLI_EXIT_USAGE,
