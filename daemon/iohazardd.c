@@ -80,6 +80,7 @@ struct daemon {
 	uint64_t last_tick_ns;
 	uint64_t last_advance_ns; /* the correlator's clock: written as the recording's END */
 	uint64_t losses_seen[IOH_LOSS__MAX];
+	uint64_t losses_read_ns; /* when losses_seen was last read from the kernel */
 	uint64_t decode_errors;
 	uint64_t record_errors;
 	bool ready;
@@ -209,8 +210,17 @@ static void on_finding(const struct ioh_finding *f, void *ctx)
 
 /* ---- events -------------------------------------------------------------------------------- */
 
+static void poll_losses(struct daemon *d);
+
 static void dispatch(struct daemon *d, const struct ioh_event *ev)
 {
+	/* Losses before an event must reach the correlator before the event does, or a verdict
+	 * decided at that event would not know of them (docs/architecture.md, "Losses"). The
+	 * counters were last read at losses_read_ns; an event after that is preceded by a new
+	 * read. While the daemon catches up on a full ring buffer this costs nothing (its events
+	 * are older than the last read); when it keeps up, about one read per drain. */
+	if (ev->type != IOH_EV_LOSS && ev->ts_ns > d->losses_read_ns)
+		poll_losses(d);
 	if (d->recorder && ioh_eventlog_write(d->recorder, ev) < 0 && d->record_errors++ == 0)
 		log_error("Failed to write to the recording %s; it will miss events",
 			  d->opts.record_path);
@@ -245,14 +255,22 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* Turn new kernel loss counts into LOSS events, so they reach the recording and replay
- * marks the same findings degraded. */
-static void poll_losses(struct daemon *d, uint64_t now)
+/*
+ * Turn new kernel loss counts into LOSS events, so they reach the recording and replay
+ * marks the same findings degraded. A read that starts at S sees every loss before S; the
+ * losses it finds happened after the previous read started and before this one ended, which
+ * is the interval the LOSS events carry (since_ns, ts_ns].
+ */
+static void poll_losses(struct daemon *d)
 {
 	uint64_t totals[IOH_LOSS__MAX];
+	uint64_t since = d->losses_read_ns;
+	uint64_t start = now_ns(CLOCK_MONOTONIC), now;
 
 	if (ioh_loader_read_losses(d->loader, totals) < 0)
 		return;
+	now = now_ns(CLOCK_MONOTONIC);
+	d->losses_read_ns = start;
 	for (uint32_t w = 0; w < IOH_LOSS__MAX; w++) {
 		struct ioh_event ev = {0};
 
@@ -262,7 +280,7 @@ static void poll_losses(struct daemon *d, uint64_t now)
 		ev.ts_ns = now;
 		ev.loss.where = w;
 		ev.loss.count = totals[w] - d->losses_seen[w];
-		ev.loss.since_ns = d->last_tick_ns;
+		ev.loss.since_ns = since;
 		d->losses_seen[w] = totals[w];
 		log_warning("Lost %llu kernel records (%s)", (unsigned long long)ev.loss.count,
 			    ioh_loss_where_name(w));
@@ -556,7 +574,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 
 	drain(d);
 	now = now_ns(CLOCK_MONOTONIC);
-	poll_losses(d, now);
+	poll_losses(d);
 	/* Deadlines may only pass once everything before them is handled: not while a drain
 	 * cut by the budget still has records waiting. */
 	if (now > DEADLINE_GRACE_NS && d->record_budget > 0) {
@@ -970,6 +988,7 @@ int main(int argc, char **argv)
 
 	d->started_ns = now_ns(CLOCK_MONOTONIC);
 	d->last_tick_ns = d->started_ns;
+	d->losses_read_ns = d->started_ns; /* the counters start at zero when the maps are made */
 	d->realtime_offset_ns = realtime_offset();
 	d->last_reload_ok = true;
 	strbuf_init(&d->json);

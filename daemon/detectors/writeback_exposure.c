@@ -43,7 +43,6 @@ struct wb_mount {
 struct wb_truncate {
 	bool live;
 	bool rewritten;
-	bool degraded;
 	uint32_t dev;
 	uint64_t ino;
 	uint32_t mode;
@@ -377,12 +376,7 @@ static void wb_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 	case IOH_EV_SYNC:
 		on_sync(s, ev);
 		break;
-	case IOH_EV_LOSS:
-		if (ev->loss.count)
-			for (unsigned i = 0; i < TRUNCATES_MAX; i++)
-				if (s->truncates[i].live)
-					s->truncates[i].degraded = true;
-		break;
+	/* Losses are judged when a window closes (ioh_correlator_loss_overlaps). */
 	}
 }
 
@@ -393,7 +387,7 @@ static void emit_truncate(struct ioh_correlator *c, const struct wb_truncate *t)
 	f.ts_ns = t->deadline_ns;
 	f.rule = t->rule;
 	f.severity = t->severity;
-	f.degraded = t->degraded;
+	f.degraded = ioh_correlator_loss_overlaps(c, t->truncated_ns, t->deadline_ns);
 	f.pid = t->pid;
 	memcpy(f.comm, t->comm, sizeof(f.comm));
 	f.cgroup = t->cgroup;
