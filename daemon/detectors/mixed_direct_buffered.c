@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/util/timeops.h"
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
 #include "daemon/sinks/event_format.h"
@@ -274,7 +275,7 @@ static void on_access(struct mixed_state *s, struct ioh_correlator *c, const str
 		side_set(b, other.pid, other.comm, other.cgroup, other.access, other.ns);
 		if (!m->pending) {
 			m->pending = true;
-			m->deadline_ns = ev->ts_ns + rule->window_ns;
+			m->deadline_ns = ioh_deadline_ns(ev->ts_ns, rule->window_ns);
 			if (!s->n_pending++ || m->deadline_ns < s->next_deadline)
 				s->next_deadline = m->deadline_ns;
 			m->severity = rule->severity > IOH_SEV_INFO ? rule->severity - 1

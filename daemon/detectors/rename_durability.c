@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "daemon/util/timeops.h"
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
 #include "daemon/util/fsnames.h"
@@ -587,7 +588,7 @@ static void add_pending(struct rename_durability *d, const struct ioh_rule *rule
 	d->free_head = p->next_free;
 
 	p->renamed_ns = ev->ts_ns;
-	p->deadline_ns = ev->ts_ns + rule->window_ns;
+	p->deadline_ns = ioh_deadline_ns(ev->ts_ns, rule->window_ns);
 	p->live = true;
 	p->file_fsynced = file_fsynced;
 	p->severity = file_fsynced ? rule->severity : one_lower(rule->severity);

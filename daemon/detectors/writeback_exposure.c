@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "daemon/util/timeops.h"
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
 #include "daemon/util/fsnames.h"
@@ -321,7 +322,7 @@ static void on_dirty(struct wb_state *s, const struct ioh_event *ev)
 		return;
 	t->rewritten = true;
 	t->rewritten_ns = ev->ts_ns;
-	t->deadline_ns += ev->ts_ns;
+	t->deadline_ns = ioh_deadline_ns(ev->ts_ns, t->deadline_ns);
 	s->n_pending++;
 }
 

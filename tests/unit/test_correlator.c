@@ -502,6 +502,20 @@ static void test_late_dir_fsync(void)
 		ioh_correlator_free(c);
 	}
 
+	TEST_CASE("a deadline past 2^64 ns saturates instead of wrapping (issue 12)")
+	{
+		/* Timestamps come from recordings too, which are untrusted. A wrapped deadline
+		 * fired at once, stamped before its own rename. */
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, UINT64_MAX - 3 * SEC);
+		feed_rename(c, UINT64_MAX - SEC);
+		ioh_correlator_advance(c, UINT64_MAX - SEC + 1);
+		CHECK_INT(n_found, 0);
+		CHECK_INT(stats_of(c).pending_renames, 1);
+		ioh_correlator_free(c);
+	}
+
 	TEST_CASE("several renames expire in deadline order")
 	{
 		struct ioh_correlator *c = new_correlator(0, 0);
