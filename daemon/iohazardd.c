@@ -44,6 +44,7 @@
 #include "daemon/sinks/suppress.h"
 #include "daemon/sinks/journal.h"
 #include "daemon/service/notify.h"
+#include "daemon/service/privileges.h"
 #include "daemon/util/log.h"
 
 /* How often losses are polled, deadlines checked and the recording flushed. */
@@ -116,6 +117,7 @@ struct daemon {
 	sd_event_source *drain_more; /* deferred: continue a drain cut by the budget */
 	bool journal;
 	char status_line[256]; /* last STATUS= sent to systemd */
+	char capabilities[128]; /* kept after start, for status ("cap_bpf,cap_perfmon,...") */
 };
 
 #define STATS_EVERY_TICKS 5
@@ -676,6 +678,7 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	jsonw_kv_uint(w, "rules", d->rules ? d->rules->count : 0);
 	jsonw_kv_uint(w, "subscribers", ioh_api_server_subscribers(d->api));
 	jsonw_kv_str(w, "recording", d->opts.record_path);
+	jsonw_kv_str(w, "capabilities", d->capabilities);
 	ioh_stall_status_json(&d->stalls, d->loader, w);
 }
 
@@ -1077,6 +1080,10 @@ int main(int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
+	/* Every hook is attached, the socket and the port are bound (and the socket chowned):
+	 * from here on only what reloads, loss polls, on-demand attach and the resolver use. */
+	if (ioh_drop_capabilities(d->capabilities, sizeof(d->capabilities)) < 0)
+		log_error("Running with the capabilities it was started with");
 	d->ready = true;
 	{
 		size_t n;
