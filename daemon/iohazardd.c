@@ -986,6 +986,8 @@ int main(int argc, char **argv)
 		return r < 0 ? 1 : 0;
 	}
 
+	if (ioh_check_bpf_capabilities() < 0)
+		return 1;
 	if (!d->opts.foreground && daemonize(&notify_fd) < 0)
 		return 1;
 

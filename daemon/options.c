@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,13 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 			o->socket_path = optarg;
 			break;
 		case OPT_SOCKET_GROUP:
+			/* The default group may be missing (a host without the package's
+			 * sysusers.d); a group asked for by name must exist. */
+			if (!getgrnam(optarg)) {
+				fprintf(stderr, "iohazardd: --socket-group: no group named '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
 			o->socket_group = optarg;
 			break;
 		case OPT_METRICS:

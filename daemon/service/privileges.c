@@ -51,6 +51,26 @@ uint64_t ioh_capabilities_keep_mask(void)
 	return mask;
 }
 
+int ioh_check_bpf_capabilities(void)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+	uint64_t eff;
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return 0; /* cannot tell: let the loader find out */
+	eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+	if ((eff & (1ull << CAP_SYS_ADMIN)) ||
+	    ((eff & (1ull << CAP_BPF)) && (eff & (1ull << CAP_PERFMON))))
+		return 0;
+	log_error("iohazardd needs root, or CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN on kernels "
+		  "before 5.8), to load its BPF programs; it has %s",
+		  (eff & (1ull << CAP_BPF)) ? "CAP_BPF without CAP_PERFMON"
+		  : (eff & (1ull << CAP_PERFMON)) ? "CAP_PERFMON without CAP_BPF"
+						   : "neither");
+	return -EPERM;
+}
+
 static int count_threads(void)
 {
 	DIR *d = opendir("/proc/self/task");

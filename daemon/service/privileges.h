@@ -29,6 +29,12 @@
  */
 int ioh_drop_capabilities(char *kept, size_t size);
 
+/*
+ * Whether the effective set allows loading and attaching the BPF programs: CAP_BPF and
+ * CAP_PERFMON, or CAP_SYS_ADMIN. 0 if so, -EPERM (after logging what is needed) if not.
+ */
+int ioh_check_bpf_capabilities(void);
+
 /* The mask of capabilities the daemon keeps on this kernel (bit N = capability N). */
 uint64_t ioh_capabilities_keep_mask(void);
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Options and values out of range (issue 12): every size option has documented bounds and a
 # value outside them is refused before anything is loaded, with a message that names them;
-# the bounds themselves are accepted. `iohazard findings --since` refuses a Unix time that
+# the bounds themselves are accepted. An unknown --socket-group is refused, not ignored. `iohazard findings --since` refuses a Unix time that
 # nanoseconds cannot hold instead of wrapping it to "everything".
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -34,6 +34,7 @@ refused --max-pending 0 "1 to 262144"
 refused --max-inodes 100000000 "at most 1048576"
 refused --max-inodes -5 "1 to 1048576"
 refused --mixed-window 8d "to 7d"
+refused --socket-group ioh-no-such-group-$$ "no group named"
 accepted --ringbuf-size 64KiB --max-pending 262144 --max-inodes 1048576 --mixed-window 7d
 accepted --ringbuf-size 256MiB --max-pending 1 --max-inodes 1
 

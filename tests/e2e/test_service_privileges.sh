@@ -10,6 +10,7 @@
 #  - the unit's runtime directory lets a member of the socket's group reach the API socket
 #    (the directory made with the unit's RuntimeDirectoryMode=, as systemd makes it), and a
 #    non-member is still refused by the socket's own mode;
+#  - run without privileges it says that it needs root or CAP_BPF+CAP_PERFMON;
 #  - the unit keeps /run/iohazard (and its runtime rules) across restarts, and it and the
 #    shipped metrics drop-in example pass systemd-analyze verify offline.
 set -u
@@ -127,6 +128,13 @@ else
 	fail "daemon ready on $RUNDIR/api.sock" "$(tail -5 "$DAEMON_ERR")"
 fi
 daemon_stop 10
+
+# ---- without privileges -----------------------------------------------------------------------
+err=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$IOHD" --foreground --rules-dir "$RULES_DIR" \
+	--socket "$E2E_WORK/nobody.sock" --metrics-listen off 2>&1 >/dev/null)
+rc=$?
+check "as nobody: refused with what it needs" "rc $rc: $(echo "$err" | tail -2)" \
+	eval '[ "$rc" = 1 ] && grep -q "needs root, or CAP_BPF and CAP_PERFMON" <<<"$err"'
 
 # ---- the unit ----------------------------------------------------------------------------------
 preserve=$(sed -n 's/^RuntimeDirectoryPreserve=//p' "$UNIT")
