@@ -50,6 +50,7 @@
 #define F_SETFL_CMD 4
 #define MAP_ANONYMOUS_FLAG 0x20
 #define FMODE_WRITE_FLAG 0x2
+#define FMODE_READ_FLAG 0x1
 
 /* Two opens count as "at once" when no more than this apart (rodata, --mixed-window). */
 const volatile __u64 mode_window_ns = 600ULL * 1000000000ULL;
@@ -443,6 +444,13 @@ static __always_inline int mixed_io_on_close(int fd)
 	 * (created, ftruncate'd, closed: how MariaDB makes ib_logfile0 before reopening it
 	 * O_DIRECT) ends its side like a reader. */
 	direct = BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG;
+	/* A buffered reader of a watched inode closing a file it read from (its position moved):
+	 * its reads went through the page cache. The read-side hooks are attached on demand,
+	 * milliseconds after the inode became watched, so a short reader (cat of a small file)
+	 * can finish before them; its close still orders it after the direct writes. */
+	if (!direct && watched_count && (BPF_CORE_READ(file, f_mode) & FMODE_READ_FLAG) &&
+	    BPF_CORE_READ(file, f_pos) > 0)
+		note_io(inode, file, IOH_ACC_BUFFERED_READ);
 	if (!direct && (BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node) ||
 			((BPF_CORE_READ(file, f_mode) & FMODE_WRITE_FLAG) &&
 			 inode_has_unsynced_pages(inode))))
