@@ -248,6 +248,7 @@ install: all
 	ln -sf iohazard $(DESTDIR)$(BASHCOMPDIR)/iohazardd
 	install -d $(DESTDIR)$(DOCDIR)
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 packaging/systemd/metrics-ipaddress.conf.example $(DESTDIR)$(DOCDIR)/
 
 # ---- packages (docs/packaging.md) ---------------------------------------------------------
 # `make deb`: a copy of the tree (without build/ and .git) with packaging/debian as debian/,

@@ -129,22 +129,33 @@ static int follow(struct cli *cli, struct api_conn *c, const char *rule)
 	}
 }
 
-/* "10m" ago, or a Unix time in seconds, to realtime ns. */
+/* "10m" ago, or a Unix time in seconds, to realtime ns. -ERANGE for a time that realtime
+ * nanoseconds (int64) cannot hold: converting it would wrap, and wrapped it meant "since the
+ * beginning" (issue 12). A duration longer than the time since 1970 means everything. */
 static int parse_since(const char *text, int64_t *out)
 {
 	struct timespec now;
 	uint64_t ago;
+	int64_t now_ns;
 	char *end;
 	double secs;
+	int r;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (ioh_parse_duration(text, &ago) == 0 && strpbrk(text, "smhd")) {
-		*out = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - (int64_t)ago;
+	now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	r = ioh_parse_duration(text, &ago);
+	if (r == -ERANGE && strpbrk(text, "smhd"))
+		ago = UINT64_MAX;
+	if ((r == 0 || r == -ERANGE) && strpbrk(text, "smhd")) {
+		*out = ago >= (uint64_t)now_ns ? 1 : now_ns - (int64_t)ago;
 		return 0;
 	}
+	errno = 0;
 	secs = strtod(text, &end);
-	if (end == text || *end || secs < 0)
+	if (end == text || *end || !(secs >= 0))
 		return -EINVAL;
+	if (errno == ERANGE || secs >= (double)INT64_MAX / 1e9)
+		return -ERANGE;
 	*out = (int64_t)(secs * 1e9);
 	return 0;
 }
@@ -177,7 +188,13 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 			rule = optarg;
 			break;
 		case 's':
-			if (parse_since(optarg, &since) < 0)
+			r = parse_since(optarg, &since);
+			if (r == -ERANGE)
+				return cli_error(cli, CLI_EXIT_USAGE,
+						 "--since: %s is out of range (Unix seconds up "
+						 "to 9223372036, year 2262)",
+						 optarg);
+			if (r < 0)
 				return cli_error(cli, CLI_EXIT_USAGE,
 						 "--since: expected a duration ago (10m) or Unix "
 						 "seconds");

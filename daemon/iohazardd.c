@@ -44,6 +44,7 @@
 #include "daemon/sinks/suppress.h"
 #include "daemon/sinks/journal.h"
 #include "daemon/service/notify.h"
+#include "daemon/service/privileges.h"
 #include "daemon/util/log.h"
 
 /* How often losses are polled, deadlines checked and the recording flushed. */
@@ -80,6 +81,7 @@ struct daemon {
 	uint64_t last_tick_ns;
 	uint64_t last_advance_ns; /* the correlator's clock: written as the recording's END */
 	uint64_t losses_seen[IOH_LOSS__MAX];
+	uint64_t losses_read_ns; /* when losses_seen was last read from the kernel */
 	uint64_t decode_errors;
 	uint64_t record_errors;
 	bool ready;
@@ -116,6 +118,7 @@ struct daemon {
 	sd_event_source *drain_more; /* deferred: continue a drain cut by the budget */
 	bool journal;
 	char status_line[256]; /* last STATUS= sent to systemd */
+	char capabilities[128]; /* kept after start, for status ("cap_bpf,cap_perfmon,...") */
 };
 
 #define STATS_EVERY_TICKS 5
@@ -210,8 +213,17 @@ static void on_finding(const struct ioh_finding *f, void *ctx)
 
 /* ---- events -------------------------------------------------------------------------------- */
 
+static void poll_losses(struct daemon *d);
+
 static void dispatch(struct daemon *d, const struct ioh_event *ev)
 {
+	/* Losses before an event must reach the correlator before the event does, or a verdict
+	 * decided at that event would not know of them (docs/architecture.md, "Losses"). The
+	 * counters were last read at losses_read_ns; an event after that is preceded by a new
+	 * read. While the daemon catches up on a full ring buffer this costs nothing (its events
+	 * are older than the last read); when it keeps up, about one read per drain. */
+	if (ev->type != IOH_EV_LOSS && ev->ts_ns > d->losses_read_ns)
+		poll_losses(d);
 	if (d->recorder && ioh_eventlog_write(d->recorder, ev) < 0 && d->record_errors++ == 0)
 		log_error("Failed to write to the recording %s; it will miss events",
 			  d->opts.record_path);
@@ -247,14 +259,22 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* Turn new kernel loss counts into LOSS events, so they reach the recording and replay
- * marks the same findings degraded. */
-static void poll_losses(struct daemon *d, uint64_t now)
+/*
+ * Turn new kernel loss counts into LOSS events, so they reach the recording and replay
+ * marks the same findings degraded. A read that starts at S sees every loss before S; the
+ * losses it finds happened after the previous read started and before this one ended, which
+ * is the interval the LOSS events carry (since_ns, ts_ns].
+ */
+static void poll_losses(struct daemon *d)
 {
 	uint64_t totals[IOH_LOSS__MAX];
+	uint64_t since = d->losses_read_ns;
+	uint64_t start = now_ns(CLOCK_MONOTONIC), now;
 
 	if (ioh_loader_read_losses(d->loader, totals) < 0)
 		return;
+	now = now_ns(CLOCK_MONOTONIC);
+	d->losses_read_ns = start;
 	for (uint32_t w = 0; w < IOH_LOSS__MAX; w++) {
 		struct ioh_event ev = {0};
 
@@ -264,7 +284,7 @@ static void poll_losses(struct daemon *d, uint64_t now)
 		ev.ts_ns = now;
 		ev.loss.where = w;
 		ev.loss.count = totals[w] - d->losses_seen[w];
-		ev.loss.since_ns = d->last_tick_ns;
+		ev.loss.since_ns = since;
 		d->losses_seen[w] = totals[w];
 		log_warning("Lost %llu kernel records (%s)", (unsigned long long)ev.loss.count,
 			    ioh_loss_where_name(w));
@@ -563,7 +583,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 
 	drain(d);
 	now = now_ns(CLOCK_MONOTONIC);
-	poll_losses(d, now);
+	poll_losses(d);
 	/* Deadlines may only pass once everything before them is handled: not while a drain
 	 * cut by the budget still has records waiting. */
 	if (now > DEADLINE_GRACE_NS && d->record_budget > 0) {
@@ -667,6 +687,7 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	jsonw_kv_bool(w, "rules_builtin", d->rules && d->rules->builtin);
 	jsonw_kv_uint(w, "subscribers", ioh_api_server_subscribers(d->api));
 	jsonw_kv_str(w, "recording", d->opts.record_path);
+	jsonw_kv_str(w, "capabilities", d->capabilities);
 	ioh_stall_status_json(&d->stalls, d->loader, w);
 }
 
@@ -987,11 +1008,14 @@ int main(int argc, char **argv)
 		return r < 0 ? 1 : 0;
 	}
 
+	if (ioh_check_bpf_capabilities() < 0)
+		return 1;
 	if (!d->opts.foreground && daemonize(&notify_fd) < 0)
 		return 1;
 
 	d->started_ns = now_ns(CLOCK_MONOTONIC);
 	d->last_tick_ns = d->started_ns;
+	d->losses_read_ns = d->started_ns; /* the counters start at zero when the maps are made */
 	d->realtime_offset_ns = realtime_offset();
 	d->last_reload_ok = true;
 	strbuf_init(&d->json);
@@ -1080,6 +1104,10 @@ int main(int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
+	/* Every hook is attached, the socket and the port are bound (and the socket chowned):
+	 * from here on only what reloads, loss polls, on-demand attach and the resolver use. */
+	if (ioh_drop_capabilities(d->capabilities, sizeof(d->capabilities)) < 0)
+		log_error("Running with the capabilities it was started with");
 	d->ready = true;
 	{
 		size_t n;

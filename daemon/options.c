@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/options.h"
+#include "iohazard.h"
 #include "daemon/rules/rules.h"
 #include "daemon/util/log.h"
 
@@ -25,9 +27,11 @@ static void usage(FILE *out)
 		"  --backend auto|fentry|kprobe|tracepoint  attach strategy (default auto)\n"
 		"  --record FILE             write the decoded event stream (gzip)\n"
 		"  --replay FILE             correlate a recorded stream and exit\n"
-		"  --ringbuf-size BYTES      kernel ring buffer (power of two, default 8MiB)\n"
-		"  --max-inodes N            per-inode state cap (default 65536)\n"
-		"  --max-pending N           renames awaiting a directory fsync (default 16384)\n"
+		"  --ringbuf-size BYTES      kernel ring buffer (power of two, 64KiB-256MiB,\n"
+		"                            default 8MiB)\n"
+		"  --max-inodes N            per-inode state cap (1-1048576, default 65536)\n"
+		"  --max-pending N           renames awaiting a directory fsync (1-262144,\n"
+		"                            default 16384)\n"
 		"  --log-level LEVEL         error|warning|notice|info|debug (default info)\n"
 		"  --journal auto|on|off     findings to journald (auto: when journald runs)\n"
 		"  --mixed-window DURATION   O_DIRECT and buffered opens this close count as mixed\n"
@@ -40,23 +44,33 @@ static void usage(FILE *out)
 		"  --version                 print the version\n");
 }
 
-static int parse_u32(const char *opt, const char *s, uint32_t *out, bool is_size)
+uint32_t ioh_ringbuf_min_bytes(void)
+{
+	/* Each ring-buffer record carries an 8-byte header and is rounded up to 8 bytes. */
+	uint64_t record = (sizeof(struct ioh_rename_event) + IOH_RENAME_STRINGS_MAX + 8 + 7) & ~7ull;
+	uint32_t min = 4096;
+
+	while (min < record * IOH_RINGBUF_MIN_RECORDS)
+		min <<= 1;
+	return min;
+}
+
+/* A count option in [1, max]. */
+static int parse_count(const char *opt, const char *s, uint32_t max, uint32_t *out)
 {
 	uint64_t v;
 	char *end;
 
-	if (is_size) {
-		if (ioh_parse_size(s, &v) < 0 || v > UINT32_MAX) {
-			fprintf(stderr, "iohazardd: %s: invalid size '%s'\n", opt, s);
-			return -EINVAL;
-		}
-	} else {
-		errno = 0;
-		v = strtoull(s, &end, 10);
-		if (errno || *end || end == s || v == 0 || v > UINT32_MAX / 4) {
-			fprintf(stderr, "iohazardd: %s: invalid number '%s'\n", opt, s);
-			return -EINVAL;
-		}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || end == s || *s == '-' || v == 0) {
+		fprintf(stderr, "iohazardd: %s: invalid number '%s' (expected 1 to %u)\n", opt, s,
+			max);
+		return -EINVAL;
+	}
+	if (v > max) {
+		fprintf(stderr, "iohazardd: %s: %s is out of range (at most %u)\n", opt, s, max);
+		return -ERANGE;
 	}
 	*out = (uint32_t)v;
 	return 0;
@@ -145,6 +159,13 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 			o->socket_path = optarg;
 			break;
 		case OPT_SOCKET_GROUP:
+			/* The default group may be missing (a host without the package's
+			 * sysusers.d); a group asked for by name must exist. */
+			if (!getgrnam(optarg)) {
+				fprintf(stderr, "iohazardd: --socket-group: no group named '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
 			o->socket_group = optarg;
 			break;
 		case OPT_METRICS:
@@ -163,21 +184,29 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 		case OPT_REPLAY:
 			o->replay_path = optarg;
 			break;
-		case OPT_RINGBUF:
-			if (parse_u32("--ringbuf-size", optarg, &o->ringbuf_bytes, true) < 0)
-				return -EINVAL;
-			if (o->ringbuf_bytes < 4096 || (o->ringbuf_bytes & (o->ringbuf_bytes - 1))) {
-				fprintf(stderr, "iohazardd: --ringbuf-size: must be a power of two "
-						">= 4096\n");
+		case OPT_RINGBUF: {
+			uint64_t v;
+
+			if (ioh_parse_size(optarg, &v) < 0 || v < ioh_ringbuf_min_bytes() ||
+			    v > IOH_RINGBUF_MAX || (v & (v - 1))) {
+				fprintf(stderr,
+					"iohazardd: --ringbuf-size: '%s' must be a power of two from "
+					"%u KiB (%u of the largest record) to %u MiB\n",
+					optarg, ioh_ringbuf_min_bytes() >> 10,
+					IOH_RINGBUF_MIN_RECORDS, IOH_RINGBUF_MAX >> 20);
 				return -EINVAL;
 			}
+			o->ringbuf_bytes = (uint32_t)v;
 			break;
+		}
 		case OPT_MAX_INODES:
-			if (parse_u32("--max-inodes", optarg, &o->max_inodes, false) < 0)
+			if (parse_count("--max-inodes", optarg, IOH_MAX_INODES_MAX,
+					&o->max_inodes) < 0)
 				return -EINVAL;
 			break;
 		case OPT_MAX_PENDING:
-			if (parse_u32("--max-pending", optarg, &o->max_pending, false) < 0)
+			if (parse_count("--max-pending", optarg, IOH_MAX_PENDING_MAX,
+					&o->max_pending) < 0)
 				return -EINVAL;
 			break;
 		case OPT_LOG_LEVEL: {
@@ -209,8 +238,10 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 			break;
 		case OPT_MIXED_WINDOW:
 			if (ioh_parse_duration(optarg, &o->mixed_window_ns) < 0 ||
-			    o->mixed_window_ns == 0) {
-				fprintf(stderr, "iohazardd: --mixed-window: invalid duration '%s'\n",
+			    o->mixed_window_ns == 0 || o->mixed_window_ns > IOH_DURATION_MAX_NS) {
+				fprintf(stderr,
+					"iohazardd: --mixed-window: invalid duration '%s' (1ns to "
+					IOH_DURATION_MAX_TEXT ")\n",
 					optarg);
 				return -EINVAL;
 			}

@@ -14,6 +14,20 @@ enum ioh_journal_mode { IOH_JOURNAL_AUTO, IOH_JOURNAL_ON, IOH_JOURNAL_OFF };
 
 #define IOH_RULES_DIRS_MAX 16
 
+/*
+ * Bounds of the size options (docs/operations.md, "Limits"); values outside are refused.
+ * The ring buffer's lower bound is computed: it must hold the largest record (a rename with
+ * every string at its maximum) IOH_RINGBUF_MIN_RECORDS times, or a few large renames would
+ * fill it and every one after them be lost.
+ */
+#define IOH_RINGBUF_MIN_RECORDS 8
+#define IOH_RINGBUF_MAX (256u << 20) /* 256 MiB */
+#define IOH_MAX_INODES_MAX (1u << 20) /* 1048576: ~64 MiB of per-inode state */
+#define IOH_MAX_PENDING_MAX (1u << 18) /* 262144: each holds its paths, ~0.3-6 KiB */
+
+/* The smallest --ringbuf-size accepted (a power of two). */
+uint32_t ioh_ringbuf_min_bytes(void);
+
 struct ioh_options {
 	bool foreground;
 	enum ioh_output output;

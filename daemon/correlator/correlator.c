@@ -14,6 +14,18 @@
 
 #define DEFAULT_MAX_INODES 65536
 #define DEFAULT_MAX_PENDING 16384
+/*
+ * Loss intervals remembered for ioh_correlator_loss_overlaps(). When more arrive, the two
+ * oldest are merged into one that covers both: coverage is never lost, only precision (a
+ * window between them is then judged degraded too).
+ */
+#define LOSS_HISTORY 64
+
+/* The kernel lost records at some time in [from_ns, to_ns] (the two loss polls around it). */
+struct loss_interval {
+	uint64_t from_ns;
+	uint64_t to_ns;
+};
 
 struct ioh_correlator {
 	struct ioh_correlator_config cfg;
@@ -23,7 +35,8 @@ struct ioh_correlator {
 	struct ioh_inode_table *inodes;
 	void *detector_state[IOH_DETECTORS_MAX];
 	uint64_t now_ns;       /* latest time seen (events or advance) */
-	uint64_t last_loss_ns; /* latest LOSS event with a non-zero count */
+	struct loss_interval losses[LOSS_HISTORY]; /* oldest first */
+	unsigned n_losses;
 	struct ioh_correlator_stats stats;
 };
 
@@ -90,9 +103,48 @@ const struct ioh_ruleset *ioh_correlator_rules(const struct ioh_correlator *c)
 	return c->rules;
 }
 
-uint64_t ioh_correlator_last_loss_ns(const struct ioh_correlator *c)
+bool ioh_correlator_loss_overlaps(const struct ioh_correlator *c, uint64_t start_ns,
+				  uint64_t end_ns)
 {
-	return c->last_loss_ns;
+	for (unsigned i = c->n_losses; i-- > 0;) {
+		if (c->losses[i].to_ns < start_ns)
+			return false; /* this one and every older one ended before the window */
+		if (c->losses[i].from_ns <= end_ns)
+			return true;
+	}
+	return false;
+}
+
+static void remember_loss(struct ioh_correlator *c, uint64_t from_ns, uint64_t to_ns)
+{
+	struct loss_interval *last = c->n_losses ? &c->losses[c->n_losses - 1] : NULL;
+
+	if (from_ns > to_ns)
+		from_ns = to_ns; /* a malformed interval (recordings are untrusted): a point */
+	if (last && from_ns <= last->to_ns) {
+		/* Polls overlap or arrive out of order: widen the latest interval. */
+		if (from_ns < last->from_ns)
+			last->from_ns = from_ns;
+		if (to_ns > last->to_ns)
+			last->to_ns = to_ns;
+		for (unsigned i = c->n_losses - 1; i > 0 && c->losses[i - 1].to_ns >= last->from_ns;
+		     i--) {
+			/* It now reaches into older ones: fold them in, keeping the order. */
+			if (c->losses[i - 1].from_ns < last->from_ns)
+				last->from_ns = c->losses[i - 1].from_ns;
+			memmove(&c->losses[i - 1], &c->losses[i],
+				(c->n_losses - i) * sizeof(c->losses[0]));
+			c->n_losses--;
+			last = &c->losses[c->n_losses - 1];
+		}
+		return;
+	}
+	if (c->n_losses == LOSS_HISTORY) {
+		c->losses[1].from_ns = c->losses[0].from_ns;
+		memmove(&c->losses[0], &c->losses[1], (LOSS_HISTORY - 1) * sizeof(c->losses[0]));
+		c->n_losses--;
+	}
+	c->losses[c->n_losses++] = (struct loss_interval){from_ns, to_ns};
 }
 
 void ioh_correlator_emit(struct ioh_correlator *c, struct ioh_finding *f)
@@ -184,14 +236,18 @@ static void update_inode_state(struct ioh_correlator *c, const struct ioh_event 
 		if (ev->loss.where < IOH_LOSS__MAX)
 			c->stats.lost[ev->loss.where] += ev->loss.count;
 		if (ev->loss.count)
-			c->last_loss_ns = ev->ts_ns;
+			remember_loss(c, ev->loss.since_ns, ev->ts_ns);
 		break;
 	}
 }
 
 void ioh_correlator_feed(struct ioh_correlator *c, const struct ioh_event *ev)
 {
-	ioh_correlator_advance(c, ev->ts_ns);
+	/* A LOSS report is stamped with the time the counters were read, which can be later than
+	 * records still waiting in the ring buffer: it must not move the clock past them, or their
+	 * windows would be judged before they are seen. */
+	if (ev->type != IOH_EV_LOSS)
+		ioh_correlator_advance(c, ev->ts_ns);
 	if (ev->type <= IOH_EV_END)
 		c->stats.events[ev->type]++;
 	if (ev->type == IOH_EV_END)

@@ -7,6 +7,8 @@
  * Ordering contract: before handling an event, every deadline at or before the event's
  * timestamp expires. A verdict therefore depends on timestamps only, never on when the
  * daemon happened to run its timer, and a replay reaches the same findings as the live run.
+ * LOSS events are the exception: they carry the time the kernel's counters were read and do
+ * not move the clock (see ioh_correlator_loss_overlaps()).
  */
 #ifndef IOH_CORRELATOR_H
 #define IOH_CORRELATOR_H
@@ -57,9 +59,15 @@ void ioh_correlator_get_stats(const struct ioh_correlator *c, struct ioh_correla
 
 struct ioh_inode_table *ioh_correlator_inodes(struct ioh_correlator *c);
 const struct ioh_ruleset *ioh_correlator_rules(const struct ioh_correlator *c);
-/* Timestamp of the most recent kernel-reported loss (0: none): verdicts depending on events
- * after a time T are degraded when this is later than T. */
-uint64_t ioh_correlator_last_loss_ns(const struct ioh_correlator *c);
+/*
+ * Whether the kernel may have lost a record between `start_ns` and `end_ns` (inclusive): a
+ * LOSS event reported losses in an interval (since_ns, ts_ns] that meets this one. A verdict
+ * that depends on every event of a window is degraded when this is true for the window.
+ * Correct only if LOSS events reach the correlator before any event later than the loss: the
+ * daemon reads the kernel's counters before it feeds an event newer than its last read.
+ */
+bool ioh_correlator_loss_overlaps(const struct ioh_correlator *c, uint64_t start_ns,
+				  uint64_t end_ns);
 void ioh_correlator_emit(struct ioh_correlator *c, struct ioh_finding *f);
 
 /* Whether a rule applies to an event's task and file. */

@@ -99,8 +99,8 @@ static void on_throttle(struct throttle_state *s, struct ioh_correlator *c,
 	f.rule = rule->name;
 	f.severity = rule->severity;
 	/* A lost fsync record could have made this a sawtooth. */
-	f.degraded = ioh_correlator_last_loss_ns(c) &&
-		     ioh_correlator_last_loss_ns(c) + SAWTOOTH_NS >= ev->ts_ns;
+	f.degraded = ioh_correlator_loss_overlaps(
+		c, ev->ts_ns > SAWTOOTH_NS ? ev->ts_ns - SAWTOOTH_NS : 0, ev->ts_ns);
 	f.pid = ev->pid;
 	memcpy(f.comm, ev->comm, sizeof(f.comm));
 	f.cgroup = ev->cgroup;

@@ -135,7 +135,7 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 		f.ts_ns = ev->ts_ns;
 		f.rule = rule->name;
 		f.severity = rule->severity;
-		f.degraded = ioh_correlator_last_loss_ns(c) >= e->first_ns;
+		f.degraded = ioh_correlator_loss_overlaps(c, e->first_ns, ev->ts_ns);
 		f.pid = ev->pid;
 		memcpy(f.comm, ev->comm, sizeof(f.comm));
 		f.cgroup = ev->cgroup;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/util/timeops.h"
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
 #include "daemon/util/duration.h"
@@ -275,12 +276,12 @@ static void on_access(struct mixed_state *s, struct ioh_correlator *c, const str
 		side_set(b, other.pid, other.comm, other.cgroup, other.access, other.ns);
 		if (!m->pending) {
 			m->pending = true;
-			m->deadline_ns = ev->ts_ns + rule->window_ns;
+			m->deadline_ns = ioh_deadline_ns(ev->ts_ns, rule->window_ns);
 			if (!s->n_pending++ || m->deadline_ns < s->next_deadline)
 				s->next_deadline = m->deadline_ns;
 			m->severity = rule->severity > IOH_SEV_INFO ? rule->severity - 1
 								    : IOH_SEV_INFO;
-			m->degraded = ioh_correlator_last_loss_ns(c) >= other.ns;
+			m->degraded = ioh_correlator_loss_overlaps(c, other.ns, ev->ts_ns);
 			snprintf(m->rule, sizeof(m->rule), "%s", rule->name);
 		}
 		return;
@@ -299,7 +300,7 @@ static void on_access(struct mixed_state *s, struct ioh_correlator *c, const str
 		s->n_pending--;
 	}
 	emit(c, m, rule->name, rule->severity, a->kind, &other, &self, ev->ts_ns,
-	     ioh_correlator_last_loss_ns(c) >= other.ns);
+	     ioh_correlator_loss_overlaps(c, other.ns, ev->ts_ns));
 }
 
 /*
@@ -329,7 +330,7 @@ static void on_sync_error(struct mixed_state *s, struct ioh_correlator *c,
 	f.ts_ns = ev->ts_ns;
 	f.rule = rule->name;
 	f.severity = rule->severity;
-	f.degraded = ioh_correlator_last_loss_ns(c) >= m->direct.ns;
+	f.degraded = ioh_correlator_loss_overlaps(c, m->direct.ns, ev->ts_ns);
 	f.pid = ev->pid;
 	memcpy(f.comm, ev->comm, sizeof(f.comm));
 	f.cgroup = ev->cgroup;
@@ -382,10 +383,7 @@ static void mx_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 	else if (ev->type == IOH_EV_SYNC && ev->sync.ret == -EIO &&
 		 (ev->sync.kind == IOH_SYNC_FSYNC || ev->sync.kind == IOH_SYNC_FDATASYNC))
 		on_sync_error(s, c, ev);
-	else if (ev->type == IOH_EV_LOSS && ev->loss.count)
-		for (unsigned i = 0; i < MIXED_MAX; i++)
-			if (s->inodes[i].pending)
-				s->inodes[i].degraded = true;
+	/* Losses are judged when a window closes (ioh_correlator_loss_overlaps). */
 }
 
 static void mx_advance(void *state, struct ioh_correlator *c, uint64_t now_ns)
@@ -411,7 +409,8 @@ static void mx_advance(void *state, struct ioh_correlator *c, uint64_t now_ns)
 		first = m->direct.ns <= m->buffered.ns ? &m->direct : &m->buffered;
 		second = first == &m->direct ? &m->buffered : &m->direct;
 		emit(c, m, m->rule, m->severity, IOH_MODE_BOTH_OPEN, first, second, m->deadline_ns,
-		     m->degraded);
+		     m->degraded ||
+			     ioh_correlator_loss_overlaps(c, first->ns, m->deadline_ns));
 	}
 	s->next_deadline = next;
 }

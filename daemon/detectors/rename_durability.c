@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "daemon/util/timeops.h"
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
 #include "daemon/util/duration.h"
@@ -65,7 +66,6 @@ struct pending_rename {
 	uint64_t deadline_ns;
 	uint32_t generation; /* bumped on free; stale heap items are skipped */
 	bool live;
-	bool degraded;	     /* a loss happened while the window was open */
 	bool file_fsynced;   /* the renamed file had been fsynced before the rename */
 	enum ioh_severity severity;
 	char rule[IOH_RULE_NAME_MAX];
@@ -477,7 +477,8 @@ static void emit_dir_fsync(struct rename_durability *d, struct ioh_correlator *c
 	f.ts_ns = p->deadline_ns;
 	f.rule = p->rule;
 	f.severity = p->severity;
-	f.degraded = p->degraded || lost_program || lost_dir;
+	f.degraded = lost_program || lost_dir ||
+		     ioh_correlator_loss_overlaps(c, p->renamed_ns, p->deadline_ns);
 	f.pid = p->pid;
 	memcpy(f.comm, p->comm, sizeof(f.comm));
 	f.cgroup = p->cgroup;
@@ -518,7 +519,7 @@ static void emit_unsynced_source(struct ioh_correlator *c, const struct ioh_rule
 	f.rule = rule->name;
 	f.severity = rule->severity;
 	/* A lost SYNC or CLEAN record since the file got dirty could mean it was synced. */
-	f.degraded = ioh_correlator_last_loss_ns(c) >= st->dirty_since_ns;
+	f.degraded = ioh_correlator_loss_overlaps(c, st->dirty_since_ns, ev->ts_ns);
 	f.pid = ev->pid;
 	memcpy(f.comm, ev->comm, sizeof(f.comm));
 	f.cgroup = ev->cgroup;
@@ -589,9 +590,8 @@ static void add_pending(struct rename_durability *d, const struct ioh_rule *rule
 	d->free_head = p->next_free;
 
 	p->renamed_ns = ev->ts_ns;
-	p->deadline_ns = ev->ts_ns + rule->window_ns;
+	p->deadline_ns = ioh_deadline_ns(ev->ts_ns, rule->window_ns);
 	p->live = true;
-	p->degraded = false;
 	p->file_fsynced = file_fsynced;
 	p->severity = file_fsynced ? rule->severity : one_lower(rule->severity);
 	snprintf(p->rule, sizeof(p->rule), "%s", rule->name);
@@ -722,14 +722,9 @@ static void rd_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 			break;
 		}
 		break;
-	case IOH_EV_LOSS:
-		if (!ev->loss.count)
-			break;
-		/* Any open window may have missed its directory fsync. */
-		for (uint32_t i = 0; i < d->capacity && d->live; i++)
-			if (d->pending[i].live)
-				d->pending[i].degraded = true;
-		break;
+	/* Losses are judged when a window closes (ioh_correlator_loss_overlaps), not when they
+	 * are reported: a LOSS event can arrive before older records, and after the clock
+	 * passed a deadline that the daemon expired but a replay expires later. */
 	}
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "daemon/util/timeops.h"
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
 #include "daemon/util/duration.h"
@@ -44,7 +45,6 @@ struct wb_mount {
 struct wb_truncate {
 	bool live;
 	bool rewritten;
-	bool degraded;
 	uint32_t dev;
 	uint64_t ino;
 	uint32_t mode;
@@ -323,7 +323,7 @@ static void on_dirty(struct wb_state *s, const struct ioh_event *ev)
 		return;
 	t->rewritten = true;
 	t->rewritten_ns = ev->ts_ns;
-	t->deadline_ns += ev->ts_ns;
+	t->deadline_ns = ioh_deadline_ns(ev->ts_ns, t->deadline_ns);
 	s->n_pending++;
 }
 
@@ -378,12 +378,7 @@ static void wb_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 	case IOH_EV_SYNC:
 		on_sync(s, ev);
 		break;
-	case IOH_EV_LOSS:
-		if (ev->loss.count)
-			for (unsigned i = 0; i < TRUNCATES_MAX; i++)
-				if (s->truncates[i].live)
-					s->truncates[i].degraded = true;
-		break;
+	/* Losses are judged when a window closes (ioh_correlator_loss_overlaps). */
 	}
 }
 
@@ -394,7 +389,7 @@ static void emit_truncate(struct ioh_correlator *c, const struct wb_truncate *t)
 	f.ts_ns = t->deadline_ns;
 	f.rule = t->rule;
 	f.severity = t->severity;
-	f.degraded = t->degraded;
+	f.degraded = ioh_correlator_loss_overlaps(c, t->truncated_ns, t->deadline_ns);
 	f.pid = t->pid;
 	memcpy(f.comm, t->comm, sizeof(f.comm));
 	f.cgroup = t->cgroup;

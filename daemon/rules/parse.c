@@ -357,9 +357,13 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 		return;
 	case IOH_KEY_DURATION:
 		ret = ioh_parse_duration(value, field);
+		if (ret == 0 && *(uint64_t *)field > IOH_DURATION_MAX_NS)
+			ret = -ERANGE;
 		if (ret == -ERANGE)
-			perr(p, "duration \"%s\" for \"%s\" in [rule %s] is too large", value,
-			     k->name, r->name);
+			perr(p,
+			     "duration \"%s\" for \"%s\" in [rule %s] is too large (at most "
+			     IOH_DURATION_MAX_TEXT ")",
+			     value, k->name, r->name);
 		else if (ret < 0)
 			perr(p,
 			     "invalid duration \"%s\" for \"%s\" in [rule %s] (expected a whole "

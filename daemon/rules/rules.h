@@ -133,6 +133,10 @@ void ioh_ruleset_print(const struct ioh_ruleset *rs, FILE *out);
  */
 
 /* Limits on what a rules file can make the daemon allocate (docs/rules.md lists them). */
+/* Longest duration a rule (window, threshold, suppress) or --mixed-window may give: a week.
+ * Longer windows only hold memory; anything near 2^64 ns would wrap deadlines. */
+#define IOH_DURATION_MAX_NS (7ULL * 86400 * 1000000000ULL)
+#define IOH_DURATION_MAX_TEXT "7d"
 #define IOH_RULES_FILE_MAX (1024 * 1024)     /* bytes per file */
 #define IOH_RULES_TOTAL_MAX (8 * 1024 * 1024) /* bytes over all files of one load */
 #define IOH_RULES_FILES_MAX 1024	      /* *.rules files per load */

@@ -5,6 +5,7 @@
 
 #include "daemon/rules/rules.h"
 #include "daemon/sinks/suppress.h"
+#include "daemon/util/timeops.h"
 
 struct suppress_entry {
 	uint64_t hash; /* of (rule, dev, ino, path, comm); 0: free slot */
@@ -102,7 +103,7 @@ bool ioh_suppressor_check(struct ioh_suppressor *s, const struct ioh_finding *f,
 		e = &s->entries[(h + i) & (s->capacity - 1)];
 		if (same_key(e, h, path_h, f)) {
 			e->seen_ns = f->ts_ns;
-			if (f->ts_ns < e->reported_ns + window_ns) {
+			if (f->ts_ns < ioh_deadline_ns(e->reported_ns, window_ns)) {
 				e->repeats++;
 				s->suppressed++;
 				return false;

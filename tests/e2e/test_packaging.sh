@@ -214,7 +214,7 @@ fi
 
 # The installed daemon as the unit runs it (ExecStart's arguments; RuntimeDirectory= made by
 # hand; no metrics listener, so a port in use elsewhere on the host cannot interfere).
-mkdir -p -m 0750 /run/iohazard
+mkdir -p -m "$(sed -n 's/^RuntimeDirectoryMode=//p' /usr/lib/systemd/system/iohazardd.service)" /run/iohazard
 /usr/sbin/iohazardd --foreground --output=none --metrics-listen off >/run/iohazardd.log 2>&1 &
 dpid=$!
 if /usr/bin/iohazard status --wait-ready=60 >/run/status.txt 2>&1; then

@@ -151,6 +151,19 @@ static void feed_loss(struct ioh_correlator *c, uint64_t ts, uint32_t where, uin
 	ioh_correlator_feed(c, &ev);
 }
 
+/* A loss the daemon found between two reads of the kernel's counters, at `from` and `to`. */
+static void feed_loss_interval(struct ioh_correlator *c, uint64_t from, uint64_t to,
+			       uint64_t count)
+{
+	struct ioh_event ev = base_event(to, IOH_EV_LOSS, 0, "");
+
+	ev.cgroup = NULL;
+	ev.loss.where = IOH_LOSS_RINGBUF_RENAME;
+	ev.loss.count = count;
+	ev.loss.since_ns = from;
+	ioh_correlator_feed(c, &ev);
+}
+
 static struct ioh_correlator_stats stats_of(struct ioh_correlator *c)
 {
 	struct ioh_correlator_stats st;
@@ -489,6 +502,20 @@ static void test_late_dir_fsync(void)
 		ioh_correlator_free(c);
 	}
 
+	TEST_CASE("a deadline past 2^64 ns saturates instead of wrapping (issue 12)")
+	{
+		/* Timestamps come from recordings too, which are untrusted. A wrapped deadline
+		 * fired at once, stamped before its own rename. */
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, UINT64_MAX - 3 * SEC);
+		feed_rename(c, UINT64_MAX - SEC);
+		ioh_correlator_advance(c, UINT64_MAX - SEC + 1);
+		CHECK_INT(n_found, 0);
+		CHECK_INT(stats_of(c).pending_renames, 1);
+		ioh_correlator_free(c);
+	}
+
 	TEST_CASE("several renames expire in deadline order")
 	{
 		struct ioh_correlator *c = new_correlator(0, 0);
@@ -776,6 +803,77 @@ static void test_losses(void)
 		CHECK_INT(n_found, 2);
 		/* The window opened after the loss: the directory verdict is sure. */
 		CHECK(!found[1].degraded);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("loss read after the deadline passed, before it was judged: degraded")
+	{
+		/* The daemon reads the counters before it advances its clock past a deadline; the
+		 * report carries the read time, later than the deadline, and must not expire the
+		 * window before it counts. */
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_fsync_file(c, 2 * SEC);
+		feed_rename(c, 3 * SEC); /* deadline 5 s */
+		feed_loss_interval(c, 4 * SEC, 6 * SEC, 5);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK(found[0].degraded);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("records older than the loss report, fed after it: degraded")
+	{
+		/* A full ring buffer: the counters are read while older records still wait in it.
+		 * Their windows overlap the interval the loss happened in. */
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_loss_interval(c, 2 * SEC, 4 * SEC, 100);
+		feed_dirty(c, 2500 * MS, DEV, FILE_INO);
+		feed_rename(c, 3 * SEC);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 2);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		CHECK(found[0].degraded);
+		CHECK_STR(found[1].rule, "rename-without-dir-fsync");
+		CHECK(found[1].degraded);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("a loss interval that ended before the window: high confidence")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_loss_interval(c, 1 * SEC, 2 * SEC, 1);
+		feed_loss_interval(c, 10 * SEC, 11 * SEC, 1);
+		feed_fsync_file(c, 2500 * MS);
+		feed_rename(c, 3 * SEC); /* window 3..5 s: between the two */
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK(!found[0].degraded);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("more loss intervals than remembered: old ones merge, never vanish")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		/* 200 short losses 1 s apart from t=100 s; the window at 50..52 s is before all of
+		 * them, one at 150.3 s sits in a gap that merging may cover (degraded is allowed),
+		 * and one at 100.2 s is inside the oldest (degraded is required). */
+		for (int i = 0; i < 200; i++)
+			feed_loss_interval(c, (100 + i) * SEC, (100 + i) * SEC + 500 * MS, 1);
+		feed_fsync_file(c, 49 * SEC);
+		feed_rename(c, 50 * SEC);
+		ioh_correlator_advance(c, 53 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK(!found[0].degraded);
+		feed_fsync_file(c, 99 * SEC);
+		feed_rename(c, 100 * SEC + 100 * MS);
+		ioh_correlator_advance(c, 400 * SEC);
+		CHECK_INT(n_found, 2);
+		CHECK(found[1].degraded);
 		ioh_correlator_free(c);
 	}
 

@@ -451,7 +451,7 @@ static void test_errors(void)
 		    "rename-without-dir-fsync] (expected a whole number with ns, us, ms, s, "
 		    "m, h or d, like 250ms)\n"
 		    "@:7: duration \"99999999999999999999d\" for \"suppress\" in [rule "
-		    "rename-without-dir-fsync] is too large\n"
+		    "rename-without-dir-fsync] is too large (at most 7d)\n"
 		    "@:8: invalid size \"4x\" for \"min_bytes\" in [rule "
 		    "rename-without-dir-fsync] (expected a whole number with B, KiB, MiB, "
 		    "GiB or TiB, like 64MiB)\n"
@@ -463,6 +463,23 @@ static void test_errors(void)
 		    "@:11: unknown key \"Severity\" in [rule rename-without-dir-fsync] (did "
 		    "you mean \"severity\"?)\n"
 		    "@:12: unknown key \"bogus\" in [rule rename-without-dir-fsync]\n");
+
+		/* Issue 12: a window near 2^64 ns passed and wrapped its deadline. */
+		check_errors("durations.rules",
+			     "[rule rename-without-dir-fsync]\n"
+			     "window = 18446744073709551615ns\n"
+			     "[rule splice-stall]\n"
+			     "threshold = 8d\n"
+			     "[rule dirty-throttle-stall]\n"
+			     "suppress = 604801s\n"
+			     "[rule mixed-direct-buffered]\n"
+			     "window = 7d\n",
+			     "@:2: duration \"18446744073709551615ns\" for \"window\" in [rule "
+			     "rename-without-dir-fsync] is too large (at most 7d)\n"
+			     "@:4: duration \"8d\" for \"threshold\" in [rule splice-stall] is "
+			     "too large (at most 7d)\n"
+			     "@:6: duration \"604801s\" for \"suppress\" in [rule "
+			     "dirty-throttle-stall] is too large (at most 7d)\n");
 
 		check_errors(
 		    "sections.rules",
