@@ -42,14 +42,15 @@ static __always_inline int on_ext4_truncate(struct inode *inode)
 {
 	struct ioh_inode_key key = {};
 	struct truncate_record *rec;
+	__u32 dev;
 	struct path_walk walk = {};
 	struct hlist_node *alias;
 	__u32 zero = 0;
 
 	if (!writeback_devs_count || !inode)
 		return 0;
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	if (!bpf_map_lookup_elem(&writeback_devs, &key.dev))
+	dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (!bpf_map_lookup_elem(&writeback_devs, &dev))
 		return 0;
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
 		return 0;
@@ -57,7 +58,7 @@ static __always_inline int on_ext4_truncate(struct inode *inode)
 		return 0; /* eviction of a deleted file, not a rewrite */
 	if (is_self())
 		return 0;
-	key.ino = BPF_CORE_READ(inode, i_ino);
+	inode_key(inode, &key);
 	/* The rewrite must be reported as a fresh dirtying. */
 	bpf_map_delete_elem(&inode_sync, &key);
 
