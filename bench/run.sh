@@ -321,16 +321,30 @@ for p in after:
 EOF
 }
 
-# Program runs per loop iteration: run_cnt deltas of all programs in ID... over ITERS.
-runs_per_iter() { # BEFORE AFTER ITERS ID...
+# Program runs a loop caused, per iteration: the run_cnt deltas over the loop (BEFORE..AFTER)
+# minus those of an idle window of the same length right after it (AFTER..IDLE: the rest of
+# the host, which on a shared machine runs the open/close/mmap and direct-I/O programs tens of
+# thousands of times a second). Prints "corrected raw background", all per iteration, then
+# one "name=runs/iteration" per program at >= 0.005 after correction.
+runs_attributable() { # BEFORE AFTER IDLE ITERS ID...
 	python3 - "$@" <<'EOF'
 import json, sys
-before, after = (json.load(open(f)) for f in sys.argv[1:3])
-iters, ids = int(sys.argv[3]), [int(i) for i in sys.argv[4:]]
-b = {p["id"]: p for p in before}
-runs = sum(p.get("run_cnt", 0) - b.get(p["id"], {}).get("run_cnt", 0)
-           for p in after if p["id"] in ids)
-print("%.4f" % (runs / iters))
+before, after, idle = (json.load(open(f)) for f in sys.argv[1:4])
+iters, ids = int(sys.argv[4]), [int(i) for i in sys.argv[5:]]
+b = {p["id"]: p.get("run_cnt", 0) for p in before}
+a = {p["id"]: p.get("run_cnt", 0) for p in after}
+names = {p["id"]: p.get("name", "?") for p in after}
+i = {p["id"]: p.get("run_cnt", 0) for p in idle}
+raw = bg = corr = 0
+hot = []
+for p in ids:
+    r = a.get(p, 0) - b.get(p, 0)
+    g = i.get(p, 0) - a.get(p, 0)
+    c = max(0, r - g)
+    raw, bg, corr = raw + r, bg + g, corr + c
+    if c / iters >= 0.005:
+        hot.append("%s=%.3f" % (names.get(p, "?"), c / iters))
+print("%.4f %.4f %.4f %s" % (corr / iters, raw / iters, bg / iters, " ".join(hot)))
 EOF
 }
 
@@ -414,7 +428,7 @@ sweep_seconds() {
 }
 
 kmem_per_inode=
-declare -A syscall_cost io_cost io_cost2 per_iter
+declare -A syscall_cost io_cost io_cost2 per_iter per_iter_raw
 raw_daemon=
 mixed_back=
 mixed_note=
@@ -478,29 +492,37 @@ if [ -n "$kernel_ok" ]; then
 	echo
 	echo "(h) program runs per loop iteration, and (a) in-kernel cost per run (bpf_stats on;"
 	echo "    runs count every task on the host; target for getppid/pread/pwrite: <= 0.01 runs/iteration)"
-	"$BPFTOOL" prog show -j >"$WORK/s0.json" || fail "bpftool prog show"
+	echo "    runs per iteration = (runs during the loop - runs in an idle window of the same length"
+	echo "    right after it) / iterations; raw and background shown beside it"
 	i=0
 	for w in "${COST_WORKLOADS[@]}"; do
 		IFS='|' read -r label iters cmd <<<"$w"
+		wc0=$(watched_count | grep . || echo '?')
+		"$BPFTOOL" prog show -j >"$WORK/s$i.json" || fail "bpftool prog show"
 		cpu0=$(cpu_ns_of "$daemon_pid")
 		# shellcheck disable=SC2086 # the command is split on purpose
 		elapsed=$(cd "$WORK" && run_workload $cmd) || exit 1
 		cpu1=$(cpu_ns_of "$daemon_pid")
-		"$BPFTOOL" prog show -j >"$WORK/s$((i + 1)).json" || fail "bpftool prog show"
+		"$BPFTOOL" prog show -j >"$WORK/s$i.after.json" || fail "bpftool prog show"
+		sleep "$(awk -v e="$elapsed" 'BEGIN { printf "%.3f", e / 1e9 }')"
+		"$BPFTOOL" prog show -j >"$WORK/s$i.idle.json" || fail "bpftool prog show"
 		# shellcheck disable=SC2086
-		per_iter[$label]=$(runs_per_iter "$WORK/s$i.json" "$WORK/s$((i + 1)).json" "$iters" $dids)
-		awk -v l="$label" -v n="$iters" -v e="$elapsed" -v c="$((cpu1 - cpu0))" \
-			-v r="${per_iter[$label]}" 'BEGIN {
-			printf "  while %s: %d iterations, %.2f us each; daemon programs ran %s times per iteration; daemon CPU %.3f us/iteration\n",
-				l, n, e / n / 1000, r, c / n / 1000 }'
+		read -r corr raw bg hot <<<"$(runs_attributable "$WORK/s$i.json" "$WORK/s$i.after.json" \
+			"$WORK/s$i.idle.json" "$iters" $dids)"
+		per_iter[$label]=$corr
+		per_iter_raw[$label]="$raw (background $bg)"
+		awk -v l="$label" -v n="$iters" -v e="$elapsed" -v c="$((cpu1 - cpu0))" 'BEGIN {
+			printf "  while %s: %d iterations, %.2f us each; daemon CPU %.3f us/iteration\n",
+				l, n, e / n / 1000, c / n / 1000 }'
+		echo "    daemon programs per iteration: $corr (raw $raw, background $bg); inodes watched at the start: $wc0${hot:+; per-iteration programs: $hot}"
 		# shellcheck disable=SC2086
-		cost_table "$WORK/s$i.json" "$WORK/s$((i + 1)).json" $ids | awk '$2 != 0'
+		cost_table "$WORK/s$i.json" "$WORK/s$i.after.json" $ids | awk '$2 != 0'
 		if [ -n "$LEGACY" ]; then
 			for n in syscalls_enter_tp_btf syscalls_exit_tp_btf empty_sys_enter empty_sys_exit; do
 				# shellcheck disable=SC2086
-				[ "$i" = 0 ] && syscall_cost[$n]=$(cost_of "$WORK/s0.json" "$WORK/s1.json" $n $ids)
+				[ "$i" = 0 ] && syscall_cost[$n]=$(cost_of "$WORK/s0.json" "$WORK/s0.after.json" $n $ids)
 				# shellcheck disable=SC2086
-				io_cost[$label|$n]=$(cost_of "$WORK/s$i.json" "$WORK/s$((i + 1)).json" $n $ids)
+				io_cost[$label|$n]=$(cost_of "$WORK/s$i.json" "$WORK/s$i.after.json" $n $ids)
 			done
 		fi
 		i=$((i + 1))
@@ -539,7 +561,7 @@ EOF
 	# it) until the episode ends; its sweep drops the inode once one side has been idle for the
 	# mixed window. Short pread/pwrite loops on an unrelated file then show when the programs
 	# are back to <= 0.01 runs per iteration.
-	probe_iters=$FLOOR_ITERS
+	probe_iters=$((FLOOR_ITERS * 2))
 	probe_runs() { # max runs/iteration over short pread and pwrite loops
 		local w label iters cmd r max=0
 
@@ -548,10 +570,13 @@ EOF
 			cmd=${cmd/--iterations $iters/--iterations $probe_iters}
 			"$BPFTOOL" prog show -j >"$WORK/p0.json" || fail "bpftool prog show"
 			# shellcheck disable=SC2086
-			(cd "$WORK" && run_workload $cmd) >/dev/null || exit 1
+			e=$(cd "$WORK" && run_workload $cmd) || exit 1
 			"$BPFTOOL" prog show -j >"$WORK/p1.json" || fail "bpftool prog show"
+			sleep "$(awk -v e="$e" 'BEGIN { printf "%.3f", e / 1e9 }')"
+			"$BPFTOOL" prog show -j >"$WORK/p2.json" || fail "bpftool prog show"
 			# shellcheck disable=SC2086
-			r=$(runs_per_iter "$WORK/p0.json" "$WORK/p1.json" "$probe_iters" $dids)
+			r=$(runs_attributable "$WORK/p0.json" "$WORK/p1.json" "$WORK/p2.json" \
+				"$probe_iters" $dids | awk '{ print $1 }')
 			max=$(python3 -c 'import sys; print(max(sys.argv[1:], key=float))' "$max" "$r")
 		done
 		echo "$max"
@@ -574,7 +599,9 @@ print(sum(v.values()) if isinstance(v, dict) else int(v))' 2>/dev/null || echo 0
 		r=$(probe_runs)
 		t=$(python3 -c "import time; print('%.1f' % (time.time() - $ended))")
 		wc=$(watched_count | grep . || echo unknown)
-		echo "  +${t}s after the episode: $r runs/iteration, watched $wc"
+		hs=$("$BUILD/iohazard" --socket "$WORK/api.sock" status 2>/dev/null |
+			sed -n 's/^ *cache_reads *[a-z_]* *//p' | head -1)
+		echo "  +${t}s after the episode: $r runs/iteration, watched $wc; cache_reads: ${hs:-?}"
 		[ -z "$mixed_after" ] && mixed_after=$r
 		if python3 -c "import sys; sys.exit(0 if float('$r') <= 0.01 else 1)"; then
 			mixed_back=$t
@@ -849,6 +876,8 @@ if [ -n "$kernel_ok" ]; then
 			bpftrace) start_bpftrace ;;
 			esac
 			fp=$(foreign_programs)
+			wd=-
+			[ "$cond" = daemon ] && wd=$(watched_count | grep . || echo '?')
 			for w in "${HOT_WORKLOADS[@]}"; do
 				IFS='|' read -r label iters cmd <<<"$w"
 				# shellcheck disable=SC2086
@@ -856,7 +885,7 @@ if [ -n "$kernel_ok" ]; then
 					fail "workload failed: $cmd (log: $LOGS/workload.log)"
 				elapsed=$(sed -n 's/.*elapsed_ns=\([0-9]*\).*/\1/p' <<<"$out")
 				best=$(sed -n 's/.*best_ns=\([0-9]*\).*/\1/p' <<<"$out")
-				echo "$pair|$cond|$label|$iters|$elapsed|$fp|$best" >>"$WORK/io.txt"
+				echo "$pair|$cond|$label|$iters|$elapsed|$fp|$best|$wd" >>"$WORK/io.txt"
 			done
 			case $cond in
 			floor) stop_slowpath ;;
@@ -867,11 +896,14 @@ if [ -n "$kernel_ok" ]; then
 		done
 	done
 	cp "$WORK/io.txt" "$LOGS/io.txt"
-	echo "  (raw runs: $LOGS/io.txt; round|condition|label|iterations|ns|foreign raw_syscalls programs|best chunk ns x chunks)"
+	echo "  (raw runs: $LOGS/io.txt; round|condition|label|iterations|ns|foreign raw_syscalls programs|best chunk ns x chunks|inodes the daemon watched)"
 	echo "  each run's fastest of $CHUNKS chunks (what the summary uses: other tasks only add time):"
 	summarize_rounds "$WORK/io.txt" best
 	echo "  each run's total time:"
 	summarize_rounds "$WORK/io.txt"
+	watched_rounds=$(awk -F'|' '$8 != "-" && $8 != 0 { print $1 }' "$WORK/io.txt" | sort -u | wc -l)
+	[ "$watched_rounds" != 0 ] && echo "  warning: in $watched_rounds of $ROUNDS rounds the daemon" \
+		"watched inodes (other processes' mixed I/O on this host): its on-demand hooks ran then"
 	foreign_rounds=$(awk -F'|' '$6 != 0 { print $1 }' "$WORK/io.txt" | sort -u | wc -l)
 	[ "$foreign_rounds" != 0 ] && echo "  warning: in $foreign_rounds of $ROUNDS rounds another" \
 		"process had programs on raw_syscalls (its cost is in every condition, ratios shrink)"
@@ -1004,7 +1036,12 @@ if [ -n "$kernel_ok" ]; then
 			"x${io_ratio[$label|daemon|best]:-} ; x${io_ratio[$label|floor|best]:-}" "(for scale)" ""
 		r=${per_iter[$label]:-}
 		line "    daemon program runs per iteration" "$r" "<= 0.01" "$(verdict "$r" le 0.01)"
+		line "      raw, before subtracting the idle window" "${per_iter_raw[$label]:-}" "" ""
 	done
+	line "    (w) rounds with others' raw_syscalls programs" "${foreign_rounds:-?} of $ROUNDS" \
+		"(host noise)" ""
+	line "    (w) daemon rounds with inodes watched" "${watched_rounds:-?} of $ROUNDS" \
+		"(others' mixed I/O)" ""
 	for w in "${AB_WORKLOADS[@]}"; do
 		IFS='|' read -r label _ _ <<<"$w"
 		line "$label: program runs per iteration" "${per_iter[$label]:-}" "(for scale)" ""
