@@ -47,7 +47,7 @@
 # context. A compact table of every ratio ends the report.
 #
 # Knobs (environment): IOH_BENCH_PAIRS (issue 2's A/B pairs, default 7), IOH_BENCH_ROUNDS
-# ((w) rounds, 15), IOH_BENCH_CHUNKS ((w): each loop timed in 50 chunks, the fastest used),
+# ((w) rounds, 11), IOH_BENCH_CHUNKS ((w): each loop timed in 50 chunks, the fastest used),
 # IOH_BENCH_FSYNC_ITERS (300), IOH_BENCH_RENAME_ITERS (20000),
 # IOH_BENCH_SYSCALL_ITERS (1000000, getppid), IOH_BENCH_IO_ITERS (500000, the pread and pwrite
 # loops), IOH_BENCH_STORM_SECONDS (10), IOH_BENCH_STORM_CPU (0), IOH_BENCH_MIXED_WINDOW (2s),
@@ -62,7 +62,7 @@ BUILD=$(cd "$build" && pwd) || exit 1
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_BIN=$BUILD/bench
 PAIRS=${IOH_BENCH_PAIRS:-7}
-ROUNDS=${IOH_BENCH_ROUNDS:-15}
+ROUNDS=${IOH_BENCH_ROUNDS:-11}
 CHUNKS=${IOH_BENCH_CHUNKS:-50}
 STORM_SECONDS=${IOH_BENCH_STORM_SECONDS:-10}
 STORM_CPU=${IOH_BENCH_STORM_CPU:-0}
