@@ -3,11 +3,12 @@
  * Watch a BPF ring buffer's positions from outside its owner: how many bytes its producers
  * reserved, and how full it got.
  *
- *   ringbuf_watch MAP_ID [INTERVAL_US]
+ *   ringbuf_watch MAP_ID [INTERVAL_US [MAX_SECONDS]]
  *
  * Maps the ring's consumer and producer pages read-only (any root process can, by map id)
- * and samples them every INTERVAL_US (default 500) until SIGTERM/SIGINT or stdin EOF, then
- * prints one line:
+ * and samples them every INTERVAL_US (default 500) until SIGTERM/SIGINT or MAX_SECONDS
+ * (default 60, so a watcher whose benchmark died does not stay), prints "ready" at the
+ * start and one line at the end:
  *
  *   size=<ring bytes> produced=<bytes reserved while watching> peak_used=<max producer -
  *   consumer> samples=<n> seconds=<s>
@@ -18,7 +19,6 @@
  * is the most the consumer (the daemon) ever lagged; a ring loses records when it reaches size.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,18 +52,21 @@ int main(int argc, char **argv)
 	__u32 len = sizeof(info);
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned long interval_us = 500, samples = 0;
+	double max_s = 60;
 	uint64_t start, peak = 0;
 	volatile uint64_t *cons, *prod;
 	void *mem;
 	double t0;
 	int fd;
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: ringbuf_watch MAP_ID [INTERVAL_US]\n");
+	if (argc < 2 || argc > 4) {
+		fprintf(stderr, "usage: ringbuf_watch MAP_ID [INTERVAL_US [MAX_SECONDS]]\n");
 		return 2;
 	}
-	if (argc == 3)
+	if (argc >= 3)
 		interval_us = strtoul(argv[2], NULL, 10);
+	if (argc == 4)
+		max_s = strtod(argv[3], NULL);
 	fd = bpf_map_get_fd_by_id((__u32)strtoul(argv[1], NULL, 10));
 	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		fprintf(stderr, "ringbuf_watch: map %s: %s\n", argv[1], strerror(errno));
@@ -87,17 +90,13 @@ int main(int argc, char **argv)
 	t0 = now_s();
 	printf("ready\n");
 	fflush(stdout);
-	while (!stop) {
-		struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+	while (!stop && now_s() - t0 < max_s) {
 		uint64_t c = __atomic_load_n(cons, __ATOMIC_ACQUIRE);
 		uint64_t pr = __atomic_load_n(prod, __ATOMIC_ACQUIRE);
 
 		if (pr > c && pr - c > peak)
 			peak = pr - c;
 		samples++;
-		/* stdin closed (or readable: the caller said stop) ends the watch too. */
-		if (poll(&p, 1, 0) > 0)
-			break;
 		usleep(interval_us);
 	}
 	printf("size=%u produced=%llu peak_used=%llu samples=%lu seconds=%.3f\n", info.max_entries,

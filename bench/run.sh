@@ -285,6 +285,11 @@ echo "iohazard benchmark, $started"
 echo "host: $(uname -r), $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "scratch directory: $WORK/data ($(df -T "$WORK" | awk 'NR == 2 { print $2 }'))"
 
+# Seconds each phase took, for the last line of the report.
+phases=
+phase_t0=$SECONDS
+mark() { phases="$phases $1 $((SECONDS - phase_t0))s,"; phase_t0=$SECONDS; }
+
 # ---- (h) issue 11: hooks and program runs per iteration; (a) in-kernel cost per invocation ---
 
 # Print a table of per-program cost between two `bpftool prog show -j` snapshots.
@@ -321,31 +326,40 @@ for p in after:
 EOF
 }
 
-# Program runs a loop caused, per iteration: the run_cnt deltas over the loop (BEFORE..AFTER)
-# minus those of an idle window of the same length right after it (AFTER..IDLE: the rest of
-# the host, which on a shared machine runs the open/close/mmap and direct-I/O programs tens of
-# thousands of times a second). Prints "corrected raw background", all per iteration, then
-# one "name=runs/iteration" per program at >= 0.005 after correction.
-runs_attributable() { # BEFORE AFTER IDLE ITERS ID...
+# Program runs a loop caused, per iteration: the run_cnt deltas over the loop minus what the
+# rest of the host ran meanwhile, estimated from two idle windows, one right before the loop
+# and one right after it (a shared machine runs the open/close/mmap and direct-I/O programs
+# tens of thousands of times a second). Snapshots: PRE, BEFORE, AFTER, IDLE (bpftool prog show
+# -j), each with the CLOCK_REALTIME ns it was taken at. Prints "net raw background", all per
+# iteration (net: totals subtracted, 0 if negative), then one "name=runs/iteration" per program
+# whose own net is >= 0.005.
+runs_attributable() { # PRE T0 BEFORE T1 AFTER T2 IDLE T3 ITERS ID...
 	python3 - "$@" <<'EOF'
 import json, sys
-before, after, idle = (json.load(open(f)) for f in sys.argv[1:4])
-iters, ids = int(sys.argv[4]), [int(i) for i in sys.argv[5:]]
-b = {p["id"]: p.get("run_cnt", 0) for p in before}
-a = {p["id"]: p.get("run_cnt", 0) for p in after}
-names = {p["id"]: p.get("name", "?") for p in after}
-i = {p["id"]: p.get("run_cnt", 0) for p in idle}
-raw = bg = corr = 0
+a = sys.argv[1:]
+snaps = [{p["id"]: p for p in json.load(open(a[k]))} for k in (0, 2, 4, 6)]
+t = [int(a[k]) for k in (1, 3, 5, 7)]
+iters, ids = int(a[8]), [int(i) for i in a[9:]]
+pre, before, after, idle = snaps
+cnt = lambda snap, p: snap.get(p, {}).get("run_cnt", 0)
+idle_ns = max(1, (t[1] - t[0]) + (t[3] - t[2]))
+loop_ns = t[2] - t[1]
+raw = bg = 0
 hot = []
 for p in ids:
-    r = a.get(p, 0) - b.get(p, 0)
-    g = i.get(p, 0) - a.get(p, 0)
-    c = max(0, r - g)
-    raw, bg, corr = raw + r, bg + g, corr + c
-    if c / iters >= 0.005:
-        hot.append("%s=%.3f" % (names.get(p, "?"), c / iters))
-print("%.4f %.4f %.4f %s" % (corr / iters, raw / iters, bg / iters, " ".join(hot)))
+    r = cnt(after, p) - cnt(before, p)
+    g = ((cnt(before, p) - cnt(pre, p)) + (cnt(idle, p) - cnt(after, p))) * loop_ns / idle_ns
+    raw, bg = raw + r, bg + g
+    if (r - g) / iters >= 0.005:
+        hot.append("%s=%.3f" % (after.get(p, {}).get("name", "?"), (r - g) / iters))
+print("%.4f %.4f %.4f %s" % (max(0, raw - bg) / iters, raw / iters, bg / iters, " ".join(hot)))
 EOF
+}
+
+# Snapshot of every program's stats into FILE; prints the time it was taken (ns).
+prog_snapshot() { # FILE
+	"$BPFTOOL" prog show -j >"$1" || fail "bpftool prog show"
+	date +%s%N
 }
 
 # Every BPF attachment on raw_syscalls sys_enter/sys_exit on this host, one per line:
@@ -492,8 +506,9 @@ if [ -n "$kernel_ok" ]; then
 	echo
 	echo "(h) program runs per loop iteration, and (a) in-kernel cost per run (bpf_stats on;"
 	echo "    runs count every task on the host; target for getppid/pread/pwrite: <= 0.01 runs/iteration)"
-	echo "    runs per iteration = (runs during the loop - runs in an idle window of the same length"
-	echo "    right after it) / iterations; raw and background shown beside it"
+	echo "    runs per iteration = (runs during the loop - the host's background rate, from idle"
+	echo "    windows right before and after it, x the loop's duration) / iterations; raw and"
+	echo "    background shown beside it"
 	i=0
 	for w in "${COST_WORKLOADS[@]}"; do
 		IFS='|' read -r label iters cmd <<<"$w"
@@ -507,17 +522,20 @@ if [ -n "$kernel_ok" ]; then
 		done
 		[ "$waited" != 0 ] && echo "  (waited $((waited / 4)).$((waited % 4 * 25))s for the daemon to stop watching other processes' inodes)"
 		wc0=$(watched_count | grep . || echo '?')
-		"$BPFTOOL" prog show -j >"$WORK/s$i.json" || fail "bpftool prog show"
+		t0=$(prog_snapshot "$WORK/s$i.pre.json") || exit 1
+		sleep 0.5
+		t1=$(prog_snapshot "$WORK/s$i.json") || exit 1
 		cpu0=$(cpu_ns_of "$daemon_pid")
 		# shellcheck disable=SC2086 # the command is split on purpose
 		elapsed=$(cd "$WORK" && run_workload $cmd) || exit 1
 		cpu1=$(cpu_ns_of "$daemon_pid")
-		"$BPFTOOL" prog show -j >"$WORK/s$i.after.json" || fail "bpftool prog show"
+		t2=$(prog_snapshot "$WORK/s$i.after.json") || exit 1
 		sleep "$(awk -v e="$elapsed" 'BEGIN { printf "%.3f", e / 1e9 }')"
-		"$BPFTOOL" prog show -j >"$WORK/s$i.idle.json" || fail "bpftool prog show"
+		t3=$(prog_snapshot "$WORK/s$i.idle.json") || exit 1
 		# shellcheck disable=SC2086
-		read -r corr raw bg hot <<<"$(runs_attributable "$WORK/s$i.json" "$WORK/s$i.after.json" \
-			"$WORK/s$i.idle.json" "$iters" $dids)"
+		read -r corr raw bg hot <<<"$(runs_attributable "$WORK/s$i.pre.json" "$t0" \
+			"$WORK/s$i.json" "$t1" "$WORK/s$i.after.json" "$t2" "$WORK/s$i.idle.json" "$t3" \
+			"$iters" $dids)"
 		per_iter[$label]=$corr
 		per_iter_raw[$label]="$raw (background $bg)"
 		awk -v l="$label" -v n="$iters" -v e="$elapsed" -v c="$((cpu1 - cpu0))" 'BEGIN {
@@ -578,15 +596,17 @@ EOF
 			IFS='|' read -r label iters cmd <<<"$w"
 			[ -n "${1:-}" ] && [ "${cmd/--mode $1/}" = "$cmd" ] && continue
 			cmd=${cmd/--iterations $iters/--iterations $probe_iters}
-			"$BPFTOOL" prog show -j >"$WORK/p0.json" || fail "bpftool prog show"
+			t0=$(prog_snapshot "$WORK/p0.json") || exit 1
+			sleep 0.2
+			t1=$(prog_snapshot "$WORK/p1.json") || exit 1
 			# shellcheck disable=SC2086
 			e=$(cd "$WORK" && run_workload $cmd) || exit 1
-			"$BPFTOOL" prog show -j >"$WORK/p1.json" || fail "bpftool prog show"
+			t2=$(prog_snapshot "$WORK/p2.json") || exit 1
 			sleep "$(awk -v e="$e" 'BEGIN { printf "%.3f", e / 1e9 }')"
-			"$BPFTOOL" prog show -j >"$WORK/p2.json" || fail "bpftool prog show"
+			t3=$(prog_snapshot "$WORK/p3.json") || exit 1
 			# shellcheck disable=SC2086
-			r=$(runs_attributable "$WORK/p0.json" "$WORK/p1.json" "$WORK/p2.json" \
-				"$probe_iters" $dids | awk '{ print $1 }')
+			r=$(runs_attributable "$WORK/p0.json" "$t0" "$WORK/p1.json" "$t1" "$WORK/p2.json" \
+				"$t2" "$WORK/p3.json" "$t3" "$probe_iters" $dids | awk '{ print $1 }')
 			max=$(python3 -c 'import sys; print(max(sys.argv[1:], key=float))' "$max" "$r")
 		done
 		echo "$max"
@@ -606,26 +626,30 @@ print(sum(v.values()) if isinstance(v, dict) else int(v))' 2>/dev/null || echo 0
 	ended=$(date +%s.%N)
 	since() { python3 -c "import time; print('%.1f' % (time.time() - $ended))"; }
 	deadline=$(python3 -c "print($MIXED_S + 2 * $SWEEP_S + 3)")
-	# One short probe while the episode is fresh (the hooks it switched on are still there).
+	# Watch the daemon's own state every 0.2 s from now on, in the background: its watched set
+	# and, where the daemon has one, the on-demand cache_reads hook (`iohazard status`). The
+	# first poll that finds both idle is when the sweep ran. Meanwhile one short probe shows
+	# the hooks the episode switched on; a full probe after "idle" confirms the runs.
+	: >"$WORK/poll.txt"
+	(
+		while :; do
+			t=$(since)
+			wc=$(watched_count | grep . || echo unknown)
+			hs=$("$BUILD/iohazard" --socket "$WORK/api.sock" status 2>/dev/null |
+				sed -n 's/^ *cache_reads *[a-z_]* *//p' | head -1)
+			echo "$t|$wc|$hs" >>"$WORK/poll.txt"
+			[ "$wc" = 0 ] && [ "${hs#attached}" = "$hs" ] && break
+			python3 -c "import sys; sys.exit(0 if $t < $deadline else 1)" || break
+			sleep 0.2
+		done
+	) &
+	poll_pid=$!
 	mixed_after=$(probe_runs pread)
 	echo "  +$(since)s after the episode: $mixed_after runs/iteration (pread only)"
-	# Then watch the daemon's own state every 0.2 s: its watched set and, where the daemon has
-	# one, the on-demand cache_reads hook (`iohazard status`). The moment both are idle is
-	# when the sweep ran; a full probe then confirms the runs per iteration.
-	idle_at=
-	while :; do
-		t=$(since)
-		wc=$(watched_count | grep . || echo unknown)
-		hs=$("$BUILD/iohazard" --socket "$WORK/api.sock" status 2>/dev/null |
-			sed -n 's/^ *cache_reads *[a-z_]* *//p' | head -1)
-		if [ "$wc" != unknown ] && [ "$wc" = 0 ] && [ "${hs#attached}" = "$hs" ]; then
-			idle_at=$t
-			echo "  +${t}s: watched $wc, cache_reads ${hs:-(no such hook)}"
-			break
-		fi
-		python3 -c "import sys; sys.exit(0 if $t < $deadline else 1)" || break
-		sleep 0.2
-	done
+	wait "$poll_pid"
+	echo "  $(wc -l <"$WORK/poll.txt") polls of the daemon's state; the first: $(head -1 "$WORK/poll.txt"); the last:" \
+		"$(tail -1 "$WORK/poll.txt" | awk -F'|' '{ printf "+%ss watched %s, cache_reads %s", $1, $2, ($3 == "" ? "(no such hook)" : $3) }')"
+	idle_at=$(awk -F'|' '$2 == "0" && $3 !~ /^attached/ { print $1; exit }' "$WORK/poll.txt")
 	while :; do
 		r=$(probe_runs)
 		t=$(since)
@@ -681,6 +705,8 @@ print(sum(v.values()) if isinstance(v, dict) else int(v))' 2>/dev/null || echo 0
 	# Everything after runs without bpf_stats: its accounting is not what production pays.
 	echo 0 >"$SYSCTL"
 fi
+
+mark "(h)"
 
 # ---- (s) issue 11: rename storm -------------------------------------------------------------
 
@@ -767,13 +793,22 @@ if [ -n "$kernel_ok" ]; then
 	IFS='|' read -r n _ _ _ _ _ _ size per rec_used oldl newl <<<"${storm[storm]}"
 	echo "  rename record, ABI v$abi_abi_version: struct $abi_rename_struct_bytes B + fixed strings" \
 		"$abi_rename_fixed_strings_bytes B + ring header 8 = $rec_fixed B reserved per rename"
-	cap_fixed=$((size / rec_fixed))
+	# Once records carry only their used bytes the ABI has no fixed string area to count.
+	if [ "${abi_rename_fixed_strings_bytes:-0}" = 0 ]; then
+		cap_fixed=n/a
+		rec_fixed_txt="no fixed string area in this ABI"
+	else
+		cap_fixed=$((size / rec_fixed))
+		rec_fixed_txt="$rec_fixed B each"
+	fi
 	cap_used=$((size / rec_used))
 	cap_obs=$(python3 -c "print('%.0f' % ($size / $per))" 2>/dev/null || echo nan)
-	echo "  ring capacity in renames: fixed string area $cap_fixed ($rec_fixed B each);"
+	echo "  ring capacity in renames: fixed string area $cap_fixed ($rec_fixed_txt);"
 	echo "    used bytes only $cap_used ($rec_used B: names of $oldl and $newl B with their NULs);"
 	echo "    observed in the storm $cap_obs ($per B per rename, all records)"
 fi
+
+mark "(s)"
 
 # ---- (w) issue 11 wall clock against the kernel floor; (e) legacy: issue 3's bpftrace ----------
 
@@ -963,6 +998,8 @@ if [ -n "$kernel_ok" ] && [ -n "$LEGACY" ]; then
 	summarize_rounds "$WORK/floor.txt"
 fi
 
+mark "(w)"
+
 # ---- (b) wall-clock ratio with and without the daemon -----------------------------------------
 
 declare -A ab_ratio ab_range
@@ -1012,6 +1049,8 @@ EOF
 		"daemon or test had syscall programs attached (its cost is on both sides)"
 fi
 
+mark "(b)"
+
 # ---- (c) correlator throughput ---------------------------------------------------------------
 
 echo
@@ -1026,6 +1065,8 @@ replay_eps=$(val replay_events_per_sec)
 umem_table=$(val inode_table_rss_bytes_per_inode)
 umem_corr=$(val correlator_rss_bytes_per_inode)
 umem_static=$(val inode_table_bytes_per_entry)
+
+mark "(c)"
 
 # ---- report ---------------------------------------------------------------------------------
 
@@ -1063,7 +1104,7 @@ if [ -n "$kernel_ok" ]; then
 			"x${io_ratio[$label|daemon|best]:-} ; x${io_ratio[$label|floor|best]:-}" "(for scale)" ""
 		r=${per_iter[$label]:-}
 		line "    daemon program runs per iteration" "$r" "<= 0.01" "$(verdict "$r" le 0.01)"
-		line "      raw, before subtracting the idle window" "${per_iter_raw[$label]:-}" "" ""
+		line "      raw, before subtracting the idle windows" "${per_iter_raw[$label]:-}" "" ""
 	done
 	line "    (w) rounds with others' raw_syscalls programs" "${foreign_rounds:-?} of $ROUNDS" \
 		"(host noise)" ""
@@ -1200,4 +1241,6 @@ elif [ -n "$LEGACY" ]; then
 	line "(a), (b), (e)" "skipped (needs root)" "" ""
 fi
 echo "logs: $LOGS"
+phases=${phases# }
+echo "runtime: ${SECONDS}s (${phases%,}; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 exit 0
