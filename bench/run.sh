@@ -764,9 +764,11 @@ if [ -n "$kernel_ok" ]; then
 	echo "(s) issue 11: rename storm, one core (cpu $STORM_CPU), daemon with default options"
 	storm_dir=$(mktemp -d /var/lib/iohazard-bench.XXXXXX) || fail "cannot create a directory in /var/lib"
 	abi_abi_version='' abi_rename_struct_bytes='' abi_rename_fixed_strings_bytes=''
+	abi_rename_strings_max_bytes=''
 	eval "$("$BENCH_BIN/abi_sizes" | sed -n 's/^\([a-z_]*=[0-9]*\)$/abi_\1/p')"
-	# What the kernel reserves per record: an 8-byte header, the record rounded up to 8.
-	rec_fixed=$(( (8 + abi_rename_struct_bytes + abi_rename_fixed_strings_bytes + 7) / 8 * 8 ))
+	# What the kernel reserves per record: an 8-byte header, the record rounded up to 8. The
+	# largest rename record (every string at its maximum) is what ABI 1 reserved for each.
+	rec_max=$(( (8 + abi_rename_struct_bytes + ${abi_rename_strings_max_bytes:-0} + 7) / 8 * 8 ))
 	for mode in storm rename-only; do
 		secs=$STORM_SECONDS
 		[ "$mode" = rename-only ] && secs=$(( (STORM_SECONDS + 1) / 2 ))
@@ -791,19 +793,19 @@ if [ -n "$kernel_ok" ]; then
 	rm -rf "$storm_dir"
 	storm_dir=
 	IFS='|' read -r n _ _ _ _ _ _ size per rec_used oldl newl <<<"${storm[storm]}"
-	echo "  rename record, ABI v$abi_abi_version: struct $abi_rename_struct_bytes B + fixed strings" \
-		"$abi_rename_fixed_strings_bytes B + ring header 8 = $rec_fixed B reserved per rename"
-	# Once records carry only their used bytes the ABI has no fixed string area to count.
-	if [ "${abi_rename_fixed_strings_bytes:-0}" = 0 ]; then
-		cap_fixed=n/a
-		rec_fixed_txt="no fixed string area in this ABI"
+	if [ "${abi_rename_fixed_strings_bytes:-0}" != 0 ]; then
+		echo "  rename record, ABI v$abi_abi_version: struct $abi_rename_struct_bytes B + fixed strings" \
+			"$abi_rename_fixed_strings_bytes B + ring header 8 = $rec_max B reserved per rename"
+		max_txt="fixed layout (every rename)"
 	else
-		cap_fixed=$((size / rec_fixed))
-		rec_fixed_txt="$rec_fixed B each"
+		echo "  rename record, ABI v$abi_abi_version: struct $abi_rename_struct_bytes B + the names' bytes" \
+			"(at most $abi_rename_strings_max_bytes B) + ring header 8, rounded to 8"
+		max_txt="largest record (what ABI 1 reserved for every rename)"
 	fi
+	cap_max=$((size / rec_max))
 	cap_used=$((size / rec_used))
 	cap_obs=$(python3 -c "print('%.0f' % ($size / $per))" 2>/dev/null || echo nan)
-	echo "  ring capacity in renames: fixed string area $cap_fixed ($rec_fixed_txt);"
+	echo "  ring capacity in renames: $max_txt $cap_max ($rec_max B each);"
 	echo "    used bytes only $cap_used ($rec_used B: names of $oldl and $newl B with their NULs);"
 	echo "    observed in the storm $cap_obs ($per B per rename, all records)"
 fi
@@ -1130,8 +1132,8 @@ if [ -n "$kernel_ok" ]; then
 	if [ -n "${n:-}" ] && [ "$lost" = 0 ] && [ "$seen" -ge "$n" ]; then v=PASS; else v=MISS; fi
 	line "    events lost; rename events / renames" "${lost:-?}; ${seen:-?} / ${n:-?}" "0; all" "$v"
 	line "    daemon's peak lag in the ring (of ${size:-?} B)" "${peak:-?} B" "< ring" ""
-	line "    ring capacity, renames: fixed / used bytes" "${cap_fixed:-?} / ${cap_used:-?}" \
-		"(${rec_fixed:-?} / ${rec_used:-?} B)" ""
+	line "    ring capacity, renames: ABI 1 / used bytes" "${cap_max:-?} / ${cap_used:-?}" \
+		"(${rec_max:-?} / ${rec_used:-?} B)" ""
 	line "    ring capacity, renames: observed" "${cap_obs:-?}" "(${per:-?} B/rename)" ""
 	IFS='|' read -r n rate seen lost detail produced peak size per _ _ _ <<<"${storm[rename-only]:-}"
 	if [ -n "${n:-}" ] && [ "$lost" = 0 ] && [ "$seen" -ge "$n" ]; then v=ok; else v=LOSS; fi
