@@ -61,10 +61,13 @@ struct {
 	__type(value, struct syscall_inflight);
 } inflight SEC(".maps");
 
-/* Scratch space for a rename record: too large for the 512-byte stack. */
+/*
+ * Scratch space for a rename record: too large for the 512-byte stack. Sized for the worst
+ * case; only the bytes used go to the ring buffer (the strings are packed, see iohazard.h).
+ */
 struct rename_record {
 	struct ioh_rename_event ev;
-	char strings[IOH_RENAME_STRINGS_SIZE];
+	char strings[IOH_RENAME_STRINGS_MAX];
 };
 
 struct {
@@ -178,17 +181,35 @@ static __always_inline __u16 read_name(char *dst, __u32 size, __u64 ptr, bool in
 	return n;
 }
 
+/* The first byte of a name, or 0 if it cannot be read. */
+static __always_inline char name_first_byte(__u64 ptr, bool in_kernel)
+{
+	char c = 0;
+	long err = in_kernel ? bpf_probe_read_kernel(&c, 1, (const void *)ptr)
+			     : bpf_probe_read_user(&c, 1, (const void *)ptr);
+
+	return err ? 0 : c;
+}
+
+/*
+ * The record is packed: base directory, old name, new name, back to back. The directory comes
+ * first but is only walked for a relative new name, so the new name's first byte is read ahead
+ * to decide. Every offset is clamped to its region's worst case (a u16 length loaded back has
+ * no bounds for the verifier), so each write stays inside the worst-case scratch buffer.
+ */
 static __always_inline void emit_rename(struct syscall_inflight *in)
 {
 	__u32 zero = 0;
 	struct rename_record *rec = bpf_map_lookup_elem(&rename_scratch, &zero);
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct path_walk walk = {};
-	char first = 0;
+	__u64 old_off, new_off, used; /* 64-bit: a 32-bit clamp would bound a zero-extended copy */
+	bool relative;
+	char first;
 
 	if (!rec)
 		return;
-	fill_header(&rec->ev.hdr, IOH_EV_RENAME, sizeof(*rec));
+	fill_header(&rec->ev.hdr, IOH_EV_RENAME, sizeof(rec->ev));
 	rec->ev.dfd = in->new_dfd;
 	rec->ev.rename_flags = in->rename_flags;
 	rec->ev.identity = in->identity;
@@ -199,14 +220,10 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 	rec->ev.base_components = 0;
 	__builtin_memset(&rec->ev.base_dir, 0, sizeof(rec->ev.base_dir));
 
-	rec->ev.old_name_len = read_name(rec->strings + IOH_RENAME_OLD_OFF, IOH_USER_PATH_MAX,
-					 in->old_name, in->names_in_kernel, &rec->ev.hdr);
-	rec->ev.new_name_len = read_name(rec->strings + IOH_RENAME_NEW_OFF, IOH_NEW_PATH_MAX,
-					 in->new_name, in->names_in_kernel, &rec->ev.hdr);
-	first = rec->strings[IOH_RENAME_NEW_OFF];
-
 	/* A relative new name needs the directory it is relative to: dirfd or cwd. */
-	if (rec->ev.new_name_len && first != '/') {
+	first = name_first_byte(in->new_name, in->names_in_kernel);
+	relative = first && first != '/';
+	if (relative) {
 		struct path *base = NULL;
 		struct file *dirfile = NULL;
 
@@ -232,7 +249,33 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 				rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
 		}
 	}
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), ringbuf_flags()))
+
+	old_off = rec->ev.base_path_len;
+	barrier_var(old_off);
+	if (old_off > IOH_DIR_PATH_REGION)
+		old_off = IOH_DIR_PATH_REGION;
+	rec->ev.old_name_len = read_name(rec->strings + old_off, IOH_USER_PATH_MAX, in->old_name,
+					 in->names_in_kernel, &rec->ev.hdr);
+	new_off = old_off + rec->ev.old_name_len;
+	barrier_var(new_off);
+	if (new_off > IOH_DIR_PATH_REGION + IOH_USER_PATH_MAX)
+		new_off = IOH_DIR_PATH_REGION + IOH_USER_PATH_MAX;
+	rec->ev.new_name_len = read_name(rec->strings + new_off, IOH_NEW_PATH_MAX, in->new_name,
+					 in->names_in_kernel, &rec->ev.hdr);
+	first = rec->strings[new_off];
+	if (rec->ev.new_name_len && (first && first != '/') != relative) {
+		/* Changed under us between the two reads (another thread rewrote the user
+		 * buffer): the directory walked, or not walked, no longer fits the name. */
+		rec->ev.new_name_len = 0;
+		rec->ev.hdr.flags |= IOH_EVF_NAME_UNREADABLE;
+		count_loss(IOH_LOSS_USER_STRING);
+	}
+	used = new_off + rec->ev.new_name_len;
+	barrier_var(used);
+	if (used > IOH_RENAME_STRINGS_MAX)
+		used = IOH_RENAME_STRINGS_MAX;
+	rec->ev.hdr.size = sizeof(rec->ev) + used;
+	if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, ringbuf_flags()))
 		count_loss(IOH_LOSS_RINGBUF_RENAME);
 }
 
@@ -395,6 +438,43 @@ static __always_inline int on_sync_return(long nr, struct super_block *sb, long 
 	return 0;
 }
 
+/* One IOH_EV_INODE_DIRTY or IOH_EV_INODE_CLEAN record for `inode`; `ns` is when it was
+ * reported dirty. */
+static __always_inline void emit_inode_event(__u16 type, struct inode *inode, __u64 ns)
+{
+	struct ioh_inode_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		count_loss(IOH_LOSS_RINGBUF_INODE);
+		return;
+	}
+	fill_header(&ev->hdr, type, sizeof(*ev));
+	__builtin_memset(&ev->file, 0, sizeof(ev->file));
+	file_id_from_inode(&ev->file, inode);
+	ev->dirtied_ns = ns;
+	bpf_ringbuf_submit(ev, ringbuf_flags());
+}
+
+/* Forget `inode`'s dirty state, reporting it CLEAN unless an fsync or sync(2)/syncfs(2)
+ * already told user space it is synced. */
+static __always_inline void forget_dirty(struct inode *inode)
+{
+	struct ioh_inode_sync_state *st;
+	struct ioh_inode_key key = {};
+	__u64 dirtied;
+	bool synced;
+
+	inode_key(inode, &key);
+	st = bpf_map_lookup_elem(&inode_sync, &key);
+	if (!st)
+		return;
+	dirtied = st->dirty_reported_ns;
+	synced = dirtied <= st->synced_ns || dirtied <= global_synced_ns;
+	bpf_map_delete_elem(&inode_sync, &key);
+	if (!synced)
+		emit_inode_event(IOH_EV_INODE_CLEAN, inode, dirtied);
+}
+
 /* I_DIRTY_SYNC | I_DIRTY_DATASYNC: the inode itself (attributes, size, timestamps) is dirty. */
 static __always_inline __u64 inode_dirty_inode_bits(void)
 {
@@ -469,7 +549,6 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags, b
 {
 	struct ioh_inode_sync_state *st, fresh = {};
 	struct ioh_inode_key key = {};
-	struct ioh_inode_event *ev;
 	__u64 now;
 
 	if (!(flags & inode_dirty_pages_bit()) || (flags & inode_dirty_inode_bits()))
@@ -483,8 +562,18 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags, b
 		return 0; /* user space already knows it is dirty */
 	if (is_self())
 		return 0;
-	if (dirtied_by_synced_write(inode, has_task_regs))
-		return 0; /* durable when the write returns */
+	if (dirtied_by_synced_write(inode, has_task_regs)) {
+		/* Durable when the write returns: the kernel fdatasyncs the written range
+		 * (generic_write_sync -> vfs_fsync_range). Say so as the fdatasync it is, which
+		 * the fentry/kprobe backends see from vfs_fsync_range itself. */
+		struct syscall_inflight in = {};
+
+		in.enter_ns = bpf_ktime_get_ns();
+		in.fd = -1;
+		file_id_from_inode(&in.file, inode);
+		finish_sync(&in, NR_fdatasync, 0);
+		return 0;
+	}
 
 	now = bpf_ktime_get_ns();
 	if (st) {
@@ -494,16 +583,7 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags, b
 		if (bpf_map_update_elem(&inode_sync, &key, &fresh, BPF_ANY))
 			count_loss(IOH_LOSS_INODE_MAP_FULL);
 	}
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_INODE);
-		return 0;
-	}
-	fill_header(&ev->hdr, IOH_EV_INODE_DIRTY, sizeof(*ev));
-	__builtin_memset(&ev->file, 0, sizeof(ev->file));
-	file_id_from_inode(&ev->file, inode);
-	ev->dirtied_ns = now;
-	bpf_ringbuf_submit(ev, ringbuf_flags());
+	emit_inode_event(IOH_EV_INODE_DIRTY, inode, now);
 	return 0;
 }
 
@@ -525,31 +605,9 @@ static __always_inline __u64 inode_freeing_bit(void)
 static __always_inline int on_page_cache_delete(struct folio *folio)
 {
 	struct inode *inode = BPF_CORE_READ(folio, mapping, host);
-	struct ioh_inode_sync_state *st;
-	struct ioh_inode_key key = {};
-	struct ioh_inode_event *ev;
-	__u64 dirtied;
 
-	if (!inode || !(inode_state(inode) & inode_freeing_bit()))
-		return 0;
-	inode_key(inode, &key);
-	st = bpf_map_lookup_elem(&inode_sync, &key);
-	if (!st)
-		return 0;
-	dirtied = st->dirty_reported_ns;
-	bpf_map_delete_elem(&inode_sync, &key);
-	if (dirtied <= st->synced_ns || dirtied <= global_synced_ns)
-		return 0; /* user space already counts it synced */
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_INODE);
-		return 0;
-	}
-	fill_header(&ev->hdr, IOH_EV_INODE_CLEAN, sizeof(*ev));
-	__builtin_memset(&ev->file, 0, sizeof(ev->file));
-	file_id_from_inode(&ev->file, inode);
-	ev->dirtied_ns = dirtied;
-	bpf_ringbuf_submit(ev, ringbuf_flags());
+	if (inode && (inode_state(inode) & inode_freeing_bit()))
+		forget_dirty(inode);
 	return 0;
 }
 
@@ -575,37 +633,14 @@ static __always_inline int on_writeback_single_inode(struct inode *inode,
 						     struct writeback_control *wbc,
 						     unsigned long nr_to_write)
 {
-	struct ioh_inode_sync_state *st;
-	struct ioh_inode_key key = {};
-	struct ioh_inode_event *ev;
 	long wrote;
-	__u64 dirtied;
 
 	wrote = (long)nr_to_write - BPF_CORE_READ(wbc, nr_to_write);
 	if (wrote <= 0)
 		return 0;
 	if (inode_state(inode) & inode_dirty_pages_bit())
 		return 0;
-	inode_key(inode, &key);
-	st = bpf_map_lookup_elem(&inode_sync, &key);
-	if (!st)
-		return 0;
-	dirtied = st->dirty_reported_ns;
-	if (dirtied <= st->synced_ns || dirtied <= global_synced_ns) {
-		bpf_map_delete_elem(&inode_sync, &key);
-		return 0; /* an fsync already told user space */
-	}
-	bpf_map_delete_elem(&inode_sync, &key);
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_INODE);
-		return 0;
-	}
-	fill_header(&ev->hdr, IOH_EV_INODE_CLEAN, sizeof(*ev));
-	__builtin_memset(&ev->file, 0, sizeof(ev->file));
-	file_id_from_inode(&ev->file, inode);
-	ev->dirtied_ns = dirtied;
-	bpf_ringbuf_submit(ev, ringbuf_flags());
+	forget_dirty(inode);
 	return 0;
 }
 

@@ -218,6 +218,7 @@ struct {
 	__type(value, struct ioh_hist);
 } splice_hist SEC(".maps");
 
+/* Scratch for a splice record, worst-case sized; only sizeof(ev) + path_len is sent. */
 struct splice_record {
 	struct ioh_splice_event ev;
 	char path[IOH_DIR_PATH_REGION];
@@ -407,10 +408,11 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 	struct file *in_file, *out_file, *path_file = NULL;
 	struct path_walk walk = {};
 	__u32 blocked = 0;
+	__u64 used;
 
 	if (!rec)
 		return;
-	fill_header(&rec->ev.hdr, IOH_EV_SPLICE_STALL, sizeof(*rec));
+	fill_header(&rec->ev.hdr, IOH_EV_SPLICE_STALL, sizeof(rec->ev));
 	rec->ev.call = call->call;
 	rec->ev.ret = ret;
 	rec->ev.duration_ns = duration;
@@ -443,7 +445,12 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 		if (walk.truncated)
 			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
 	}
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), ringbuf_flags()))
+	used = rec->ev.path_len;
+	barrier_var(used);
+	if (used > IOH_DIR_PATH_REGION)
+		used = IOH_DIR_PATH_REGION;
+	rec->ev.hdr.size = sizeof(rec->ev) + used;
+	if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, ringbuf_flags()))
 		count_loss(IOH_LOSS_RINGBUF_SPLICE);
 }
 

@@ -87,7 +87,10 @@ for fs in ext4 xfs btrfs; do
 done
 
 REC=$E2E_WORK/events.rec
-daemon_start --record "$REC"
+# --max-pending: other programs on a shared host (benchmarks renaming 10 000 files a second)
+# must not evict this test's pending renames (the default table holds 16384; 5 s of such a
+# storm is 50 000).
+daemon_start --record "$REC" --max-pending 262144
 if daemon_wait_ready 30; then
 	ok "daemon ready"
 else
@@ -104,10 +107,11 @@ SPEC=$E2E_WORK/spec.jsonl
 # true/false become booleans; quote values with spaces ('order=direct write, then ...').
 spec_case() {
 	python3 - "$1" "$2" 3<&0 >>"$SPEC" <<-'EOF'
-	import json, os, shlex, sys
+	import json, os, shlex, sys, time
 	label, root = sys.argv[1], sys.argv[2]
 	case = {"label": label, "root": os.path.realpath(root), "expect": [], "forbid": [],
-	        "allow": []}
+	        "allow": [], "key": os.environ.get("CASE_KEY", label),
+	        "t0_ns": int(os.environ.get("CASE_T0", 0)), "t1_ns": time.monotonic_ns()}
 	for line in os.fdopen(3):
 	    line, _, why = line.partition("#")
 	    lx = shlex.shlex(line, posix=True)
@@ -176,6 +180,11 @@ git_run() { # repo-dir: init, three commits, gc
 #  - `update-server-info` writes info/refs_XXXX and objects/info/packs_XXXX, no fsync, rename;
 #  - `git reflog expire` writes logs/HEAD.lock and logs/refs/heads/master.lock, no fsync, rename
 #    (core.fsync has no component for reflogs, not even with `all`);
+#  - the intermediate .tmp-PID-pack-H.* names exist for about a millisecond: the tracepoint
+#    backend resolves a renamed name with statx() when the event arrives, finds nothing, and
+#    cannot know the file was fsynced (it reports notice, file_fsynced: false, and the
+#    directory's inode number as "ino"). A backend limit, not an issue-14 cause: either
+#    severity is allowed for these names; the final pack-H.* names carry the assertions;
 #  - gc.pid.lock (8 bytes) renamed to gc.pid and unlinked when gc ends: the daemon may or may
 #    not still resolve the name (tracepoint backend), so gc.pid is neither required nor
 #    forbidden.
@@ -183,7 +192,7 @@ GIT_GC_SPEC='
 expect rename-without-dir-fsync warning git r/\.git/objects/pack/pack-[0-9a-f]{40}\.pack file_fsynced=true  # repack: chmod 0444 after the fsync by pack-objects, rename, no dir fsync
 expect rename-without-dir-fsync warning git r/\.git/objects/pack/pack-[0-9a-f]{40}\.idx file_fsynced=true   # same for the .idx
 forbid rename-unsynced-source - - r/\.git/objects/pack/.*  # cause 1: fsync, then chmod 0444, then rename: data synced
-allow rename-without-dir-fsync warning git r/\.git/objects/pack/\.tmp-[0-9]+-pack-[0-9a-f]{40}\.(pack|idx) file_fsynced=true  # pack-objects: fsync, rename to the .tmp- name (renamed again at once)
+allow rename-without-dir-fsync - git r/\.git/objects/pack/\.tmp-[0-9]+-pack-[0-9a-f]{40}\.(pack|idx)  # pack-objects: fsync, rename to the .tmp- name, renamed again within 1 ms (see below)
 expect rename-without-dir-fsync warning git r/\.git/objects/info/commit-graph file_fsynced=true  # fsync(commit-graph.lock), rename, no dir fsync
 forbid rename-unsynced-source - - r/\.git/objects/info/commit-graph  # fsynced before the rename
 expect rename-unsynced-source notice git r/\.git/info/refs  # update-server-info: write, rename, no fsync
@@ -483,6 +492,7 @@ case_mariadb() { # fs dir
 	forbid $SRC - - data/.*\\.frm
 	allow $SRC notice mariadbd data/ib_buffer_pool   # a regenerable cache written without fsync: rules may exclude it (issue 14)
 	allow $DIR notice mariadbd data/ib_buffer_pool file_fsynced=false
+	allow splice-stall - cp data/.*  # cp's copy_file_range can take longer than the rule's 100 ms threshold on a loaded host: then the stall is real
 	EOF
 }
 
@@ -490,28 +500,32 @@ case_mariadb() { # fs dir
 # A sync(2) by another process on this host, or a syncfs(2) of one of our loop filesystems,
 # during a round makes the pending renames durable (no rename-without-dir-fsync is then right): such a round is inconclusive and runs
 # again in fresh directories, up to 3 times.
+# run_case ROUND FS NAME: case_NAME in a fresh directory, unless this round only reruns the
+# inconclusive cases of the previous one (RERUN) and this is not one of them.
+run_case() {
+	local key="$2 $3" d
+	if [ -n "$RERUN" ] && ! grep -qxF "$key" <<<"$RERUN"; then return 0; fi
+	d=${FS_DIR[$2]}/r$1/$3
+	mkdir -p "$d"
+	CASE_KEY=$key CASE_T0=$(mono_ns) "case_$3" "$2" "$d"
+}
+
 one_round() { # round
-	local fs d t0=$SECONDS
+	local fs t0=$SECONDS
 	for fs in "${FS_LIST[@]}"; do
-		d=${FS_DIR[$fs]}/r$1
-		mkdir -p "$d"/{git-default,git-fsync,rsync,dd,reuse,logrotate,redis}
-		case_git_default "$fs" "$d/git-default"
-		case_git_fsync_all "$fs" "$d/git-fsync"
-		case_rsync "$fs" "$d/rsync"
-		case_dd "$fs" "$d/dd"
-		case_reuse "$fs" "$d/reuse"
-		case_logrotate "$fs" "$d/logrotate"
-		case_redis "$fs" "$d/redis"
-		if [ "$fs" = ext4 ]; then
-			mkdir -p "$d/mariadb"
-			case_mariadb "$fs" "$d/mariadb"
-		fi
+		run_case "$1" "$fs" git_default
+		run_case "$1" "$fs" git_fsync_all
+		run_case "$1" "$fs" rsync
+		run_case "$1" "$fs" dd
+		run_case "$1" "$fs" reuse
+		run_case "$1" "$fs" logrotate
+		run_case "$1" "$fs" redis
+		[ "$fs" = ext4 ] && run_case "$1" "$fs" mariadb
 		log "round $1: $fs done at $((SECONDS - t0))s"
 	done
 }
 
-# Pending renames and inode states the daemon dropped at its limits so far (status): a round
-# during which another program's rename storm evicted ours is inconclusive too.
+# Pending renames and inode states the daemon dropped at its limits so far (status).
 evictions() {
 	"$IOHCLI" --socket "$DAEMON_SOCK" --json status 2>/dev/null | python3 -c '
 import json, sys
@@ -522,6 +536,13 @@ except (ValueError, TypeError, AttributeError):
     print(0)'
 }
 
+# A sync(2) by another process on this host, or a syncfs(2) of one of our loop filesystems,
+# while a case's renames are pending makes them durable (no rename-without-dir-fsync is then
+# right); pending renames evicted because another program's rename storm filled the table are
+# lost. A case with a missing expected finding in such a round is inconclusive and runs again
+# in a fresh directory, up to 3 rounds in all; the third round reports it (with a note).
+RERUN=
+RETRY=$E2E_WORK/retry.txt
 for round in 1 2 3; do
 	since=$(mono_ns)
 	ev0=$(evictions)
@@ -529,16 +550,14 @@ for round in 1 2 3; do
 	one_round "$round"
 	retry=--retryable
 	[ "$round" -eq 3 ] && retry=
-	python3 "$REAL_APPS_PY" check --out "$DAEMON_OUT" --spec "$SPEC" --quiet 6.5 --max 15 \
-		--record "$REC" --cli "$IOHCLI" --since-ns "$since" --devs "${FS_DEVS:-}" \
-		--socket "$DAEMON_SOCK" --evictions-before "$ev0" $retry
-	rc=$?
-	if [ "$rc" -eq 75 ]; then
-		log "round $round inconclusive (a foreign sync or rename storm); running it again"
-		continue
-	fi
-	[ "$rc" -ne 0 ] && E2E_FAILED=$((E2E_FAILED + 1))
-	break
+	: >"$RETRY"
+	python3 "$REAL_APPS_PY" check --out "$DAEMON_OUT" --spec "$SPEC" --quiet 6.5 --max 11 \
+		--window 5 --record "$REC" --cli "$IOHCLI" --since-ns "$since" --devs "${FS_DEVS:-}" \
+		--socket "$DAEMON_SOCK" --evictions-before "$ev0" $retry --retry-out "$RETRY" ||
+		E2E_FAILED=$((E2E_FAILED + 1))
+	RERUN=$(cat "$RETRY")
+	[ -z "$RERUN" ] && break
+	log "round $round: inconclusive, running again: $(tr '\n' ',' <"$RETRY")"
 done
 
 if daemon_alive; then ok "daemon still running"; else fail "daemon still running" "$(tail -5 "$DAEMON_ERR")"; fi

@@ -15,7 +15,7 @@
 #                     mixed-direct-buffered (critical)
 #
 # and `status --json` must show the requested backend on the hooks that have twins:
-# rename_identity/fsync = fentry/fentry, kprobe/kprobe, userspace/sys_exit. The CO-RE reads of
+# rename/fsync = fentry/fentry, kprobe/kprobe, tracepoint/tracepoint. The CO-RE reads of
 # structures that differ between 6.1 and 6.18 are checked on the way: the rename findings of
 # fentry/kprobe carry identity "kernel" (struct renamedata read in the kernel; 6.1 has
 # old_dir/new_dir, 6.18 old_parent/new_parent) and the balance_dirty_pages tracepoint hook
@@ -149,20 +149,20 @@ run_backend() { # backend
 		return
 	fi
 	js=$("$B/iohazard" --socket "$sock" status --json 2>&1)
-	ri=$(status_hook "$js" rename_identity)
+	ri=$(status_hook "$js" rename)
 	fs=$(status_hook "$js" fsync)
 	dt=$(status_hook "$js" dirty_throttle)
 	log "backend $be: ready after $((SECONDS - t0)) s; $(grep -m1 'Ready:' "$err" | sed 's/.*Ready: //')"
-	log "backend $be: used rename_identity=${ri% *} fsync=${fs% *} dirty_throttle=${dt% *}"
+	log "backend $be: used rename=${ri% *} fsync=${fs% *} dirty_throttle=${dt% *}"
 	case $be in
 	fentry) want="fentry fentry" ;;
 	kprobe) want="kprobe kprobe" ;;
-	tracepoint) want="userspace sys_exit" ;;
+	tracepoint) want="tracepoint tracepoint" ;;
 	esac
 	if [ "${ri% *} ${fs% *}" = "$want" ] && [ "${ri#* }" = true ] && [ "${fs#* }" = true ]; then
-		ok "$be: status --json shows rename_identity=${ri% *} fsync=${fs% *}, attached"
+		ok "$be: status --json shows rename=${ri% *} fsync=${fs% *}, attached"
 	else
-		notok "$be: status --json shows rename_identity/fsync = $want attached (got $ri / $fs)"
+		notok "$be: status --json shows rename/fsync = $want attached (got $ri / $fs)"
 	fi
 	# The balance_dirty_pages tracepoint's struct is read through CO-RE; it must attach on 6.1
 	# whatever the backend of the other hooks.
