@@ -2,19 +2,25 @@
 /*
  * Benchmark workload: the durable file-replace pattern, N times, in one directory.
  *
- *   fsync_rename_loop [--rename-only] [--iterations N] DIR
+ *   fsync_rename_loop [--rename-only | --storm] [--iterations N | --seconds S] DIR
  *
  * Default: write a 4 KiB temp file, fsync it, rename it over the target, fsync the directory;
  * exactly what rename-without-dir-fsync wants programs to do, so the daemon sees every hook
  * this pattern touches (dirty tracking, sync-family exit, rename with path resolution) but
  * reports nothing. --rename-only renames two names back and forth without I/O: the rename
  * path alone, where the daemon's share of the cost is largest because nothing slow hides it.
+ * --storm is the careless config writer at full speed (issue 11's rename storm): write a
+ * 4 KiB temp file and rename it over the target, no fsync at all, as fast as one core goes;
+ * every rename is one the daemon must see (and report), so it fills the ring buffer fastest.
+ * --seconds S runs for S seconds (checking the clock every 64 iterations) instead of N
+ * iterations.
  *
  * DIR must be on a persistent filesystem outside the default exclude list (/tmp, /run...),
  * or the daemon would drop the events early and the benchmark would flatter it.
  *
- * Prints one line, "elapsed_ns=<ns> iterations=<n>", for bench/run.sh to parse; the timing
- * covers the loop only (setup and cleanup excluded).
+ * Prints one line, "elapsed_ns=<ns> iterations=<n> old_name_len=<n> new_name_len=<n>", for
+ * bench/run.sh to parse (the name lengths include the final NUL, as the kernel records count
+ * them); the timing covers the loop only (setup and cleanup excluded).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,7 +64,8 @@ static void write_all(int fd, const char *buf, size_t len, const char *path)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: fsync_rename_loop [--rename-only] [--iterations N] DIR\n");
+	fprintf(stderr, "usage: fsync_rename_loop [--rename-only | --storm] [--iterations N | "
+			"--seconds S] DIR\n");
 	exit(2);
 }
 
@@ -67,15 +74,19 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"rename-only", no_argument, NULL, 'r'},
 		{"iterations", required_argument, NULL, 'n'},
+		{"storm", no_argument, NULL, 's'},
+		{"seconds", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
 	char tmp[4096], target[4096], buf[4096];
 	long iterations = 1000;
-	bool rename_only = false;
-	uint64_t start, elapsed;
+	bool rename_only = false, storm = false;
+	uint64_t start, elapsed, deadline = 0;
+	double seconds = 0;
+	long done = 0;
 	int c, dfd;
 
-	while ((c = getopt_long(argc, argv, "rn:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "rn:st:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			rename_only = true;
@@ -85,11 +96,19 @@ int main(int argc, char **argv)
 			if (iterations <= 0)
 				usage();
 			break;
+		case 's':
+			storm = true;
+			break;
+		case 't':
+			seconds = strtod(optarg, NULL);
+			if (seconds <= 0)
+				usage();
+			break;
 		default:
 			usage();
 		}
 	}
-	if (optind != argc - 1)
+	if (optind != argc - 1 || (rename_only && storm))
 		usage();
 
 	/* Absolute names: the kernel side then reports them as given, and relative-name
@@ -110,7 +129,14 @@ int main(int argc, char **argv)
 	}
 
 	start = now_ns();
-	for (long i = 0; i < iterations; i++) {
+	if (seconds > 0) {
+		deadline = start + (uint64_t)(seconds * 1e9);
+		iterations = -1;
+	}
+	for (long i = 0; i != iterations; i++) {
+		if (deadline && (i & 63) == 0 && now_ns() >= deadline)
+			break;
+		done = i + 1;
 		if (rename_only) {
 			/* Back and forth, so every call renames an existing file. */
 			const char *from = i & 1 ? target : tmp;
@@ -127,12 +153,12 @@ int main(int argc, char **argv)
 		/* Vary one byte so every iteration really dirties the page. */
 		buf[0] = (char)('a' + i % 26);
 		write_all(fd, buf, sizeof(buf), tmp);
-		if (fsync(fd))
+		if (!storm && fsync(fd))
 			die("fsync", tmp);
 		close(fd);
 		if (rename(tmp, target))
 			die("rename", tmp);
-		if (fsync(dfd))
+		if (!storm && fsync(dfd))
 			die("fsync", argv[optind]);
 	}
 	elapsed = now_ns() - start;
@@ -140,6 +166,7 @@ int main(int argc, char **argv)
 	unlink(tmp);
 	unlink(target);
 	close(dfd);
-	printf("elapsed_ns=%llu iterations=%ld\n", (unsigned long long)elapsed, iterations);
+	printf("elapsed_ns=%llu iterations=%ld old_name_len=%zu new_name_len=%zu\n",
+	       (unsigned long long)elapsed, done, strlen(tmp) + 1, strlen(target) + 1);
 	return 0;
 }
