@@ -241,6 +241,10 @@ static int on_record(void *ctx, void *data, size_t len)
 		return 0;
 	}
 	ioh_resolver_enrich(d->resolver, &ev, &d->scratch);
+	/* A file system kept a statx past its deadline: let the API, the metrics and the
+	 * watchdog in before the next record, which may wait as long again. */
+	if (ioh_resolver_timed_out(d->resolver))
+		d->record_budget = 0;
 	dispatch(d, &ev);
 	return 0;
 }
@@ -290,6 +294,7 @@ static int on_mountinfo(sd_event_source *s, int fd, uint32_t revents, void *user
 	struct daemon *d = userdata;
 
 	drain(d); /* events before the change are judged first */
+	ioh_resolver_mounts_changed(d->resolver);
 	ioh_mount_watch_scan(d->mounts, now_ns(CLOCK_MONOTONIC), on_mount_event, d);
 	return 0;
 }
@@ -457,6 +462,20 @@ static void render_metrics(void *ctx, struct strbuf *out)
 	ioh_expo_family(&x, "iohazard_blind_episodes_total", IOH_METRIC_COUNTER,
 			"Times the daemon became blind.");
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->blind_episodes);
+	{
+		struct ioh_resolver_stats rs;
+
+		ioh_resolver_get_stats(d->resolver, &rs);
+		ioh_expo_family(&x, IOH_M_RESOLVE_TIMEOUTS_TOTAL, IOH_METRIC_COUNTER,
+				IOH_M_RESOLVE_TIMEOUTS_TOTAL_HELP);
+		ioh_expo_u64(&x, IOH_NO_LABELS, rs.timeouts);
+		ioh_expo_family(&x, IOH_M_RESOLVE_SKIPPED_TOTAL, IOH_METRIC_COUNTER,
+				IOH_M_RESOLVE_SKIPPED_TOTAL_HELP);
+		ioh_expo_u64(&x, IOH_NO_LABELS, rs.skipped);
+		ioh_expo_family(&x, IOH_M_RESOLVER_WORKERS_STUCK, IOH_METRIC_GAUGE,
+				IOH_M_RESOLVER_WORKERS_STUCK_HELP);
+		ioh_expo_u64(&x, IOH_NO_LABELS, rs.workers_stuck);
+	}
 	ioh_expo_family(&x, IOH_M_SCRAPE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_SCRAPE_ERRORS_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, x.errors);
@@ -638,6 +657,18 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	jsonw_kv_uint(w, "pending_renames", st.pending_renames);
 	jsonw_kv_uint(w, "pending_evictions", st.pending_evictions);
 	jsonw_kv_uint(w, "renames_unresolved", st.renames_unresolved);
+	{
+		struct ioh_resolver_stats rs;
+
+		ioh_resolver_get_stats(d->resolver, &rs);
+		jsonw_key(w, "resolver");
+		jsonw_obj_begin(w);
+		jsonw_kv_uint(w, "timeouts", rs.timeouts);
+		jsonw_kv_uint(w, "skipped", rs.skipped);
+		jsonw_kv_uint(w, "workers", rs.workers);
+		jsonw_kv_uint(w, "workers_stuck", rs.workers_stuck);
+		jsonw_obj_end(w);
+	}
 	jsonw_kv_uint(w, "findings", st.findings);
 	jsonw_kv_uint(w, "findings_reported", d->reported);
 	jsonw_kv_uint(w, "findings_suppressed", ioh_suppressor_suppressed(d->suppressor));

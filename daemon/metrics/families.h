@@ -126,6 +126,24 @@
 	"Failed writes of the node_exporter textfile (--metrics-textfile)."
 
 /* counter */
+#define IOH_M_RESOLVE_TIMEOUTS_TOTAL "iohazard_resolve_timeouts_total"
+#define IOH_M_RESOLVE_TIMEOUTS_TOTAL_HELP                                                          \
+	"Renamed names whose statx did not finish in time (a file system holding a lookup) or "   \
+	"found every resolver worker stuck. Their findings are degraded."
+
+/* counter */
+#define IOH_M_RESOLVE_SKIPPED_TOTAL "iohazard_resolve_skipped_total"
+#define IOH_M_RESOLVE_SKIPPED_TOTAL_HELP                                                           \
+	"Renamed names not looked up because their file system may block a lookup or cannot "     \
+	"carry a durable-rename finding (fuse, nfs, proc, ...)."
+
+/* gauge */
+#define IOH_M_RESOLVER_WORKERS_STUCK "iohazard_resolver_workers_stuck"
+#define IOH_M_RESOLVER_WORKERS_STUCK_HELP                                                          \
+	"Resolver threads still inside a statx that was given up on. At the maximum (8) every "   \
+	"rename that needs a lookup is degraded."
+
+/* counter */
 #define IOH_M_SCRAPE_ERRORS_TOTAL "iohazard_metrics_render_errors_total"
 #define IOH_M_SCRAPE_ERRORS_TOTAL_HELP                                                             \
 	"Metric families or samples left out of a scrape by a programming error (see the log)."
