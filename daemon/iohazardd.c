@@ -43,6 +43,7 @@
 #include "daemon/sinks/finding_format.h"
 #include "daemon/sinks/suppress.h"
 #include "daemon/sinks/journal.h"
+#include "daemon/service/loop_monitor.h"
 #include "daemon/service/notify.h"
 #include "daemon/util/log.h"
 
@@ -102,6 +103,10 @@ struct daemon {
 	uint64_t health_tick;
 	char blind_reason[256]; /* "" while the daemon sees */
 	uint64_t blind_episodes;
+	struct ioh_loop_monitor *loop_monitor; /* a thread that notices a loop that stopped */
+	uint64_t loop_stalls;			/* times the loop was gone > IOH_LOOP_STALL_NS */
+	uint64_t loop_stall_ns;			/* how long in all */
+	uint64_t blind_hold_until_ns; /* a loop stall stays visible as blind until then */
 	struct selftest_result {
 		char rule[IOH_RULE_NAME_MAX];
 		bool success;
@@ -458,10 +463,17 @@ static void render_metrics(void *ctx, struct strbuf *out)
 	ioh_expo_family(&x, "iohazard_blind", IOH_METRIC_GAUGE,
 			"1 while the daemon cannot see I/O (a hook detached or its canary syscall "
 			"did not come back through the ring buffer); the status says why.");
-	ioh_expo_u64(&x, IOH_NO_LABELS, d->blind_reason[0] != '\0');
+	ioh_expo_u64(&x, IOH_NO_LABELS,
+		     d->blind_reason[0] != '\0' || ioh_loop_monitor_stalled_ns(d->loop_monitor));
 	ioh_expo_family(&x, "iohazard_blind_episodes_total", IOH_METRIC_COUNTER,
 			"Times the daemon became blind.");
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->blind_episodes);
+	ioh_expo_family(&x, IOH_M_LOOP_STALLS_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_LOOP_STALLS_TOTAL_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->loop_stalls);
+	ioh_expo_family(&x, IOH_M_LOOP_STALL_SECONDS_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_LOOP_STALL_SECONDS_TOTAL_HELP);
+	ioh_expo_double(&x, IOH_NO_LABELS, (double)d->loop_stall_ns / 1e9);
 	{
 		struct ioh_resolver_stats rs;
 
@@ -498,6 +510,51 @@ static void write_textfile(struct daemon *d)
 	strbuf_free(&sb);
 }
 
+/* Entering blindness: counted, logged, reported as an `iohazard-blind` finding. */
+static void enter_blind(struct daemon *d, const char *reason, uint64_t now)
+{
+	struct ioh_finding f = {0};
+
+	d->blind_episodes++;
+	log_error("Blind: %s", reason);
+	f.ts_ns = now;
+	f.rule = "iohazard-blind";
+	f.severity = IOH_SEV_CRITICAL;
+	f.pid = (uint32_t)getpid();
+	snprintf(f.comm, sizeof(f.comm), "iohazardd");
+	snprintf(f.message, sizeof(f.message), "iohazard is not seeing I/O: %s", reason);
+	f.fix = "check `iohazard status`, the daemon log, and whether something detached "
+		"its BPF programs; restart iohazardd";
+	ioh_finding_add_str(&f, "reason", reason);
+	count_finding(d, &f);
+	report_finding(&f, d);
+}
+
+/*
+ * The loop itself was gone (the monitor thread saw no pet): whatever happened meanwhile
+ * was not watched. Blind from now until a fresh canary comes back through the hooks and
+ * the ring buffer, and for at least 5 s.
+ */
+static void loop_was_stalled(struct daemon *d, uint64_t gone_ns, uint64_t now)
+{
+	char reason[256];
+
+	d->loop_stalls++;
+	d->loop_stall_ns += gone_ns;
+	snprintf(reason, sizeof(reason), "the event loop did not run for %.1fs",
+		 (double)gone_ns / 1e9);
+	if (!d->blind_reason[0])
+		enter_blind(d, reason, now);
+	else
+		log_error("Blind: %s", reason);
+	snprintf(d->blind_reason, sizeof(d->blind_reason), "%s", reason);
+	d->canary_sent_ns = now;
+	(void)ioh_loader_send_canary(d->loader);
+	/* Visible for a while even when the canary is back at once: a scrape every few
+	 * seconds must be able to see it. */
+	d->blind_hold_until_ns = now + 5000000000ull;
+}
+
 /*
  * Blindness is a finding too. Every HEALTH_EVERY_TICKS the daemon checks the previous canary
  * (an fsync of its own memfd that the fsync hook answers with a heartbeat record) and its
@@ -517,22 +574,10 @@ static void check_health(struct daemon *d, uint64_t now)
 		snprintf(reason, sizeof(reason),
 			 "canary syscall not seen through the hooks and ring buffer for %.1fs",
 			 (double)(now - d->canary_sent_ns) / 1e9);
+	if (!reason[0] && d->blind_reason[0] && now < d->blind_hold_until_ns)
+		snprintf(reason, sizeof(reason), "%s", d->blind_reason); /* a loop stall, held */
 	if (reason[0] && !d->blind_reason[0]) {
-		struct ioh_finding f = {0};
-
-		d->blind_episodes++;
-		log_error("Blind: %s", reason);
-		f.ts_ns = now;
-		f.rule = "iohazard-blind";
-		f.severity = IOH_SEV_CRITICAL;
-		f.pid = (uint32_t)getpid();
-		snprintf(f.comm, sizeof(f.comm), "iohazardd");
-		snprintf(f.message, sizeof(f.message), "iohazard is not seeing I/O: %s", reason);
-		f.fix = "check `iohazard status`, the daemon log, and whether something detached "
-			"its BPF programs; restart iohazardd";
-		ioh_finding_add_str(&f, "reason", reason);
-		count_finding(d, &f);
-		report_finding(&f, d);
+		enter_blind(d, reason, now);
 	} else if (!reason[0] && d->blind_reason[0]) {
 		log_notice("Seeing again (was: %s)", d->blind_reason);
 	}
@@ -571,10 +616,13 @@ static void update_status_line(struct daemon *d)
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
-	uint64_t now;
+	uint64_t now, gone;
 
+	gone = ioh_loop_monitor_pet(d->loop_monitor, now_ns(CLOCK_MONOTONIC));
 	drain(d);
 	now = now_ns(CLOCK_MONOTONIC);
+	if (gone)
+		loop_was_stalled(d, gone, now);
 	poll_losses(d, now);
 	/* Deadlines may only pass once everything before them is handled: not while a drain
 	 * cut by the budget still has records waiting. */
@@ -592,7 +640,9 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	if (d->opts.metrics_textfile && ++d->textfile_tick % TEXTFILE_EVERY_TICKS == 0)
 		write_textfile(d); /* two fsyncs each: not every tick */
 	d->last_tick_ns = now;
-	sd_event_source_set_time(s, usec + TICK_USEC);
+	/* After a stall the next tick is a period from now, not a burst of missed ones. */
+	sd_event_source_set_time(s, usec + TICK_USEC > now / 1000 ? usec + TICK_USEC
+								  : now / 1000 + TICK_USEC);
 	return 0;
 }
 
@@ -685,6 +735,9 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	jsonw_kv_bool(w, "blind", d->blind_reason[0] != '\0');
 	if (d->blind_reason[0])
 		jsonw_kv_str(w, "blind_reason", d->blind_reason);
+	jsonw_kv_uint(w, "blind_episodes", d->blind_episodes);
+	jsonw_kv_uint(w, "loop_stalls", d->loop_stalls);
+	jsonw_kv_double(w, "loop_stall_seconds", (double)d->loop_stall_ns / 1e9);
 	jsonw_kv_bool(w, "rules_last_reload_success", d->last_reload_ok);
 	jsonw_kv_uint(w, "rules", d->rules ? d->rules->count : 0);
 	jsonw_kv_uint(w, "subscribers", ioh_api_server_subscribers(d->api));
@@ -1118,6 +1171,9 @@ int main(int argc, char **argv)
 	r = ioh_watchdog_start(d->event, &d->watchdog);
 	if (r < 0)
 		log_warning_errno(r, "Failed to start the watchdog: %m");
+	r = ioh_loop_monitor_start(&d->loop_monitor);
+	if (r < 0)
+		log_warning_errno(r, "Failed to start the event loop monitor: %m");
 	r = sd_event_loop(d->event);
 out:
 	if (d->recorder) {
@@ -1134,6 +1190,7 @@ out:
 	ioh_metrics_http_free(d->metrics);
 	ioh_api_server_free(d->api);
 	ioh_watchdog_free(d->watchdog);
+	ioh_loop_monitor_free(d->loop_monitor);
 	sd_event_source_disable_unref(tick);
 	ioh_loader_stop(d->loader);
 	ioh_mount_watch_free(d->mounts);

@@ -144,6 +144,16 @@
 	"rename that needs a lookup is degraded."
 
 /* counter */
+#define IOH_M_LOOP_STALLS_TOTAL "iohazard_loop_stalls_total"
+#define IOH_M_LOOP_STALLS_TOTAL_HELP                                                               \
+	"Times the daemon's event loop did not run for more than 3 s (seen by a separate "        \
+	"thread). Each is a blind episode: events of that time may be missing."
+
+/* counter */
+#define IOH_M_LOOP_STALL_SECONDS_TOTAL "iohazard_loop_stall_seconds_total"
+#define IOH_M_LOOP_STALL_SECONDS_TOTAL_HELP "Time the event loop was gone in those stalls."
+
+/* counter */
 #define IOH_M_SCRAPE_ERRORS_TOTAL "iohazard_metrics_render_errors_total"
 #define IOH_M_SCRAPE_ERRORS_TOTAL_HELP                                                             \
 	"Metric families or samples left out of a scrape by a programming error (see the log)."
