@@ -82,7 +82,8 @@ struct daemon {
 	uint64_t last_advance_ns; /* the correlator's clock: written as the recording's END */
 	uint64_t losses_seen[IOH_LOSS__MAX];
 	uint64_t decode_errors;
-	uint64_t record_errors;
+	uint64_t record_errors;	 /* failed writes to --record (each stops the recording) */
+	char record_error[256];	 /* why the recording stopped; "" while it runs */
 	bool ready;
 	bool last_reload_ok;
 	uint64_t reloads;
@@ -214,11 +215,27 @@ static void on_finding(const struct ioh_finding *f, void *ctx)
 
 /* ---- events -------------------------------------------------------------------------------- */
 
+/*
+ * A recording that missed an event is no longer a faithful replay of this run (the disk
+ * filled, an I/O error): stop it there, say why in status, count it in the metrics. What
+ * was written before stays readable (flushed every tick).
+ */
+static void stop_recording(struct daemon *d, int err)
+{
+	d->record_errors++;
+	snprintf(d->record_error, sizeof(d->record_error), "write failed: %s", strerror(-err));
+	log_error_errno(err, "Failed to write to the recording %s: %m; recording stopped",
+			d->opts.record_path);
+	ioh_eventlog_close(d->recorder);
+	d->recorder = NULL;
+}
+
 static void dispatch(struct daemon *d, const struct ioh_event *ev)
 {
-	if (d->recorder && ioh_eventlog_write(d->recorder, ev) < 0 && d->record_errors++ == 0)
-		log_error("Failed to write to the recording %s; it will miss events",
-			  d->opts.record_path);
+	int r;
+
+	if (d->recorder && (r = ioh_eventlog_write(d->recorder, ev)) < 0)
+		stop_recording(d, r);
 	ioh_correlator_feed(d->correlator, ev);
 }
 
@@ -453,6 +470,11 @@ static void render_metrics(void *ctx, struct strbuf *out)
 	ioh_expo_family(&x, IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, ioh_api_server_dropped_subscribers(d->api));
+	ioh_expo_family(&x, IOH_M_RECORD_WRITE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_RECORD_WRITE_ERRORS_TOTAL_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->record_errors);
+	ioh_expo_family(&x, IOH_M_RECORDING_ACTIVE, IOH_METRIC_GAUGE, IOH_M_RECORDING_ACTIVE_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->recorder != NULL);
 	ioh_expo_family(&x, IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->textfile_errors);
@@ -630,8 +652,12 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 		d->last_advance_ns = now - DEADLINE_GRACE_NS;
 		ioh_correlator_advance(d->correlator, d->last_advance_ns);
 	}
-	if (d->recorder)
-		ioh_eventlog_flush(d->recorder);
+	if (d->recorder) {
+		int r = ioh_eventlog_flush(d->recorder);
+
+		if (r < 0)
+			stop_recording(d, r);
+	}
 	if (ioh_api_server_subscribers(d->api) && ++d->stats_tick % STATS_EVERY_TICKS == 0)
 		broadcast_stats(d);
 	if (++d->health_tick % HEALTH_EVERY_TICKS == 0)
@@ -741,7 +767,11 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	jsonw_kv_bool(w, "rules_last_reload_success", d->last_reload_ok);
 	jsonw_kv_uint(w, "rules", d->rules ? d->rules->count : 0);
 	jsonw_kv_uint(w, "subscribers", ioh_api_server_subscribers(d->api));
-	jsonw_kv_str(w, "recording", d->opts.record_path);
+	/* The path while recording; null once stopped (then recording_error says why). */
+	jsonw_kv_str(w, "recording", d->recorder ? d->opts.record_path : NULL);
+	if (d->record_error[0])
+		jsonw_kv_str(w, "recording_error", d->record_error);
+	jsonw_kv_uint(w, "recording_write_errors", d->record_errors);
 	ioh_stall_status_json(&d->stalls, d->loader, w);
 }
 
@@ -1067,11 +1097,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (d->opts.record_path) {
-		r = ioh_eventlog_create(d->opts.record_path, d->realtime_offset_ns, &d->recorder);
-		if (r < 0) {
+		r = ioh_eventlog_create(d->opts.record_path, d->realtime_offset_ns,
+					d->opts.record_replace ? IOH_EVENTLOG_REPLACE : 0, &d->recorder);
+		if (r == -EEXIST)
+			log_error("Failed to create recording %s: it exists%s", d->opts.record_path,
+				  d->opts.record_replace ? " and is not a regular file"
+							 : " (--record-replace replaces it)");
+		else if (r < 0)
 			log_error_errno(r, "Failed to create recording %s: %m", d->opts.record_path);
+		if (r < 0)
 			return 1;
-		}
 	}
 
 	r = sd_event_default(&d->event);

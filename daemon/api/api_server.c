@@ -30,6 +30,7 @@ struct api_client {
 struct ioh_api_server {
 	sd_event *event;
 	int fd;
+	bool bound; /* the name at `path` is our socket: unlinked on the way out */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	gid_t group;
 	bool have_group;
@@ -295,6 +296,40 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	return 0;
 }
 
+/*
+ * A socket left by a crashed daemon is replaced; nothing else is. A name that is not a
+ * socket (a regular file, a link someone planted) is refused, never unlinked; a socket a
+ * live daemon answers on is left alone (a second daemon must not steal its clients). The
+ * name is unlinked only after a refused connect, and only if it is still the same socket.
+ */
+static int remove_stale_socket(struct ioh_api_server *s, const struct sockaddr_un *addr)
+{
+	struct stat before, after;
+	int fd, r;
+
+	if (lstat(s->path, &before) < 0)
+		return errno == ENOENT ? 0 : log_error_errno(-errno, "Cannot check %s: %m", s->path);
+	if (!S_ISSOCK(before.st_mode))
+		return log_error_errno(-EEXIST, "%s exists and is not a socket; not replacing it",
+				       s->path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0 ? 0 : -errno;
+	close(fd);
+	if (r == 0)
+		return log_error_errno(-EADDRINUSE, "Another daemon is listening on %s", s->path);
+	if (r != -ECONNREFUSED)
+		return log_error_errno(r, "Cannot check whether %s is in use: %m", s->path);
+	if (lstat(s->path, &after) < 0 || after.st_dev != before.st_dev ||
+	    after.st_ino != before.st_ino || !S_ISSOCK(after.st_mode))
+		return log_error_errno(-EEXIST, "%s changed while checking it; not replacing it",
+				       s->path);
+	if (unlink(s->path) < 0 && errno != ENOENT)
+		return log_error_errno(-errno, "Cannot remove the stale socket %s: %m", s->path);
+	return 0;
+}
+
 int ioh_api_server_new(sd_event *event, const char *path, const char *group,
 		       ioh_api_handler handler, void *ctx, struct ioh_api_server **out)
 {
@@ -326,25 +361,14 @@ int ioh_api_server_new(sd_event *event, const char *path, const char *group,
 		r = -errno;
 		goto fail;
 	}
-	/* A socket file left by a crashed daemon is replaced; one a live daemon answers on is
-	 * not (a second daemon must not steal the first one's clients). */
-	if (connect(s->fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-		r = log_error_errno(-EADDRINUSE, "Another daemon is listening on %s", path);
-		close(s->fd);
-		s->fd = -1; /* not ours: do not unlink it on the way out */
+	r = remove_stale_socket(s, &addr);
+	if (r < 0)
 		goto fail;
-	}
-	close(s->fd);
-	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s->fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	unlink(path);
 	if (bind(s->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		r = log_error_errno(-errno, "Failed to bind %s: %m", path);
 		goto fail;
 	}
+	s->bound = true;
 	if (chmod(path, 0660) < 0 || (s->have_group && chown(path, 0, s->group) < 0)) {
 		r = log_error_errno(-errno, "Failed to set permissions on %s: %m", path);
 		goto fail;
@@ -370,9 +394,9 @@ void ioh_api_server_free(struct ioh_api_server *s)
 	for (unsigned i = 0; i < IOH_API_CLIENTS_MAX; i++)
 		client_free(s->clients[i]);
 	sd_event_source_disable_unref(s->accept_src);
-	if (s->fd >= 0) {
+	if (s->fd >= 0)
 		close(s->fd);
+	if (s->bound)
 		unlink(s->path);
-	}
 	free(s);
 }

@@ -121,6 +121,17 @@
 	"API subscribers disconnected because they read too slowly."
 
 /* counter */
+#define IOH_M_RECORD_WRITE_ERRORS_TOTAL "iohazard_record_write_errors_total"
+#define IOH_M_RECORD_WRITE_ERRORS_TOTAL_HELP                                                       \
+	"Failed writes to the --record file (disk full, I/O error). The first one stops the "     \
+	"recording; `iohazard status` says why."
+
+/* gauge */
+#define IOH_M_RECORDING_ACTIVE "iohazard_recording_active"
+#define IOH_M_RECORDING_ACTIVE_HELP                                                                \
+	"1 while --record is writing the event stream, 0 without --record or once it stopped."
+
+/* counter */
 #define IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL "iohazard_textfile_write_errors_total"
 #define IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL_HELP                                                     \
 	"Failed writes of the node_exporter textfile (--metrics-textfile)."

@@ -110,7 +110,7 @@ static unsigned sample_events(struct ioh_event *out)
 static int write_events(const char *path, int64_t offset, const struct ioh_event *evs, unsigned n)
 {
 	struct ioh_eventlog_writer *w;
-	int r = ioh_eventlog_create(path, offset, &w);
+	int r = ioh_eventlog_create(path, offset, IOH_EVENTLOG_REPLACE, &w);
 
 	if (r < 0)
 		return r;
