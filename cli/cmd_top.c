@@ -171,6 +171,30 @@ static int conn_read(struct conn *c, struct top_model *m)
 	return 0;
 }
 
+/* The {"ok":false,"error":...} line a refusing daemon sent before closing. */
+static int read_refusal(int fd, char *why, size_t size)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct json_object *msg, *v;
+	char buf[1024];
+	ssize_t n;
+
+	if (poll(&pfd, 1, 1000) <= 0)
+		return -ETIMEDOUT;
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (n <= 0)
+		return -ECONNRESET;
+	buf[n] = '\0';
+	msg = json_tokener_parse(buf);
+	if (!msg || !json_object_object_get_ex(msg, "error", &v)) {
+		json_object_put(msg);
+		return -EBADMSG;
+	}
+	snprintf(why, size, "%s", json_object_get_string(v));
+	json_object_put(msg);
+	return 0;
+}
+
 static int unreachable(struct cli *cli, int err)
 {
 	if (err == -EACCES || err == -EPERM)
@@ -368,6 +392,15 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 		return unreachable(cli, c.fd);
 	r = send_requests(c.fd);
 	if (r < 0) {
+		char refusal[256];
+
+		/* A daemon that refuses us ("too many clients", "permission denied") writes why
+		 * and closes at once: our send then fails with EPIPE before we read the reason. */
+		if ((r == -EPIPE || r == -ECONNRESET) && read_refusal(c.fd, refusal, sizeof(refusal)) == 0) {
+			close(c.fd);
+			return cli_error(cli, CLI_EXIT_UNREACHABLE, "iohazardd on %s refused: %s",
+					 cli->socket_path, refusal);
+		}
 		close(c.fd);
 		return unreachable(cli, r);
 	}

@@ -467,6 +467,19 @@ static void render_metrics(void *ctx, struct strbuf *out)
 	ioh_expo_family(&x, IOH_M_RULES_LOADED, IOH_METRIC_GAUGE, IOH_M_RULES_LOADED_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->rules ? d->rules->count : 0);
 
+	{
+		struct ioh_api_server_stats as;
+
+		ioh_api_server_get_stats(d->api, &as);
+		ioh_expo_family(&x, IOH_M_API_CLIENTS, IOH_METRIC_GAUGE, IOH_M_API_CLIENTS_HELP);
+		ioh_expo_u64(&x, IOH_NO_LABELS, as.clients);
+		ioh_expo_family(&x, IOH_M_API_REFUSED_TOTAL, IOH_METRIC_COUNTER,
+				IOH_M_API_REFUSED_TOTAL_HELP);
+		ioh_expo_u64(&x, IOH_LABELS({"reason", "table_full"}), as.refused_full);
+		ioh_expo_u64(&x, IOH_LABELS({"reason", "idle_evicted"}), as.evicted_idle);
+		ioh_expo_u64(&x, IOH_LABELS({"reason", "subscribers_full"}), as.subscribe_refused);
+		ioh_expo_u64(&x, IOH_LABELS({"reason", "output_limit"}), as.dropped_over_limit);
+	}
 	ioh_expo_family(&x, IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, ioh_api_server_dropped_subscribers(d->api));

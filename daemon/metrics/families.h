@@ -115,6 +115,13 @@
 #define IOH_M_API_CLIENTS "iohazard_api_clients"
 #define IOH_M_API_CLIENTS_HELP "Clients connected to the API socket."
 
+/* counter {reason}: table_full, idle_evicted, subscribers_full, output_limit */
+#define IOH_M_API_REFUSED_TOTAL "iohazard_api_refused_total"
+#define IOH_M_API_REFUSED_TOTAL_HELP                                                               \
+	"API connections or requests turned away by a limit: connections refused with every slot " \
+	"busy, idle connections closed to make room, subscriptions over the subscriber cap, "     \
+	"clients dropped with 4 MiB of replies unread."
+
 /* counter */
 #define IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL "iohazard_api_subscribers_dropped_total"
 #define IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL_HELP                                                   \
