@@ -109,8 +109,9 @@ int main(int argc, char **argv)
 
 			memset(&io, 0, sizeof(io));
 			io.major = FUSE_KERNEL_VERSION;
-			io.minor = ii->minor < FUSE_KERNEL_MINOR_VERSION ? ii->minor
-									 : FUSE_KERNEL_MINOR_VERSION;
+			io.minor = ii->minor < FUSE_KERNEL_MINOR_VERSION
+				       ? ii->minor
+				       : FUSE_KERNEL_MINOR_VERSION;
 			io.max_readahead = ii->max_readahead;
 			io.max_write = 4096;
 			reply(in->unique, 0, &io, sizeof(io));
