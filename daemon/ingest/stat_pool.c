@@ -30,6 +30,47 @@ struct worker {
 	int ret;
 };
 
+/*
+ * Both sides spin this long before sleeping: a statx on a local file system takes about a
+ * microsecond, a sleep/wake round trip through the futex 20-50 us (more on a loaded host),
+ * which made a rename flood fall behind. Spinning costs at most this per call.
+ */
+#define SPIN_NS 50000ull
+
+static uint64_t spin_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#endif
+}
+
+/* Spins while *state is `a` or `b` (at most SPIN_NS). `state` is written under the pool's
+ * lock and read here without it. */
+static void spin_while(const enum worker_state *state, enum worker_state a, enum worker_state b)
+{
+	uint64_t until = spin_clock_ns() + SPIN_NS;
+
+	do {
+		for (int i = 0; i < 64; i++) {
+			enum worker_state now = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+
+			if (now != a && now != b)
+				return;
+			cpu_relax();
+		}
+	} while (spin_clock_ns() < until);
+}
+
 struct ioh_stat_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t done; /* callers wait here (CLOCK_MONOTONIC) */
@@ -64,15 +105,19 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&p->lock);
 		if (w->state == W_ABANDONED) {
 			p->stats.stuck--;
-			w->state = W_IDLE; /* nobody waits for this one any more */
+			__atomic_store_n(&w->state, W_IDLE, __ATOMIC_RELEASE); /* nobody waits */
 			continue;
 		}
 		if (w->state == W_QUIT)
 			break;
 		w->result = stx;
 		w->ret = r;
-		w->state = W_DONE;
+		__atomic_store_n(&w->state, W_DONE, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&p->done);
+		/* The next call usually follows at once (a rename: directory, then file). */
+		pthread_mutex_unlock(&p->lock);
+		spin_while(&w->state, W_DONE, W_IDLE);
+		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -194,16 +239,19 @@ int ioh_stat_pool_statx(struct ioh_stat_pool *p, const char *path, int flags, un
 	strcpy(w->path, path);
 	w->flags = flags;
 	w->mask = mask;
-	w->state = W_BUSY;
+	__atomic_store_n(&w->state, W_BUSY, __ATOMIC_RELEASE);
 	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&p->lock);
+	spin_while(&w->state, W_BUSY, W_BUSY);
+	pthread_mutex_lock(&p->lock);
 	while (w->state == W_BUSY && r != ETIMEDOUT)
 		r = pthread_cond_timedwait(&p->done, &p->lock, &deadline);
 	if (w->state == W_DONE) {
 		*out = w->result;
 		r = w->ret;
-		w->state = W_IDLE;
+		__atomic_store_n(&w->state, W_IDLE, __ATOMIC_RELEASE);
 	} else {
-		w->state = W_ABANDONED;
+		__atomic_store_n(&w->state, W_ABANDONED, __ATOMIC_RELEASE);
 		p->stats.timeouts++;
 		p->stats.stuck++;
 		r = -ETIMEDOUT;
