@@ -415,7 +415,7 @@ static int measure_replay(struct stream *s, const struct ioh_ruleset *rules, con
 	int r;
 
 	snprintf(path, sizeof(path), "%s/replay-bench-%d.ioh", dir, (int)getpid());
-	r = ioh_eventlog_create(path, 0, &w);
+	r = ioh_eventlog_create(path, 0, IOH_EVENTLOG_REPLACE, &w);
 	if (r < 0) {
 		fprintf(stderr, "replay_throughput: %s: %s\n", path, strerror(-r));
 		return r;

@@ -43,6 +43,7 @@
 #include "daemon/sinks/finding_format.h"
 #include "daemon/sinks/suppress.h"
 #include "daemon/sinks/journal.h"
+#include "daemon/service/loop_monitor.h"
 #include "daemon/service/notify.h"
 #include "daemon/service/privileges.h"
 #include "daemon/util/log.h"
@@ -83,7 +84,8 @@ struct daemon {
 	uint64_t losses_seen[IOH_LOSS__MAX];
 	uint64_t losses_read_ns; /* when losses_seen was last read from the kernel */
 	uint64_t decode_errors;
-	uint64_t record_errors;
+	uint64_t record_errors;	 /* failed writes to --record (each stops the recording) */
+	char record_error[256];	 /* why the recording stopped; "" while it runs */
 	bool ready;
 	bool last_reload_ok;
 	uint64_t reloads;
@@ -105,6 +107,10 @@ struct daemon {
 	uint64_t health_tick;
 	char blind_reason[256]; /* "" while the daemon sees */
 	uint64_t blind_episodes;
+	struct ioh_loop_monitor *loop_monitor; /* a thread that notices a loop that stopped */
+	uint64_t loop_stalls;			/* times the loop was gone > IOH_LOOP_STALL_NS */
+	uint64_t loop_stall_ns;			/* how long in all */
+	uint64_t blind_hold_until_ns; /* a loop stall stays visible as blind until then */
 	struct selftest_result {
 		char rule[IOH_RULE_NAME_MAX];
 		bool success;
@@ -213,10 +219,27 @@ static void on_finding(const struct ioh_finding *f, void *ctx)
 
 /* ---- events -------------------------------------------------------------------------------- */
 
+/*
+ * A recording that missed an event is no longer a faithful replay of this run (the disk
+ * filled, an I/O error): stop it there, say why in status, count it in the metrics. What
+ * was written before stays readable (flushed every tick).
+ */
+static void stop_recording(struct daemon *d, int err)
+{
+	d->record_errors++;
+	snprintf(d->record_error, sizeof(d->record_error), "write failed: %s", strerror(-err));
+	log_error_errno(err, "Failed to write to the recording %s: %m; recording stopped",
+			d->opts.record_path);
+	ioh_eventlog_close(d->recorder);
+	d->recorder = NULL;
+}
+
 static void poll_losses(struct daemon *d);
 
 static void dispatch(struct daemon *d, const struct ioh_event *ev)
 {
+	int r;
+
 	/* Losses before an event must reach the correlator before the event does, or a verdict
 	 * decided at that event would not know of them (docs/architecture.md, "Losses"). The
 	 * counters were last read at losses_read_ns; an event after that is preceded by a new
@@ -224,9 +247,8 @@ static void dispatch(struct daemon *d, const struct ioh_event *ev)
 	 * are older than the last read); when it keeps up, about one read per drain. */
 	if (ev->type != IOH_EV_LOSS && ev->ts_ns > d->losses_read_ns)
 		poll_losses(d);
-	if (d->recorder && ioh_eventlog_write(d->recorder, ev) < 0 && d->record_errors++ == 0)
-		log_error("Failed to write to the recording %s; it will miss events",
-			  d->opts.record_path);
+	if (d->recorder && (r = ioh_eventlog_write(d->recorder, ev)) < 0)
+		stop_recording(d, r);
 	ioh_correlator_feed(d->correlator, ev);
 }
 
@@ -255,6 +277,10 @@ static int on_record(void *ctx, void *data, size_t len)
 		return 0;
 	}
 	ioh_resolver_enrich(d->resolver, &ev, &d->scratch);
+	/* A file system kept a statx past its deadline: let the API, the metrics and the
+	 * watchdog in before the next record, which may wait as long again. */
+	if (ioh_resolver_timed_out(d->resolver))
+		d->record_budget = 0;
 	dispatch(d, &ev);
 	return 0;
 }
@@ -312,6 +338,7 @@ static int on_mountinfo(sd_event_source *s, int fd, uint32_t revents, void *user
 	struct daemon *d = userdata;
 
 	drain(d); /* events before the change are judged first */
+	ioh_resolver_mounts_changed(d->resolver);
 	ioh_mount_watch_scan(d->mounts, now_ns(CLOCK_MONOTONIC), on_mount_event, d);
 	return 0;
 }
@@ -469,9 +496,27 @@ static void render_metrics(void *ctx, struct strbuf *out)
 	ioh_expo_family(&x, IOH_M_RULES_LOADED, IOH_METRIC_GAUGE, IOH_M_RULES_LOADED_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->rules ? d->rules->count : 0);
 
+	{
+		struct ioh_api_server_stats as;
+
+		ioh_api_server_get_stats(d->api, &as);
+		ioh_expo_family(&x, IOH_M_API_CLIENTS, IOH_METRIC_GAUGE, IOH_M_API_CLIENTS_HELP);
+		ioh_expo_u64(&x, IOH_NO_LABELS, as.clients);
+		ioh_expo_family(&x, IOH_M_API_REFUSED_TOTAL, IOH_METRIC_COUNTER,
+				IOH_M_API_REFUSED_TOTAL_HELP);
+		ioh_expo_u64(&x, IOH_LABELS({"reason", "table_full"}), as.refused_full);
+		ioh_expo_u64(&x, IOH_LABELS({"reason", "idle_evicted"}), as.evicted_idle);
+		ioh_expo_u64(&x, IOH_LABELS({"reason", "subscribers_full"}), as.subscribe_refused);
+		ioh_expo_u64(&x, IOH_LABELS({"reason", "output_limit"}), as.dropped_over_limit);
+	}
 	ioh_expo_family(&x, IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, ioh_api_server_dropped_subscribers(d->api));
+	ioh_expo_family(&x, IOH_M_RECORD_WRITE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_RECORD_WRITE_ERRORS_TOTAL_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->record_errors);
+	ioh_expo_family(&x, IOH_M_RECORDING_ACTIVE, IOH_METRIC_GAUGE, IOH_M_RECORDING_ACTIVE_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->recorder != NULL);
 	ioh_expo_family(&x, IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->textfile_errors);
@@ -480,10 +525,31 @@ static void render_metrics(void *ctx, struct strbuf *out)
 	for (unsigned i = 0; i < RULE_COUNTERS_MAX && d->selftest[i].rule[0]; i++)
 		ioh_expo_u64(&x, IOH_LABELS({"rule", d->selftest[i].rule}), d->selftest[i].success);
 	ioh_expo_family(&x, IOH_M_BLIND, IOH_METRIC_GAUGE, IOH_M_BLIND_HELP);
-	ioh_expo_u64(&x, IOH_NO_LABELS, d->blind_reason[0] != '\0');
+	ioh_expo_u64(&x, IOH_NO_LABELS,
+		     d->blind_reason[0] != '\0' || ioh_loop_monitor_stalled_ns(d->loop_monitor));
 	ioh_expo_family(&x, IOH_M_BLIND_EPISODES_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_BLIND_EPISODES_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->blind_episodes);
+	ioh_expo_family(&x, IOH_M_LOOP_STALLS_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_LOOP_STALLS_TOTAL_HELP);
+	ioh_expo_u64(&x, IOH_NO_LABELS, d->loop_stalls);
+	ioh_expo_family(&x, IOH_M_LOOP_STALL_SECONDS_TOTAL, IOH_METRIC_COUNTER,
+			IOH_M_LOOP_STALL_SECONDS_TOTAL_HELP);
+	ioh_expo_double(&x, IOH_NO_LABELS, (double)d->loop_stall_ns / 1e9);
+	{
+		struct ioh_resolver_stats rs;
+
+		ioh_resolver_get_stats(d->resolver, &rs);
+		ioh_expo_family(&x, IOH_M_RESOLVE_TIMEOUTS_TOTAL, IOH_METRIC_COUNTER,
+				IOH_M_RESOLVE_TIMEOUTS_TOTAL_HELP);
+		ioh_expo_u64(&x, IOH_NO_LABELS, rs.timeouts);
+		ioh_expo_family(&x, IOH_M_RESOLVE_SKIPPED_TOTAL, IOH_METRIC_COUNTER,
+				IOH_M_RESOLVE_SKIPPED_TOTAL_HELP);
+		ioh_expo_u64(&x, IOH_NO_LABELS, rs.skipped);
+		ioh_expo_family(&x, IOH_M_RESOLVER_WORKERS_STUCK, IOH_METRIC_GAUGE,
+				IOH_M_RESOLVER_WORKERS_STUCK_HELP);
+		ioh_expo_u64(&x, IOH_NO_LABELS, rs.workers_stuck);
+	}
 	ioh_expo_family(&x, IOH_M_SCRAPE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_SCRAPE_ERRORS_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, x.errors);
@@ -506,6 +572,51 @@ static void write_textfile(struct daemon *d)
 	strbuf_free(&sb);
 }
 
+/* Entering blindness: counted, logged, reported as an `iohazard-blind` finding. */
+static void enter_blind(struct daemon *d, const char *reason, uint64_t now)
+{
+	struct ioh_finding f = {0};
+
+	d->blind_episodes++;
+	log_error("Blind: %s", reason);
+	f.ts_ns = now;
+	f.rule = "iohazard-blind";
+	f.severity = IOH_SEV_CRITICAL;
+	f.pid = (uint32_t)getpid();
+	snprintf(f.comm, sizeof(f.comm), "iohazardd");
+	snprintf(f.message, sizeof(f.message), "iohazard is not seeing I/O: %s", reason);
+	f.fix = "check `iohazard status`, the daemon log, and whether something detached "
+		"its BPF programs; restart iohazardd";
+	ioh_finding_add_str(&f, "reason", reason);
+	count_finding(d, &f);
+	report_finding(&f, d);
+}
+
+/*
+ * The loop itself was gone (the monitor thread saw no pet): whatever happened meanwhile
+ * was not watched. Blind from now until a fresh canary comes back through the hooks and
+ * the ring buffer, and for at least 5 s.
+ */
+static void loop_was_stalled(struct daemon *d, uint64_t gone_ns, uint64_t now)
+{
+	char reason[256];
+
+	d->loop_stalls++;
+	d->loop_stall_ns += gone_ns;
+	snprintf(reason, sizeof(reason), "the event loop did not run for %.1fs",
+		 (double)gone_ns / 1e9);
+	if (!d->blind_reason[0])
+		enter_blind(d, reason, now);
+	else
+		log_error("Blind: %s", reason);
+	snprintf(d->blind_reason, sizeof(d->blind_reason), "%s", reason);
+	d->canary_sent_ns = now;
+	(void)ioh_loader_send_canary(d->loader);
+	/* Visible for a while even when the canary is back at once: a scrape every few
+	 * seconds must be able to see it. */
+	d->blind_hold_until_ns = now + 5000000000ull;
+}
+
 /*
  * Blindness is a finding too. Every HEALTH_EVERY_TICKS the daemon checks the previous canary
  * (an fsync of its own memfd that the fsync hook answers with a heartbeat record) and its
@@ -525,22 +636,10 @@ static void check_health(struct daemon *d, uint64_t now)
 		snprintf(reason, sizeof(reason),
 			 "canary syscall not seen through the hooks and ring buffer for %.1fs",
 			 (double)(now - d->canary_sent_ns) / 1e9);
+	if (!reason[0] && d->blind_reason[0] && now < d->blind_hold_until_ns)
+		snprintf(reason, sizeof(reason), "%s", d->blind_reason); /* a loop stall, held */
 	if (reason[0] && !d->blind_reason[0]) {
-		struct ioh_finding f = {0};
-
-		d->blind_episodes++;
-		log_error("Blind: %s", reason);
-		f.ts_ns = now;
-		f.rule = "iohazard-blind";
-		f.severity = IOH_SEV_CRITICAL;
-		f.pid = (uint32_t)getpid();
-		snprintf(f.comm, sizeof(f.comm), "iohazardd");
-		snprintf(f.message, sizeof(f.message), "iohazard is not seeing I/O: %s", reason);
-		f.fix = "check `iohazard status`, the daemon log, and whether something detached "
-			"its BPF programs; restart iohazardd";
-		ioh_finding_add_str(&f, "reason", reason);
-		count_finding(d, &f);
-		report_finding(&f, d);
+		enter_blind(d, reason, now);
 	} else if (!reason[0] && d->blind_reason[0]) {
 		log_notice("Seeing again (was: %s)", d->blind_reason);
 	}
@@ -579,10 +678,13 @@ static void update_status_line(struct daemon *d)
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
-	uint64_t now;
+	uint64_t now, gone;
 
+	gone = ioh_loop_monitor_pet(d->loop_monitor, now_ns(CLOCK_MONOTONIC));
 	drain(d);
 	now = now_ns(CLOCK_MONOTONIC);
+	if (gone)
+		loop_was_stalled(d, gone, now);
 	poll_losses(d);
 	/* Deadlines may only pass once everything before them is handled: not while a drain
 	 * cut by the budget still has records waiting. */
@@ -590,8 +692,12 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 		d->last_advance_ns = now - DEADLINE_GRACE_NS;
 		ioh_correlator_advance(d->correlator, d->last_advance_ns);
 	}
-	if (d->recorder)
-		ioh_eventlog_flush(d->recorder);
+	if (d->recorder) {
+		int r = ioh_eventlog_flush(d->recorder);
+
+		if (r < 0)
+			stop_recording(d, r);
+	}
 	if (ioh_api_server_subscribers(d->api) && ++d->stats_tick % STATS_EVERY_TICKS == 0)
 		broadcast_stats(d);
 	if (++d->health_tick % HEALTH_EVERY_TICKS == 0)
@@ -600,7 +706,9 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	if (d->opts.metrics_textfile && ++d->textfile_tick % TEXTFILE_EVERY_TICKS == 0)
 		write_textfile(d); /* two fsyncs each: not every tick */
 	d->last_tick_ns = now;
-	sd_event_source_set_time(s, usec + TICK_USEC);
+	/* After a stall the next tick is a period from now, not a burst of missed ones. */
+	sd_event_source_set_time(s, usec + TICK_USEC > now / 1000 ? usec + TICK_USEC
+								  : now / 1000 + TICK_USEC);
 	return 0;
 }
 
@@ -665,6 +773,18 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	jsonw_kv_uint(w, "pending_renames", st.pending_renames);
 	jsonw_kv_uint(w, "pending_evictions", st.pending_evictions);
 	jsonw_kv_uint(w, "renames_unresolved", st.renames_unresolved);
+	{
+		struct ioh_resolver_stats rs;
+
+		ioh_resolver_get_stats(d->resolver, &rs);
+		jsonw_key(w, "resolver");
+		jsonw_obj_begin(w);
+		jsonw_kv_uint(w, "timeouts", rs.timeouts);
+		jsonw_kv_uint(w, "skipped", rs.skipped);
+		jsonw_kv_uint(w, "workers", rs.workers);
+		jsonw_kv_uint(w, "workers_stuck", rs.workers_stuck);
+		jsonw_obj_end(w);
+	}
 	jsonw_kv_uint(w, "findings", st.findings);
 	jsonw_kv_uint(w, "findings_reported", d->reported);
 	jsonw_kv_uint(w, "findings_suppressed", ioh_suppressor_suppressed(d->suppressor));
@@ -681,12 +801,19 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	jsonw_kv_bool(w, "blind", d->blind_reason[0] != '\0');
 	if (d->blind_reason[0])
 		jsonw_kv_str(w, "blind_reason", d->blind_reason);
+	jsonw_kv_uint(w, "blind_episodes", d->blind_episodes);
+	jsonw_kv_uint(w, "loop_stalls", d->loop_stalls);
+	jsonw_kv_double(w, "loop_stall_seconds", (double)d->loop_stall_ns / 1e9);
 	jsonw_kv_bool(w, "rules_last_reload_success", d->last_reload_ok);
 	jsonw_kv_uint(w, "rules", d->rules ? d->rules->count : 0);
 	/* true: no *.rules file in the search path, the compiled-in vendor rules apply. */
 	jsonw_kv_bool(w, "rules_builtin", d->rules && d->rules->builtin);
 	jsonw_kv_uint(w, "subscribers", ioh_api_server_subscribers(d->api));
-	jsonw_kv_str(w, "recording", d->opts.record_path);
+	/* The path while recording; null once stopped (then recording_error says why). */
+	jsonw_kv_str(w, "recording", d->recorder ? d->opts.record_path : NULL);
+	if (d->record_error[0])
+		jsonw_kv_str(w, "recording_error", d->record_error);
+	jsonw_kv_uint(w, "recording_write_errors", d->record_errors);
 	jsonw_kv_str(w, "capabilities", d->capabilities);
 	ioh_stall_status_json(&d->stalls, d->loader, w);
 }
@@ -1029,11 +1156,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (d->opts.record_path) {
-		r = ioh_eventlog_create(d->opts.record_path, d->realtime_offset_ns, &d->recorder);
-		if (r < 0) {
+		r = ioh_eventlog_create(d->opts.record_path, d->realtime_offset_ns,
+					d->opts.record_replace ? IOH_EVENTLOG_REPLACE : 0, &d->recorder);
+		if (r == -EEXIST)
+			log_error("Failed to create recording %s: it exists%s", d->opts.record_path,
+				  d->opts.record_replace ? " and is not a regular file"
+							 : " (--record-replace replaces it)");
+		else if (r < 0)
 			log_error_errno(r, "Failed to create recording %s: %m", d->opts.record_path);
+		if (r < 0)
 			return 1;
-		}
 	}
 
 	r = sd_event_default(&d->event);
@@ -1137,6 +1269,9 @@ int main(int argc, char **argv)
 	r = ioh_watchdog_start(d->event, &d->watchdog);
 	if (r < 0)
 		log_warning_errno(r, "Failed to start the watchdog: %m");
+	r = ioh_loop_monitor_start(&d->loop_monitor);
+	if (r < 0)
+		log_warning_errno(r, "Failed to start the event loop monitor: %m");
 	r = sd_event_loop(d->event);
 out:
 	if (d->recorder) {
@@ -1153,6 +1288,7 @@ out:
 	ioh_metrics_http_free(d->metrics);
 	ioh_api_server_free(d->api);
 	ioh_watchdog_free(d->watchdog);
+	ioh_loop_monitor_free(d->loop_monitor);
 	sd_event_source_disable_unref(tick);
 	ioh_loader_stop(d->loader);
 	ioh_mount_watch_free(d->mounts);

@@ -25,7 +25,9 @@ static void usage(FILE *out)
 		"  --socket-group NAME       group allowed on the socket (default iohazard)\n"
 		"  --metrics-listen ADDR:PORT|off  Prometheus endpoint (default :9478)\n"
 		"  --backend auto|fentry|kprobe|tracepoint  attach strategy (default auto)\n"
-		"  --record FILE             write the decoded event stream (gzip)\n"
+		"  --record FILE             write the decoded event stream (gzip); FILE must not\n"
+		"                            exist (created 0600, links never followed)\n"
+		"  --record-replace          let --record replace an existing regular file\n"
 		"  --replay FILE             correlate a recorded stream and exit\n"
 		"  --ringbuf-size BYTES      kernel ring buffer (power of two, 64KiB-256MiB,\n"
 		"                            default 8MiB)\n"
@@ -97,6 +99,7 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 		OPT_MIXED_WINDOW,
 		OPT_TEXTFILE,
 		OPT_BPF_STATS,
+		OPT_RECORD_REPLACE,
 	};
 	static const struct option longopts[] = {
 		{"foreground", no_argument, NULL, OPT_FOREGROUND},
@@ -107,6 +110,7 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 		{"metrics-listen", required_argument, NULL, OPT_METRICS},
 		{"backend", required_argument, NULL, OPT_BACKEND},
 		{"record", required_argument, NULL, OPT_RECORD},
+		{"record-replace", no_argument, NULL, OPT_RECORD_REPLACE},
 		{"replay", required_argument, NULL, OPT_REPLAY},
 		{"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
 		{"max-inodes", required_argument, NULL, OPT_MAX_INODES},
@@ -180,6 +184,9 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 			break;
 		case OPT_RECORD:
 			o->record_path = optarg;
+			break;
+		case OPT_RECORD_REPLACE:
+			o->record_replace = true;
 			break;
 		case OPT_REPLAY:
 			o->replay_path = optarg;

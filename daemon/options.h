@@ -38,6 +38,7 @@ struct ioh_options {
 	const char *metrics_listen;
 	enum ioh_backend backend;
 	const char *record_path;
+	bool record_replace; /* --record may replace an existing regular file */
 	const char *replay_path;
 	uint32_t ringbuf_bytes;
 	uint32_t max_inodes;

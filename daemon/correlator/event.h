@@ -19,6 +19,12 @@
 /* Decoded-only flags, beside IOH_EVF_* from the ABI (which fit in the low 16 bits). */
 #define IOH_EVF_RESOLVED_IN_USERSPACE (1u << 16) /* identity found with stat(2) at event time */
 #define IOH_EVF_RESOLVE_FAILED (1u << 17)	 /* the name no longer resolved to anything */
+/* A statx of the name did not come back in time (a file system holding a lookup: FUSE, a
+ * hung NFS server), or every resolver worker was still stuck: what is known is partial. */
+#define IOH_EVF_RESOLVE_TIMEOUT (1u << 18)
+/* The name lives on a file system that cannot carry a durable-rename finding and may block
+ * a lookup (fuse, nfs, proc, ...): not looked up at all (fsnames.h). */
+#define IOH_EVF_RESOLVE_SKIPPED (1u << 19)
 
 struct ioh_rename_info {
 	int32_t dfd;

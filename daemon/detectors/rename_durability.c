@@ -67,6 +67,7 @@ struct pending_rename {
 	uint32_t generation; /* bumped on free; stale heap items are skipped */
 	bool live;
 	bool file_fsynced;   /* the renamed file had been fsynced before the rename */
+	bool resolve_timed_out; /* the renamed name's statx did not finish in time */
 	enum ioh_severity severity;
 	char rule[IOH_RULE_NAME_MAX];
 	struct ioh_file_id dir;	 /* directory that must be synced */
@@ -477,7 +478,7 @@ static void emit_dir_fsync(struct rename_durability *d, struct ioh_correlator *c
 	f.ts_ns = p->deadline_ns;
 	f.rule = p->rule;
 	f.severity = p->severity;
-	f.degraded = lost_program || lost_dir ||
+	f.degraded = lost_program || lost_dir || p->resolve_timed_out ||
 		     ioh_correlator_loss_overlaps(c, p->renamed_ns, p->deadline_ns);
 	f.pid = p->pid;
 	memcpy(f.comm, p->comm, sizeof(f.comm));
@@ -504,6 +505,10 @@ static void emit_dir_fsync(struct rename_durability *d, struct ioh_correlator *c
 		ioh_finding_add_str(&f, "degraded_by", "pending-table-full");
 		ioh_finding_add_uint(&f, "dropped_same_program", lost_program);
 		ioh_finding_add_uint(&f, "dropped_same_directory", lost_dir);
+	} else if (p->resolve_timed_out) {
+		/* The file system did not answer the resolver's statx in time: the renamed
+		 * inode is unknown, so its fsync could not be credited. */
+		ioh_finding_add_str(&f, "degraded_by", "resolve-timeout");
 	}
 	ioh_correlator_emit(c, &f);
 }
@@ -592,6 +597,7 @@ static void add_pending(struct rename_durability *d, const struct ioh_rule *rule
 	p->renamed_ns = ev->ts_ns;
 	p->deadline_ns = ioh_deadline_ns(ev->ts_ns, rule->window_ns);
 	p->live = true;
+	p->resolve_timed_out = ev->flags & IOH_EVF_RESOLVE_TIMEOUT;
 	p->file_fsynced = file_fsynced;
 	p->severity = file_fsynced ? rule->severity : one_lower(rule->severity);
 	snprintf(p->rule, sizeof(p->rule), "%s", rule->name);

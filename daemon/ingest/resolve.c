@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon/ingest/resolve.h"
+#include "daemon/ingest/stat_pool.h"
 #include "daemon/util/fsnames.h"
 
 #define CGROUP_CACHE_SIZE 1024 /* direct-mapped; a miss costs one syscall pair */
@@ -21,6 +22,23 @@ struct mount_entry {
 	uint64_t mnt_id;
 	char fstype[32];
 };
+
+/* A mount point as a task sees it, for the file-system type of a name before any lookup. */
+struct mount_point {
+	char *path; /* unescaped, relative to the task's root */
+	size_t len;
+	char fstype[32];
+};
+
+/* The mount table of one mount namespace, re-read after MOUNT_POINTS_TTL_NS or a change. */
+struct mount_points {
+	uint64_t mnt_ns; /* 0: nothing loaded */
+	uint64_t loaded_ns;
+	bool stale;
+	struct mount_point *points;
+	size_t n;
+};
+#define MOUNT_POINTS_TTL_NS 1000000000ull
 
 struct cgroup_entry {
 	uint64_t id;
@@ -35,6 +53,10 @@ struct ioh_resolver {
 	struct mount_entry *mounts;
 	size_t n_mounts;
 	uint64_t own_mnt_ns; /* names from tasks in our mount namespace need no /proc/PID/root */
+	struct ioh_stat_pool *pool; /* every statx of a name: off the loop, with a deadline */
+	struct mount_points table;  /* the last namespace whose mount points were needed */
+	struct ioh_resolver_stats stats;
+	bool timed_out; /* the last ioh_resolver_enrich() gave up on a statx */
 };
 
 /* Where cgroup v2 is mounted: /sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on
@@ -79,7 +101,9 @@ struct ioh_resolver *ioh_resolver_new(const char *cgroup_root)
 			r->own_mnt_ns = st.st_ino;
 	}
 	r->mounts = calloc(MOUNTS_MAX, sizeof(*r->mounts));
-	if (!r->mounts) {
+	r->table.points = calloc(MOUNTS_MAX, sizeof(*r->table.points));
+	if (!r->mounts || !r->table.points ||
+	    ioh_stat_pool_new(IOH_STAT_POOL_TIMEOUT_NS, NULL, &r->pool) < 0) {
 		ioh_resolver_free(r);
 		return NULL;
 	}
@@ -95,7 +119,136 @@ void ioh_resolver_free(struct ioh_resolver *r)
 	for (size_t i = 0; i < CGROUP_CACHE_SIZE; i++)
 		free(r->cgroups[i].path);
 	free(r->mounts);
+	if (r->table.points)
+		for (size_t i = 0; i < r->table.n; i++)
+			free(r->table.points[i].path);
+	free(r->table.points);
+	ioh_stat_pool_free(r->pool);
 	free(r);
+}
+
+int ioh_resolver_set_statx(struct ioh_resolver *r, uint64_t timeout_ns, ioh_statx_fn fn)
+{
+	struct ioh_stat_pool *pool;
+	int err = ioh_stat_pool_new(timeout_ns, fn, &pool);
+
+	if (err < 0)
+		return err;
+	ioh_stat_pool_free(r->pool);
+	r->pool = pool;
+	return 0;
+}
+
+void ioh_resolver_mounts_changed(struct ioh_resolver *r)
+{
+	r->table.stale = true;
+}
+
+void ioh_resolver_get_stats(struct ioh_resolver *r, struct ioh_resolver_stats *out)
+{
+	struct ioh_stat_pool_stats ps;
+
+	ioh_stat_pool_get_stats(r->pool, &ps);
+	*out = r->stats;
+	out->workers = ps.workers;
+	out->workers_stuck = ps.stuck;
+}
+
+bool ioh_resolver_timed_out(const struct ioh_resolver *r)
+{
+	return r->timed_out;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads the mount points of `pid`'s namespace (ours when pid is 0). Reading mountinfo asks
+ * no file system anything: it cannot block on one. */
+static int load_mount_points(struct ioh_resolver *r, uint32_t pid, uint64_t mnt_ns)
+{
+	struct mount_points *t = &r->table;
+	char name[64], line[8192], point[4096];
+	FILE *f;
+
+	if (pid)
+		snprintf(name, sizeof(name), "/proc/%u/mountinfo", pid);
+	else
+		snprintf(name, sizeof(name), "/proc/self/mountinfo");
+	f = fopen(name, "re");
+	if (!f)
+		return -errno;
+	for (size_t i = 0; i < t->n; i++)
+		free(t->points[i].path);
+	t->n = 0;
+	while (t->n < MOUNTS_MAX && fgets(line, sizeof(line), f)) {
+		struct mount_point *m = &t->points[t->n];
+		char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(sep + 3, "%31s", m->fstype) != 1 ||
+		    sscanf(line, "%*u %*u %*u:%*u %*s %4095s", point) != 1)
+			continue;
+		unescape_octal(point);
+		m->path = strdup(point);
+		if (!m->path)
+			break;
+		m->len = strlen(point);
+		t->n++;
+	}
+	fclose(f);
+	t->mnt_ns = mnt_ns;
+	t->loaded_ns = mono_ns();
+	t->stale = false;
+	return 0;
+}
+
+/* The type of the file system `path` lives on as task `pid` sees it, from the mount table
+ * alone (longest mount-point prefix; the later of stacked mounts), or NULL. */
+static const char *fstype_of_path(struct ioh_resolver *r, uint32_t pid, uint64_t mnt_ns,
+				  const char *path)
+{
+	struct mount_points *t = &r->table;
+	const struct mount_point *best = NULL;
+	bool ours = !mnt_ns || mnt_ns == r->own_mnt_ns;
+	uint64_t key = ours ? r->own_mnt_ns : mnt_ns;
+
+	if (t->mnt_ns != key || t->stale || mono_ns() - t->loaded_ns > MOUNT_POINTS_TTL_NS) {
+		if (load_mount_points(r, ours ? 0 : pid, key) < 0 &&
+		    (ours || load_mount_points(r, 0, r->own_mnt_ns) < 0))
+			return NULL; /* the task is gone: the path is tried as we see it */
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const struct mount_point *m = &t->points[i];
+
+		if (strncmp(path, m->path, m->len) != 0)
+			continue;
+		if (m->len > 1 && path[m->len] != '/' && path[m->len] != '\0')
+			continue;
+		if (!best || m->len >= best->len)
+			best = m;
+	}
+	return best ? best->fstype : NULL;
 }
 
 const char *ioh_resolver_cgroup_path(struct ioh_resolver *r, uint64_t cgroup_id)
@@ -203,20 +356,23 @@ static int stat_as_task(struct ioh_resolver *r, uint32_t pid, uint32_t mnt_ns, c
 	const char *fstype;
 	uint64_t mnt_id;
 	bool ours = mnt_ns && mnt_ns == r->own_mnt_ns;
+	int err;
 
 	/* Going through /proc/PID/root costs a second path walk: only for other namespaces. */
 	if (ours)
 		snprintf(buf, sizeof(buf), "%s", path);
 	else
 		snprintf(buf, sizeof(buf), "/proc/%u/root%s", pid, path);
-	if (statx(AT_FDCWD, buf, AT_SYMLINK_NOFOLLOW, mask, &stx) < 0) {
-		if (ours)
-			return -errno;
+	err = ioh_stat_pool_statx(r->pool, buf, AT_SYMLINK_NOFOLLOW, mask, &stx);
+	if (err < 0) {
+		if (ours || err == -ETIMEDOUT || err == -EBUSY)
+			return err;
 		/* The task may be gone already (mv exits at once): try the path as we see it,
 		 * which is the same for tasks in the host's mount namespace. */
 		snprintf(buf, sizeof(buf), "%s", path);
-		if (statx(AT_FDCWD, buf, AT_SYMLINK_NOFOLLOW, mask, &stx) < 0)
-			return -errno;
+		err = ioh_stat_pool_statx(r->pool, buf, AT_SYMLINK_NOFOLLOW, mask, &stx);
+		if (err < 0)
+			return err;
 	}
 	/* stat's device is what the kernel side reports too (bpf/common.bpf.h inode_dev():
 	 * s_dev, or the subvolume's anonymous device on btrfs). The mount (glibc takes struct
@@ -245,7 +401,9 @@ static void resolve_rename(struct ioh_resolver *r, struct ioh_event *ev,
 	struct ioh_rename_info *rn = &ev->rename;
 	char dir[IOH_PATH_BUF];
 	char *slash;
-	bool failed = false;
+	const char *fstype;
+	bool failed = false, timed_out = false;
+	int err;
 
 	if (rn->identity == IOH_ID_KERNEL || !rn->new_path)
 		return;
@@ -254,13 +412,17 @@ static void resolve_rename(struct ioh_resolver *r, struct ioh_event *ev,
 		ev->flags |= IOH_EVF_RESOLVE_FAILED; /* a cut path cannot be looked up */
 		return;
 	}
-	/* The inode and its birth time in one statx: the birth tells this file apart from a
-	 * deleted one that had the same number (the generation is not available here). */
-	if (stat_as_task(r, ev->pid, s->mnt_ns, rn->new_path, &rn->src, &rn->src_btime_ns) < 0) {
-		memset(&rn->src, 0, sizeof(rn->src));
-		rn->src_btime_ns = 0;
-		failed = true;
+	/* Never look a name up where a lookup may hang or no finding can arise. The type
+	 * comes from the mount table, which asks no file system. */
+	fstype = fstype_of_path(r, ev->pid, s->mnt_ns, rn->new_path);
+	if (fstype && ioh_fstype_skip_resolve(fstype)) {
+		rn->dst_dir.fs_magic = ioh_fstype_magic_from_name(fstype);
+		ev->flags |= IOH_EVF_RESOLVE_FAILED | IOH_EVF_RESOLVE_SKIPPED;
+		r->stats.skipped++;
+		return;
 	}
+	/* The directory first: without it no window opens; the file only sharpens the
+	 * verdict (its fsync), so a timeout there still leaves a (degraded) finding. */
 	if (!rn->dst_dir.ino) {
 		snprintf(dir, sizeof(dir), "%s", rn->new_path);
 		slash = strrchr(dir, '/');
@@ -269,11 +431,30 @@ static void resolve_rename(struct ioh_resolver *r, struct ioh_event *ev,
 				slash[1] = '\0';
 			else
 				*slash = '\0';
-			if (stat_as_task(r, ev->pid, s->mnt_ns, dir, &rn->dst_dir, NULL) < 0) {
+			err = stat_as_task(r, ev->pid, s->mnt_ns, dir, &rn->dst_dir, NULL);
+			if (err < 0) {
 				memset(&rn->dst_dir, 0, sizeof(rn->dst_dir));
 				failed = true;
+				timed_out |= err == -ETIMEDOUT || err == -EBUSY;
 			}
 		}
+	}
+	/* The inode and its birth time in one statx: the birth tells this file apart from a
+	 * deleted one that had the same number (the generation is not available here). A
+	 * directory that did not answer will not answer for its entry either. */
+	err = timed_out ? -ETIMEDOUT
+			: stat_as_task(r, ev->pid, s->mnt_ns, rn->new_path, &rn->src,
+				       &rn->src_btime_ns);
+	if (err < 0) {
+		memset(&rn->src, 0, sizeof(rn->src));
+		rn->src_btime_ns = 0;
+		failed = true;
+		timed_out |= err == -ETIMEDOUT || err == -EBUSY;
+	}
+	if (timed_out) {
+		ev->flags |= IOH_EVF_RESOLVE_TIMEOUT;
+		r->stats.timeouts++;
+		r->timed_out = true;
 	}
 	/* Same filesystem as the new name: take its magic when only the kernel's is known. */
 	if (!rn->dst_dir.fs_magic)
@@ -327,6 +508,7 @@ static void resolve_other_side(struct ioh_event *ev, struct ioh_decode_scratch *
 void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 			 struct ioh_decode_scratch *scratch)
 {
+	r->timed_out = false;
 	ev->cgroup = ioh_resolver_cgroup_path(r, ev->cgroup_id);
 	if (ev->type == IOH_EV_RENAME)
 		resolve_rename(r, ev, scratch);

@@ -14,8 +14,11 @@
 #ifndef IOH_RESOLVE_H
 #define IOH_RESOLVE_H
 
+#include <stdbool.h>
+
 #include "daemon/correlator/event.h"
 #include "daemon/ingest/decode.h"
+#include "daemon/ingest/stat_pool.h"
 
 struct ioh_resolver;
 
@@ -23,8 +26,31 @@ struct ioh_resolver;
 struct ioh_resolver *ioh_resolver_new(const char *cgroup_root);
 void ioh_resolver_free(struct ioh_resolver *r);
 
-/* Resolve in place. Strings it sets point into `scratch` or the resolver's cache and live
- * until the next call. */
+/* Replaces the statx the workers call and their deadline (tests). */
+int ioh_resolver_set_statx(struct ioh_resolver *r, uint64_t timeout_ns, ioh_statx_fn fn);
+
+/* The mount table changed: the next type check re-reads it. */
+void ioh_resolver_mounts_changed(struct ioh_resolver *r);
+
+struct ioh_resolver_stats {
+	uint64_t timeouts;	 /* renames whose statx did not finish in time (or found every
+				  * worker stuck): IOH_EVF_RESOLVE_TIMEOUT */
+	uint64_t skipped;	 /* renames on a type never looked up: IOH_EVF_RESOLVE_SKIPPED */
+	unsigned workers;	 /* statx worker threads started */
+	unsigned workers_stuck; /* of those, still inside a statx that was given up on */
+};
+void ioh_resolver_get_stats(struct ioh_resolver *r, struct ioh_resolver_stats *out);
+
+/* The last ioh_resolver_enrich() gave up on a statx: the caller should let the event loop
+ * serve others before resolving more. */
+bool ioh_resolver_timed_out(const struct ioh_resolver *r);
+
+/*
+ * Resolve in place. No file-system call runs on the calling thread: each statx goes to a
+ * worker and is given up after IOH_STAT_POOL_TIMEOUT_NS (IOH_EVF_RESOLVE_TIMEOUT); names on
+ * types ioh_fstype_skip_resolve() names are not looked up (IOH_EVF_RESOLVE_SKIPPED).
+ * Strings it sets point into `scratch` or the resolver's cache and live until the next call.
+ */
 void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 			 struct ioh_decode_scratch *scratch);
 

@@ -115,10 +115,28 @@
 #define IOH_M_API_CLIENTS "iohazard_api_clients"
 #define IOH_M_API_CLIENTS_HELP "Clients connected to the API socket."
 
+/* counter {reason}: table_full, idle_evicted, subscribers_full, output_limit */
+#define IOH_M_API_REFUSED_TOTAL "iohazard_api_refused_total"
+#define IOH_M_API_REFUSED_TOTAL_HELP                                                               \
+	"API connections or requests turned away by a limit: connections refused with every slot " \
+	"busy, idle connections closed to make room, subscriptions over the subscriber cap, "     \
+	"clients dropped with 4 MiB of replies unread."
+
 /* counter */
 #define IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL "iohazard_api_subscribers_dropped_total"
 #define IOH_M_API_SUBSCRIBERS_DROPPED_TOTAL_HELP                                                   \
 	"API subscribers disconnected because they read too slowly."
+
+/* counter */
+#define IOH_M_RECORD_WRITE_ERRORS_TOTAL "iohazard_record_write_errors_total"
+#define IOH_M_RECORD_WRITE_ERRORS_TOTAL_HELP                                                       \
+	"Failed writes to the --record file (disk full, I/O error). The first one stops the "     \
+	"recording; `iohazard status` says why."
+
+/* gauge */
+#define IOH_M_RECORDING_ACTIVE "iohazard_recording_active"
+#define IOH_M_RECORDING_ACTIVE_HELP                                                                \
+	"1 while --record is writing the event stream, 0 without --record or once it stopped."
 
 /* counter */
 #define IOH_M_TEXTFILE_WRITE_ERRORS_TOTAL "iohazard_textfile_write_errors_total"
@@ -134,6 +152,34 @@
 /* counter */
 #define IOH_M_BLIND_EPISODES_TOTAL "iohazard_blind_episodes_total"
 #define IOH_M_BLIND_EPISODES_TOTAL_HELP "Times the daemon became blind."
+
+/* counter */
+#define IOH_M_RESOLVE_TIMEOUTS_TOTAL "iohazard_resolve_timeouts_total"
+#define IOH_M_RESOLVE_TIMEOUTS_TOTAL_HELP                                                          \
+	"Renamed names whose statx did not finish in time (a file system holding a lookup) or "   \
+	"found every resolver worker stuck. Their findings are degraded."
+
+/* counter */
+#define IOH_M_RESOLVE_SKIPPED_TOTAL "iohazard_resolve_skipped_total"
+#define IOH_M_RESOLVE_SKIPPED_TOTAL_HELP                                                           \
+	"Renamed names not looked up because their file system may block a lookup or cannot "     \
+	"carry a durable-rename finding (fuse, nfs, proc, ...)."
+
+/* gauge */
+#define IOH_M_RESOLVER_WORKERS_STUCK "iohazard_resolver_workers_stuck"
+#define IOH_M_RESOLVER_WORKERS_STUCK_HELP                                                          \
+	"Resolver threads still inside a statx that was given up on. At the maximum (8) every "   \
+	"rename that needs a lookup is degraded."
+
+/* counter */
+#define IOH_M_LOOP_STALLS_TOTAL "iohazard_loop_stalls_total"
+#define IOH_M_LOOP_STALLS_TOTAL_HELP                                                               \
+	"Times the daemon's event loop did not run for more than 3 s (seen by a separate "        \
+	"thread). Each is a blind episode: events of that time may be missing."
+
+/* counter */
+#define IOH_M_LOOP_STALL_SECONDS_TOTAL "iohazard_loop_stall_seconds_total"
+#define IOH_M_LOOP_STALL_SECONDS_TOTAL_HELP "Time the event loop was gone in those stalls."
 
 /* counter */
 #define IOH_M_SCRAPE_ERRORS_TOTAL "iohazard_metrics_render_errors_total"

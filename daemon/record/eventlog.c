@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,29 +444,46 @@ int ioh_eventlog_decode_payload_version(const uint8_t *payload, uint32_t len, ui
 
 /* ---- files ------------------------------------------------------------------------------- */
 
-int ioh_eventlog_create(const char *path, int64_t realtime_offset_ns,
+/*
+ * The daemon writes recordings as root, often into directories others can write (/tmp,
+ * /var/tmp): never follow a link planted at the name, never truncate what is there. The
+ * file is created (O_EXCL|O_NOFOLLOW, 0600); an existing one is refused unless `flags` has
+ * IOH_EVENTLOG_REPLACE, and even then only a regular file is unlinked first (a link is
+ * removed as a name, never followed). The descriptor keeps O_CLOEXEC: gzdopen() takes it
+ * as is (a dup() would drop the flag).
+ */
+static int create_exclusive(const char *path, unsigned flags)
+{
+	const int oflags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	struct stat st;
+	int fd = open(path, oflags, 0600);
+
+	if (fd >= 0 || errno != EEXIST || !(flags & IOH_EVENTLOG_REPLACE))
+		return fd >= 0 ? fd : -errno;
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EEXIST; /* a link, a device, a fifo: not ours to replace */
+	if (unlink(path) < 0)
+		return -errno;
+	fd = open(path, oflags, 0600); /* someone recreating it in between: EEXIST again */
+	return fd >= 0 ? fd : -errno;
+}
+
+int ioh_eventlog_create(const char *path, int64_t realtime_offset_ns, unsigned flags,
 			struct ioh_eventlog_writer **out)
 {
 	struct ioh_eventlog_writer *w = calloc(1, sizeof(*w));
 	uint8_t header[HEADER_SIZE];
 	struct cursor c = {.p = header, .len = sizeof(header)};
 	int fd;
-	FILE *f;
 
 	if (!w)
 		return -ENOMEM;
-	f = fopen(path, "wbe");
-	if (!f) {
-		int err = -errno;
-
-		free(w);
-		return err;
-	}
-	fd = dup(fileno(f)); /* gzdopen takes ownership of an fd; keep O_CLOEXEC via "e" */
-	fclose(f);
+	fd = create_exclusive(path, flags);
 	if (fd < 0) {
 		free(w);
-		return -errno;
+		return fd;
 	}
 	w->gz = gzdopen(fd, "wb6");
 	if (!w->gz) {
@@ -485,6 +504,15 @@ int ioh_eventlog_create(const char *path, int64_t realtime_offset_ns,
 	return 0;
 }
 
+/* The write(2) error behind a failed gz call (ENOSPC, EIO, ...), else -EIO. */
+static int gz_errno(gzFile gz)
+{
+	int saved = errno, zerr = Z_OK;
+
+	gzerror(gz, &zerr);
+	return zerr == Z_ERRNO && saved > 0 ? -saved : -EIO;
+}
+
 int ioh_eventlog_write(struct ioh_eventlog_writer *w, const struct ioh_event *ev)
 {
 	int n = ioh_eventlog_encode_payload(ev, w->buf + 4, IOH_EVENTLOG_RECORD_MAX);
@@ -494,13 +522,13 @@ int ioh_eventlog_write(struct ioh_eventlog_writer *w, const struct ioh_event *ev
 		return n;
 	put_u32(&c, (uint32_t)n);
 	if (gzwrite(w->gz, w->buf, (unsigned)n + 4) != n + 4)
-		return -EIO;
+		return gz_errno(w->gz);
 	return 0;
 }
 
 int ioh_eventlog_flush(struct ioh_eventlog_writer *w)
 {
-	return gzflush(w->gz, Z_SYNC_FLUSH) == Z_OK ? 0 : -EIO;
+	return gzflush(w->gz, Z_SYNC_FLUSH) == Z_OK ? 0 : gz_errno(w->gz);
 }
 
 int ioh_eventlog_close(struct ioh_eventlog_writer *w)

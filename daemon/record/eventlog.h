@@ -30,7 +30,12 @@ struct ioh_eventlog_reader;
 
 /* `realtime_offset_ns`: CLOCK_REALTIME - CLOCK_MONOTONIC when recording started, so replayed
  * findings carry the wall-clock times of the original run. */
-int ioh_eventlog_create(const char *path, int64_t realtime_offset_ns,
+/* Replace an existing regular file at the path (unlink, then create); without it an
+ * existing name is refused with -EEXIST. */
+#define IOH_EVENTLOG_REPLACE 1u
+/* Creates `path` (O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0600): a symlink or file already there
+ * is never followed or truncated. */
+int ioh_eventlog_create(const char *path, int64_t realtime_offset_ns, unsigned flags,
 			struct ioh_eventlog_writer **out);
 int ioh_eventlog_write(struct ioh_eventlog_writer *w, const struct ioh_event *ev);
 /* Make everything written so far readable even if the process dies (sync flush). */

@@ -47,6 +47,26 @@ uint32_t ioh_fstype_magic_from_name(const char *name)
 	return 0;
 }
 
+bool ioh_fstype_skip_resolve(const char *name)
+{
+	static const char *const skip[] = {
+		/* a lookup waits for a server or a user-space process */
+		"fuse", "fuseblk", "nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "9p", "afs",
+		"virtiofs", "glusterfs", "lustre", "gfs2", "ocfs2", "autofs", "davfs", "sshfs",
+		/* kernel interfaces: nothing there needs a durable rename */
+		"proc", "sysfs", "cgroup", "cgroup2", "debugfs", "tracefs", "securityfs",
+		"pstore", "configfs", "devpts", "mqueue", "bpf", "efivarfs", "binfmt_misc",
+		"fusectl", "rpc_pipefs", "nfsd", "nsfs", "hugetlbfs",
+	};
+
+	if (strncmp(name, "fuse.", 5) == 0)
+		return true; /* fuse.sshfs, fuse.gvfsd-fuse, ... */
+	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (strcmp(name, skip[i]) == 0)
+			return true;
+	return false;
+}
+
 static int ends_with(const char *s, size_t len, const char *suffix)
 {
 	size_t n = strlen(suffix);

@@ -4,6 +4,7 @@
 #ifndef IOH_FSNAMES_H
 #define IOH_FSNAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -13,6 +14,14 @@
 const char *ioh_fstype_from_magic(uint32_t magic);
 /* The reverse, for fstype names from /proc/self/mountinfo; 0 when unknown. */
 uint32_t ioh_fstype_magic_from_name(const char *name);
+
+/*
+ * True for file systems the resolver must not look names up on: a lookup may wait on a
+ * server or another process (fuse and its subtypes, nfs, cifs, ceph, 9p, afs, autofs
+ * triggers), or the type is a kernel interface where no durable-rename finding can arise
+ * (proc, sysfs, cgroup, debugfs, ...). Local persistent types and tmpfs are looked up.
+ */
+bool ioh_fstype_skip_resolve(const char *name);
 
 /*
  * The systemd unit a cgroup belongs to: the deepest path component that looks like a unit

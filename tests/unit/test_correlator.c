@@ -1155,6 +1155,47 @@ static void feed_rename_gen(struct ioh_correlator *c, uint64_t ts, uint32_t gen,
 	ioh_correlator_feed(c, &ev);
 }
 
+/* A rename whose file statx was given up (a file system holding the lookup): the directory
+ * is known, so the window opens, and its finding is degraded and says why. */
+static void test_resolve_timeout(void)
+{
+	TEST_CASE("resolve timeout: degraded, degraded_by resolve-timeout")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct ioh_event ev = base_event(3 * SEC, IOH_EV_RENAME, 1000, "writer");
+
+		reset_found();
+		ev.rename.dfd = -100;
+		ev.rename.identity = IOH_ID_USERSPACE;
+		ev.flags = IOH_EVF_RESOLVED_IN_USERSPACE | IOH_EVF_RESOLVE_FAILED |
+			   IOH_EVF_RESOLVE_TIMEOUT;
+		ev.rename.dst_dir = file_id(DEV, DIR_INO, S_IFDIR | 0755, EXT4_MAGIC);
+		ev.rename.new_path = "/srv/app/config.json";
+		ev.rename.old_path = "/srv/app/.config.json.tmp";
+		ioh_correlator_feed(c, &ev);
+		ioh_correlator_advance(c, 3 * SEC + WINDOW + 1);
+		CHECK_INT(n_found, 1);
+		if (n_found == 1) {
+			CHECK_STR(found[0].rule, "rename-without-dir-fsync");
+			CHECK(found[0].degraded);
+			CHECK_STR(evidence(&found[0], "degraded_by"), "resolve-timeout");
+		}
+		/* The same rename resolved in time is not degraded. */
+		reset_found();
+		ev.ts_ns = 20 * SEC;
+		ev.flags &= ~(IOH_EVF_RESOLVE_TIMEOUT | IOH_EVF_RESOLVE_FAILED);
+		ev.rename.src = file_id(DEV, FILE_INO + 7, S_IFREG | 0644, EXT4_MAGIC);
+		ioh_correlator_feed(c, &ev);
+		ioh_correlator_advance(c, 20 * SEC + WINDOW + 1);
+		CHECK_INT(n_found, 1);
+		if (n_found == 1) {
+			CHECK(!found[0].degraded);
+			CHECK_STR(evidence(&found[0], "degraded_by"), "(missing)");
+		}
+		ioh_correlator_free(c);
+	}
+}
+
 static void test_inode_reuse(void)
 {
 	TEST_CASE("reused inode number, kernel identity: the new file's generation decides")
@@ -1438,6 +1479,7 @@ int main(void)
 	test_scope();
 	test_losses();
 	test_caps();
+	test_resolve_timeout();
 	test_inode_reuse();
 	test_reload();
 	test_default_rules();

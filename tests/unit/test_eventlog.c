@@ -6,6 +6,7 @@
  * the events before the damage and an error naming where it stopped, never a crash.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,7 +111,7 @@ static unsigned sample_events(struct ioh_event *out)
 static int write_events(const char *path, int64_t offset, const struct ioh_event *evs, unsigned n)
 {
 	struct ioh_eventlog_writer *w;
-	int r = ioh_eventlog_create(path, offset, &w);
+	int r = ioh_eventlog_create(path, offset, IOH_EVENTLOG_REPLACE, &w);
 
 	if (r < 0)
 		return r;
@@ -693,6 +694,65 @@ static void test_replay(void)
 	ioh_ruleset_free(rs);
 }
 
+/* The daemon writes recordings as root, often in /tmp (issue 12). */
+static void test_create_safely(void)
+{
+	TEST_CASE("create: no symlink, no truncation, 0600, O_CLOEXEC, explicit replace")
+	{
+		char target[600], link[600], existing[600], buf[16] = "";
+		struct ioh_eventlog_writer *w = NULL;
+		struct stat st;
+		FILE *f;
+		int fd;
+
+		snprintf(target, sizeof(target), "%s/secret", tmpdir);
+		snprintf(link, sizeof(link), "%s/link.gz", tmpdir);
+		snprintf(existing, sizeof(existing), "%s/existing.gz", tmpdir);
+		f = fopen(target, "w");
+		CHECK(f != NULL);
+		if (!f)
+			return;
+		fputs("precious", f);
+		fclose(f);
+		CHECK_INT(symlink(target, link), 0);
+		CHECK_INT(ioh_eventlog_create(link, 0, 0, &w), -EEXIST);
+		CHECK_INT(ioh_eventlog_create(link, 0, IOH_EVENTLOG_REPLACE, &w), -EEXIST);
+		f = fopen(target, "r");
+		if (f) {
+			CHECK(fgets(buf, sizeof(buf), f) != NULL);
+			fclose(f);
+		}
+		CHECK_STR(buf, "precious");
+		CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+
+		f = fopen(existing, "w");
+		if (f) {
+			fputs("old", f);
+			fclose(f);
+		}
+		CHECK_INT(ioh_eventlog_create(existing, 0, 0, &w), -EEXIST);
+		CHECK(stat(existing, &st) == 0 && st.st_size == 3);
+		CHECK_INT(ioh_eventlog_create(existing, 0, IOH_EVENTLOG_REPLACE, &w), 0);
+		CHECK(stat(existing, &st) == 0 && (st.st_mode & 07777) == 0600);
+		/* The recording's descriptor (found by its name) must be close-on-exec. */
+		fd = -1;
+		for (int i = 0; i < 1024 && fd < 0; i++) {
+			char proc[64], name[600];
+			ssize_t n;
+
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", i);
+			n = readlink(proc, name, sizeof(name) - 1);
+			if (n > 0 && (name[n] = '\0', strcmp(name, existing) == 0))
+				fd = i;
+		}
+		CHECK(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC));
+		CHECK_INT(ioh_eventlog_close(w), 0);
+		unlink(link);
+		unlink(target);
+		unlink(existing);
+	}
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -704,6 +764,7 @@ int main(void)
 	test_damage();
 	test_previous_version();
 	test_replay();
+	test_create_safely();
 	unlink(file_path);
 	rmdir(tmpdir);
 	return check_summary();

@@ -728,7 +728,7 @@ static void test_record_replay(void)
 
 		CHECK(mkdtemp(dir) != NULL);
 		snprintf(path, sizeof(path), "%s/events.rec", dir);
-		CHECK_INT(ioh_eventlog_create(path, 0, &w), 0);
+		CHECK_INT(ioh_eventlog_create(path, 0, 0, &w), 0);
 		if (!w)
 			break;
 		for (unsigned i = 0; i < n_fed; i++)

@@ -8,8 +8,9 @@ wait is bounded; every socket is closed on exit. Results are printed as one JSON
                                   ends, no newline); print the reply and whether the server
                                   closed the connection
   api.py clients SOCK N           N clients, each made to round-trip one request (so the
-                                  daemon has accepted it) then idle; one more must be refused;
-                                  the N first still answer; print the results
+                                  daemon has accepted it) then idle; one more gets in and the
+                                  first (idle longest) is told why and closed; the next four
+                                  still answer; print the results
   api.py subscribe SOCK SECS OUT READY
                                   subscribe and write every line received for SECS seconds
                                   to OUT; create READY once the subscription is confirmed
@@ -104,18 +105,24 @@ def cmd_clients(path, n):
             r = read_line(s)
             if r and r.get('ok') is False and 'unknown command' in r.get('error', ''):
                 accepted += 1
+        # The table is full: the 65th gets in, and the connection idle longest (the
+        # first) is told why and closed.
         extra = connect(path)
-        extra_reply = read_line(extra, 3)
-        extra_closed = closed_by_peer(extra, 3)
+        extra.sendall(b'{"command":"status"}\n')
+        r = read_line(extra, 3)
+        extra_served = bool(r and r.get('ok') is True)
         extra.close()
-        # The first clients are still served after the refusal.
+        evicted_reply = read_line(socks[0], 3)
+        evicted_closed = closed_by_peer(socks[0], 3)
+        # The others are still served.
         still = 0
-        for s in socks[:4]:
+        for s in socks[1:5]:
             s.sendall(b'{"command":"status"}\n')
             r = read_line(s)
             still += bool(r and r.get('ok') is True)
-        print(json.dumps({'accepted': accepted, 'extra_reply': extra_reply,
-                          'extra_closed': extra_closed, 'first_still_served': still}))
+        print(json.dumps({'accepted': accepted, 'extra_served': extra_served,
+                          'evicted_reply': evicted_reply, 'evicted_closed': evicted_closed,
+                          'first_still_served': still}))
     finally:
         for s in socks:
             s.close()
