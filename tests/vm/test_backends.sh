@@ -21,7 +21,7 @@
 #   mx-dwriter +  O_DIRECT writer, then a buffered reader    mixed-direct-buffered (critical),
 #   mx-breader                                               comm mx-breader, ord/mixed/data
 #   mx-mreader    the same with an mmap reader               mixed-direct-buffered, mx-mreader
-#   st-splice     splice a file into a pipe undrained 600 ms splice-stall, the file, call=splice
+#   st-splice     splice a file into a pipe undrained 1.5 s  splice-stall, the file, call=splice
 #   st-splfast    splice 4 KiB into an empty pipe            nothing
 #   st-sendfile   sendfile to a slow loopback TCP reader     splice-stall, the file, call=sendfile
 #   st-burst      12 MiB write, vm.dirty_bytes=4 MiB, in a   dirty-throttle-stall, bdi = ord's
@@ -334,22 +334,34 @@ run_backend() { # backend
 	# --- workloads, all at once (distinct directories, pids and comms) -----------------------
 	local d=$MNT/ord wl=$W/wl.err
 	: >"$wl"
-	"$W/bin/mx-dwriter" direct-writer "$d/mixed/data" 2.5 >/dev/null 2>>"$wl" & pdw=$!
-	"$W/bin/mx-dwriter2" direct-writer "$d/mmap/data" 2.5 >/dev/null 2>>"$wl" & pdw2=$!
+	# The O_DIRECT writers run 6 s and the readers start once the file exists: under TCG guest
+	# time runs with the host's clock, so on a loaded host a fixed head start (0.6 s) could let a
+	# starved writer finish before its reader opened the file (a false "not seen"; it happened).
+	"$W/bin/mx-dwriter" direct-writer "$d/mixed/data" 6 >/dev/null 2>>"$wl" & pdw=$!
+	"$W/bin/mx-dwriter2" direct-writer "$d/mmap/data" 6 >/dev/null 2>>"$wl" & pdw2=$!
 	"$W/bin/dur-unsafe" unsafe "$d/unsafe" >/dev/null 2>>"$wl" & pu=$!
 	"$W/bin/dur-fileonly" fsync-file-only "$d/fileonly" >/dev/null 2>>"$wl" & pf=$!
 	"$W/bin/dur-safe" safe "$d/safe" >/dev/null 2>>"$wl" & ps=$!
-	"$W/bin/st-splice" splice-pipe "$d/splice/src" 600 >/dev/null 2>>"$wl" & psp=$!
+	# The reader of the pipe holds off 1.5 s (the rule's threshold is 100 ms): the same margin
+	# against a starved splicer reaching its blocking call only after the drain began.
+	"$W/bin/st-splice" splice-pipe "$d/splice/src" 1500 >/dev/null 2>>"$wl" & psp=$!
 	"$W/bin/st-splfast" splice-fast "$d/splice/src" >/dev/null 2>>"$wl" & psf=$!
 	"$W/bin/st-sendfile" sendfile-slow "$d/splice/src1m" >/dev/null 2>>"$wl" & pse=$!
 	"$W/bin/st-trunc" truncate-rewrite "$MNT/wb/unsynced" 0 >/dev/null 2>>"$wl" & ptr=$!
 	"$W/bin/st-ftrunc" ftruncate-rewrite "$MNT/wb/unsynced-ftruncate" 0 >/dev/null 2>>"$wl" & pft=$!
 	"$W/bin/st-truncsync" truncate-rewrite "$MNT/wb/synced" 1 >/dev/null 2>>"$wl" & pts=$!
 	"$W/bin/fe-retry" "$MNT/err/f" 1024 >"$W/fe.out" 2>>"$wl" & pfe=$!
-	sleep 0.6
+	for _ in $(seq 100); do
+		[ -s "$d/mixed/data" ] && [ -s "$d/mmap/data" ] && break
+		sleep 0.1
+	done
 	"$W/bin/mx-breader" buffered-reader "$d/mixed/data" 1 >/dev/null 2>>"$wl" & pbr=$!
 	"$W/bin/mx-mreader" mmap-reader "$d/mmap/data" 1 >/dev/null 2>>"$wl" & pmr=$!
-	for p in $pu $pf $ps $pdw $pdw2 $pbr $pmr $psp $psf $pse $ptr $pft $pts; do
+	wait "$pbr" || notok "$be: buffered reader exits 0 ($(tail -2 "$wl" | tr '\n' ' '))"
+	wait "$pmr" || notok "$be: mmap reader exits 0 ($(tail -2 "$wl" | tr '\n' ' '))"
+	kill -0 "$pdw" 2>/dev/null && kill -0 "$pdw2" 2>/dev/null ||
+		log "$be: an O_DIRECT writer ended before its reader did (host too loaded?): a mixed finding may be missing for that reason"
+	for p in $pu $pf $ps $pdw $pdw2 $psp $psf $pse $ptr $pft $pts; do
 		wait "$p" || notok "$be: workload pid $p exits 0 ($(tail -2 "$wl" | tr '\n' ' '))"
 	done
 	wait "$pfe"
