@@ -19,7 +19,8 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 DEB_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev \
 	    libinih-dev libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
 	    procps python3 qemu-system-x86 busybox-static cpio jq libncurses-dev tmux systemd \
-	    prometheus bpftrace curl debhelper dpkg-dev fakeroot lintian rpm
+	    prometheus bpftrace curl debhelper dpkg-dev fakeroot lintian rpm \
+	    git rsync logrotate redis-server redis-tools mariadb-server mariadb-client strace
 
 PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -118,6 +118,75 @@ static __always_inline void file_id_from_inode(struct ioh_file_id *id, struct in
 	id->ino = BPF_CORE_READ(inode, i_ino);
 	id->mode = BPF_CORE_READ(inode, i_mode);
 	id->fs_magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	id->gen = BPF_CORE_READ(inode, i_generation);
+}
+
+/*
+ * The key of every per-inode table: device, inode number and generation. ext4 and xfs hand a
+ * deleted file's inode number to the next file at once; without the generation a new file
+ * would inherit the old one's state (its "dirty, never synced", its O_DIRECT side).
+ */
+static __always_inline void inode_key(struct inode *inode, struct ioh_inode_key *key)
+{
+	key->dev = inode_dev(inode);
+	key->gen = BPF_CORE_READ(inode, i_generation);
+	key->ino = BPF_CORE_READ(inode, i_ino);
+}
+
+static __always_inline void inode_key_of_id(const struct ioh_file_id *id, struct ioh_inode_key *key)
+{
+	key->dev = id->dev;
+	key->gen = id->gen;
+	key->ino = id->ino;
+}
+
+/*
+ * A syscall's six arguments, however the hook got them: from a per-syscall tracepoint's record
+ * (tracepoint backend) or from the pt_regs a __x64_sys_* function receives (fentry and kprobe
+ * backends). Handlers take this, so one handler serves every backend.
+ */
+struct sc_args {
+	__u64 a[6];
+};
+
+/* The record of a per-syscall tracepoint (syscalls:sys_enter_X): stable since 2.6.33. Only the
+ * arguments the syscall has are in it, and the kernel refuses to attach (EACCES) a program
+ * whose direct context reads go past the record of any syscall it is attached to: programs
+ * serving several syscalls copy the arguments with sc_args_from_record(). */
+struct sc_enter_record {
+	__u64 common; /* struct trace_entry */
+	__s32 nr;
+	__u32 _pad;
+	__u64 args[6];
+};
+
+struct sc_exit_record {
+	__u64 common;
+	__s32 nr;
+	__u32 _pad;
+	__s64 ret;
+};
+
+/* x86-64 syscall argument registers: di, si, dx, r10, r8, r9. */
+static __always_inline void sc_args_from_regs(struct sc_args *a, struct pt_regs *regs)
+{
+	a->a[0] = BPF_CORE_READ(regs, di);
+	a->a[1] = BPF_CORE_READ(regs, si);
+	a->a[2] = BPF_CORE_READ(regs, dx);
+	a->a[3] = BPF_CORE_READ(regs, r10);
+	a->a[4] = BPF_CORE_READ(regs, r8);
+	a->a[5] = BPF_CORE_READ(regs, r9);
+}
+
+/* Copies the first `n` arguments (the ones this syscall has) of a sys_enter_X record. */
+static __always_inline void sc_args_from_record(struct sc_args *a, struct sc_enter_record *rec,
+						 __u32 n)
+{
+	__builtin_memset(a, 0, sizeof(*a));
+	if (n > 6)
+		n = 6;
+	if (n)
+		bpf_probe_read_kernel(a->a, n * sizeof(__u64), rec->args);
 }
 
 /* The struct file behind `fd` in the current task, or NULL. Bounded by fdt->max_fds. */

@@ -6,27 +6,32 @@
  * <linux/types.h>). Every record starts with struct ioh_event_hdr; its `size` covers the
  * trailing strings, so a reader can skip types it does not know.
  *
+ * Records with trailing strings carry only the bytes they use: the strings follow the struct
+ * back to back, and hdr.size is exactly sizeof(struct) plus their *_len fields. The IOH_*_MAX
+ * and IOH_DIR_PATH_REGION constants bound each string (the BPF side's scratch buffers are
+ * sized for the worst case); they are not offsets.
+ *
  * Bump IOH_ABI_VERSION whenever a layout here changes: recorded event files carry the
  * decoded form (daemon/record), not these structs, so only a running daemon depends on it.
  */
 #ifndef IOHAZARD_ABI_H
 #define IOHAZARD_ABI_H
 
-#define IOH_ABI_VERSION 1
+#define IOH_ABI_VERSION 2
 
 #define IOH_COMM_LEN 16
 /* A single path component as the kernel stores it (NAME_MAX). */
 #define IOH_NAME_MAX 255
-/* Bytes reserved for the old name of a rename (evidence only: cut names are marked). */
+/* Most bytes of a rename's old name (evidence only: cut names are marked). */
 #define IOH_USER_PATH_MAX 1024
-/* Bytes for the new name: PATH_MAX, the kernel's own limit, so it is never cut. */
+/* Most bytes of the new name: PATH_MAX, the kernel's own limit, so it is never cut. */
 #define IOH_NEW_PATH_MAX 4096
 /*
  * Bytes for a directory path built from the dentry chain. Components are stored leaf first,
  * each NUL-terminated, because the BPF side can only write forward with bounded offsets; user
  * space reverses them. A component starts below IOH_DIR_PATH_MAX and may run NAME_MAX + 1
- * bytes past it, hence the region size. IOH_DIR_COMPONENTS_MAX bounds the walk (mount
- * crossings count as steps).
+ * bytes past it, hence the region size, which is also the most a path's *_len can be.
+ * IOH_DIR_COMPONENTS_MAX bounds the walk (mount crossings count as steps).
  */
 #define IOH_DIR_PATH_MAX 2048
 #define IOH_DIR_PATH_REGION (IOH_DIR_PATH_MAX + IOH_NAME_MAX + 1)
@@ -114,17 +119,17 @@ struct ioh_event_hdr {
 };
 
 /*
- * A successful rename. Followed by three string regions at fixed offsets from the end of the
- * struct (fixed so the verifier can bound every write): the directory the new name is
- * relative to at 0 (IOH_DIR_PATH_REGION bytes; leaf-first NUL-separated components; empty
- * when the new name is absolute), the old name at IOH_RENAME_OLD_OFF and the new name at
- * IOH_RENAME_NEW_OFF (IOH_USER_PATH_MAX and IOH_NEW_PATH_MAX bytes), exactly as passed to the
- * syscall. Each
- * *_len counts the bytes used including the final NUL; 0 means absent.
+ * A successful rename. Followed by three strings, packed back to back with no padding:
+ *  1. the directory the new name is relative to (base_path_len bytes, at most
+ *     IOH_DIR_PATH_REGION; leaf-first NUL-terminated components; empty when the new name is
+ *     absolute or the directory could not be found),
+ *  2. the old name (old_name_len bytes, at most IOH_USER_PATH_MAX),
+ *  3. the new name (new_name_len bytes, at most IOH_NEW_PATH_MAX),
+ * the names exactly as passed to the syscall. Each *_len counts the bytes used including the
+ * final NUL; 0 means absent. hdr.size == sizeof(struct ioh_rename_event) + base_path_len +
+ * old_name_len + new_name_len.
  */
-#define IOH_RENAME_OLD_OFF IOH_DIR_PATH_REGION
-#define IOH_RENAME_NEW_OFF (IOH_RENAME_OLD_OFF + IOH_USER_PATH_MAX)
-#define IOH_RENAME_STRINGS_SIZE (IOH_RENAME_NEW_OFF + IOH_NEW_PATH_MAX)
+#define IOH_RENAME_STRINGS_MAX (IOH_DIR_PATH_REGION + IOH_USER_PATH_MAX + IOH_NEW_PATH_MAX)
 
 struct ioh_rename_event {
 	struct ioh_event_hdr hdr;
@@ -224,8 +229,9 @@ struct ioh_mode_state {
 };
 
 /*
- * An inode used both ways. Followed by the file's path (IOH_DIR_PATH_REGION bytes, leaf-first
- * components like the rename base directory; the leaf is the file itself).
+ * An inode used both ways. Followed by the file's path: path_len bytes (at most
+ * IOH_DIR_PATH_REGION), leaf-first components like the rename base directory, the leaf being
+ * the file itself. hdr.size == sizeof(struct ioh_access_event) + path_len.
  */
 struct ioh_access_event {
 	struct ioh_event_hdr hdr;
@@ -313,9 +319,10 @@ struct ioh_splice_end {
 
 /*
  * A splice/sendfile/tee/vmsplice/copy_file_range call that took at least the threshold.
- * Followed by the path of the *file end* (IOH_DIR_PATH_REGION bytes, leaf-first components,
- * the leaf being the file): the input for sendfile/splice/copy_file_range when it is a file,
- * else the output.
+ * Followed by the path of the *file end*: path_len bytes (at most IOH_DIR_PATH_REGION),
+ * leaf-first components, the leaf being the file; the input for sendfile/splice/
+ * copy_file_range when it is a file, else the output. hdr.size == sizeof(struct
+ * ioh_splice_event) + path_len.
  */
 struct ioh_splice_event {
 	struct ioh_event_hdr hdr;
@@ -346,9 +353,9 @@ enum ioh_splice_call {
 
 /*
  * A regular file on a device user space watches (mounted data=writeback) was truncated, in the
- * truncating task's context. Followed by the file's path within its filesystem
- * (IOH_DIR_PATH_REGION bytes, leaf-first components up to the filesystem root; user space
- * prepends the mount point).
+ * truncating task's context. Followed by the file's path within its filesystem: path_len
+ * bytes (at most IOH_DIR_PATH_REGION), leaf-first components up to the filesystem root; user
+ * space prepends the mount point. hdr.size == sizeof(struct ioh_truncate_event) + path_len.
  */
 struct ioh_truncate_event {
 	struct ioh_event_hdr hdr;

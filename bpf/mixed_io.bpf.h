@@ -8,9 +8,16 @@
  *    close(2) ends a side that is no longer open;
  *  - when one inode has been used both ways within the tracking window it becomes *watched*
  *    (a small hash keyed by the inode pointer) and one record goes to user space;
- *  - read/write syscalls and mapping faults look at the watched set only when it is not
- *    empty (one global load otherwise), and then with one lookup, to confirm and order the
- *    accesses: a direct write then a buffered read, or a buffered write then a direct read.
+ *  - the accesses of watched inodes are then confirmed and ordered (a direct write then a
+ *    buffered read, or a buffered write then a direct read) from hooks where the I/O happens:
+ *    direct I/O from iomap (__iomap_dio_rw or its tracepoint: O_DIRECT only, so buffered I/O
+ *    never runs it), buffered writes from a page being dirtied (durability.bpf.h), buffered
+ *    reads from the page-cache read path (filemap_read/filemap_splice_read or the
+ *    mm_filemap_get_pages tracepoint, which also see the reads of copy_file_range, sendfile
+ *    and splice) and mapping faults. The read-side programs are attached by the loader only
+ *    while something is watched: a host with no mixed episode runs nothing on its reads.
+ *    Kernels without those (Debian's 6.1 on the tracepoint backend) fall back to the
+ *    read/write syscalls' own tracepoints, also attached only while something is watched.
  */
 #ifndef IOH_MIXED_IO_BPF_H
 #define IOH_MIXED_IO_BPF_H
@@ -37,6 +44,7 @@
 #define NR_pwritev2 328
 #define NR_openat2 437
 #endif
+#define IS_ERR_PTR(p) ((unsigned long)(p) >= (unsigned long)-4095)
 
 #define O_DIRECT_FLAG 040000 /* x86 and most architectures */
 #define F_SETFL_CMD 4
@@ -86,6 +94,7 @@ struct {
 	__type(value, struct ioh_inode_key);
 } watched SEC(".maps");
 
+/* Scratch for an access record, worst-case sized; only sizeof(ev) + path_len is sent. */
 struct access_record {
 	struct ioh_access_event ev;
 	char path[IOH_DIR_PATH_REGION];
@@ -108,13 +117,17 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 					__u16 access, __u32 other_pid, __u16 other_access,
 					__u64 other_ns)
 {
+	/* The first record of an episode wakes the daemon at once: it attaches the read-side
+	 * hooks on demand, so the reads that follow are seen. */
+	__u64 flags = kind == IOH_MODE_BOTH_OPEN ? BPF_RB_FORCE_WAKEUP : ringbuf_flags();
 	__u32 zero = 0;
 	struct access_record *rec = bpf_map_lookup_elem(&access_scratch, &zero);
 	struct path_walk walk = {};
+	__u64 used;
 
 	if (!rec)
 		return;
-	fill_header(&rec->ev.hdr, IOH_EV_ACCESS_MODE, sizeof(*rec));
+	fill_header(&rec->ev.hdr, IOH_EV_ACCESS_MODE, sizeof(rec->ev));
 	__builtin_memset(&rec->ev.file, 0, sizeof(rec->ev.file));
 	file_id_from_inode(&rec->ev.file, inode);
 	rec->ev.kind = kind;
@@ -133,7 +146,12 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 		if (walk.truncated)
 			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
 	}
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), ringbuf_flags()))
+	used = rec->ev.path_len;
+	barrier_var(used);
+	if (used > IOH_DIR_PATH_REGION)
+		used = IOH_DIR_PATH_REGION;
+	rec->ev.hdr.size = sizeof(rec->ev) + used;
+	if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, flags))
 		count_loss(IOH_LOSS_RINGBUF_MODE);
 }
 
@@ -145,14 +163,6 @@ static __always_inline struct inode *regular_inode_of(struct file *file)
 	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
 		return NULL;
 	return inode;
-}
-
-/* mode_state's key: device, inode number and generation (a reused number is a new file). */
-static __always_inline void mode_key(struct inode *inode, struct ioh_inode_key *key)
-{
-	key->dev = inode_dev(inode);
-	key->gen = BPF_CORE_READ(inode, i_generation);
-	key->ino = BPF_CORE_READ(inode, i_ino);
 }
 
 static __always_inline void watch_inode(struct inode *inode, struct ioh_inode_key *key)
@@ -184,7 +194,7 @@ static __always_inline void note_open(struct file *file, __u16 access)
 
 	if (!inode)
 		return;
-	mode_key(inode, &key);
+	inode_key(inode, &key);
 	now = bpf_ktime_get_ns();
 	tgid = current_tgid();
 	st = bpf_map_lookup_elem(&mode_state, &key);
@@ -355,59 +365,53 @@ static __always_inline bool mixed_io_rw_syscall(long nr, bool *write)
 	return false;
 }
 
-/* sys_enter of the read/write family: the hot path. */
-static __always_inline int mixed_io_on_rw(struct pt_regs *regs, long nr)
+/*
+ * A read/write syscall's own tracepoint (fallback where the page-cache hooks are missing;
+ * attached only while something is watched): only parties to a mixed episode pay the fd walk.
+ */
+static __always_inline int mixed_io_on_rw(long nr, int fd)
 {
+	__u32 tgid = current_tgid();
 	bool write;
 
-	if (!mixed_io_rw_syscall(nr, &write))
+	if (!mixed_io_rw_syscall(nr, &write) || !watched_count)
 		return 0;
-	if (!watched_count)
-		return 0; /* nothing is used both ways: no lookup at all */
-	{
-		__u32 tgid = current_tgid();
-
-		if (!bpf_map_lookup_elem(&watched_pids, &tgid))
-			return 0; /* not a party to any mixed episode: one lookup */
-	}
-	note_file_io(fd_to_file(PT_REGS_PARM1_CORE_SYSCALL(regs)), write);
+	if (!bpf_map_lookup_elem(&watched_pids, &tgid))
+		return 0;
+	note_file_io(fd_to_file(fd), write);
 	return 0;
 }
 
-static __always_inline bool mixed_io_open_syscall(long nr)
+/* A file was opened (do_filp_open returned it, or open/openat/openat2 returned its fd). */
+static __always_inline int mixed_io_on_opened(struct file *file)
 {
-	return nr == NR_open || nr == NR_openat || nr == NR_openat2 || nr == NR_fcntl ||
-	       nr == NR_mmap;
+	if (!file || IS_ERR_PTR(file) || is_self())
+		return 0;
+	note_open(file, (BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG) ? IOH_ACC_OPEN_DIRECT
+									: IOH_ACC_OPEN_BUFFERED);
+	return 0;
 }
 
-/* sys_exit of open/openat/openat2, fcntl(F_SETFL) and mmap. */
-static __always_inline int mixed_io_on_open_exit(struct pt_regs *regs, long nr, long ret)
+/* fcntl(fd, F_SETFL, flags): a file can gain or lose O_DIRECT after it was opened. */
+static __always_inline int mixed_io_on_setfl(int fd, __u64 cmd, __u64 flags)
 {
 	struct file *file;
-	long fd = ret;
 
-	if (ret < 0 && ret > -4096)
-		return 0;
-	if (nr == NR_fcntl) {
-		if (PT_REGS_PARM2_CORE_SYSCALL(regs) != F_SETFL_CMD)
-			return 0;
-		fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	} else if (nr == NR_mmap) {
-		if (PT_REGS_PARM4_CORE_SYSCALL(regs) & MAP_ANONYMOUS_FLAG)
-			return 0;
-		fd = PT_REGS_PARM5_CORE_SYSCALL(regs);
-	}
-	if (is_self())
+	if (cmd != F_SETFL_CMD || is_self())
 		return 0;
 	file = fd_to_file(fd);
 	if (!file)
 		return 0;
-	if (nr == NR_mmap)
-		note_open(file, IOH_ACC_MMAP);
-	else if (BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG)
-		note_open(file, IOH_ACC_OPEN_DIRECT);
-	else
-		note_open(file, IOH_ACC_OPEN_BUFFERED);
+	note_open(file, (flags & O_DIRECT_FLAG) ? IOH_ACC_OPEN_DIRECT : IOH_ACC_OPEN_BUFFERED);
+	return 0;
+}
+
+/* A file mapping (do_mmap with a file, or mmap(2) without MAP_ANONYMOUS). */
+static __always_inline int mixed_io_on_mmap(struct file *file)
+{
+	if (!file || is_self())
+		return 0;
+	note_open(file, IOH_ACC_MMAP);
 	return 0;
 }
 
@@ -416,16 +420,16 @@ static __always_inline int mixed_io_on_open_exit(struct pt_regs *regs, long nr, 
  * kind is not "at once" and a later buffered read is not racing a direct writer:
  *  - an O_DIRECT file closed by the inode's last O_DIRECT user ends the direct side (its
  *    writes are complete, and the kernel invalidated the cached range after each);
- *  - a read-only buffered file closed by the last page-cache user ends the buffered side
- *    unless the file is still mapped (mmap outlives the fd). A writable one does not: its
- *    dirty pages outlive the fd and a direct reader would still miss them.
+ *  - a buffered file closed by the last page-cache user ends the buffered side unless the
+ *    file is still mapped (mmap outlives the fd) or it was written and the written pages
+ *    are still unsynced: dirty pages outlive the fd and a direct reader would miss them.
  * Only the task recorded as that side's last user ends it, so another opener keeps the side
  * alive (at worst until the tracking window ends, as for files closed by exit or dup2 without
  * close(2)).
  */
-static __always_inline int mixed_io_on_close(struct pt_regs *regs)
+static __always_inline int mixed_io_on_close(int fd)
 {
-	struct file *file = fd_to_file(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	struct file *file = fd_to_file(fd);
 	struct inode *inode = regular_inode_of(file);
 	struct ioh_inode_key key = {};
 	struct ioh_mode_state *st;
@@ -433,13 +437,17 @@ static __always_inline int mixed_io_on_close(struct pt_regs *regs)
 
 	if (!inode)
 		return 0;
-	/* What the file alone decides comes first: writable or mapped buffered files keep their
-	 * side, so their closes stop here, before the key and the lookup. */
+	/* What the file alone decides comes first: mapped buffered files keep their side (the
+	 * mapping outlives the fd), and so do writable ones that left written pages in the cache
+	 * (a direct reader would miss them). A writable file that wrote nothing into the cache
+	 * (created, ftruncate'd, closed: how MariaDB makes ib_logfile0 before reopening it
+	 * O_DIRECT) ends its side like a reader. */
 	direct = BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG;
-	if (!direct && ((BPF_CORE_READ(file, f_mode) & FMODE_WRITE_FLAG) ||
-			BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node)))
+	if (!direct && (BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node) ||
+			((BPF_CORE_READ(file, f_mode) & FMODE_WRITE_FLAG) &&
+			 inode_has_unsynced_pages(inode))))
 		return 0;
-	mode_key(inode, &key);
+	inode_key(inode, &key);
 	st = bpf_map_lookup_elem(&mode_state, &key);
 	if (!st)
 		return 0;
@@ -483,7 +491,7 @@ static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *
 
 	if (!inode || is_self())
 		return 0;
-	mode_key(inode, &key);
+	inode_key(inode, &key);
 	st = bpf_map_lookup_elem(&mode_state, &key);
 	if (!st) {
 		fresh.direct_ns = now;
@@ -501,9 +509,10 @@ static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *
 		st->direct_write_ns = now;
 		return 0;
 	}
-	/* A direct read while the page cache holds dirty data someone wrote buffered. */
-	if ((st->buffered_ns || st->buffered_write_ns) &&
-	    (inode_state(inode) & inode_dirty_pages_bit()) &&
+	/* A direct read while the page cache holds data someone wrote buffered and nothing has
+	 * written back: only written pages count (an ftruncate or a chmod dirties the inode,
+	 * not its pages). */
+	if ((st->buffered_ns || st->buffered_write_ns) && inode_has_unsynced_pages(inode) &&
 	    !(st->reported & (1u << IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ))) {
 		st->reported |= 1u << IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ;
 		emit_access(inode, file, IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ,
@@ -614,15 +623,33 @@ static __always_inline int mixed_io_on_uring(struct io_kiocb *req)
 	return 0;
 }
 
-/* filemap:mm_filemap_fault: a mapping faulted a page in (mmap readers). */
+/* A mapping faulted a page in (mmap readers): filemap_fault() or mm_filemap_fault. */
 static __always_inline int mixed_io_on_fault(struct address_space *mapping)
 {
-	__u32 tgid = current_tgid();
-
-	if (!watched_count || !bpf_map_lookup_elem(&watched_pids, &tgid))
+	if (!watched_count)
 		return 0;
 	note_io(BPF_CORE_READ(mapping, host), NULL, IOH_ACC_MMAP);
 	return 0;
+}
+
+/*
+ * A read through the page cache: filemap_read() (read, pread, readv, io_uring reads),
+ * filemap_splice_read() (sendfile, splice, copy_file_range: a backup tool such as cp), or the
+ * mm_filemap_get_pages tracepoint under both. Watched inodes only.
+ */
+static __always_inline int mixed_io_on_cache_read(struct address_space *mapping)
+{
+	if (!watched_count || !mapping)
+		return 0;
+	note_io(BPF_CORE_READ(mapping, host), NULL, IOH_ACC_BUFFERED_READ);
+	return 0;
+}
+
+/* A page of a regular file was dirtied by a write (durability.bpf.h's dirty hook). */
+static __always_inline void mixed_io_on_page_dirtied(struct inode *inode)
+{
+	if (watched_count)
+		note_io(inode, NULL, IOH_ACC_BUFFERED_WRITE);
 }
 
 #endif

@@ -7,8 +7,9 @@
  *    (a dirty_throttle_control instead of a dozen numbers), the record's fields only got
  *    renamed (bdi_* -> wb_*), which a CO-RE flavor covers. Every pause goes into a log2
  *    histogram per (bdi, cgroup); only pauses at or above the threshold become records.
- *  - splice, tee, vmsplice, sendfile and copy_file_range are timed from sys_enter to
- *    sys_exit per thread. Every call lands in one log2 histogram; only calls at or above the
+ *  - splice, tee, vmsplice, sendfile and copy_file_range are timed per thread from entry to
+ *    return of the syscall: its own tracepoints (tracepoint backend) or its __x64_sys_*
+ *    function (fentry/fexit, kprobe/kretprobe), never the raw sys_enter/sys_exit. Every call lands in one log2 histogram; only calls at or above the
  *    threshold become records, naming both ends and why they blocked where it is visible:
  *    a full pipe, a full socket send buffer, or folio_wait_writeback() during the call.
  */
@@ -217,6 +218,7 @@ struct {
 	__type(value, struct ioh_hist);
 } splice_hist SEC(".maps");
 
+/* Scratch for a splice record, worst-case sized; only sizeof(ev) + path_len is sent. */
 struct splice_record {
 	struct ioh_splice_event ev;
 	char path[IOH_DIR_PATH_REGION];
@@ -306,7 +308,7 @@ static __always_inline void sample_end(int fd, __u32 *pipe_slots, __u32 *queued)
 	}
 }
 
-static __always_inline int splice_on_enter(struct pt_regs *regs, long nr)
+static __always_inline int splice_on_enter(long nr, const struct sc_args *args)
 {
 	struct splice_call call = {.fd_in = -1, .fd_out = -1};
 	__u32 tid;
@@ -316,33 +318,33 @@ static __always_inline int splice_on_enter(struct pt_regs *regs, long nr)
 	switch (nr) {
 	case NR_splice: /* fd_in, off_in, fd_out, off_out, len, flags */
 	case NR_copy_file_range:
-		call.fd_in = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		call.fd_out = PT_REGS_PARM3_CORE_SYSCALL(regs);
-		call.requested = PT_REGS_PARM5_CORE_SYSCALL(regs);
+		call.fd_in = args->a[0];
+		call.fd_out = args->a[2];
+		call.requested = args->a[4];
 		call.call = nr == NR_splice ? IOH_SPLICE_CALL_SPLICE
 					    : IOH_SPLICE_CALL_COPY_FILE_RANGE;
 		break;
 	case NR_tee: /* fd_in, fd_out, len, flags */
-		call.fd_in = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		call.fd_out = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		call.requested = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		call.fd_in = args->a[0];
+		call.fd_out = args->a[1];
+		call.requested = args->a[2];
 		call.call = IOH_SPLICE_CALL_TEE;
 		break;
 	case NR_sendfile: /* out_fd, in_fd, offset, count */
-		call.fd_out = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		call.fd_in = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		call.requested = PT_REGS_PARM4_CORE_SYSCALL(regs);
+		call.fd_out = args->a[0];
+		call.fd_in = args->a[1];
+		call.requested = args->a[3];
 		call.call = IOH_SPLICE_CALL_SENDFILE;
 		break;
 	case NR_vmsplice: { /* fd, iov, nr_segs, flags: user memory to or from a pipe */
-		int fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		int fd = args->a[0];
 		struct file *file = fd_to_file(fd);
 
 		if (file && (BPF_CORE_READ(file, f_mode) & FMODE_WRITE_BIT))
 			call.fd_out = fd;
 		else
 			call.fd_in = fd;
-		call.requested = PT_REGS_PARM3_CORE_SYSCALL(regs); /* segments, not bytes */
+		call.requested = args->a[2]; /* segments, not bytes */
 		call.call = IOH_SPLICE_CALL_VMSPLICE;
 		break;
 	}
@@ -406,10 +408,11 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 	struct file *in_file, *out_file, *path_file = NULL;
 	struct path_walk walk = {};
 	__u32 blocked = 0;
+	__u64 used;
 
 	if (!rec)
 		return;
-	fill_header(&rec->ev.hdr, IOH_EV_SPLICE_STALL, sizeof(*rec));
+	fill_header(&rec->ev.hdr, IOH_EV_SPLICE_STALL, sizeof(rec->ev));
 	rec->ev.call = call->call;
 	rec->ev.ret = ret;
 	rec->ev.duration_ns = duration;
@@ -442,7 +445,12 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 		if (walk.truncated)
 			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
 	}
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), ringbuf_flags()))
+	used = rec->ev.path_len;
+	barrier_var(used);
+	if (used > IOH_DIR_PATH_REGION)
+		used = IOH_DIR_PATH_REGION;
+	rec->ev.hdr.size = sizeof(rec->ev) + used;
+	if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, ringbuf_flags()))
 		count_loss(IOH_LOSS_RINGBUF_SPLICE);
 }
 

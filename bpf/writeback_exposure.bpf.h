@@ -26,6 +26,7 @@ struct {
 /* Entries in writeback_devs: truncations return at once while it is 0. */
 volatile __u32 writeback_devs_count;
 
+/* Scratch for a truncate record, worst-case sized; only sizeof(ev) + path_len is sent. */
 struct truncate_record {
 	struct ioh_truncate_event ev;
 	char path[IOH_DIR_PATH_REGION];
@@ -42,14 +43,16 @@ static __always_inline int on_ext4_truncate(struct inode *inode)
 {
 	struct ioh_inode_key key = {};
 	struct truncate_record *rec;
+	__u32 dev;
+	__u64 used;
 	struct path_walk walk = {};
 	struct hlist_node *alias;
 	__u32 zero = 0;
 
 	if (!writeback_devs_count || !inode)
 		return 0;
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	if (!bpf_map_lookup_elem(&writeback_devs, &key.dev))
+	dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (!bpf_map_lookup_elem(&writeback_devs, &dev))
 		return 0;
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
 		return 0;
@@ -57,14 +60,14 @@ static __always_inline int on_ext4_truncate(struct inode *inode)
 		return 0; /* eviction of a deleted file, not a rewrite */
 	if (is_self())
 		return 0;
-	key.ino = BPF_CORE_READ(inode, i_ino);
+	inode_key(inode, &key);
 	/* The rewrite must be reported as a fresh dirtying. */
 	bpf_map_delete_elem(&inode_sync, &key);
 
 	rec = bpf_map_lookup_elem(&truncate_scratch, &zero);
 	if (!rec)
 		return 0;
-	fill_header(&rec->ev.hdr, IOH_EV_TRUNCATE, sizeof(*rec));
+	fill_header(&rec->ev.hdr, IOH_EV_TRUNCATE, sizeof(rec->ev));
 	__builtin_memset(&rec->ev.file, 0, sizeof(rec->ev.file));
 	file_id_from_inode(&rec->ev.file, inode);
 	rec->ev.old_size = BPF_CORE_READ(inode, i_size);
@@ -76,7 +79,12 @@ static __always_inline int on_ext4_truncate(struct inode *inode)
 	rec->ev.path_components = walk.components;
 	if (alias && walk.truncated)
 		rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), ringbuf_flags()))
+	used = rec->ev.path_len;
+	barrier_var(used);
+	if (used > IOH_DIR_PATH_REGION)
+		used = IOH_DIR_PATH_REGION;
+	rec->ev.hdr.size = sizeof(rec->ev) + used;
+	if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, ringbuf_flags()))
 		count_loss(IOH_LOSS_RINGBUF_TRUNCATE);
 	return 0;
 }

@@ -44,15 +44,24 @@ static void print_status(struct json_object *st)
 		printf("hooks:\n");
 		json_object_object_foreach(hooks, name, h)
 		{
-			struct json_object *att, *err;
+			struct json_object *att, *err, *od, *act;
 			bool attached = json_object_object_get_ex(h, "attached", &att) &&
 					json_object_get_boolean(att);
+			bool on_demand = json_object_object_get_ex(h, "on_demand", &od) &&
+					 json_object_get_boolean(od);
+			bool active = json_object_object_get_ex(h, "active", &act) &&
+				      json_object_get_boolean(act);
 
 			printf("  %-16s %-10s %s", name, get_str(h, "backend"),
-			       attached ? "attached" : "NOT ATTACHED");
+			       !attached   ? "NOT ATTACHED"
+			       : !on_demand ? "attached"
+			       : active	    ? "attached (on demand: an inode is watched)"
+					    : "on demand (idle: nothing watched)");
 			if (json_object_object_get_ex(h, "error", &err))
 				printf(" (%s)", json_object_get_string(err));
 			printf("\n");
+			if (json_object_object_get_ex(h, "refused", &err))
+				printf("  %-16s refused: %s\n", "", json_object_get_string(err));
 		}
 	}
 	if (json_object_object_get_ex(st, "events", &obj))

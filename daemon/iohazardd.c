@@ -481,7 +481,7 @@ static void write_textfile(struct daemon *d)
 
 /*
  * Blindness is a finding too. Every HEALTH_EVERY_TICKS the daemon checks the previous canary
- * (a syncfs(-1) of its own that the sys_enter hook answers with a heartbeat record) and its
+ * (an fsync of its own memfd that the fsync hook answers with a heartbeat record) and its
  * links, then sends the next canary. Entering or leaving blindness is logged, reported as an
  * `iohazard-blind` finding (entering), shown in status, STATUS= and the metrics.
  */
@@ -521,7 +521,7 @@ static void check_health(struct daemon *d, uint64_t now)
 	/* Only a canary that got through is replaced; a lost one keeps counting its age. */
 	if (!d->canary_sent_ns || d->canary_seen_ns >= d->canary_sent_ns) {
 		d->canary_sent_ns = now;
-		(void)!syscall(SYS_syncfs, -1);
+		(void)ioh_loader_send_canary(d->loader);
 	}
 }
 
@@ -611,8 +611,14 @@ static void status_json(struct daemon *d, struct jsonw *w)
 		jsonw_obj_begin(w);
 		jsonw_kv_str(w, "backend", hooks[i].backend);
 		jsonw_kv_bool(w, "attached", hooks[i].attached);
+		if (hooks[i].on_demand) {
+			jsonw_kv_bool(w, "on_demand", true);
+			jsonw_kv_bool(w, "active", hooks[i].active);
+		}
 		if (hooks[i].error[0])
 			jsonw_kv_str(w, "error", hooks[i].error);
+		if (hooks[i].refused[0])
+			jsonw_kv_str(w, "refused", hooks[i].refused);
 		jsonw_obj_end(w);
 	}
 	jsonw_obj_end(w);

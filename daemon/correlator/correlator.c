@@ -137,20 +137,23 @@ static void mark_all_synced(struct ioh_correlator *c, const struct ioh_event *ev
 	}
 }
 
-/* Shared per-inode state, updated before detectors see the event. */
+/* Shared per-inode state, updated before detectors see the event. Entries are per file:
+ * (dev, ino) plus the generation when the event carries it (inode_table.h). */
 static void update_inode_state(struct ioh_correlator *c, const struct ioh_event *ev)
 {
 	struct ioh_inode_state *st;
 
 	switch (ev->type) {
 	case IOH_EV_INODE_DIRTY:
-		st = ioh_inode_get(c->inodes, ev->inode.file.dev, ev->inode.file.ino);
+		st = ioh_inode_get_gen(c->inodes, ev->inode.file.dev, ev->inode.file.ino,
+				       ev->inode.file.gen);
 		if (!st->dirty_since_ns)
 			st->dirty_since_ns = ev->ts_ns;
 		st->dirtier_pid = ev->pid;
 		break;
 	case IOH_EV_INODE_CLEAN:
-		st = ioh_inode_lookup(c->inodes, ev->inode.file.dev, ev->inode.file.ino);
+		st = ioh_inode_lookup_gen(c->inodes, ev->inode.file.dev, ev->inode.file.ino,
+					  ev->inode.file.gen);
 		if (st) {
 			st->dirty_since_ns = 0;
 			st->last_clean_ns = ev->ts_ns;
@@ -164,7 +167,8 @@ static void update_inode_state(struct ioh_correlator *c, const struct ioh_event 
 		case IOH_SYNC_FDATASYNC:
 			if ((ev->sync.file.mode & S_IFMT) != S_IFREG)
 				break;
-			st = ioh_inode_get(c->inodes, ev->sync.file.dev, ev->sync.file.ino);
+			st = ioh_inode_get_gen(c->inodes, ev->sync.file.dev, ev->sync.file.ino,
+					       ev->sync.file.gen);
 			st->dirty_since_ns = 0;
 			st->last_sync_ns = ev->ts_ns;
 			break;

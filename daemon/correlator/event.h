@@ -26,6 +26,12 @@ struct ioh_rename_info {
 	uint32_t identity; /* enum ioh_identity_source */
 	struct ioh_file_id src;	    /* the renamed inode (zero if unknown) */
 	struct ioh_file_id dst_dir; /* directory that received the name (zero if unknown) */
+	/* Birth time (statx STATX_BTIME) of `src` when user space resolved it (src.gen is then
+	 * unknown), converted to the event clock (CLOCK_MONOTONIC) at resolve time; 1: born
+	 * before the monotonic clock started (boot); 0: unknown (kernel identity, or the
+	 * filesystem has no birth time). Per-inode state older than this belongs to an earlier
+	 * file that had the same inode number. */
+	uint64_t src_btime_ns;
 	const char *new_path;	    /* absolute path of the new name as the task saw it */
 	const char *old_path;	    /* absolute path of the old name */
 };

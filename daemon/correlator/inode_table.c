@@ -18,6 +18,7 @@ struct ioh_inode_table {
 	uint32_t lru_head;	/* most recently used */
 	uint32_t lru_tail;	/* least recently used: the next to evict */
 	uint64_t evictions;
+	uint64_t reused;
 };
 
 static uint32_t hash_key(uint32_t dev, uint64_t ino)
@@ -176,6 +177,48 @@ struct ioh_inode_state *ioh_inode_get(struct ioh_inode_table *t, uint32_t dev, u
 	return e;
 }
 
+/* Another known generation: the entry describes a deleted file that had this number. */
+static bool other_file(const struct ioh_inode_state *e, uint32_t gen)
+{
+	return gen && e->gen && e->gen != gen;
+}
+
+struct ioh_inode_state *ioh_inode_lookup_gen(struct ioh_inode_table *t, uint32_t dev,
+					     uint64_t ino, uint32_t gen)
+{
+	struct ioh_inode_state *e = ioh_inode_lookup(t, dev, ino);
+
+	if (!e)
+		return NULL;
+	if (other_file(e, gen)) {
+		ioh_inode_remove(t, e);
+		t->reused++;
+		return NULL;
+	}
+	if (!e->gen)
+		e->gen = gen;
+	return e;
+}
+
+struct ioh_inode_state *ioh_inode_get_gen(struct ioh_inode_table *t, uint32_t dev, uint64_t ino,
+					  uint32_t gen)
+{
+	struct ioh_inode_state *e = ioh_inode_get(t, dev, ino);
+
+	if (other_file(e, gen)) {
+		/* Keep the slot and its links, forget the dead file's state. */
+		e->dirtier_pid = 0;
+		e->dirty_since_ns = 0;
+		e->last_sync_ns = 0;
+		e->last_clean_ns = 0;
+		t->reused++;
+		e->gen = gen;
+	} else if (!e->gen) {
+		e->gen = gen;
+	}
+	return e;
+}
+
 struct ioh_inode_state *ioh_inode_table_next(struct ioh_inode_table *t, uint32_t *cursor)
 {
 	while (*cursor < t->next_unused) {
@@ -200,6 +243,11 @@ uint32_t ioh_inode_table_capacity(const struct ioh_inode_table *t)
 uint64_t ioh_inode_table_evictions(const struct ioh_inode_table *t)
 {
 	return t->evictions;
+}
+
+uint64_t ioh_inode_table_reused(const struct ioh_inode_table *t)
+{
+	return t->reused;
 }
 
 size_t ioh_inode_table_bytes_per_entry(void)

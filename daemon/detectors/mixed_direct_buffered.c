@@ -352,12 +352,32 @@ static void on_sync_error(struct mixed_state *s, struct ioh_correlator *c,
 	ioh_correlator_emit(c, &f);
 }
 
+/*
+ * A tracked file was renamed: later findings name it by its new path. Accesses seen from the
+ * page cache (mm_filemap_get_pages, faults) carry no path of their own, so without this a file
+ * created under a temporary name (MariaDB's ib_logfile101 -> ib_logfile0) keeps the old one.
+ */
+static void on_rename(struct mixed_state *s, const struct ioh_event *ev)
+{
+	struct mixed_inode *m;
+
+	if (!ev->rename.src.ino || !ev->rename.new_path || (ev->flags & IOH_EVF_PATH_TRUNCATED))
+		return;
+	m = find_inode(s, &ev->rename.src, false);
+	if (!m || (m->path && strcmp(m->path, ev->rename.new_path) == 0))
+		return;
+	free(m->path);
+	m->path = strdup(ev->rename.new_path);
+}
+
 static void mx_on_event(void *state, struct ioh_correlator *c, const struct ioh_event *ev)
 {
 	struct mixed_state *s = state;
 
 	if (ev->type == IOH_EV_ACCESS_MODE)
 		on_access(s, c, ev);
+	else if (ev->type == IOH_EV_RENAME)
+		on_rename(s, ev);
 	else if (ev->type == IOH_EV_SYNC && ev->sync.ret == -EIO &&
 		 (ev->sync.kind == IOH_SYNC_FSYNC || ev->sync.kind == IOH_SYNC_FDATASYNC))
 		on_sync_error(s, c, ev);

@@ -25,6 +25,39 @@
 
 #define NIL UINT32_MAX
 
+/*
+ * Pending renames are grouped two ways: by program (comm and cgroup, so a shell loop of mv
+ * processes is one program) and by receiving directory. When the table is full, the oldest
+ * entry of the largest group of either kind is dropped: a rename storm loses its own windows,
+ * never an unrelated program's single rename. A drop is a loss for its two groups: every
+ * window of the same program or directory that was open at the time is reported degraded.
+ */
+enum { BY_PROGRAM, BY_DIR, N_GROUPINGS };
+
+struct group {
+	uint64_t key_a, key_b; /* program: hash of comm and cgroup, 0; directory: dev, ino */
+	uint32_t count;	       /* live entries; 0: the group slot is free */
+	uint32_t hash_next;
+	uint32_t count_prev, count_next; /* groups with the same count */
+	uint32_t head, tail;		 /* its entries, oldest first */
+	uint64_t evicted;		 /* entries dropped while the group lived */
+};
+
+struct group_index {
+	struct group *groups; /* `capacity` slots: there are never more groups than entries */
+	uint32_t *buckets;
+	uint32_t mask;
+	uint32_t free_head; /* chained through hash_next */
+	uint32_t *by_count; /* head of the list of groups per count, 1..capacity */
+	uint32_t max_count;
+};
+
+struct group_link {
+	uint32_t group;
+	uint32_t prev, next; /* entries of the same group */
+	uint64_t evicted_at; /* the group's `evicted` when this entry joined */
+};
+
 /* A rename waiting for its directory to be synced, under one rule. */
 struct pending_rename {
 	uint64_t renamed_ns;
@@ -43,7 +76,7 @@ struct pending_rename {
 	char *path;
 	char *old_path;
 	char *cgroup;
-	uint32_t dir_prev, dir_next; /* chain of pending renames into the same directory */
+	struct group_link link[N_GROUPINGS];
 	uint32_t next_free;
 };
 
@@ -58,8 +91,7 @@ struct rename_durability {
 	uint32_t capacity;
 	uint32_t live;
 	uint32_t free_head;
-	uint32_t *dir_buckets; /* head of the chain per directory hash */
-	uint32_t dir_mask;
+	struct group_index groups[N_GROUPINGS];
 	struct heap_item *heap; /* min-heap by deadline */
 	uint32_t heap_len;
 	uint64_t evictions;
@@ -70,51 +102,212 @@ struct rename_durability {
 	size_t n_source_rules;
 };
 
-static uint32_t dir_hash(const struct rename_durability *d, uint32_t dev, uint64_t ino)
-{
-	uint64_t h = (ino ^ ((uint64_t)dev << 40)) * 0x9E3779B97F4A7C15ull;
+/* ---- groups of pending renames ------------------------------------------------------------ */
 
-	return (uint32_t)(h >> 32) & d->dir_mask;
+static uint32_t group_hash(const struct group_index *g, uint64_t a, uint64_t b)
+{
+	uint64_t h = (a ^ (b * 0xBF58476D1CE4E5B9ull)) * 0x9E3779B97F4A7C15ull;
+
+	return (uint32_t)(h >> 32) & g->mask;
+}
+
+static int group_index_init(struct group_index *g, uint32_t capacity)
+{
+	uint32_t nb = 1;
+
+	while (nb < capacity * 2)
+		nb <<= 1;
+	g->groups = calloc(capacity, sizeof(*g->groups));
+	g->buckets = malloc(nb * sizeof(*g->buckets));
+	g->by_count = malloc(((size_t)capacity + 1) * sizeof(*g->by_count));
+	if (!g->groups || !g->buckets || !g->by_count)
+		return -1;
+	memset(g->buckets, 0xff, nb * sizeof(*g->buckets));
+	memset(g->by_count, 0xff, ((size_t)capacity + 1) * sizeof(*g->by_count));
+	g->mask = nb - 1;
+	for (uint32_t i = 0; i < capacity; i++)
+		g->groups[i].hash_next = i + 1 < capacity ? i + 1 : NIL;
+	g->free_head = 0;
+	g->max_count = 0;
+	return 0;
+}
+
+static void group_index_free(struct group_index *g)
+{
+	free(g->groups);
+	free(g->buckets);
+	free(g->by_count);
+}
+
+static void count_unlink(struct group_index *g, uint32_t gi)
+{
+	struct group *x = &g->groups[gi];
+
+	if (x->count_prev != NIL)
+		g->groups[x->count_prev].count_next = x->count_next;
+	else
+		g->by_count[x->count] = x->count_next;
+	if (x->count_next != NIL)
+		g->groups[x->count_next].count_prev = x->count_prev;
+}
+
+static void count_link(struct group_index *g, uint32_t gi)
+{
+	struct group *x = &g->groups[gi];
+
+	x->count_prev = NIL;
+	x->count_next = g->by_count[x->count];
+	if (x->count_next != NIL)
+		g->groups[x->count_next].count_prev = gi;
+	g->by_count[x->count] = gi;
+	if (x->count > g->max_count)
+		g->max_count = x->count;
+}
+
+/* The group with this key, created empty when missing (there is always a free slot: the
+ * caller adds an entry, and entries never outnumber the slots). */
+static uint32_t group_get(struct group_index *g, uint64_t a, uint64_t b)
+{
+	uint32_t h = group_hash(g, a, b), gi = g->buckets[h];
+	struct group *x;
+
+	for (; gi != NIL; gi = g->groups[gi].hash_next)
+		if (g->groups[gi].key_a == a && g->groups[gi].key_b == b)
+			return gi;
+	gi = g->free_head;
+	x = &g->groups[gi];
+	g->free_head = x->hash_next;
+	memset(x, 0, sizeof(*x));
+	x->key_a = a;
+	x->key_b = b;
+	x->head = x->tail = NIL;
+	x->count_prev = x->count_next = NIL;
+	x->hash_next = g->buckets[h];
+	g->buckets[h] = gi;
+	return gi;
+}
+
+static uint32_t group_find(const struct group_index *g, uint64_t a, uint64_t b)
+{
+	uint32_t gi = g->buckets[group_hash(g, a, b)];
+
+	for (; gi != NIL; gi = g->groups[gi].hash_next)
+		if (g->groups[gi].key_a == a && g->groups[gi].key_b == b)
+			return gi;
+	return NIL;
+}
+
+static void group_release_slot(struct group_index *g, uint32_t gi)
+{
+	struct group *x = &g->groups[gi];
+	uint32_t *link = &g->buckets[group_hash(g, x->key_a, x->key_b)];
+
+	while (*link != gi)
+		link = &g->groups[*link].hash_next;
+	*link = x->hash_next;
+	x->hash_next = g->free_head;
+	g->free_head = gi;
+}
+
+/* FNV-1a of the program's name and cgroup: a shell loop's many mv processes are one program. */
+static uint64_t program_key(const char *comm, const char *cgroup)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < IOH_COMM_LEN && comm[i]; i++)
+		h = (h ^ (uint8_t)comm[i]) * 0x100000001b3ull;
+	h = (h ^ 0xff) * 0x100000001b3ull; /* separator no name contains */
+	for (const char *p = cgroup ? cgroup : ""; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	return h;
 }
 
 static void *rd_create(struct ioh_correlator *c, const struct ioh_correlator_config *cfg)
 {
 	struct rename_durability *d = calloc(1, sizeof(*d));
-	uint32_t nb = 1;
 
 	if (!d)
 		return NULL;
 	d->capacity = cfg->max_pending;
-	while (nb < d->capacity * 2)
-		nb <<= 1;
 	d->pending = calloc(d->capacity, sizeof(*d->pending));
-	d->heap = calloc(d->capacity, sizeof(*d->heap));
-	d->dir_buckets = malloc(nb * sizeof(*d->dir_buckets));
-	if (!d->pending || !d->heap || !d->dir_buckets) {
+	d->heap = calloc((size_t)d->capacity * 2, sizeof(*d->heap));
+	if (!d->pending || !d->heap || group_index_init(&d->groups[BY_PROGRAM], d->capacity) < 0 ||
+	    group_index_init(&d->groups[BY_DIR], d->capacity) < 0) {
 		free(d->pending);
 		free(d->heap);
-		free(d->dir_buckets);
+		group_index_free(&d->groups[BY_PROGRAM]);
+		group_index_free(&d->groups[BY_DIR]);
 		free(d);
 		return NULL;
 	}
-	memset(d->dir_buckets, 0xff, nb * sizeof(*d->dir_buckets));
-	d->dir_mask = nb - 1;
 	for (uint32_t i = 0; i < d->capacity; i++)
 		d->pending[i].next_free = i + 1 < d->capacity ? i + 1 : NIL;
 	d->free_head = 0;
 	return d;
 }
 
+static void group_join(struct rename_durability *d, int by, uint32_t i, uint64_t a, uint64_t b)
+{
+	struct group_index *g = &d->groups[by];
+	uint32_t gi = group_get(g, a, b);
+	struct group *x = &g->groups[gi];
+	struct group_link *l = &d->pending[i].link[by];
+
+	l->group = gi;
+	l->evicted_at = x->evicted;
+	l->next = NIL;
+	l->prev = x->tail;
+	if (x->tail != NIL)
+		d->pending[x->tail].link[by].next = i;
+	else
+		x->head = i;
+	x->tail = i;
+	if (x->count)
+		count_unlink(g, gi);
+	x->count++;
+	count_link(g, gi);
+}
+
+static void group_leave(struct rename_durability *d, int by, uint32_t i)
+{
+	struct group_index *g = &d->groups[by];
+	struct group_link *l = &d->pending[i].link[by];
+	uint32_t gi = l->group;
+	struct group *x = &g->groups[gi];
+
+	if (l->prev != NIL)
+		d->pending[l->prev].link[by].next = l->next;
+	else
+		x->head = l->next;
+	if (l->next != NIL)
+		d->pending[l->next].link[by].prev = l->prev;
+	else
+		x->tail = l->prev;
+	count_unlink(g, gi);
+	if (g->by_count[x->count] == NIL && g->max_count == x->count)
+		g->max_count--;
+	x->count--;
+	if (x->count)
+		count_link(g, gi);
+	else
+		group_release_slot(g, gi);
+}
+
+/* Entries of this entry's groups dropped since it joined them: its window lost peers. */
+static uint64_t evicted_since(const struct rename_durability *d, const struct pending_rename *p,
+			      int by)
+{
+	const struct group_link *l = &p->link[by];
+
+	return d->groups[by].groups[l->group].evicted - l->evicted_at;
+}
+
 static void release(struct rename_durability *d, uint32_t i)
 {
 	struct pending_rename *p = &d->pending[i];
 
-	if (p->dir_prev != NIL)
-		d->pending[p->dir_prev].dir_next = p->dir_next;
-	else
-		d->dir_buckets[dir_hash(d, p->dir.dev, p->dir.ino)] = p->dir_next;
-	if (p->dir_next != NIL)
-		d->pending[p->dir_next].dir_prev = p->dir_prev;
+	group_leave(d, BY_PROGRAM, i);
+	group_leave(d, BY_DIR, i);
 	free(p->path);
 	free(p->old_path);
 	free(p->cgroup);
@@ -135,7 +328,8 @@ static void rd_destroy(void *state)
 			release(d, i);
 	free(d->pending);
 	free(d->heap);
-	free(d->dir_buckets);
+	group_index_free(&d->groups[BY_PROGRAM]);
+	group_index_free(&d->groups[BY_DIR]);
 	free(d->dir_rules);
 	free(d->source_rules);
 	free(d);
@@ -213,7 +407,8 @@ static bool heap_item_live(const struct rename_durability *d, const struct heap_
 }
 
 /* Drop heap items whose pending entry was already resolved, so the heap never fills with
- * garbage (it has exactly `capacity` slots). */
+ * garbage. It has 2 * capacity slots, so compaction (O(capacity)) happens at most once per
+ * `capacity` additions even when every addition evicts, leaving a stale item behind. */
 static void heap_compact(struct rename_durability *d)
 {
 	uint32_t n = d->heap_len;
@@ -268,17 +463,20 @@ static void dirname_of(const char *path, char *out, size_t size)
 	out[len] = '\0';
 }
 
-static void emit_dir_fsync(struct ioh_correlator *c, struct pending_rename *p)
+static void emit_dir_fsync(struct rename_durability *d, struct ioh_correlator *c,
+			   struct pending_rename *p)
 {
 	struct ioh_finding f = {0};
 	char dir[512];
 	uint64_t window = p->deadline_ns - p->renamed_ns;
+	uint64_t lost_program = evicted_since(d, p, BY_PROGRAM);
+	uint64_t lost_dir = evicted_since(d, p, BY_DIR);
 
 	dirname_of(p->path, dir, sizeof(dir));
 	f.ts_ns = p->deadline_ns;
 	f.rule = p->rule;
 	f.severity = p->severity;
-	f.degraded = p->degraded;
+	f.degraded = p->degraded || lost_program || lost_dir;
 	f.pid = p->pid;
 	memcpy(f.comm, p->comm, sizeof(f.comm));
 	f.cgroup = p->cgroup;
@@ -297,6 +495,14 @@ static void emit_dir_fsync(struct ioh_correlator *c, struct pending_rename *p)
 	/* The name was still not durable when the window closed: at least this long. */
 	ioh_finding_add_duration(&f, "exposure_at_least", window);
 	ioh_finding_add_str(&f, "identity", identity_name(p->identity));
+	if (lost_program || lost_dir) {
+		/* The pending table was full: renames of this program or into this directory
+		 * were dropped unjudged while the window was open, so this finding stands for
+		 * more renames than it says, and some of them went unreported. */
+		ioh_finding_add_str(&f, "degraded_by", "pending-table-full");
+		ioh_finding_add_uint(&f, "dropped_same_program", lost_program);
+		ioh_finding_add_uint(&f, "dropped_same_directory", lost_dir);
+	}
 	ioh_correlator_emit(c, &f);
 }
 
@@ -342,27 +548,39 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/*
+ * The table is full: drop the oldest rename of the largest group (program or directory; a
+ * tie goes to the program), count it, and mark the loss on both its groups. Its heap item
+ * goes stale and is skipped or compacted away.
+ */
+static void evict_one(struct rename_durability *d)
+{
+	int by = d->groups[BY_DIR].max_count > d->groups[BY_PROGRAM].max_count ? BY_DIR
+									       : BY_PROGRAM;
+	struct group_index *g = &d->groups[by];
+	uint32_t i;
+
+	if (!g->max_count)
+		return;
+	i = g->groups[g->by_count[g->max_count]].head;
+	for (int k = 0; k < N_GROUPINGS; k++)
+		d->groups[k].groups[d->pending[i].link[k].group].evicted++;
+	release(d, i);
+	d->evictions++;
+}
+
 static void add_pending(struct rename_durability *d, const struct ioh_rule *rule,
 			const struct ioh_event *ev, bool file_fsynced)
 {
 	struct pending_rename *p;
-	uint32_t i, b;
+	uint32_t i;
 
 	if (d->free_head == NIL) {
-		/* Full: give up on the rename closest to its deadline, and say so. */
-		while (d->heap_len) {
-			struct heap_item h = heap_pop(d);
-
-			if (heap_item_live(d, &h)) {
-				release(d, h.index);
-				d->evictions++;
-				break;
-			}
-		}
+		evict_one(d);
 		if (d->free_head == NIL)
 			return;
 	}
-	if (d->heap_len == d->capacity)
+	if (d->heap_len == 2 * (uint64_t)d->capacity)
 		heap_compact(d);
 	i = d->free_head;
 	p = &d->pending[i];
@@ -384,14 +602,41 @@ static void add_pending(struct rename_durability *d, const struct ioh_rule *rule
 	p->old_path = dup_or_null(ev->rename.old_path);
 	p->cgroup = dup_or_null(ev->cgroup);
 
-	b = dir_hash(d, p->dir.dev, p->dir.ino);
-	p->dir_prev = NIL;
-	p->dir_next = d->dir_buckets[b];
-	if (p->dir_next != NIL)
-		d->pending[p->dir_next].dir_prev = i;
-	d->dir_buckets[b] = i;
+	group_join(d, BY_PROGRAM, i, program_key(p->comm, p->cgroup), 0);
+	group_join(d, BY_DIR, i, p->dir.dev, p->dir.ino);
 	d->live++;
 	heap_push(d, p->deadline_ns, i);
+}
+
+/* Latest time the state learned anything about its file. */
+static uint64_t state_latest_ns(const struct ioh_inode_state *st)
+{
+	uint64_t t = st->dirty_since_ns;
+
+	if (st->last_sync_ns > t)
+		t = st->last_sync_ns;
+	if (st->last_clean_ns > t)
+		t = st->last_clean_ns;
+	return t;
+}
+
+/*
+ * The renamed file's durability state, never an earlier file's that had the same inode
+ * number: by generation when the identity carries it (kernel identities), else by birth time
+ * (names resolved with statx: STATX_BTIME). State whose every fact predates the file's birth
+ * is a deleted file's: it is ignored and dropped. A fact after the birth (a dirty page, an
+ * fsync, a sync(2) that covered every inode) is about the file the number now names.
+ */
+static const struct ioh_inode_state *source_state(struct ioh_inode_table *t,
+						  const struct ioh_rename_info *r)
+{
+	struct ioh_inode_state *st = ioh_inode_lookup_gen(t, r->src.dev, r->src.ino, r->src.gen);
+
+	if (st && !r->src.gen && r->src_btime_ns && state_latest_ns(st) < r->src_btime_ns) {
+		ioh_inode_remove(t, st);
+		return NULL;
+	}
+	return st;
 }
 
 static void on_rename(struct rename_durability *d, struct ioh_correlator *c,
@@ -407,7 +652,7 @@ static void on_rename(struct rename_durability *d, struct ioh_correlator *c,
 	fstype = ioh_fstype_from_magic(r->dst_dir.fs_magic ? r->dst_dir.fs_magic
 							   : r->src.fs_magic);
 	if (r->src.ino)
-		st = ioh_inode_lookup(ioh_correlator_inodes(c), r->src.dev, r->src.ino);
+		st = source_state(ioh_correlator_inodes(c), r);
 	file_fsynced = st && st->last_sync_ns && !st->dirty_since_ns;
 
 	if (st && st->dirty_since_ns) {
@@ -429,14 +674,17 @@ static void on_rename(struct rename_durability *d, struct ioh_correlator *c,
 
 static void satisfy_dir(struct rename_durability *d, uint32_t dev, uint64_t ino)
 {
-	uint32_t i = d->dir_buckets[dir_hash(d, dev, ino)];
+	struct group_index *g = &d->groups[BY_DIR];
+	uint32_t gi = group_find(g, dev, ino);
 
-	while (i != NIL) {
-		uint32_t next = d->pending[i].dir_next;
+	/* Releasing the last entry frees the group: read the next index first. */
+	while (gi != NIL && g->groups[gi].count) {
+		uint32_t i = g->groups[gi].head;
+		bool last = g->groups[gi].count == 1;
 
-		if (d->pending[i].dir.dev == dev && d->pending[i].dir.ino == ino)
-			release(d, i);
-		i = next;
+		release(d, i);
+		if (last)
+			break;
 	}
 }
 
@@ -492,7 +740,7 @@ static void rd_advance(void *state, struct ioh_correlator *c, uint64_t now_ns)
 
 		if (!heap_item_live(d, &h))
 			continue;
-		emit_dir_fsync(c, &d->pending[h.index]);
+		emit_dir_fsync(d, c, &d->pending[h.index]);
 		release(d, h.index);
 	}
 }

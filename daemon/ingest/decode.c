@@ -18,17 +18,30 @@ static void decode_header(const struct ioh_event_hdr *hdr, struct ioh_event *ev)
 	ev->comm[IOH_COMM_LEN - 1] = '\0';
 }
 
-/* A string region of `cap` bytes claiming `len` bytes used (NUL included): returns the
- * string or NULL if absent; -EBADMSG through *err when the claim is impossible. */
-static const char *region_string(const char *region, size_t cap, unsigned len, int *err)
+/*
+ * A string of `len` bytes (NUL included) packed at `s`, at most `max` bytes: returns it or
+ * NULL if absent (len 0); -EBADMSG through *err when it is too long or unterminated. The
+ * caller has checked that the record holds `len` bytes at `s`.
+ */
+static const char *packed_string(const char *s, unsigned len, size_t max, int *err)
 {
 	if (len == 0)
 		return NULL;
-	if (len > cap || region[len - 1] != '\0') {
+	if (len > max || s[len - 1] != '\0') {
 		*err = -EBADMSG;
 		return NULL;
 	}
-	return region;
+	return s;
+}
+
+/*
+ * The `tail` bytes a record (hdr.size) holds past its struct are its path of `path_len`
+ * bytes: the path must fit its region and fill the record exactly. Check len >= the struct
+ * size before reading path_len.
+ */
+static bool path_fills_tail(size_t tail, unsigned path_len)
+{
+	return path_len <= IOH_DIR_PATH_REGION && tail == path_len;
 }
 
 void ioh_join_path(char *out, size_t size, const char *dir, const char *name)
@@ -90,7 +103,12 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 	bool truncated = re->hdr.flags & IOH_EVF_PATH_TRUNCATED;
 	int err = 0;
 
-	if (len < sizeof(*re) + IOH_RENAME_STRINGS_SIZE)
+	/* Packed strings (iohazard.h): each within its own bound, together exactly what the
+	 * record holds past the struct. */
+	if (len < sizeof(*re) || re->base_path_len > IOH_DIR_PATH_REGION ||
+	    re->old_name_len > IOH_USER_PATH_MAX || re->new_name_len > IOH_NEW_PATH_MAX ||
+	    len - sizeof(*re) !=
+		    (size_t)re->base_path_len + re->old_name_len + re->new_name_len)
 		return -EBADMSG;
 	ev->rename.dfd = re->dfd;
 	ev->rename.rename_flags = re->rename_flags;
@@ -104,10 +122,10 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 	s->base_dir_id = re->base_dir;
 	s->mnt_ns = re->mnt_ns;
 
-	old_name = region_string(strings + IOH_RENAME_OLD_OFF, IOH_USER_PATH_MAX,
-				 re->old_name_len, &err);
-	new_name = region_string(strings + IOH_RENAME_NEW_OFF, IOH_NEW_PATH_MAX,
-				 re->new_name_len, &err);
+	old_name = packed_string(strings + re->base_path_len, re->old_name_len, IOH_USER_PATH_MAX,
+				 &err);
+	new_name = packed_string(strings + re->base_path_len + re->old_name_len,
+				 re->new_name_len, IOH_NEW_PATH_MAX, &err);
 	if (err)
 		return err;
 
@@ -159,7 +177,7 @@ static int decode_access(const void *data, size_t len, struct ioh_event *ev,
 	const char *path = (const char *)(ae + 1);
 	int err;
 
-	if (len < sizeof(*ae) + IOH_DIR_PATH_REGION)
+	if (len < sizeof(*ae) || !path_fills_tail(len - sizeof(*ae), ae->path_len))
 		return -EBADMSG;
 	if (ae->kind < IOH_MODE_BOTH_OPEN || ae->kind > IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ ||
 	    ae->access > IOH_ACC_MMAP || ae->other_access > IOH_ACC_MMAP)
@@ -215,7 +233,7 @@ static int decode_splice(const void *data, size_t len, struct ioh_event *ev,
 	const struct ioh_splice_event *se = data;
 	struct ioh_splice_info *sp = &ev->splice;
 
-	if (len < sizeof(*se) + IOH_DIR_PATH_REGION)
+	if (len < sizeof(*se) || !path_fills_tail(len - sizeof(*se), se->path_len))
 		return -EBADMSG;
 	if (se->call < IOH_SPLICE_CALL_SPLICE || se->call > IOH_SPLICE_CALL_COPY_FILE_RANGE ||
 	    se->in.kind > IOH_END_OTHER || se->out.kind > IOH_END_OTHER || se->path_end > 1)
@@ -246,7 +264,7 @@ static int decode_truncate(const void *data, size_t len, struct ioh_event *ev,
 {
 	const struct ioh_truncate_event *te = data;
 
-	if (len < sizeof(*te) + IOH_DIR_PATH_REGION)
+	if (len < sizeof(*te) || !path_fills_tail(len - sizeof(*te), te->path_len))
 		return -EBADMSG;
 	ev->truncate.file = te->file;
 	ev->truncate.old_size = te->old_size;

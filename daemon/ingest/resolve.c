@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/ingest/resolve.h"
@@ -173,11 +174,30 @@ int ioh_resolver_mount_fstype(struct ioh_resolver *r, uint64_t mnt_id, const cha
 	return -ENOENT;
 }
 
-/* statx() a path as task `pid` (in mount namespace `mnt_ns`) sees it; fills a kernel-style
- * file id. */
-static int stat_as_task(struct ioh_resolver *r, uint32_t pid, uint32_t mnt_ns, const char *path,
-			struct ioh_file_id *id)
+/*
+ * A birth time (CLOCK_REALTIME, from statx) on the event clock (CLOCK_MONOTONIC), with the
+ * offset between the two taken now rather than at daemon start, so a clock step (NTP, an
+ * admin) since the start does not move births. 1: born before the monotonic clock started.
+ */
+uint64_t ioh_btime_to_monotonic(int64_t btime_realtime_ns)
 {
+	struct timespec rt, mono;
+	int64_t offset, t;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	offset = ((int64_t)rt.tv_sec - (int64_t)mono.tv_sec) * 1000000000ll +
+		 ((int64_t)rt.tv_nsec - (int64_t)mono.tv_nsec);
+	t = btime_realtime_ns - offset;
+	return t > 0 ? (uint64_t)t : 1;
+}
+
+/* statx() a path as task `pid` (in mount namespace `mnt_ns`) sees it; fills a kernel-style
+ * file id and, when `btime` is given, the birth time on the event clock (0: unknown). */
+static int stat_as_task(struct ioh_resolver *r, uint32_t pid, uint32_t mnt_ns, const char *path,
+			struct ioh_file_id *id, uint64_t *btime)
+{
+	const unsigned mask = STATX_TYPE | STATX_INO | STATX_MNT_ID | (btime ? STATX_BTIME : 0);
 	char buf[IOH_PATH_BUF + 32];
 	struct statx stx;
 	const char *fstype;
@@ -189,15 +209,13 @@ static int stat_as_task(struct ioh_resolver *r, uint32_t pid, uint32_t mnt_ns, c
 		snprintf(buf, sizeof(buf), "%s", path);
 	else
 		snprintf(buf, sizeof(buf), "/proc/%u/root%s", pid, path);
-	if (statx(AT_FDCWD, buf, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_INO | STATX_MNT_ID,
-		  &stx) < 0) {
+	if (statx(AT_FDCWD, buf, AT_SYMLINK_NOFOLLOW, mask, &stx) < 0) {
 		if (ours)
 			return -errno;
 		/* The task may be gone already (mv exits at once): try the path as we see it,
 		 * which is the same for tasks in the host's mount namespace. */
 		snprintf(buf, sizeof(buf), "%s", path);
-		if (statx(AT_FDCWD, buf, AT_SYMLINK_NOFOLLOW,
-			  STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx) < 0)
+		if (statx(AT_FDCWD, buf, AT_SYMLINK_NOFOLLOW, mask, &stx) < 0)
 			return -errno;
 	}
 	/* stat's device is what the kernel side reports too (bpf/common.bpf.h inode_dev():
@@ -212,6 +230,12 @@ static int stat_as_task(struct ioh_resolver *r, uint32_t pid, uint32_t mnt_ns, c
 		id->fs_magic = ioh_fstype_magic_from_name(fstype);
 	id->ino = stx.stx_ino;
 	id->mode = stx.stx_mode;
+	id->gen = 0; /* statx does not report i_generation */
+	if (btime)
+		*btime = (stx.stx_mask & STATX_BTIME)
+				 ? ioh_btime_to_monotonic((int64_t)stx.stx_btime.tv_sec * 1000000000ll +
+							  stx.stx_btime.tv_nsec)
+				 : 0;
 	return 0;
 }
 
@@ -230,8 +254,11 @@ static void resolve_rename(struct ioh_resolver *r, struct ioh_event *ev,
 		ev->flags |= IOH_EVF_RESOLVE_FAILED; /* a cut path cannot be looked up */
 		return;
 	}
-	if (stat_as_task(r, ev->pid, s->mnt_ns, rn->new_path, &rn->src) < 0) {
+	/* The inode and its birth time in one statx: the birth tells this file apart from a
+	 * deleted one that had the same number (the generation is not available here). */
+	if (stat_as_task(r, ev->pid, s->mnt_ns, rn->new_path, &rn->src, &rn->src_btime_ns) < 0) {
 		memset(&rn->src, 0, sizeof(rn->src));
+		rn->src_btime_ns = 0;
 		failed = true;
 	}
 	if (!rn->dst_dir.ino) {
@@ -242,7 +269,7 @@ static void resolve_rename(struct ioh_resolver *r, struct ioh_event *ev,
 				slash[1] = '\0';
 			else
 				*slash = '\0';
-			if (stat_as_task(r, ev->pid, s->mnt_ns, dir, &rn->dst_dir) < 0) {
+			if (stat_as_task(r, ev->pid, s->mnt_ns, dir, &rn->dst_dir, NULL) < 0) {
 				memset(&rn->dst_dir, 0, sizeof(rn->dst_dir));
 				failed = true;
 			}

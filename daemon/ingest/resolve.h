@@ -5,7 +5,9 @@
  *  - on the tracepoint backend the kernel gives a rename's names but not the inodes:
  *    statx(2) the new name (through /proc/PID/root, so containers resolve in their own
  *    mount namespace) and its directory; files are identified by stat's device, which the
- *    kernel side reports too (bpf/common.bpf.h inode_dev(): s_dev, or the btrfs subvolume's);
+ *    kernel side reports too (bpf/common.bpf.h inode_dev(): s_dev, or the btrfs subvolume's),
+ *    and the renamed file's birth time (statx gives no i_generation; the birth tells the file
+ *    apart from a deleted one that had the same inode number: event.h src_btime_ns);
  *  - cgroup id -> cgroup v2 path, cached.
  * Results are marked IOH_EVF_RESOLVED_IN_USERSPACE / IOH_EVF_RESOLVE_FAILED.
  */
@@ -25,6 +27,10 @@ void ioh_resolver_free(struct ioh_resolver *r);
  * until the next call. */
 void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 			 struct ioh_decode_scratch *scratch);
+
+/* A statx birth time (CLOCK_REALTIME ns) on the event clock (CLOCK_MONOTONIC), converted
+ * with the offset between the clocks at the time of the call; 1 when before boot. */
+uint64_t ioh_btime_to_monotonic(int64_t btime_realtime_ns);
 
 /* Path of a cgroup v2 id, or NULL. Cached; a miss costs one open_by_handle_at(2). */
 const char *ioh_resolver_cgroup_path(struct ioh_resolver *r, uint64_t cgroup_id);

@@ -1,43 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
 
 #include "daemon/loader/bpf_loader.h"
+#include "daemon/loader/hooks.h"
 #include "daemon/util/log.h"
 #include "iohazard.skel.h"
 
 #define DEFAULT_RINGBUF_BYTES (8u << 20)
-#define MAX_LINKS 16
+/* Links of one hook: a per-syscall tracepoint program has one per syscall. */
+#define HOOK_LINKS_MAX 24
 
-enum hook_id {
-	HOOK_SYSCALLS,
-	HOOK_DIRTY,
-	HOOK_RENAME_ID,
-	HOOK_FSYNC,
-	HOOK_MAPPING_FAULTS,
-	HOOK_DIRECT_IO,
-	HOOK_IO_URING,
-	HOOK_DIRTY_THROTTLE,
-	HOOK_WRITEBACK_WAIT,
-	HOOK_TRUNCATE,
-	HOOK__COUNT
+/* A candidate whose programs passed probing and were loaded. */
+struct hook_state {
+	const struct ioh_hook_def *def;
+	const struct ioh_candidate *chosen; /* attached (or, on demand, ready to attach) */
+	struct bpf_link *links[HOOK_LINKS_MAX];
+	struct bpf_program *link_prog[HOOK_LINKS_MAX];
+	size_t n_links;
 };
 
 struct ioh_loader {
 	struct iohazard_bpf *skel;
 	struct ring_buffer *ringbuf;
-	struct bpf_link *links[MAX_LINKS];
-	struct bpf_program *attached[MAX_LINKS];
-	enum hook_id link_hook[MAX_LINKS]; /* which hook each link serves */
-	size_t n_links;
-	struct ioh_hook_status hooks[HOOK__COUNT];
+	struct hook_state hooks[IOH_HOOKS_MAX];
+	struct ioh_hook_status status[IOH_HOOKS_MAX];
+	size_t n_hooks;
+	/* Programs that were ever attached, for the per-program cost (--bpf-stats). */
+	struct bpf_program *ran[64];
+	size_t n_ran;
+	int canary_fd; /* memfd the daemon fsyncs as its canary */
 };
 
 int ioh_backend_parse(const char *name, enum ioh_backend *out)
@@ -64,212 +66,370 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-static void set_all_autoload(struct iohazard_bpf *skel, bool on)
+static struct bpf_program *prog_of(const struct ioh_loader *l, const struct ioh_prog_ref *ref)
 {
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, on);
+	return *(struct bpf_program **)((char *)l->skel + ref->skel_off);
 }
+
+static enum ioh_attach_type prog_type(const struct ioh_candidate *c, const struct ioh_prog_ref *r)
+{
+	return r->own_type ? r->type : c->type;
+}
+
+#define for_each_prog(c, r) for (const struct ioh_prog_ref *r = (c)->progs; r->skel_off; r++)
 
 /* ---- probing ------------------------------------------------------------------------------ */
 
-static bool btf_has_tracepoint(const struct btf *vmlinux, const char *tp)
+/* What the kernel offers, read once before any candidate is considered. */
+struct kernel_caps {
+	struct btf *vmlinux;
+	bool kprobes;	  /* the kprobe PMU exists */
+	char *kallsyms;	  /* "\nname\n..." of every text symbol, for kprobe targets */
+	int fentry;	  /* -1 unknown, 0 refused, 1 works */
+	char fentry_why[128];
+};
+
+static bool btf_has_func(const struct kernel_caps *k, const char *fn)
+{
+	return k->vmlinux && btf__find_by_name_kind(k->vmlinux, fn, BTF_KIND_FUNC) > 0;
+}
+
+static bool btf_has_tracepoint(const struct kernel_caps *k, const char *tp)
 {
 	char name[128];
 
 	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
+	return k->vmlinux && btf__find_by_name_kind(k->vmlinux, name, BTF_KIND_TYPEDEF) > 0;
 }
 
-static bool kallsyms_has(const char *symbol)
+static char *read_kallsyms(void)
 {
 	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512], name[256];
-	bool found = false;
+	char line[512], name[256], type;
+	size_t len = 1, cap = 1 << 20;
+	char *all;
 
 	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*s %*s %255s", name) == 1 && strcmp(name, symbol) == 0;
-	fclose(f);
-	return found;
-}
-
-static bool kprobes_available(void)
-{
-	return access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0;
-}
-
-/*
- * BPF trampolines (fentry/fexit) either work on a kernel or not (no JIT support, lockdown,
- * missing BTF for the target): try loading and attaching the real programs once.
- */
-static bool fentry_works(const char *const *progs, size_t n, char *why, size_t whylen)
-{
-	struct iohazard_bpf *skel = iohazard_bpf__open();
-	bool ok = false;
-	int err;
-
-	if (!skel) {
-		snprintf(why, whylen, "cannot open BPF object");
-		return false;
+		return NULL;
+	all = malloc(cap);
+	if (!all) {
+		fclose(f);
+		return NULL;
 	}
-	set_all_autoload(skel, false);
-	for (size_t i = 0; i < n; i++)
-		bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, progs[i]),
-					  true);
-	bpf_map__set_max_entries(skel->maps.events, 4096);
-	err = iohazard_bpf__load(skel);
-	if (err) {
-		snprintf(why, whylen, "fentry load failed: %s", strerror(-err));
-		goto out;
-	}
-	ok = true;
-	for (size_t i = 0; i < n && ok; i++) {
-		struct bpf_link *link = bpf_program__attach(
-			bpf_object__find_program_by_name(skel->obj, progs[i]));
+	all[0] = '\n';
+	while (fgets(line, sizeof(line), f)) {
+		size_t n;
 
-		if (!link) {
-			snprintf(why, whylen, "fentry attach failed: %s", strerror(errno));
-			ok = false;
+		if (sscanf(line, "%*s %c %255s", &type, name) != 2 || (type != 't' && type != 'T'))
+			continue;
+		n = strlen(name);
+		if (len + n + 2 > cap) {
+			char *bigger = realloc(all, cap * 2);
+
+			if (!bigger)
+				break;
+			all = bigger;
+			cap *= 2;
 		}
-		bpf_link__destroy(link);
+		memcpy(all + len, name, n);
+		len += n;
+		all[len++] = '\n';
 	}
-out:
-	iohazard_bpf__destroy(skel);
-	return ok;
+	all[len] = '\0';
+	fclose(f);
+	return all;
 }
 
-/* The twin chosen for a hook, and its programs (NULL-terminated). */
-struct choice {
-	const char *backend;
-	const char *progs[4];
-};
+static bool kallsyms_has(const struct kernel_caps *k, const char *sym)
+{
+	char needle[260];
 
-static const struct choice syscalls_tp_btf = {"tp_btf",
-					      {"syscalls_enter_tp_btf", "syscalls_exit_tp_btf"}};
-static const struct choice syscalls_raw_tp = {"raw_tp",
-					      {"syscalls_enter_raw_tp", "syscalls_exit_raw_tp"}};
-static const struct choice dirty_tp_btf = {
-	"tp_btf", {"dirty_state_mark_tp_btf", "dirty_state_written_tp_btf"}};
-static const struct choice dirty_raw_tp = {
-	"raw_tp", {"dirty_state_mark_raw_tp", "dirty_state_written_raw_tp"}};
-static const struct choice rename_fentry = {"fentry", {"rename_identity_fentry"}};
-static const struct choice rename_kprobe = {"kprobe", {"rename_identity_kprobe"}};
-static const struct choice rename_user = {"userspace", {NULL}};
-static const struct choice fsync_fentry = {"fentry", {"fsync_enter_fentry", "fsync_exit_fexit"}};
-static const struct choice fsync_kprobe = {"kprobe",
-					   {"fsync_enter_kprobe", "fsync_exit_kretprobe"}};
-static const struct choice fsync_sys_exit = {"sys_exit", {NULL}};
-static const struct choice faults_tp_btf = {"tp_btf", {"mapping_faults_tp_btf"}};
-static const struct choice faults_none = {"none", {NULL}};
-static const struct choice dio_tp_btf = {"tp_btf", {"direct_io_tp_btf"}};
-static const struct choice uring_tp_btf = {"tp_btf", {"io_uring_tp_btf"}};
-/* The classic tracepoint on every kernel: its record is read through CO-RE (stalls.bpf.h). */
-static const struct choice throttle_tracepoint = {"tracepoint", {"dirty_throttle_tracepoint"}};
-static const struct choice wb_wait_tp_btf = {"tp_btf", {"writeback_wait_tp_btf"}};
-static const struct choice wb_wait_raw_tp = {"raw_tp", {"writeback_wait_raw_tp"}};
-static const struct choice truncate_tp_btf = {"tp_btf", {"truncate_tp_btf"}};
-static const struct choice truncate_raw_tp = {"raw_tp", {"truncate_raw_tp"}};
+	if (!k->kallsyms)
+		return false;
+	snprintf(needle, sizeof(needle), "\n%s\n", sym);
+	return strstr(k->kallsyms, needle) != NULL;
+}
 
-/* Whether a tracepoint exists at all (for raw_tp on module tracepoints without BTF here). */
-static bool tracefs_has_event(const char *subsys, const char *event)
+static bool tracefs_has(const char *rel)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s", subsys, event);
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s", rel);
 	if (access(path, F_OK) == 0)
 		return true;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/%s/%s", subsys, event);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/%s", rel);
 	return access(path, F_OK) == 0;
 }
 
-/* Pick the twin for a hook that has fentry/kprobe variants. Returns -errno when the
- * operator demanded a backend this kernel does not have. */
-static int choose_vfs_twin(enum ioh_backend backend, const char *symbol, bool fentry_ok,
-			   const struct choice *fentry, const struct choice *kprobe,
-			   const struct choice *fallback, const struct choice **out, char *why,
-			   size_t whylen)
+/*
+ * Whether BPF trampolines work at all (JIT, lockdown, BTF): load a two-instruction fentry
+ * program on `fn` and attach it, as libbpf-tools' fentry_can_attach() does. Lockdown refuses
+ * the load (EPERM) on the development machines.
+ */
+static bool fentry_works(struct kernel_caps *k, const char *fn)
 {
-	bool kprobe_ok = kprobes_available() && kallsyms_has(symbol);
+	struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	int id, prog, link;
 
-	switch (backend) {
-	case IOH_BACKEND_FENTRY:
-		if (!fentry_ok)
-			return -EOPNOTSUPP;
-		*out = fentry;
-		return 0;
-	case IOH_BACKEND_KPROBE:
-		if (!kprobe_ok) {
-			snprintf(why, whylen, "kprobes unavailable or %s not in kallsyms", symbol);
-			return -EOPNOTSUPP;
-		}
-		*out = kprobe;
-		return 0;
-	case IOH_BACKEND_TRACEPOINT:
-		*out = fallback;
-		return 0;
-	case IOH_BACKEND_AUTO:
-		break;
+	if (k->fentry >= 0)
+		return k->fentry;
+	k->fentry = 0;
+	id = k->vmlinux ? btf__find_by_name_kind(k->vmlinux, fn, BTF_KIND_FUNC) : -1;
+	if (id <= 0) {
+		snprintf(k->fentry_why, sizeof(k->fentry_why), "no kernel BTF for %s", fn);
+		return false;
 	}
-	*out = fentry_ok ? fentry : kprobe_ok ? kprobe : fallback;
+	opts.attach_btf_id = id;
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ioh_probe", "GPL", insns, 2, &opts);
+	if (prog < 0) {
+		snprintf(k->fentry_why, sizeof(k->fentry_why), "fentry refused by the kernel (%s)",
+			 strerror(-prog));
+		return false;
+	}
+	link = bpf_link_create(prog, 0, BPF_TRACE_FENTRY, NULL);
+	if (link < 0)
+		snprintf(k->fentry_why, sizeof(k->fentry_why), "fentry attach refused (%s)",
+			 strerror(-link));
+	else
+		k->fentry = 1;
+	if (link >= 0)
+		close(link);
+	close(prog);
+	return k->fentry;
+}
+
+/* Whether --backend allows a candidate of this class. */
+static bool backend_allows(enum ioh_backend b, enum ioh_attach_class cls)
+{
+	switch (b) {
+	case IOH_BACKEND_AUTO:
+		return true;
+	case IOH_BACKEND_FENTRY:
+		return cls == IOH_CLASS_FENTRY || cls == IOH_CLASS_SUBSYS_TP;
+	case IOH_BACKEND_KPROBE:
+		return cls == IOH_CLASS_KPROBE || cls == IOH_CLASS_SUBSYS_TP;
+	case IOH_BACKEND_TRACEPOINT:
+		return cls == IOH_CLASS_SUBSYS_TP || cls == IOH_CLASS_SYSCALL_TP;
+	}
+	return false;
+}
+
+/* Whether one program's attach point exists. */
+static bool target_exists(struct kernel_caps *k, enum ioh_attach_type t,
+			  const struct ioh_prog_ref *r, char *why, size_t whylen)
+{
+	char rel[160];
+
+	switch (t) {
+	case IOH_AT_FENTRY:
+		if (btf_has_func(k, r->target))
+			return true;
+		snprintf(why, whylen, "no BTF for %s()", r->target);
+		return false;
+	case IOH_AT_KPROBE:
+		if (kallsyms_has(k, r->target))
+			return true;
+		snprintf(why, whylen, "%s() not in kallsyms", r->target);
+		return false;
+	case IOH_AT_TP_BTF:
+		if (btf_has_tracepoint(k, r->target))
+			return true;
+		snprintf(why, whylen, "no tracepoint %s", r->target);
+		return false;
+	case IOH_AT_RAW_TP:
+	case IOH_AT_TRACEPOINT:
+		snprintf(rel, sizeof(rel), "%s", r->target);
+		for (char *c = rel; *c; c++)
+			if (*c == ':')
+				*c = '/';
+		if (tracefs_has(rel))
+			return true;
+		snprintf(why, whylen, "no tracepoint %s", r->target);
+		return false;
+	case IOH_AT_SYSCALL_TP:
+		for (const char *const *sc = r->syscalls; *sc; sc++) {
+			snprintf(rel, sizeof(rel), "syscalls/sys_%s_%s", r->exit ? "exit" : "enter",
+				 *sc);
+			if (!tracefs_has(rel)) {
+				snprintf(why, whylen, "no tracepoint syscalls:sys_%s_%s",
+					 r->exit ? "exit" : "enter", *sc);
+				return false;
+			}
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Whether a candidate can be tried; says why not in `why`. */
+static bool candidate_probe(struct kernel_caps *k, const struct ioh_candidate *c, char *why,
+			    size_t whylen)
+{
+	if (c->cls == IOH_CLASS_FENTRY && !fentry_works(k, c->progs[0].target)) {
+		snprintf(why, whylen, "%s", k->fentry_why);
+		return false;
+	}
+	if (c->cls == IOH_CLASS_KPROBE && !k->kprobes) {
+		snprintf(why, whylen, "kprobes not built into this kernel");
+		return false;
+	}
+	for_each_prog(c, r) {
+		if (!r->optional && !target_exists(k, prog_type(c, r), r, why, whylen))
+			return false;
+	}
+	return true;
+}
+
+/* ---- attaching ---------------------------------------------------------------------------- */
+
+static void append_refusal(struct ioh_hook_status *st, const char *backend, const char *why)
+{
+	size_t used = strlen(st->refused);
+
+	snprintf(st->refused + used, sizeof(st->refused) - used, "%s%s: %s", used ? "; " : "",
+		 backend, why);
+}
+
+static int add_link(struct ioh_loader *l, struct hook_state *h, struct bpf_program *prog,
+		    struct bpf_link *link)
+{
+	size_t i;
+
+	if (h->n_links >= HOOK_LINKS_MAX) {
+		bpf_link__destroy(link);
+		return -ENOSPC;
+	}
+	h->links[h->n_links] = link;
+	h->link_prog[h->n_links++] = prog;
+	for (i = 0; i < l->n_ran && l->ran[i] != prog; i++)
+		;
+	if (i == l->n_ran && l->n_ran < sizeof(l->ran) / sizeof(l->ran[0]))
+		l->ran[l->n_ran++] = prog;
 	return 0;
 }
 
-/* ---- load and attach ---------------------------------------------------------------------- */
-
-static int attach_choice(struct ioh_loader *l, enum hook_id hook, const struct choice *ch);
-
-/* A hook whose absence only blinds one detector: say so in status and the log, go on. */
-static void attach_optional(struct ioh_loader *l, enum hook_id hook, const struct choice *ch,
-			    const char *missing)
+static void detach_hook(struct hook_state *h)
 {
-	struct ioh_hook_status *st = &l->hooks[hook];
-
-	if (!ch->progs[0]) {
-		st->backend = "none";
-		snprintf(st->error, sizeof(st->error), "%s", missing);
-		return;
-	}
-	if (attach_choice(l, hook, ch) < 0)
-		log_warning("%s hook not attached (%s)", st->hook, st->error);
+	for (size_t i = 0; i < h->n_links; i++)
+		bpf_link__destroy(h->links[i]);
+	h->n_links = 0;
 }
 
-static int attach_choice(struct ioh_loader *l, enum hook_id hook, const struct choice *ch)
+/* Attaches every program of a candidate; on failure detaches what it attached. */
+static int attach_candidate(struct ioh_loader *l, struct hook_state *h,
+			    const struct ioh_candidate *c, char *why, size_t whylen)
 {
-	struct ioh_hook_status *st = &l->hooks[hook];
+	for_each_prog(c, r) {
+		struct bpf_program *prog = prog_of(l, r);
+		int err = 0;
 
-	st->backend = ch->backend;
-	st->attached = true;
-	for (int i = 0; ch->progs[i]; i++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(l->skel->obj,
-									    ch->progs[i]);
-		struct bpf_link *link;
+		if (!bpf_program__autoload(prog))
+			continue; /* an optional program this kernel has no place for */
+		if (prog_type(c, r) == IOH_AT_SYSCALL_TP) {
+			for (const char *const *sc = r->syscalls; *sc && !err; sc++) {
+				char event[64];
+				struct bpf_link *link;
 
-		if (l->n_links >= MAX_LINKS)
-			return -ENOSPC;
-		link = bpf_program__attach(prog);
-		if (!link) {
-			int err = -errno;
+				snprintf(event, sizeof(event), "sys_%s_%s", r->exit ? "exit" : "enter",
+					 *sc);
+				link = bpf_program__attach_tracepoint(prog, "syscalls", event);
+				if (!link) {
+					err = -errno;
+					snprintf(why, whylen, "attach syscalls:%s: %s", event,
+						 strerror(-err));
+				} else {
+					err = add_link(l, h, prog, link);
+				}
+			}
+		} else {
+			struct bpf_link *link = bpf_program__attach(prog);
 
-			st->attached = false;
-			snprintf(st->error, sizeof(st->error), "attach %s: %s", ch->progs[i],
-				 strerror(-err));
+			if (!link) {
+				err = -errno;
+				snprintf(why, whylen, "attach %s: %s", bpf_program__name(prog),
+					 strerror(-err));
+			} else {
+				err = add_link(l, h, prog, link);
+			}
+		}
+		if (err) {
+			if (err == -ENOSPC)
+				snprintf(why, whylen, "too many links");
+			detach_hook(h);
 			return err;
 		}
-		l->attached[l->n_links] = prog;
-		l->link_hook[l->n_links] = hook;
-		l->links[l->n_links++] = link;
 	}
 	return 0;
 }
 
-static void enable_progs(struct iohazard_bpf *skel, const struct choice *ch)
+/* Attach the first loaded candidate that attaches. On-demand hooks are attached once to prove
+ * they can be, then detached until something is watched. */
+static void attach_hook(struct ioh_loader *l, size_t i)
 {
-	for (int i = 0; ch->progs[i]; i++)
-		bpf_program__set_autoload(bpf_object__find_program_by_name(skel->obj, ch->progs[i]),
-					  true);
+	struct hook_state *h = &l->hooks[i];
+	struct ioh_hook_status *st = &l->status[i];
+
+	for (const struct ioh_candidate *c = h->def->cands; c->backend; c++) {
+		char why[160] = "";
+
+		if (!bpf_program__autoload(prog_of(l, &c->progs[0])) &&
+		    !c->progs[0].optional) {
+			continue; /* refused at probing (the reason is already recorded) */
+		}
+		if (attach_candidate(l, h, c, why, sizeof(why)) < 0) {
+			append_refusal(st, c->backend, why);
+			continue;
+		}
+		h->chosen = c;
+		st->backend = c->backend;
+		st->attached = true;
+		st->active = true;
+		if (c->limits)
+			snprintf(st->error, sizeof(st->error), "%s", c->limits);
+		if (h->def->on_demand) {
+			detach_hook(h);
+			st->active = false;
+		}
+		return;
+	}
+	st->backend = "none";
+	st->attached = false;
+	snprintf(st->error, sizeof(st->error), "%s", h->def->blind);
+}
+
+int ioh_loader_update_on_demand(struct ioh_loader *l)
+{
+	bool watched = l->skel->bss->watched_count > 0;
+	int changed = 0;
+
+	for (size_t i = 0; i < l->n_hooks; i++) {
+		struct hook_state *h = &l->hooks[i];
+		struct ioh_hook_status *st = &l->status[i];
+		char why[160] = "";
+
+		if (!h->def->on_demand || !h->chosen || st->active == watched)
+			continue;
+		changed = 1;
+		if (!watched) {
+			detach_hook(h);
+			st->active = false;
+			log_debug("%s: nothing watched, detached", st->hook);
+			continue;
+		}
+		if (attach_candidate(l, h, h->chosen, why, sizeof(why)) < 0) {
+			st->attached = false;
+			snprintf(st->error, sizeof(st->error), "%s", why);
+			log_warning("%s hook not attached on demand (%s)", st->hook, why);
+			continue;
+		}
+		st->active = true;
+		log_debug("%s: an inode is watched, attached (%s)", st->hook, st->backend);
+	}
+	return changed;
 }
 
 static int handle_record(void *ctx, void *data, size_t len)
@@ -281,14 +441,8 @@ static int handle_record(void *ctx, void *data, size_t len)
 
 int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out)
 {
-	static const char *const fentry_probe_progs[] = {"rename_identity_fentry",
-							  "fsync_enter_fentry", "fsync_exit_fexit"};
-	const struct choice *syscalls, *dirty, *rename_id, *fsync, *faults, *dio, *uring;
-	const struct choice *throttle, *wb_wait, *truncate;
+	struct kernel_caps caps = {.fentry = -1};
 	struct ioh_loader *l;
-	struct btf *vmlinux;
-	char why[160] = "";
-	bool fentry_ok = false;
 	uint32_t ringbuf_bytes;
 	int err;
 
@@ -296,57 +450,8 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	l->hooks[HOOK_SYSCALLS].hook = "syscalls";
-	l->hooks[HOOK_DIRTY].hook = "dirty_state";
-	l->hooks[HOOK_RENAME_ID].hook = "rename_identity";
-	l->hooks[HOOK_FSYNC].hook = "fsync";
-	l->hooks[HOOK_MAPPING_FAULTS].hook = "mapping_faults";
-	l->hooks[HOOK_DIRECT_IO].hook = "direct_io";
-	l->hooks[HOOK_IO_URING].hook = "io_uring";
-	l->hooks[HOOK_DIRTY_THROTTLE].hook = "dirty_throttle";
-	l->hooks[HOOK_WRITEBACK_WAIT].hook = "writeback_wait";
-	l->hooks[HOOK_TRUNCATE].hook = "truncate";
-
-	vmlinux = btf__load_vmlinux_btf();
-	syscalls = btf_has_tracepoint(vmlinux, "sys_enter") ? &syscalls_tp_btf : &syscalls_raw_tp;
-	dirty = btf_has_tracepoint(vmlinux, "writeback_mark_inode_dirty") ? &dirty_tp_btf
-									   : &dirty_raw_tp;
-	/* filemap:mm_filemap_fault is newer than some supported kernels; without it mmap
-	 * readers are still seen when they map the file. */
-	faults = btf_has_tracepoint(vmlinux, "mm_filemap_fault") ? &faults_tp_btf : &faults_none;
-	/* Without iomap_dio_rw_begin, direct I/O is still seen at the syscall layer once an
-	 * inode is watched. */
-	dio = btf_has_tracepoint(vmlinux, "iomap_dio_rw_begin") ? &dio_tp_btf : &faults_none;
-	uring = btf_has_tracepoint(vmlinux, "io_uring_submit_req") ? &uring_tp_btf : &faults_none;
-	throttle = tracefs_has_event("writeback", "balance_dirty_pages") ? &throttle_tracepoint
-									  : &faults_none;
-	/* folio_wait_writeback is 5.17+; without it splice-stall cannot say "page under
-	 * writeback" but still times the calls. */
-	wb_wait = btf_has_tracepoint(vmlinux, "folio_wait_writeback")	? &wb_wait_tp_btf
-		  : tracefs_has_event("writeback", "folio_wait_writeback") ? &wb_wait_raw_tp
-									     : &faults_none;
-	/* ext4 built in: its tracepoints are in vmlinux BTF; as a module (Debian's 6.1), raw_tp
-	 * attaches by name without needing the module's BTF. */
-	truncate = btf_has_tracepoint(vmlinux, "ext4_truncate_enter")	? &truncate_tp_btf
-		   : tracefs_has_event("ext4", "ext4_truncate_enter") ? &truncate_raw_tp
-									: &faults_none;
-	btf__free(vmlinux);
-
-	if (opts->backend == IOH_BACKEND_AUTO || opts->backend == IOH_BACKEND_FENTRY)
-		fentry_ok = fentry_works(fentry_probe_progs, 3, why, sizeof(why));
-	err = choose_vfs_twin(opts->backend, "vfs_rename", fentry_ok, &rename_fentry,
-			      &rename_kprobe, &rename_user, &rename_id, why, sizeof(why));
-	if (!err)
-		err = choose_vfs_twin(opts->backend, "vfs_fsync_range", fentry_ok, &fsync_fentry,
-				      &fsync_kprobe, &fsync_sys_exit, &fsync, why, sizeof(why));
-	if (err) {
-		log_error("Requested backend is not available on this kernel: %s", why);
-		free(l);
-		return err;
-	}
-	if (!fentry_ok && why[0])
-		log_info("fentry unavailable (%s); using %s for vfs hooks", why,
-			 rename_id->backend);
+	l->canary_fd = -1;
+	l->n_hooks = ioh_hook_count < IOH_HOOKS_MAX ? ioh_hook_count : IOH_HOOKS_MAX;
 
 	l->skel = iohazard_bpf__open();
 	if (!l->skel) {
@@ -354,17 +459,58 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 		free(l);
 		return log_error_errno(err, "Failed to open the BPF object: %m");
 	}
-	set_all_autoload(l->skel, false);
-	enable_progs(l->skel, syscalls);
-	enable_progs(l->skel, dirty);
-	enable_progs(l->skel, rename_id);
-	enable_progs(l->skel, fsync);
-	enable_progs(l->skel, faults);
-	enable_progs(l->skel, dio);
-	enable_progs(l->skel, uring);
-	enable_progs(l->skel, throttle);
-	enable_progs(l->skel, wb_wait);
-	enable_progs(l->skel, truncate);
+	caps.vmlinux = btf__load_vmlinux_btf();
+	caps.kprobes = access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0;
+	caps.kallsyms = caps.kprobes ? read_kallsyms() : NULL;
+
+	/* Probe: every candidate the backend allows and the kernel has gets its programs
+	 * loaded; attaching picks the first of them per hook. */
+	{
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, l->skel->obj)
+			bpf_program__set_autoload(prog, false);
+	}
+	for (size_t i = 0; i < l->n_hooks; i++) {
+		const struct ioh_hook_def *def = &ioh_hook_table[i];
+		struct ioh_hook_status *st = &l->status[i];
+		bool any = false;
+
+		l->hooks[i].def = def;
+		st->hook = def->name;
+		st->backend = "none";
+		st->on_demand = def->on_demand;
+		for (const struct ioh_candidate *c = def->cands; c->backend; c++) {
+			char why[160] = "";
+
+			if (!backend_allows(opts->backend, c->cls))
+				continue;
+			if (!candidate_probe(&caps, c, why, sizeof(why))) {
+				append_refusal(st, c->backend, why);
+				continue;
+			}
+			for_each_prog(c, r) {
+				char skip[160];
+
+				if (r->optional &&
+				    !target_exists(&caps, prog_type(c, r), r, skip, sizeof(skip)))
+					continue;
+				bpf_program__set_autoload(prog_of(l, r), true);
+			}
+			any = true;
+		}
+		if (!any && def->required && opts->backend != IOH_BACKEND_AUTO) {
+			log_error("--backend cannot attach the %s hook on this kernel: %s", def->name,
+				  st->refused);
+			err = -EOPNOTSUPP;
+			goto fail;
+		}
+	}
+	btf__free(caps.vmlinux);
+	caps.vmlinux = NULL;
+	free(caps.kallsyms);
+	caps.kallsyms = NULL;
+
 	if (opts->throttle_threshold_ns)
 		l->skel->data->throttle_threshold_ns = opts->throttle_threshold_ns;
 	if (opts->splice_threshold_ns)
@@ -386,72 +532,29 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 		goto fail;
 	}
 
-	err = attach_choice(l, HOOK_SYSCALLS, syscalls);
-	if (err) {
-		log_error_errno(err, "Failed to attach syscall tracepoints (%s): %m",
-				l->hooks[HOOK_SYSCALLS].error);
-		goto fail;
-	}
-	if (attach_choice(l, HOOK_DIRTY, dirty) < 0)
-		log_warning("dirty-state hook not attached (%s): rename-unsynced-source is blind",
-			    l->hooks[HOOK_DIRTY].error);
-	if (attach_choice(l, HOOK_RENAME_ID, rename_id) < 0) {
-		if (opts->backend != IOH_BACKEND_AUTO) {
-			err = -EOPNOTSUPP;
-			log_error("%s", l->hooks[HOOK_RENAME_ID].error);
-			goto fail;
-		}
-		log_warning("vfs_rename hook (%s) failed (%s); resolving renames in user space",
-			    rename_id->backend, l->hooks[HOOK_RENAME_ID].error);
-		attach_choice(l, HOOK_RENAME_ID, &rename_user);
-	}
-	if (attach_choice(l, HOOK_FSYNC, fsync) < 0) {
-		if (opts->backend != IOH_BACKEND_AUTO) {
-			err = -EOPNOTSUPP;
-			log_error("%s", l->hooks[HOOK_FSYNC].error);
-			goto fail;
-		}
-		log_warning("vfs_fsync_range hook (%s) failed (%s); using sys_exit",
-			    fsync->backend, l->hooks[HOOK_FSYNC].error);
-		fsync = &fsync_sys_exit;
-		attach_choice(l, HOOK_FSYNC, fsync);
-	}
-	if (faults == &faults_none) {
-		l->hooks[HOOK_MAPPING_FAULTS].backend = "none";
-		snprintf(l->hooks[HOOK_MAPPING_FAULTS].error,
-			 sizeof(l->hooks[HOOK_MAPPING_FAULTS].error),
-			 "no mm_filemap_fault tracepoint: mmap readers seen at mmap() only");
-	} else if (attach_choice(l, HOOK_MAPPING_FAULTS, faults) < 0) {
-		log_warning("mapping-fault hook not attached (%s): mmap readers seen at mmap() only",
-			    l->hooks[HOOK_MAPPING_FAULTS].error);
-	}
-	if (dio == &faults_none) {
-		l->hooks[HOOK_DIRECT_IO].backend = "none";
-		snprintf(l->hooks[HOOK_DIRECT_IO].error, sizeof(l->hooks[HOOK_DIRECT_IO].error),
-			 "no iomap_dio_rw_begin tracepoint: direct I/O seen on watched files only");
-	} else if (attach_choice(l, HOOK_DIRECT_IO, dio) < 0) {
-		log_warning("direct I/O hook not attached (%s)", l->hooks[HOOK_DIRECT_IO].error);
-	} else {
-		/* From now on O_DIRECT I/O on iomap filesystems is taken from the hook, which sees
-		 * whether the kernel really bypassed the page cache (bpf/mixed_io.bpf.h). */
-		l->skel->bss->direct_io_from_iomap = 1;
-	}
-	attach_optional(l, HOOK_DIRTY_THROTTLE, throttle,
-			"no writeback:balance_dirty_pages tracepoint: dirty-throttle-stall is blind");
-	attach_optional(l, HOOK_WRITEBACK_WAIT, wb_wait,
-			"no folio_wait_writeback tracepoint: splice stalls cannot blame writeback");
-	attach_optional(l, HOOK_TRUNCATE, truncate,
-			"no ext4_truncate_enter tracepoint: writeback-truncate-unsynced is blind");
-	if (uring == &faults_none) {
-		l->hooks[HOOK_IO_URING].backend = "none";
-		snprintf(l->hooks[HOOK_IO_URING].error, sizeof(l->hooks[HOOK_IO_URING].error),
-			 "no io_uring_submit_req tracepoint: io_uring I/O not ordered");
-	} else if (attach_choice(l, HOOK_IO_URING, uring) < 0) {
-		log_warning("io_uring hook not attached (%s)", l->hooks[HOOK_IO_URING].error);
-	}
-	/* Only now that the VFS twin runs may sys_exit stop reporting fsync itself. */
-	l->skel->bss->fsync_from_vfs = fsync != &fsync_sys_exit;
+	for (size_t i = 0; i < l->n_hooks; i++) {
+		struct ioh_hook_status *st = &l->status[i];
 
+		attach_hook(l, i);
+		if (st->attached)
+			continue;
+		if (l->hooks[i].def->required) {
+			log_error("No way to attach the %s hook on this kernel (%s)", st->hook,
+				  st->refused[0] ? st->refused : "no candidate");
+			err = -EOPNOTSUPP;
+			goto fail;
+		}
+		log_warning("%s hook not attached: %s (%s)", st->hook, st->error, st->refused);
+	}
+	/* On iomap filesystems, O_DIRECT I/O is taken from the direct_io hook only: it sees
+	 * whether the kernel really bypassed the page cache (bpf/mixed_io.bpf.h). */
+	for (size_t i = 0; i < l->n_hooks; i++)
+		if (strcmp(l->status[i].hook, "direct_io") == 0 && l->status[i].attached)
+			l->skel->bss->direct_io_from_iomap = 1;
+
+	l->canary_fd = memfd_create("iohazard-canary", MFD_CLOEXEC);
+	if (l->canary_fd < 0)
+		log_warning_errno(-errno, "Failed to create the canary memfd: %m");
 	l->ringbuf = ring_buffer__new(bpf_map__fd(l->skel->maps.events), handle_record,
 				      (void *)opts, NULL);
 	if (!l->ringbuf) {
@@ -462,8 +565,17 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	*out = l;
 	return 0;
 fail:
+	btf__free(caps.vmlinux);
+	free(caps.kallsyms);
 	ioh_loader_stop(l);
 	return err;
+}
+
+int ioh_loader_send_canary(struct ioh_loader *l)
+{
+	if (l->canary_fd < 0)
+		return -EBADF;
+	return fsync(l->canary_fd) < 0 ? -errno : 0;
 }
 
 void ioh_loader_stop(struct ioh_loader *l)
@@ -471,8 +583,10 @@ void ioh_loader_stop(struct ioh_loader *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->ringbuf);
-	for (size_t i = 0; i < l->n_links; i++)
-		bpf_link__destroy(l->links[i]);
+	for (size_t i = 0; i < l->n_hooks; i++)
+		detach_hook(&l->hooks[i]);
+	if (l->canary_fd >= 0)
+		close(l->canary_fd);
 	iohazard_bpf__destroy(l->skel);
 	free(l);
 }
@@ -484,7 +598,11 @@ int ioh_loader_ringbuf_fd(const struct ioh_loader *l)
 
 int ioh_loader_consume(struct ioh_loader *l)
 {
-	return ring_buffer__consume(l->ringbuf);
+	int r = ring_buffer__consume(l->ringbuf);
+
+	/* A mixed episode that began in what was just consumed needs the read side now. */
+	ioh_loader_update_on_demand(l);
+	return r;
 }
 
 int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS__MAX])
@@ -538,6 +656,7 @@ int ioh_loader_expire_watched(struct ioh_loader *l, uint64_t now_ns)
 			expired++;
 		}
 	}
+	ioh_loader_update_on_demand(l);
 	return expired;
 }
 
@@ -545,43 +664,47 @@ int ioh_loader_check_links(struct ioh_loader *l)
 {
 	int detached = 0;
 
-	for (size_t i = 0; i < l->n_links; i++) {
-		struct ioh_hook_status *st = &l->hooks[l->link_hook[i]];
-		struct bpf_link_info info;
-		__u32 len = sizeof(info);
+	for (size_t h = 0; h < l->n_hooks; h++) {
+		struct hook_state *hs = &l->hooks[h];
+		struct ioh_hook_status *st = &l->status[h];
 
-		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(bpf_link__fd(l->links[i]), &info, &len) == 0 &&
-		    info.prog_id != 0)
-			continue;
-		/* Someone ran `bpftool link detach` (or the kernel tore the link down). */
-		if (st->attached)
-			snprintf(st->error, sizeof(st->error), "%s detached",
-				 bpf_program__name(l->attached[i]));
-		st->attached = false;
-		detached++;
+		for (size_t i = 0; i < hs->n_links; i++) {
+			struct bpf_link_info info;
+			__u32 len = sizeof(info);
+
+			memset(&info, 0, sizeof(info));
+			if (bpf_obj_get_info_by_fd(bpf_link__fd(hs->links[i]), &info, &len) == 0 &&
+			    info.prog_id != 0)
+				continue;
+			/* Someone ran `bpftool link detach` (or the kernel tore the link down). */
+			if (st->attached)
+				snprintf(st->error, sizeof(st->error), "%s detached",
+					 bpf_program__name(hs->link_prog[i]));
+			st->attached = false;
+			detached++;
+		}
 	}
 	return detached;
 }
 
 const struct ioh_hook_status *ioh_loader_hooks(const struct ioh_loader *l, size_t *count)
 {
-	*count = HOOK__COUNT;
-	return l->hooks;
+	*count = l->n_hooks;
+	return l->status;
 }
 
 size_t ioh_loader_prog_stats(const struct ioh_loader *l, struct ioh_prog_stats *out, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < l->n_links && n < max; i++) {
+	for (size_t i = 0; i < l->n_ran && n < max; i++) {
 		struct bpf_prog_info info;
 		__u32 len = sizeof(info);
 
 		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(l->attached[i]), &info, &len))
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(l->ran[i]), &info, &len))
 			continue;
-		out[n].name = bpf_program__name(l->attached[i]);
+		out[n].name = bpf_program__name(l->ran[i]);
 		out[n].run_time_ns = info.run_time_ns;
 		out[n].run_cnt = info.run_cnt;
 		n++;

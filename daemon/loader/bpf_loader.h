@@ -1,22 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Loads the one BPF object and attaches one program of each twin pair, chosen per hook by
- * probing what this kernel allows (design.md "Kernels"):
+ * Loads the one BPF object and attaches, for each hook of the hook table (hooks.c), the first
+ * candidate that this kernel allows (design.md "Kernels"). A program runs only where a hazard
+ * can start: kernel functions on the fentry/kprobe backends, the few syscalls' own tracepoints
+ * on the tracepoint backend, subsystem tracepoints on every backend; never the raw
+ * sys_enter/sys_exit. Hooks marked on demand (the page-cache read side of mixed I/O) are
+ * attached only while an inode is watched.
  *
- *   hook             fentry backend         kprobe backend        tracepoint backend
- *   syscalls         tp_btf (raw_tp without BTF for the tracepoint)
- *   dirty_state      tp_btf (raw_tp idem)
- *   rename_identity  fentry vfs_rename      kprobe vfs_rename     user space (statx)
- *   fsync            fentry/fexit           kprobe/kretprobe      sys_exit
- *                    vfs_fsync_range        vfs_fsync_range
- *   mapping_faults   tp_btf mm_filemap_fault (none on kernels without the tracepoint)
- *   direct_io        tp_btf iomap_dio_rw_begin (idem)
- *   dirty_throttle   tracepoint writeback/balance_dirty_pages (classic record, CO-RE)
- *   writeback_wait   tp_btf folio_wait_writeback (optional: splice-stall's "why")
- *   truncate         tp_btf ext4_truncate_enter (raw_tp when ext4 is a module)
- *
- * Steps, libbpf-bootstrap style: open -> set rodata knobs, map sizes, autoload -> load ->
- * attach. The choice per hook is reported by `iohazard status` and
+ * Steps, libbpf-bootstrap style: probe -> open -> set rodata knobs, map sizes, autoload ->
+ * load -> attach, falling back to the next candidate when an attach fails. The choice per
+ * hook and why the others were refused are reported by `iohazard status` and
  * iohazard_probe_attached{probe,backend}.
  */
 #ifndef IOH_BPF_LOADER_H
@@ -41,13 +34,17 @@ enum ioh_backend {
 int ioh_backend_parse(const char *name, enum ioh_backend *out);
 
 struct ioh_hook_status {
-	const char *hook;    /* "syscalls", "dirty_state", "rename_identity", "fsync", ... */
-	const char *backend; /* "tp_btf", "raw_tp", "fentry", "kprobe", "userspace", "sys_exit" */
-	bool attached;	     /* false: the hook is blind (see `error`) */
-	char error[160];
+	const char *hook;    /* the hook table's name: "rename", "fsync", "cache_reads", ... */
+	const char *backend; /* candidate in use: fentry, kprobe, tp_btf, raw_tp, tracepoint;
+			      * "none" when every candidate was refused */
+	bool attached;	     /* working as intended (an idle on-demand hook counts); false: blind */
+	bool on_demand;	     /* attached only while an inode is watched */
+	bool active;	     /* its programs are attached right now */
+	char error[160];     /* why it is blind, or what the candidate in use cannot see */
+	char refused[480];   /* "backend: reason; ..." for each earlier candidate */
 };
 
-#define IOH_HOOKS_MAX 10
+#define IOH_HOOKS_MAX 16
 
 struct ioh_loader_opts {
 	enum ioh_backend backend;
@@ -86,6 +83,14 @@ int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS_
  * the read/write hot path returns at its first check again. Returns how many expired.
  */
 int ioh_loader_expire_watched(struct ioh_loader *l, uint64_t now_ns);
+/*
+ * Attaches the on-demand hooks while an inode is watched and detaches them once none is
+ * (ioh_loader_consume and ioh_loader_expire_watched call it). Returns 1 if something changed.
+ */
+int ioh_loader_update_on_demand(struct ioh_loader *l);
+/* The daemon's canary: an fsync of its own memfd, which every fsync hook answers with a
+ * heartbeat record. */
+int ioh_loader_send_canary(struct ioh_loader *l);
 /* Marks hooks whose links no longer point at a program; returns how many links are gone. */
 int ioh_loader_check_links(struct ioh_loader *l);
 const struct ioh_hook_status *ioh_loader_hooks(const struct ioh_loader *l, size_t *count);

@@ -19,6 +19,7 @@ struct ioh_eventlog_writer {
 
 struct ioh_eventlog_reader {
 	gzFile gz;
+	uint32_t version; /* of the file: records are decoded as that version wrote them */
 	int64_t realtime_offset_ns;
 	uint64_t records; /* read so far, for error messages */
 	char error[256];
@@ -32,6 +33,7 @@ struct cursor {
 	uint32_t len;
 	uint32_t off;
 	bool bad;
+	uint32_t version; /* reading: the format version of the payload */
 };
 
 static void put_bytes(struct cursor *c, const void *data, uint32_t n)
@@ -89,6 +91,7 @@ static void put_file(struct cursor *c, const struct ioh_file_id *f)
 	put_u32(c, f->mode);
 	put_u64(c, f->ino);
 	put_u32(c, f->fs_magic);
+	put_u32(c, f->gen); /* since version 2 */
 }
 
 static void put_splice_end(struct cursor *c, const struct ioh_splice_end *e)
@@ -164,7 +167,8 @@ static void get_file(struct cursor *c, struct ioh_file_id *f)
 	f->mode = get_u32(c);
 	f->ino = get_u64(c);
 	f->fs_magic = get_u32(c);
-	f->gen = 0; /* not recorded (yet): replay matches inodes by (dev, ino) */
+	/* Version 1 did not record i_generation: 0, unknown, matches by (dev, ino) alone. */
+	f->gen = c->version >= 2 ? get_u32(c) : 0;
 }
 
 static void get_splice_end(struct cursor *c, struct ioh_splice_end *e)
@@ -200,6 +204,7 @@ int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32
 		put_u32(&c, ev->rename.identity);
 		put_file(&c, &ev->rename.src);
 		put_file(&c, &ev->rename.dst_dir);
+		put_u64(&c, ev->rename.src_btime_ns); /* since version 2 */
 		put_str(&c, ev->rename.new_path);
 		put_str(&c, ev->rename.old_path);
 		break;
@@ -286,7 +291,13 @@ int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32
 
 int ioh_eventlog_decode_payload(const uint8_t *payload, uint32_t len, struct ioh_event *ev)
 {
-	struct cursor c = {.p = (uint8_t *)payload, .len = len};
+	return ioh_eventlog_decode_payload_version(payload, len, IOH_EVENTLOG_VERSION, ev);
+}
+
+int ioh_eventlog_decode_payload_version(const uint8_t *payload, uint32_t len, uint32_t version,
+					struct ioh_event *ev)
+{
+	struct cursor c = {.p = (uint8_t *)payload, .len = len, .version = version};
 	const uint8_t *comm;
 
 	memset(ev, 0, sizeof(*ev));
@@ -310,6 +321,8 @@ int ioh_eventlog_decode_payload(const uint8_t *payload, uint32_t len, struct ioh
 		ev->rename.identity = get_u32(&c);
 		get_file(&c, &ev->rename.src);
 		get_file(&c, &ev->rename.dst_dir);
+		if (version >= 2)
+			ev->rename.src_btime_ns = get_u64(&c);
 		ev->rename.new_path = get_str(&c);
 		ev->rename.old_path = get_str(&c);
 		if (ev->rename.identity > IOH_ID_USERSPACE)
@@ -530,12 +543,13 @@ int ioh_eventlog_open(const char *path, struct ioh_eventlog_reader **out, char *
 	version = get_u32(&c);
 	get_u32(&c);
 	r->realtime_offset_ns = (int64_t)get_u64(&c);
-	if (version != IOH_EVENTLOG_VERSION) {
-		snprintf(err, errlen, "%s: recording format version %u, this build reads %u", path,
-			 version, IOH_EVENTLOG_VERSION);
+	if (version < IOH_EVENTLOG_VERSION_MIN || version > IOH_EVENTLOG_VERSION) {
+		snprintf(err, errlen, "%s: recording format version %u, this build reads %u to %u",
+			 path, version, IOH_EVENTLOG_VERSION_MIN, IOH_EVENTLOG_VERSION);
 		ioh_eventlog_close_reader(r);
 		return -EPROTONOSUPPORT;
 	}
+	r->version = version;
 	*out = r;
 	return 0;
 }
@@ -570,7 +584,7 @@ int ioh_eventlog_read(struct ioh_eventlog_reader *r, struct ioh_event *ev)
 		if (n != (int)len)
 			goto truncated;
 		r->records++;
-		e = ioh_eventlog_decode_payload(r->buf, len, ev);
+		e = ioh_eventlog_decode_payload_version(r->buf, len, r->version, ev);
 		if (e == -ENOMSG)
 			continue; /* written by a newer version: skip what we do not know */
 		if (e < 0) {

@@ -16,7 +16,12 @@
 #include "daemon/correlator/event.h"
 
 #define IOH_EVENTLOG_MAGIC "IOHZEVT\n"
-#define IOH_EVENTLOG_VERSION 1
+/*
+ * 2: file ids carry i_generation, renames the source's birth time (src_btime_ns).
+ * 1: without them; still read (generation and birth time 0: unknown).
+ */
+#define IOH_EVENTLOG_VERSION 2
+#define IOH_EVENTLOG_VERSION_MIN 1
 /* No record is larger: two paths, a cgroup path and fixed fields. */
 #define IOH_EVENTLOG_RECORD_MAX 65536
 
@@ -43,6 +48,9 @@ void ioh_eventlog_close_reader(struct ioh_eventlog_reader *r);
 /* Decode one record payload from memory (the file reader and the fuzzer share it). Strings
  * point into `payload`. Returns 0, -EBADMSG (malformed) or -ENOMSG (unknown type: skip). */
 int ioh_eventlog_decode_payload(const uint8_t *payload, uint32_t len, struct ioh_event *ev);
+/* The same for a payload written by format `version` (IOH_EVENTLOG_VERSION_MIN and up). */
+int ioh_eventlog_decode_payload_version(const uint8_t *payload, uint32_t len, uint32_t version,
+					struct ioh_event *ev);
 /* Encode one event as a record payload into `buf` (IOH_EVENTLOG_RECORD_MAX bytes); returns
  * its length or -E2BIG. */
 int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32_t size);

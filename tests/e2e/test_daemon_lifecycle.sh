@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # iohazardd's life cycle: readiness and the hooks it reports on this kernel, a clean SIGTERM
-# (exit 0 within 2 s, no BPF program or link left behind, socket removed), clear failures for
+# (exit 0 within 2 s plus the kernel's per-link detach floor, no BPF program or link left behind, socket removed), clear failures for
 # an unavailable backend, bad options and bad rules, and the CLI's exit 3 with no daemon.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -73,8 +73,12 @@ rc=$?
 check "status --json exits 0" "rc=$rc: $(cat "$E2E_WORK/status.err")" [ "$rc" -eq 0 ]
 python3 - "$E2E_WORK/status.json" "$DAEMON_PID" <<'EOF' || E2E_FAILED=$((E2E_FAILED + 1))
 import json, sys
-want = {"syscalls": "tp_btf", "dirty_state": "tp_btf", "rename_identity": "userspace",
-        "fsync": "sys_exit"}
+# This kernel refuses fentry and has no kprobes: syscalls come from their own tracepoints,
+# I/O from the iomap/filemap/writeback tracepoints (docs/kernels.md).
+want = {"rename": "tracepoint", "fsync": "tracepoint", "sync_fs": "tracepoint",
+        "opens": "tracepoint", "splice": "tracepoint", "dirty_state": "tp_btf",
+        "direct_io": "tp_btf", "cache_reads": "tp_btf", "dirty_throttle": "tracepoint",
+        "writeback_wait": "tp_btf", "truncate": "tp_btf"}
 try:
     st = json.load(open(sys.argv[1]))
 except ValueError as e:
@@ -97,6 +101,13 @@ for h, backend in want.items():
     got = hooks.get(h, {})
     res(got.get("attached") is True and got.get("backend") == backend,
         f"hook {h} attached with backend {backend}", f"got {got}")
+for h in ("rename", "fsync", "opens", "splice"):
+    refused = hooks.get(h, {}).get("refused", "")
+    res("fentry:" in refused and "kprobe:" in refused,
+        f"hook {h} says why fentry and kprobe were refused", f"refused={refused!r}")
+cr = hooks.get("cache_reads", {})
+res(cr.get("on_demand") is True and cr.get("active") is False,
+    "cache_reads is on demand and idle while nothing is watched", f"got {cr}")
 res(st.get("ready") is True, "status says ready", f"ready={st.get('ready')}")
 res(st.get("pid") == int(sys.argv[2]), "status reports the daemon's pid",
     f"pid={st.get('pid')} want {sys.argv[2]}")
@@ -114,11 +125,22 @@ bpf_ids link >"$E2E_WORK/link.during"
 n_new=$(comm -13 "$E2E_WORK/prog.before" "$E2E_WORK/prog.during" | wc -l)
 check "the daemon's BPF programs are visible to bpftool ($n_new new)" "no new program id" [ "$n_new" -gt 0 ]
 
+# The issue-11 contract: no program on the raw sys_enter/sys_exit every syscall passes.
+raw=$(bpftool perf 2>/dev/null | grep "^pid $DAEMON_PID " | grep -E "raw_tracepoint +sys_(enter|exit)$")
+check "nothing attached to raw_syscalls sys_enter/sys_exit" "$raw" [ -z "$raw" ]
+n_sc=$(bpftool perf 2>/dev/null | grep "^pid $DAEMON_PID " | grep -cE "tracepoint +sys_(enter|exit)_")
+check "per-syscall tracepoints attached ($n_sc)" "none in bpftool perf" [ "$n_sc" -gt 0 ]
+
+# Each per-syscall tracepoint link costs RCU grace periods when it goes (the kernel's
+# tracepoint_synchronize_unregister, ~100 ms each here, serialized under its event_mutex):
+# the budget is 2 s plus that floor for the links this backend has.
+stop_budget_ms=$((2000 + 110 * n_sc))
 start_ns=$(date +%s%N)
-daemon_stop 5
+daemon_stop $((stop_budget_ms / 1000 + 5))
 elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
 check "SIGTERM: exit status 0" "rc=$DAEMON_RC; $(tail -3 "$DAEMON_ERR")" [ "$DAEMON_RC" = 0 ]
-check "SIGTERM: exits within 2 s (${elapsed_ms} ms)" "took ${elapsed_ms} ms" [ "$elapsed_ms" -le 2000 ]
+check "SIGTERM: exits within ${stop_budget_ms} ms (${elapsed_ms} ms)" "took ${elapsed_ms} ms" \
+	[ "$elapsed_ms" -le "$stop_budget_ms" ]
 check "SIGTERM: socket removed" "$DAEMON_SOCK still exists" [ ! -e "$DAEMON_SOCK" ]
 # The kernel frees programs and links after the last reference goes (RCU, deferred work), so
 # give it a moment; the ids must be gone within 3 s of the daemon's exit.

@@ -14,7 +14,9 @@ e2e_init
 
 PHASE_A=(safe-syncfs safe-sync)
 PHASE_B=(unsafe fsync-file-only safe safe-fdatasync-dir late-dir-fsync relative relative-safe
-	renameat renameat-safe renameat2-noreplace renameat2-noreplace-safe subdir subdir-safe)
+	renameat renameat-safe renameat2-noreplace renameat2-noreplace-safe subdir subdir-safe
+	# Precision (issue 14): metadata after fsync, O_DSYNC/RWF_DSYNC, inode reuse, ftruncate.
+	meta-after-fsync meta-after-fsync-safe dsync-safe rwf-dsync-safe reuse-safe ftruncate-safe)
 
 declare -A FS_DIR
 FS_LIST=(root)

@@ -87,8 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int r;
 
 		memcpy(&rec_size, data + off + 2, sizeof(rec_size));
-		/* The whole remainder goes to the decoder (it must trust only hdr.size), in an
-		 * allocation of exactly that many bytes. */
+		/* A plausible record goes to the decoder in an allocation of exactly hdr.size
+		 * bytes, so ASan catches a read past the record (ABI 2 records end at their
+		 * last string). Otherwise the whole remainder goes, to exercise the size checks
+		 * (hdr.size below the header or past the buffer). */
+		if (rec_size >= sizeof(struct ioh_event_hdr) && rec_size <= len)
+			len = rec_size;
 		rec = malloc(len);
 		if (!rec)
 			abort();

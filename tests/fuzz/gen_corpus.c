@@ -2,7 +2,8 @@
 /*
  * Writes the seed corpora of the decode and eventlog fuzzers: well-formed kernel records of
  * every type (the shapes tests/unit/test_decode.c builds) and one recorded payload per event
- * type. Seeds let libFuzzer start from valid structure instead of guessing 4 KiB layouts.
+ * type. Seeds let libFuzzer start from valid structure instead of guessing packed layouts.
+ * Kernel records are written in ABI 2's packed form: exactly hdr.size bytes each.
  * Regenerate after an ABI or format change, from the repo root:
  *   gcc -std=gnu11 -D_GNU_SOURCE -I. -Ibpf tests/fuzz/gen_corpus.c daemon/record/eventlog.c \
  *       -lz -o /tmp/gen_corpus && \
@@ -15,10 +16,30 @@
 
 #include "daemon/record/eventlog.h"
 
+/* Room for the worst case; a record is only its first hdr.size bytes (ABI 2: packed). */
 struct rename_rec {
 	struct ioh_rename_event ev;
-	char strings[IOH_RENAME_STRINGS_SIZE];
+	char strings[IOH_RENAME_STRINGS_MAX];
 };
+
+/* Records with one trailing leaf-first path: access, splice, truncate. */
+struct access_rec {
+	struct ioh_access_event ev;
+	char path[IOH_DIR_PATH_REGION];
+};
+
+struct splice_rec {
+	struct ioh_splice_event ev;
+	char path[IOH_DIR_PATH_REGION];
+};
+
+struct truncate_rec {
+	struct ioh_truncate_event ev;
+	char path[IOH_DIR_PATH_REGION];
+};
+
+/* "c.json" in /srv/app, leaf first. */
+static const char c_json_path[] = "c.json\0app\0srv";
 
 static void write_seed(const char *dir, const char *name, const void *data, size_t len)
 {
@@ -50,12 +71,15 @@ static struct ioh_file_id fid(uint64_t ino, uint32_t mode)
 	    .dev = 254u << 20, .mode = mode, .ino = ino, .fs_magic = 0xEF53};
 }
 
-static void rename_rec(struct rename_rec *r, uint64_t ts, const char *base_leaf_first,
-		       size_t base_len, uint16_t ncomp, const char *old_name, const char *new_name,
-		       uint32_t identity, uint32_t flags)
+/* Builds a packed rename record; returns its size (hdr.size). */
+static size_t rename_rec(struct rename_rec *r, uint64_t ts, const char *base_leaf_first,
+			 size_t base_len, uint16_t ncomp, const char *old_name,
+			 const char *new_name, uint32_t identity, uint32_t flags)
 {
+	size_t off;
+
 	memset(r, 0, sizeof(*r));
-	hdr(&r->ev.hdr, IOH_EV_RENAME, sizeof(*r), ts, 1000);
+	hdr(&r->ev.hdr, IOH_EV_RENAME, sizeof(r->ev), ts, 1000);
 	r->ev.hdr.flags = flags;
 	r->ev.dfd = -100;
 	r->ev.identity = identity;
@@ -69,10 +93,15 @@ static void rename_rec(struct rename_rec *r, uint64_t ts, const char *base_leaf_
 		r->ev.base_components = ncomp;
 		r->ev.base_dir = fid(10, S_IFDIR | 0755);
 	}
-	strcpy(r->strings + IOH_RENAME_OLD_OFF, old_name);
+	off = base_len;
+	strcpy(r->strings + off, old_name);
 	r->ev.old_name_len = (uint16_t)(strlen(old_name) + 1);
-	strcpy(r->strings + IOH_RENAME_NEW_OFF, new_name);
+	off += r->ev.old_name_len;
+	strcpy(r->strings + off, new_name);
 	r->ev.new_name_len = (uint16_t)(strlen(new_name) + 1);
+	off += r->ev.new_name_len;
+	r->ev.hdr.size = (uint16_t)(sizeof(r->ev) + off);
+	return r->ev.hdr.size;
 }
 
 static void sync_rec(struct ioh_sync_event *s, uint64_t ts, uint32_t kind, uint64_t ino,
@@ -94,20 +123,70 @@ static void inode_rec(struct ioh_inode_event *in, uint16_t type, uint64_t ts)
 	in->dirtied_ns = ts;
 }
 
+/* The path-carrying records: sizeof(struct) + path_len bytes. */
+static void path_seeds(const char *dir)
+{
+	static struct access_rec a;
+	static struct splice_rec sp;
+	static struct truncate_rec t;
+	const uint16_t plen = sizeof(c_json_path);
+
+	memset(&a, 0, sizeof(a));
+	hdr(&a.ev.hdr, IOH_EV_ACCESS_MODE, sizeof(a.ev) + plen, 5000, 1000);
+	a.ev.file = fid(100, S_IFREG | 0644);
+	a.ev.kind = IOH_MODE_DIRECT_WRITE_THEN_BUFFERED_READ;
+	a.ev.access = IOH_ACC_BUFFERED_READ;
+	a.ev.other_access = IOH_ACC_DIRECT_WRITE;
+	a.ev.other_pid = 1001;
+	a.ev.other_ns = 4000;
+	memcpy(a.path, c_json_path, plen);
+	a.ev.path_len = plen;
+	a.ev.path_components = 3;
+	write_seed(dir, "access-mode", &a, a.ev.hdr.size);
+
+	memset(&sp, 0, sizeof(sp));
+	hdr(&sp.ev.hdr, IOH_EV_SPLICE_STALL, sizeof(sp.ev) + plen, 6000, 1000);
+	sp.ev.call = IOH_SPLICE_CALL_SENDFILE;
+	sp.ev.blocked = IOH_SPLICE_SOCKET_FULL;
+	sp.ev.ret = 65536;
+	sp.ev.duration_ns = 2000000000;
+	sp.ev.requested = 65536;
+	sp.ev.in.kind = IOH_END_FILE;
+	sp.ev.in.file = fid(100, S_IFREG | 0644);
+	sp.ev.in.fd = 3;
+	sp.ev.out.kind = IOH_END_SOCKET;
+	sp.ev.out.fd = 4;
+	memcpy(sp.path, c_json_path, plen);
+	sp.ev.path_len = plen;
+	sp.ev.path_components = 3;
+	write_seed(dir, "splice-stall", &sp, sp.ev.hdr.size);
+
+	memset(&t, 0, sizeof(t));
+	hdr(&t.ev.hdr, IOH_EV_TRUNCATE, sizeof(t.ev) + plen, 7000, 1000);
+	t.ev.file = fid(100, S_IFREG | 0644);
+	t.ev.old_size = 4096;
+	memcpy(t.path, c_json_path, plen);
+	t.ev.path_len = plen;
+	t.ev.path_components = 3;
+	write_seed(dir, "truncate", &t, t.ev.hdr.size);
+}
+
 static void decode_seeds(const char *dir)
 {
 	static struct rename_rec r;
 	static uint8_t stream[3 * sizeof(struct rename_rec)];
 	struct ioh_sync_event s;
 	struct ioh_inode_event in;
-	size_t off = 0;
+	size_t off = 0, n;
 
-	rename_rec(&r, 3000, "", 0, 0, "/srv/app/.c.tmp", "/srv/app/c.json", IOH_ID_KERNEL, 0);
-	write_seed(dir, "rename-absolute", &r, sizeof(r));
-	rename_rec(&r, 3000, "app\0srv", 8, 2, ".c.tmp", "c.json", IOH_ID_NONE, 0);
-	write_seed(dir, "rename-relative", &r, sizeof(r));
-	rename_rec(&r, 3000, "app\0srv", 8, 2, "./a", "sub/b", IOH_ID_NONE, IOH_EVF_PATH_TRUNCATED);
-	write_seed(dir, "rename-truncated", &r, sizeof(r));
+	n = rename_rec(&r, 3000, "", 0, 0, "/srv/app/.c.tmp", "/srv/app/c.json", IOH_ID_KERNEL, 0);
+	write_seed(dir, "rename-absolute", &r, n);
+	n = rename_rec(&r, 3000, "app\0srv", 8, 2, ".c.tmp", "c.json", IOH_ID_NONE, 0);
+	write_seed(dir, "rename-relative", &r, n);
+	n = rename_rec(&r, 3000, "app\0srv", 8, 2, "./a", "sub/b", IOH_ID_NONE,
+		       IOH_EVF_PATH_TRUNCATED);
+	write_seed(dir, "rename-truncated", &r, n);
+	path_seeds(dir);
 	for (uint32_t k = IOH_SYNC_FSYNC; k <= IOH_SYNC_SYNC; k++) {
 		char name[32];
 
@@ -128,9 +207,9 @@ static void decode_seeds(const char *dir)
 	sync_rec(&s, 2000, IOH_SYNC_FSYNC, 100, S_IFREG | 0644);
 	memcpy(stream + off, &s, sizeof(s));
 	off += sizeof(s);
-	rename_rec(&r, 3000, "app\0srv", 8, 2, ".c.tmp", "c.json", IOH_ID_NONE, 0);
-	memcpy(stream + off, &r, sizeof(r));
-	off += sizeof(r);
+	n = rename_rec(&r, 3000, "app\0srv", 8, 2, ".c.tmp", "c.json", IOH_ID_NONE, 0);
+	memcpy(stream + off, &r, n);
+	off += n;
 	sync_rec(&s, 4000, IOH_SYNC_FSYNC, 10, S_IFDIR | 0755);
 	memcpy(stream + off, &s, sizeof(s));
 	off += sizeof(s);

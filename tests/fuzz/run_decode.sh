@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Fuzzes the kernel-record decoder with the correlator and finding formatters downstream.
-# -max_len: a couple of rename records (7.5 KiB each) back to back, as one ring buffer poll.
+# -max_len: two worst-case rename records (7.4 KiB each; typical ones are ~200 bytes) back to
+# back, as one ring buffer poll.
 . "$(dirname "$0")/lib.sh"
 fuzz_run decode "fuzz record decoder" 15 16384 - -- \
 	daemon/ingest/decode.c daemon/correlator/*.c daemon/detectors/*.c daemon/rules/*.c \

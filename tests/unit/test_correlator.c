@@ -826,6 +826,145 @@ static void test_caps(void)
 		ioh_correlator_free(c);
 	}
 
+	TEST_CASE("pending table full: a storm loses its own windows, not another program's")
+	{
+		struct ioh_correlator *c = new_correlator(0, 8);
+		struct ioh_event ev;
+		char paths[20][40];
+		struct ioh_correlator_stats st;
+		unsigned storm = 0, b = 0;
+
+		/* pid 1000 ("writer", feed_rename) has one pending rename... */
+		feed_rename(c, 2 * SEC);
+		/* ...while pid 2000 "stormer" renames 20 files into /srv/spool. */
+		for (int i = 0; i < 20; i++) {
+			ev = base_event(3 * SEC + i * MS, IOH_EV_RENAME, 2000, "stormer");
+			ev.cgroup = "/system.slice/storm.service";
+			ev.rename.identity = IOH_ID_KERNEL;
+			ev.rename.dst_dir = file_id(DEV, 500, S_IFDIR | 0755, EXT4_MAGIC);
+			snprintf(paths[i], sizeof(paths[i]), "/srv/spool/job%02d", i);
+			ev.rename.new_path = paths[i];
+			ev.rename.old_path = "/srv/spool/.tmp";
+			ioh_correlator_feed(c, &ev);
+		}
+		st = stats_of(c);
+		CHECK_INT(st.pending_renames, 8);
+		CHECK_INT(st.pending_evictions, 13); /* 21 renames, 8 slots: all from the storm */
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 8);
+		for (unsigned i = 0; i < n_found; i++) {
+			if (strcmp(found[i].comm, "writer") == 0) {
+				b++;
+				CHECK_STR(found[i].path, "/srv/app/config.json");
+				CHECK(!found[i].degraded); /* nothing of its own was lost */
+				CHECK_STR(evidence(&found[i], "degraded_by"), "(missing)");
+			} else {
+				storm++;
+				CHECK_STR(found[i].comm, "stormer");
+			}
+		}
+		CHECK_INT(b, 1);
+		CHECK_INT(storm, 7);
+		/* The storm's survivors are its newest renames; those open when an older one was
+		 * dropped say so, the one added last (after the final drop) does not. */
+		CHECK_STR(found[1].path, "/srv/spool/job13");
+		CHECK(found[1].degraded);
+		CHECK_STR(evidence(&found[1], "degraded_by"), "pending-table-full");
+		CHECK_STR(evidence(&found[1], "dropped_same_program"), "6");
+		CHECK_STR(evidence(&found[1], "dropped_same_directory"), "6");
+		CHECK_STR(found[7].path, "/srv/spool/job19");
+		CHECK(!found[7].degraded);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("pending table full: many programs into one directory lose that directory's")
+	{
+		struct ioh_correlator *c = new_correlator(0, 4);
+		struct ioh_event ev;
+		char comms[10][16];
+		unsigned b = 0;
+
+		feed_rename(c, 2 * SEC); /* "writer" into /srv/app */
+		for (int i = 0; i < 10; i++) {
+			snprintf(comms[i], sizeof(comms[i]), "mv%d", i);
+			ev = base_event(3 * SEC + i * MS, IOH_EV_RENAME, 3000 + i, comms[i]);
+			ev.rename.identity = IOH_ID_KERNEL;
+			ev.rename.dst_dir = file_id(DEV, 500, S_IFDIR | 0755, EXT4_MAGIC);
+			ev.rename.new_path = "/srv/spool/job";
+			ioh_correlator_feed(c, &ev);
+		}
+		CHECK_INT(stats_of(c).pending_evictions, 7);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 4);
+		for (unsigned i = 0; i < n_found; i++)
+			if (strcmp(found[i].comm, "writer") == 0) {
+				b++;
+				CHECK(!found[i].degraded);
+			}
+		CHECK_INT(b, 1);
+		/* A directory fsync still finds every entry of the directory after evictions. */
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("pending table full: directory fsync after evictions releases the rest")
+	{
+		struct ioh_correlator *c = new_correlator(0, 4);
+		struct rename_args a = {DEV, 0, 500, EXT4_MAGIC, "/srv/spool/job", NULL};
+
+		for (int i = 0; i < 10; i++)
+			feed_rename_args(c, 3 * SEC + i * MS, &a);
+		CHECK_INT(stats_of(c).pending_evictions, 6);
+		feed_sync(c, 3 * SEC + 20 * MS, IOH_SYNC_FSYNC, 0, DEV, 500, S_IFDIR | 0755);
+		CHECK_INT(stats_of(c).pending_renames, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 0);
+		/* The slots and groups are reusable. */
+		for (int i = 0; i < 10; i++)
+			feed_rename_args(c, 70 * SEC + i * MS, &a);
+		CHECK_INT(stats_of(c).pending_renames, 4);
+		CHECK_INT(stats_of(c).pending_evictions, 12);
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("pending table churn: groups stay consistent (renames, fsyncs, evictions)")
+	{
+		struct ioh_correlator *c = new_correlator(0, 5);
+		static const char *const comms[] = {"a", "b", "c"};
+		uint64_t renames = 0, most = 0;
+		unsigned seed = 12345;
+
+		for (int i = 0; i < 3000; i++) {
+			uint64_t ts = 3 * SEC + (uint64_t)i * MS;
+			unsigned r;
+
+			seed = seed * 1103515245u + 12345u;
+			r = (seed >> 16) % 100;
+			if (r < 70) {
+				struct ioh_event ev = base_event(ts, IOH_EV_RENAME, 100 + r % 3,
+								 comms[(r / 3) % 3]);
+
+				ev.rename.identity = IOH_ID_KERNEL;
+				ev.rename.dst_dir = file_id(DEV, 500 + (r / 9) % 4, S_IFDIR | 0755,
+							    EXT4_MAGIC);
+				ev.rename.new_path = "/srv/churn/f";
+				ioh_correlator_feed(c, &ev);
+				renames++;
+			} else if (r < 95) {
+				feed_sync(c, ts, IOH_SYNC_FSYNC, 0, DEV, 500 + r % 4, S_IFDIR | 0755);
+			} else {
+				feed_sync(c, ts, IOH_SYNC_SYNCFS, 0, DEV, 0, 0);
+			}
+			if (stats_of(c).pending_renames > most)
+				most = stats_of(c).pending_renames;
+		}
+		CHECK_INT(most, 5);
+		CHECK(stats_of(c).pending_evictions > 0);
+		CHECK(stats_of(c).pending_evictions < renames);
+		feed_sync(c, 10 * SEC, IOH_SYNC_SYNC, 0, 0, 0, 0);
+		CHECK_INT(stats_of(c).pending_renames, 0);
+		ioh_correlator_free(c);
+	}
+
 	TEST_CASE("pending table of 1: satisfied entries are reused without eviction")
 	{
 		struct ioh_correlator *c = new_correlator(0, 1);
@@ -842,7 +981,7 @@ static void test_caps(void)
 
 	TEST_CASE("many directory fsyncs and renames: heap never overflows")
 	{
-		/* Satisfied entries leave stale heap items; the heap has exactly max_pending
+		/* Satisfied entries leave stale heap items; the heap has 2 * max_pending
 		 * slots and must compact instead of overflowing. */
 		struct ioh_correlator *c = new_correlator(0, 4);
 
@@ -876,6 +1015,154 @@ static void test_caps(void)
 		feed_rename(c, 3 * SEC);
 		/* Its dirty state is gone with it: no unsynced-source verdict is possible. */
 		CHECK_INT(n_found, 0);
+		ioh_correlator_free(c);
+	}
+}
+
+/* ---- a new file with a deleted file's inode number (issue 14, cause 2) ---------------------- */
+
+static void feed_inode_gen(struct ioh_correlator *c, uint64_t ts, uint32_t type, uint32_t pid,
+			   uint32_t gen)
+{
+	struct ioh_event ev = base_event(ts, type, pid, "writer");
+
+	ev.inode.file = file_id(DEV, FILE_INO, S_IFREG | 0644, EXT4_MAGIC);
+	ev.inode.file.gen = gen;
+	ioh_correlator_feed(c, &ev);
+}
+
+static void feed_fsync_gen(struct ioh_correlator *c, uint64_t ts, uint32_t gen)
+{
+	struct ioh_event ev = base_event(ts, IOH_EV_SYNC, 1000, "writer");
+
+	ev.sync.kind = IOH_SYNC_FSYNC;
+	ev.sync.file = file_id(DEV, FILE_INO, S_IFREG | 0644, EXT4_MAGIC);
+	ev.sync.file.gen = gen;
+	ioh_correlator_feed(c, &ev);
+}
+
+/* FILE_INO renamed into DIR_INO; `gen` 0 with `btime` is the tracepoint backend's statx. */
+static void feed_rename_gen(struct ioh_correlator *c, uint64_t ts, uint32_t gen, uint64_t btime)
+{
+	struct ioh_event ev = base_event(ts, IOH_EV_RENAME, 3000, "logrotate");
+
+	ev.rename.dfd = -100;
+	ev.rename.identity = gen ? IOH_ID_KERNEL : IOH_ID_USERSPACE;
+	ev.rename.src = file_id(DEV, FILE_INO, S_IFREG | 0644, EXT4_MAGIC);
+	ev.rename.src.gen = gen;
+	ev.rename.src_btime_ns = btime;
+	ev.rename.dst_dir = file_id(DEV, DIR_INO, S_IFDIR | 0755, EXT4_MAGIC);
+	ev.rename.new_path = "/var/log/app.log";
+	ev.rename.old_path = "/var/log/app.log.new";
+	ioh_correlator_feed(c, &ev);
+}
+
+static void test_inode_reuse(void)
+{
+	TEST_CASE("reused inode number, kernel identity: the new file's generation decides")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		/* The old file (generation 7) was written by pid 1000 and deleted; an empty new
+		 * file got its number (generation 8) and is renamed. */
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_rename_gen(c, 3 * SEC, 8, 0);
+		CHECK_INT(n_found, 0); /* no rename-unsynced-source */
+		/* The old file's state is gone: a later lookup of generation 7 finds nothing. */
+		CHECK(ioh_inode_lookup(ioh_correlator_inodes(c), DEV, FILE_INO) == NULL);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-without-dir-fsync");
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "false");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("reused inode number: a deleted file's fsync does not make the new one fsynced")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_fsync_gen(c, 1 * SEC + MS, 7);
+		feed_rename_gen(c, 3 * SEC, 8, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "false");
+		CHECK_STR(sev(found[0].severity), "notice"); /* fsynced nothing: one step lower */
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("reused inode number, new file written: reported with the new writer")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_inode_gen(c, 2 * SEC, IOH_EV_INODE_DIRTY, 2000, 8);
+		feed_rename_gen(c, 3 * SEC, 8, 0);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		CHECK_STR(evidence(&found[0], "dirtied_by_pid"), "2000");
+		CHECK_STR(evidence(&found[0], "dirty_for"), "1000000000"); /* since 2 s, not 1 s */
+		CHECK_STR(evidence(&found[0], "ever_fsynced"), "false");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("same generation: the file's own dirty state is kept")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_rename_gen(c, 3 * SEC, 7, 0);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("reused inode number, statx identity: state older than the birth is dropped")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_fsync_gen(c, 1 * SEC + MS, 7);
+		feed_inode_gen(c, 1 * SEC + 2 * MS, IOH_EV_INODE_DIRTY, 1000, 7);
+		/* Born at 2 s (after every fact above), renamed at 3 s: never written. */
+		feed_rename_gen(c, 3 * SEC, 0, 2 * SEC);
+		CHECK_INT(n_found, 0);
+		CHECK(ioh_inode_lookup(ioh_correlator_inodes(c), DEV, FILE_INO) == NULL);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "false");
+		CHECK_STR(evidence(&found[0], "identity"), "userspace");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("statx identity: state after the birth is the file's own")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		/* Born at 0.5 s, dirtied at 1 s: a real unsynced rename. */
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_rename_gen(c, 3 * SEC, 0, SEC / 2);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		/* Birth time unknown (0): as before, (dev, ino) decides. */
+		reset_found();
+		feed_rename_gen(c, 4 * SEC, 0, 0);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].rule, "rename-unsynced-source");
+		ioh_correlator_free(c);
+	}
+
+	TEST_CASE("statx identity: a sync(2) after the birth covered the new file too")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+
+		feed_inode_gen(c, 1 * SEC, IOH_EV_INODE_DIRTY, 1000, 7);
+		feed_sync(c, 2 * SEC + MS, IOH_SYNC_SYNC, 0, 0, 0, 0);
+		feed_rename_gen(c, 3 * SEC, 0, 2 * SEC);
+		CHECK_INT(n_found, 0);
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(evidence(&found[0], "file_fsynced"), "true");
 		ioh_correlator_free(c);
 	}
 }
@@ -1016,6 +1303,7 @@ int main(void)
 	test_scope();
 	test_losses();
 	test_caps();
+	test_inode_reuse();
 	test_reload();
 	test_default_rules();
 

@@ -54,6 +54,7 @@ static unsigned sample_events(struct ioh_event *out)
 
 	ev = mk(1 * SEC, IOH_EV_INODE_DIRTY);
 	ev.inode.file = fid(100, S_IFREG | 0644);
+	ev.inode.file.gen = 0x12345678; /* version 2 */
 	ev.inode.dirtied_ns = 1 * SEC - 5;
 	out[n++] = ev;
 
@@ -72,7 +73,9 @@ static unsigned sample_events(struct ioh_event *out)
 	ev.rename.rename_flags = 2;
 	ev.rename.identity = IOH_ID_USERSPACE;
 	ev.rename.src = fid(100, S_IFREG | 0644);
+	ev.rename.src_btime_ns = 3 * SEC - 77; /* version 2 */
 	ev.rename.dst_dir = fid(10, S_IFDIR | 0755);
+	ev.rename.dst_dir.gen = 0xfffffffeu;
 	ev.rename.new_path = "/srv/app/new\nline\xff\xfe name";
 	ev.rename.old_path = "/srv/app/\x01tab\there \xc3\x28";
 	strcpy(ev.comm, "c\x1b[31m\xff");
@@ -270,6 +273,116 @@ static void write_plain(const char *path, const void *data, size_t len)
 		abort();
 }
 
+/* ---- the previous format version ------------------------------------------------------- */
+
+struct le {
+	uint8_t b[512];
+	size_t n;
+};
+
+static void le_put(struct le *o, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		o->b[o->n++] = (uint8_t)(v >> (8 * i));
+}
+
+static void le_str(struct le *o, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	le_put(o, n, 2);
+	memcpy(o->b + o->n, s, n);
+	o->n += n;
+}
+
+/* The common part of every version-1 record. */
+static void v1_head(struct le *o, uint16_t type, uint64_t ts)
+{
+	char comm[IOH_COMM_LEN] = "writer";
+
+	le_put(o, type, 2);
+	le_put(o, 0, 2);
+	le_put(o, 0, 4);    /* flags */
+	le_put(o, ts, 8);
+	le_put(o, 1000, 4); /* pid */
+	le_put(o, 1000, 4); /* tid */
+	le_put(o, 0, 8);    /* cgroup id */
+	memcpy(o->b + o->n, comm, sizeof(comm));
+	o->n += sizeof(comm);
+	le_put(o, 0, 2); /* no cgroup path */
+}
+
+/* A version-1 file id: dev, mode, ino, magic; no generation. */
+static void v1_file(struct le *o, uint64_t ino, uint32_t mode)
+{
+	le_put(o, ioh_kdev_make(254, 0), 4);
+	le_put(o, mode, 4);
+	le_put(o, ino, 8);
+	le_put(o, 0xEF53, 4);
+}
+
+static void test_previous_version(void)
+{
+	TEST_CASE("a version-1 recording reads, with generation and birth time 0")
+	{
+		uint8_t header[24] = {0};
+		struct le dirty = {0}, rename = {0};
+		struct ioh_eventlog_reader *r;
+		struct ioh_event ev;
+		char err[256];
+		gzFile gz;
+
+		v1_head(&dirty, IOH_EV_INODE_DIRTY, 1 * SEC);
+		v1_file(&dirty, 100, S_IFREG | 0644);
+		le_put(&dirty, 1 * SEC - 5, 8);
+		v1_head(&rename, IOH_EV_RENAME, 2 * SEC);
+		le_put(&rename, (uint32_t)-100, 4); /* dfd */
+		le_put(&rename, 0, 4);		    /* flags */
+		le_put(&rename, IOH_ID_KERNEL, 4);
+		v1_file(&rename, 100, S_IFREG | 0644);
+		v1_file(&rename, 10, S_IFDIR | 0755);
+		le_str(&rename, "/srv/app/config.json");
+		le_str(&rename, "/srv/app/config.json.tmp");
+
+		memcpy(header, IOH_EVENTLOG_MAGIC, 8);
+		put_le32(header + 8, 1);
+		gz = gzopen(file_path, "wb");
+		CHECK(gz != NULL);
+		gzwrite(gz, header, sizeof(header));
+		for (int i = 0; i < 2; i++) {
+			struct le *rec = i ? &rename : &dirty;
+			uint8_t len[4];
+
+			put_le32(len, (uint32_t)rec->n);
+			gzwrite(gz, len, 4);
+			gzwrite(gz, rec->b, (unsigned)rec->n);
+		}
+		gzclose(gz);
+
+		CHECK_INT(ioh_eventlog_open(file_path, &r, err, sizeof(err)), 0);
+		CHECK_INT(ioh_eventlog_read(r, &ev), 1);
+		CHECK_INT(ev.type, IOH_EV_INODE_DIRTY);
+		CHECK_INT(ev.inode.file.ino, 100);
+		CHECK_INT(ev.inode.file.fs_magic, 0xEF53);
+		CHECK_INT(ev.inode.file.gen, 0);
+		CHECK_INT(ev.inode.dirtied_ns, 1 * SEC - 5);
+		CHECK_INT(ioh_eventlog_read(r, &ev), 1);
+		CHECK_INT(ev.type, IOH_EV_RENAME);
+		CHECK_INT(ev.rename.src.ino, 100);
+		CHECK_INT(ev.rename.src.gen, 0);
+		CHECK_INT(ev.rename.dst_dir.ino, 10);
+		CHECK_INT(ev.rename.src_btime_ns, 0);
+		CHECK_STR(ev.rename.new_path, "/srv/app/config.json");
+		CHECK_STR(ev.rename.old_path, "/srv/app/config.json.tmp");
+		CHECK_INT(ioh_eventlog_read(r, &ev), 0);
+		ioh_eventlog_close_reader(r);
+
+		/* The same bytes are not a valid version-2 payload (fields missing). */
+		CHECK_INT(ioh_eventlog_decode_payload(rename.b, (uint32_t)rename.n, &ev), -EBADMSG);
+		CHECK_INT(ioh_eventlog_decode_payload_version(rename.b, (uint32_t)rename.n, 1, &ev), 0);
+	}
+}
+
 static void test_damage(void)
 {
 	struct ioh_event evs[16];
@@ -368,8 +481,10 @@ static void test_damage(void)
 		write_raw(file_path, IOH_EVENTLOG_VERSION + 1, evs, 2, NULL, 0);
 		CHECK_INT(ioh_eventlog_open(file_path, &r, err, sizeof(err)), -EPROTONOSUPPORT);
 		snprintf(expect, sizeof(expect),
-			 "%s: recording format version 2, this build reads 1", file_path);
+			 "%s: recording format version 3, this build reads 1 to 2", file_path);
 		CHECK_STR(err, expect);
+		write_raw(file_path, 0, evs, 2, NULL, 0);
+		CHECK_INT(ioh_eventlog_open(file_path, &r, err, sizeof(err)), -EPROTONOSUPPORT);
 
 		unlink(file_path);
 		CHECK_INT(ioh_eventlog_open(file_path, &r, err, sizeof(err)), -ENOENT);
@@ -587,6 +702,7 @@ int main(void)
 	snprintf(file_path, sizeof(file_path), "%s/events.gz", tmpdir);
 	test_round_trip();
 	test_damage();
+	test_previous_version();
 	test_replay();
 	unlink(file_path);
 	rmdir(tmpdir);

@@ -71,6 +71,49 @@ static void test_basics(void)
 	}
 }
 
+static void test_generation(void)
+{
+	TEST_CASE("generation: another file with the same number never inherits the state")
+	{
+		struct ioh_inode_table *t = ioh_inode_table_new(8);
+		struct ioh_inode_state *a, *b;
+
+		a = ioh_inode_get_gen(t, 1, 5, 7);
+		CHECK_INT(a->gen, 7);
+		a->dirty_since_ns = 99;
+		a->last_sync_ns = 50;
+		a->dirtier_pid = 42;
+		CHECK(ioh_inode_get_gen(t, 1, 5, 7) == a);
+		CHECK_INT(a->dirty_since_ns, 99);
+		/* Unknown generation (0) matches whatever is there. */
+		CHECK(ioh_inode_lookup_gen(t, 1, 5, 0) == a);
+		CHECK(ioh_inode_get_gen(t, 1, 5, 0) == a);
+		CHECK_INT(a->gen, 7);
+		/* Generation 8: the slot is reset for the new file. */
+		b = ioh_inode_get_gen(t, 1, 5, 8);
+		CHECK_INT(b->gen, 8);
+		CHECK_INT(b->dirty_since_ns, 0);
+		CHECK_INT(b->last_sync_ns, 0);
+		CHECK_INT(b->dirtier_pid, 0);
+		CHECK_INT(b->ino, 5);
+		CHECK_INT(ioh_inode_table_count(t), 1);
+		CHECK_INT(ioh_inode_table_reused(t), 1);
+		/* lookup of another generation drops the entry. */
+		CHECK(ioh_inode_lookup_gen(t, 1, 5, 9) == NULL);
+		CHECK_INT(ioh_inode_table_count(t), 0);
+		CHECK_INT(ioh_inode_table_reused(t), 2);
+		CHECK(ioh_inode_lookup(t, 1, 5) == NULL);
+		/* An entry made without a generation adopts the first one seen. */
+		a = ioh_inode_get(t, 1, 6);
+		a->dirty_since_ns = 3;
+		CHECK(ioh_inode_lookup_gen(t, 1, 6, 4) == a);
+		CHECK_INT(a->gen, 4);
+		CHECK_INT(a->dirty_since_ns, 3);
+		CHECK(ioh_inode_lookup_gen(t, 1, 6, 5) == NULL);
+		ioh_inode_table_free(t);
+	}
+}
+
 static void test_lru(void)
 {
 	TEST_CASE("LRU: the least recently used is evicted, lookups refresh")
@@ -230,6 +273,7 @@ static void test_churn(void)
 int main(void)
 {
 	test_basics();
+	test_generation();
 	test_lru();
 	test_remove();
 	test_churn();

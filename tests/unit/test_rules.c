@@ -1053,6 +1053,62 @@ static void test_hostile(void)
 	free(big);
 }
 
+/* The shipped rules parse, and known-regenerable files are excluded from both rename rules
+ * while everything else PostgreSQL (or anyone) renames is not (issue 14). */
+static void test_shipped_regenerable(void)
+{
+	static const char *const excluded[] = {
+	    "/var/lib/postgresql/16/main/global/pg_internal.init",
+	    "/var/lib/postgresql/16/main/base/16384/pg_internal.init",
+	    "/var/lib/postgresql/16/main/pg_stat/pgstat.stat",
+	    "/var/lib/pgsql/data/pg_stat/global.stat",
+	    "/var/lib/pgsql/data/pg_stat/db_16384.stat",
+	    "/var/lib/postgresql/13/main/pg_stat_tmp/global.stat",
+	    "/var/lib/postgresql/13/main/pg_stat_tmp/db_0.stat",
+	};
+	static const char *const reported[] = {
+	    "/srv/app/config.json",
+	    /* ALTER SYSTEM: PostgreSQL fsyncs it (durable_rename); a lapse must be seen. */
+	    "/var/lib/postgresql/16/main/postgresql.auto.conf",
+	    "/var/lib/postgresql/16/main/pg_stat/pg_stat_statements.stat",
+	    "/var/lib/postgresql/16/main/base/16384/16385",
+	    "/home/u/pg_internal.init.bak",
+	    "/home/u/pg_stat/notes.txt",
+	};
+	static const char *const rules[] = {"rename-without-dir-fsync", "rename-unsynced-source"};
+	const char *src = getenv("IOH_SRC");
+	struct ioh_rules_errors e = {0};
+	struct ioh_ruleset *rs = NULL;
+	char path[512];
+	const char *files[1] = {path};
+
+	TEST_CASE("shipped rules: known-regenerable files are excluded from the rename rules")
+	{
+		snprintf(path, sizeof(path), "%s/rules/10-default.rules", src ? src : ".");
+		CHECK_INT(ioh_rules_load_files(files, 1, &rs, &e), 0);
+		CHECK_INT(e.count, 0);
+		for (size_t k = 0; rs && k < 2; k++) {
+			const struct ioh_rule *r = ioh_ruleset_find(rs, rules[k]);
+
+			CHECK(r != NULL);
+			if (!r)
+				continue;
+			for (size_t i = 0; i < sizeof(excluded) / sizeof(excluded[0]); i++) {
+				if (ioh_rule_matches(r, excluded[i], "ext4", "postgres", NULL))
+					printf("# %s still applies to %s\n", rules[k], excluded[i]);
+				CHECK(!ioh_rule_matches(r, excluded[i], "ext4", "postgres", NULL));
+			}
+			for (size_t i = 0; i < sizeof(reported) / sizeof(reported[0]); i++) {
+				if (!ioh_rule_matches(r, reported[i], "ext4", "postgres", NULL))
+					printf("# %s does not apply to %s\n", rules[k], reported[i]);
+				CHECK(ioh_rule_matches(r, reported[i], "ext4", "postgres", NULL));
+			}
+		}
+		ioh_ruleset_free(rs);
+		ioh_rules_errors_free(&e);
+	}
+}
+
 static void rm_rf(const char *dir)
 {
 	char *cmd;
@@ -1079,6 +1135,7 @@ int main(void)
 	test_matching();
 	test_print();
 	test_hostile();
+	test_shipped_regenerable();
 	rm_rf(tmpdir);
 	return check_summary();
 }

@@ -34,6 +34,19 @@
  *                        built with mkdir+chdir so no syscall sees the whole path
  *   long-abs             unsafe rename with absolute paths of about 1.5 KB each (more than
  *                        the 1024 bytes the kernel side copies of a user string)
+ *
+ * Precision (issue 14): each must report nothing (the "-safe" ones) or only the directory.
+ *   meta-after-fsync-safe  write a.tmp, fsync, then chmod, utimensat, chown (as rsync
+ *                        --fsync, git gc, logrotate, redis do), rename, fsync the directory
+ *   meta-after-fsync     the same without the directory fsync: only rename-without-dir-fsync,
+ *                        at warning (the file counts as fsynced)
+ *   dsync-safe           a.tmp opened O_DSYNC and written (as dd oflag=dsync), rename, fsync dir
+ *   rwf-dsync-safe       a.tmp written with pwritev2(RWF_DSYNC), rename, fsync dir
+ *   reuse-safe           write and delete a victim file (64 KiB, never synced), create an
+ *                        empty a.tmp (ext4 and xfs hand it the victim's inode number), rename,
+ *                        fsync dir: the empty file was never written
+ *   ftruncate-safe       create a.tmp, ftruncate it to 1 MiB (no data written), rename,
+ *                        fsync dir: a size change alone is not unsynced data
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -152,6 +166,74 @@ int main(int argc, char **argv)
 			sleep(6);
 			fsync_dir(AT_FDCWD, dir);
 		}
+	} else if (!strcmp(pattern, "meta-after-fsync-safe") ||
+		   !strcmp(pattern, "meta-after-fsync")) {
+		struct timespec times[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+
+		announce(dir, "a");
+		write_file(dfd, "a", "old contents\n", 1);
+		write_file(dfd, "a.tmp", "new contents\n", 1);
+		if (fchmodat(dfd, "a.tmp", 0600, 0) < 0)
+			die("chmod");
+		if (utimensat(dfd, "a.tmp", times, 0) < 0)
+			die("utimensat");
+		if (fchownat(dfd, "a.tmp", getuid(), getgid(), 0) < 0)
+			die("chown");
+		if (renameat(dfd, "a.tmp", dfd, "a") < 0)
+			die("rename");
+		if (safe)
+			fsync_dir(dfd, ".");
+	} else if (!strcmp(pattern, "dsync-safe") || !strcmp(pattern, "rwf-dsync-safe")) {
+		char block[4096];
+		struct iovec iov = {.iov_base = block, .iov_len = sizeof(block)};
+		int dsync = !strcmp(pattern, "dsync-safe");
+		int fd;
+
+		announce(dir, "a");
+		write_file(dfd, "a", "old contents\n", 1);
+		memset(block, 'd', sizeof(block));
+		fd = openat(dfd, "a.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (dsync ? O_DSYNC : 0),
+			    0644);
+		if (fd < 0)
+			die("a.tmp");
+		for (int i = 0; i < 4; i++) {
+			ssize_t n = dsync ? write(fd, block, sizeof(block))
+					  : pwritev2(fd, &iov, 1, (off_t)i * sizeof(block), RWF_DSYNC);
+
+			if (n != (ssize_t)sizeof(block))
+				die(dsync ? "write" : "pwritev2");
+		}
+		close(fd);
+		if (renameat(dfd, "a.tmp", dfd, "a") < 0)
+			die("rename");
+		fsync_dir(dfd, ".");
+	} else if (!strcmp(pattern, "reuse-safe")) {
+		static char victim[64 * 1024];
+		int fd;
+
+		announce(dir, "a");
+		write_file(dfd, "a", "old contents\n", 1);
+		memset(victim, 'v', sizeof(victim) - 1);
+		write_file(dfd, "victim", victim, 0);
+		if (unlinkat(dfd, "victim", 0) < 0)
+			die("unlink");
+		fd = openat(dfd, "a.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || close(fd) < 0)
+			die("a.tmp");
+		if (renameat(dfd, "a.tmp", dfd, "a") < 0)
+			die("rename");
+		fsync_dir(dfd, ".");
+	} else if (!strcmp(pattern, "ftruncate-safe")) {
+		int fd;
+
+		announce(dir, "a");
+		write_file(dfd, "a", "old contents\n", 1);
+		fd = openat(dfd, "a.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || ftruncate(fd, 1 << 20) < 0 || close(fd) < 0)
+			die("a.tmp");
+		if (renameat(dfd, "a.tmp", dfd, "a") < 0)
+			die("rename");
+		fsync_dir(dfd, ".");
 	} else if (!strcmp(pattern, "relative") || !strcmp(pattern, "relative-safe")) {
 		if (chdir(dir) < 0)
 			die("chdir");
