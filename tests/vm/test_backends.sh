@@ -39,9 +39,9 @@
 #
 # Also per backend: `status --json` lists the hooks, every hook that is not attached has a
 # reason, and the backend requested is the one in use (no fentry program under --backend
-# kprobe and the other way round; neither under --backend tracepoint). And, informational,
-# how many times the daemon's programs ran per getppid (bpf_stats run_cnt; a syscall the daemon
-# never needs): 2 while programs sit on raw sys_enter/sys_exit, 0 once they do not.
+# kprobe and the other way round; neither under --backend tracepoint). And how many times the
+# daemon's programs ran per getppid (bpf_stats run_cnt; a syscall the daemon
+# never needs) must stay at most 0.01 (it was 2 while programs sat on raw sys_enter/sys_exit).
 #
 # On the host (tests/run-all.sh BUILD vm, or IOH_BUILD=build tests/vm/test_backends.sh) this
 # boots the VM and runs itself inside it (IOH_IN_VM=1). IOH_VM_BACKENDS="fentry kprobe" runs a
@@ -99,7 +99,16 @@ log() { echo "# $*"; }
 # not attached (with a reason) to say so: "backend|rule|case|hook regex". A listed case whose
 # finding does appear passes too (and says so: remove the line then); a missing finding that is
 # not listed here is a failure.
+#
+# fentry on 6.1: the `opens` hook's fentry candidate includes do_mmap (8 arguments) and the
+# `direct_io` one __iomap_dio_rw (7); 6.1's x86 BPF trampolines take at most 6 arguments
+# (more since 6.5), so their attach fails with ENOTSUPP (524) and, --backend fentry allowing
+# no kprobe, both hooks are "none: NOT ATTACHED" with that refusal: no O_DIRECT open is seen,
+# so no mixed episode. Fixable with 6-argument functions (vm_mmap_pgoff/ksys_mmap_pgoff for
+# mmap; for direct I/O e.g. iomap_dio_rw's callers or the iomap_dio_* helpers).
 KNOWN_BLIND=(
+	"fentry|mixed-direct-buffered|O_DIRECT writer + buffered reader|^(opens|direct_io)$"
+	"fentry|mixed-direct-buffered|O_DIRECT writer + mmap reader|^(opens|direct_io)$"
 )
 
 DPID=
@@ -175,7 +184,7 @@ finding_json() { # out pid rule
 # sits and of the field naming the reason.
 hooks_of() { # status-json-file
 	jq -r '(.hooks // .status.hooks // {}) | to_entries[] |
-		"\(.key)\t\(.value.backend // .value.candidate // .value.program // "?")\t\(.value.attached // false)\t\((.value.error // .value.reason // .value.why // .value.refused // "") | tostring)"' "$1"
+		"\(.key)\t\(.value.backend // .value.candidate // .value.program // "?")\t\(.value.attached // false)\t\((.value.error // .value.reason // .value.why // .value.refused // (if .value.on_demand then "on demand, idle: nothing watched" else "" end)) | tostring)"' "$1"
 }
 
 # A missing finding is acceptable only when KNOWN_BLIND lists it and status names a matching
@@ -326,7 +335,15 @@ run_backend() { # backend
 			ok "$be: attached hooks use ${mine:-tracepoints} only, no ${other//|/\/}"
 		fi
 	fi
-	log "backend $be: daemon programs ran $(bpf_runs_per_getppid "$DPID") times per getppid() (0 = no program on every syscall)"
+	# Nothing on every syscall (issue 11): the daemon's programs run at most 0.01 times per call
+	# of a syscall it never needs (bpf_stats run_cnt of the programs on its fds; the count also
+	# includes whatever else runs meanwhile). About 2 while programs sat on raw sys_enter/exit.
+	st=$(bpf_runs_per_getppid "$DPID")
+	if awk -v r="$st" 'BEGIN { exit !(r != "?" && r + 0 <= 0.01) }'; then
+		ok "$be: daemon programs ran $st times per getppid() (nothing on every syscall)"
+	else
+		notok "$be: daemon programs ran at most 0.01 times per getppid() (got $st)"
+	fi
 
 	# --- the data=writeback mount, seen by the daemon's mount table watch --------------------
 	mount -o loop,data=writeback "$W/wb.img" "$MNT/wb" || notok "$be: mount data=writeback"
