@@ -411,7 +411,7 @@ run_backend() { # backend
 	wait "$pwatch"
 	local starved
 	starved=$(($(cat "$W/starve.max" 2>/dev/null || echo 0) / 1000))
-	log "backend $be: the guest's longest stall while the workloads ran: $starved ms (host starvation shows here)"
+	log "backend $be: longest wake-up gap of a 10 ms timer loop while the workloads ran: $starved ms (VM starved by the host, or its vCPUs busy)"
 
 	# Dirty throttling last, alone: a 4 MiB dirty limit, a writer much faster than its cgroup's
 	# 2 MiB/s of writeback to the device.
@@ -460,7 +460,7 @@ run_backend() { # backend
 	# A fast splice must not be reported, unless the host starved the VM for longer than the
 	# rule's threshold (100 ms) meanwhile: then the call really lasted that long in guest time.
 	if [ "$starved" -ge 100 ] && [ -n "$(finding_json "$out" "$psf" splice-stall)" ]; then
-		ok "$be: fast splice -> splice-stall reported, but the guest lost $starved ms to host starvation meanwhile: not a verdict ($(finding_json "$out" "$psf" splice-stall | jq -c .evidence.duration))"
+		ok "$be: fast splice -> splice-stall reported, but a 10 ms timer loop in the guest woke up to $starved ms late meanwhile (starved VM): not a verdict ($(finding_json "$out" "$psf" splice-stall | jq -c .evidence.duration))"
 	else
 		expect_none "$be" "fast splice" "$psf" splice-stall
 	fi
