@@ -16,7 +16,7 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 # Debian packages the build, the tests and the benchmarks need. `make deps` installs the missing
 # ones; the list is the single source of truth (README and docs/building.md point here).
-DEB_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev \
+DEB_DEPS := gcc libc6-dev make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev \
 	    libinih-dev libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
 	    procps python3 qemu-system-x86 busybox-static cpio jq libncurses-dev tmux systemd \
 	    prometheus bpftrace curl debhelper dpkg-dev fakeroot lintian rpm \
@@ -62,7 +62,7 @@ BPF_OBJ    := $(BUILD)/iohazard.bpf.o
 SKEL       := $(BUILD)/iohazard.skel.h
 
 .PHONY: all deps run test test-unit test-e2e test-vm test-fuzz test-bins bench install clean \
-	check-root format vmlinux deb rpm-spec-check bench-vm
+	check-root format vmlinux deb rpm-spec-check check-build-deps bench-vm
 
 all: $(BUILD)/iohazardd $(BUILD)/iohazard
 
@@ -77,10 +77,40 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+# What the build itself needs, as "thing:Debian package". Before compiling anything, each is
+# checked, and a missing one is named with its package and a pointer to `make deps`, instead
+# of a compiler error such as "'bpf/bpf_core_read.h' file not found".
+BUILD_TOOLS := $(firstword $(CC)):gcc $(firstword $(CLANG)):clang $(firstword $(BPFTOOL)):bpftool \
+	       pkg-config:pkg-config
+BUILD_PCS   := libbpf:libbpf-dev libsystemd:libsystemd-dev json-c:libjson-c-dev \
+	       inih:libinih-dev libmicrohttpd:libmicrohttpd-dev zlib:zlib1g-dev
+BUILD_HDRS  := bpf/bpf_core_read.h:libbpf-dev gelf.h:libelf-dev ncursesw/curses.h:libncurses-dev
+
+check-build-deps:
+	@missing=""; pkgs=""; \
+	for t in $(BUILD_TOOLS); do \
+		command -v "$${t%%:*}" >/dev/null 2>&1 && continue; \
+		missing="$$missing\n  $${t%%:*} (command; Debian package $${t##*:})"; pkgs="$$pkgs $${t##*:}"; \
+	done; \
+	for p in $(BUILD_PCS); do \
+		pkg-config --exists "$${p%%:*}" 2>/dev/null && continue; \
+		missing="$$missing\n  $${p%%:*} (pkg-config module; Debian package $${p##*:})"; \
+		pkgs="$$pkgs $${p##*:}"; \
+	done; \
+	for h in $(BUILD_HDRS); do \
+		echo "#include <$${h%%:*}>" | $(CC) -E -x c - >/dev/null 2>&1 && continue; \
+		missing="$$missing\n  $${h%%:*} (header; Debian package $${h##*:})"; pkgs="$$pkgs $${h##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		printf 'Missing build dependencies:%b\n' "$$missing" >&2; \
+		echo "Install them with 'make deps' (as root; apt-get), or: apt-get install$$pkgs" >&2; \
+		exit 1; \
+	fi
+
 # ---- BPF ----------------------------------------------------------------------------------
 BPF_HDRS := $(wildcard bpf/*.h bpf/*.bpf.h)
 
-$(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) | $(BUILD)
+$(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) | $(BUILD) check-build-deps
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
@@ -97,10 +127,18 @@ $(BUILD):
 
 HDRS := $(wildcard bpf/*.h daemon/*.h daemon/*/*.h cli/*.h cli/*/*.h tests/unit/*.h)
 
-$(BUILD)/obj/%.o: %.c $(HDRS) | $(BUILD)
+$(BUILD)/obj/%.o: %.c $(HDRS) | $(BUILD) check-build-deps
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
+
+# The vendor rules compiled in as the built-in default (daemon/rules/builtin.c): one C string
+# literal per line of the file.
+BUILTIN_RULES := rules/10-default.rules
+$(BUILD)/builtin_rules.inc: $(BUILTIN_RULES) | $(BUILD)
+	@echo "  GEN     $@"
+	@sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/daemon/rules/builtin.o: $(BUILD)/builtin_rules.inc
 
 # Daemon objects include the skeleton.
 $(DAEMON_OBJS): $(SKEL)
@@ -123,6 +161,20 @@ $(BUILD)/tests/test_top_model: tests/unit/test_top_model.c $(TOP_TEST_OBJS) $(BU
 		$(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
+# The CLI's JSON-lines reader and API client, against a socketpair.
+API_TEST_OBJS := $(BUILD)/obj/cli/jsonl.o $(BUILD)/obj/cli/api_client.o
+$(BUILD)/tests/test_api_client: tests/unit/test_api_client.c $(API_TEST_OBJS) \
+		$(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(API_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
+# The daemon -> CLI stall contract: the daemon's real status writer feeds top's model.
+$(BUILD)/tests/test_stall_contract: tests/unit/test_stall_contract.c $(TOP_TEST_OBJS) \
+		$(BUILD)/obj/daemon/stall_status.o $(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/obj/daemon/stall_status.o $(TOP_TEST_OBJS) \
+		$(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiohazard.a $(HDRS)
 	@mkdir -p $(dir $@)

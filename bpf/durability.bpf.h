@@ -438,6 +438,43 @@ static __always_inline int on_sync_return(long nr, struct super_block *sb, long 
 	return 0;
 }
 
+/* One IOH_EV_INODE_DIRTY or IOH_EV_INODE_CLEAN record for `inode`; `ns` is when it was
+ * reported dirty. */
+static __always_inline void emit_inode_event(__u16 type, struct inode *inode, __u64 ns)
+{
+	struct ioh_inode_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		count_loss(IOH_LOSS_RINGBUF_INODE);
+		return;
+	}
+	fill_header(&ev->hdr, type, sizeof(*ev));
+	__builtin_memset(&ev->file, 0, sizeof(ev->file));
+	file_id_from_inode(&ev->file, inode);
+	ev->dirtied_ns = ns;
+	bpf_ringbuf_submit(ev, ringbuf_flags());
+}
+
+/* Forget `inode`'s dirty state, reporting it CLEAN unless an fsync or sync(2)/syncfs(2)
+ * already told user space it is synced. */
+static __always_inline void forget_dirty(struct inode *inode)
+{
+	struct ioh_inode_sync_state *st;
+	struct ioh_inode_key key = {};
+	__u64 dirtied;
+	bool synced;
+
+	inode_key(inode, &key);
+	st = bpf_map_lookup_elem(&inode_sync, &key);
+	if (!st)
+		return;
+	dirtied = st->dirty_reported_ns;
+	synced = dirtied <= st->synced_ns || dirtied <= global_synced_ns;
+	bpf_map_delete_elem(&inode_sync, &key);
+	if (!synced)
+		emit_inode_event(IOH_EV_INODE_CLEAN, inode, dirtied);
+}
+
 /* I_DIRTY_SYNC | I_DIRTY_DATASYNC: the inode itself (attributes, size, timestamps) is dirty. */
 static __always_inline __u64 inode_dirty_inode_bits(void)
 {
@@ -512,7 +549,6 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags, b
 {
 	struct ioh_inode_sync_state *st, fresh = {};
 	struct ioh_inode_key key = {};
-	struct ioh_inode_event *ev;
 	__u64 now;
 
 	if (!(flags & inode_dirty_pages_bit()) || (flags & inode_dirty_inode_bits()))
@@ -547,16 +583,7 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags, b
 		if (bpf_map_update_elem(&inode_sync, &key, &fresh, BPF_ANY))
 			count_loss(IOH_LOSS_INODE_MAP_FULL);
 	}
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_INODE);
-		return 0;
-	}
-	fill_header(&ev->hdr, IOH_EV_INODE_DIRTY, sizeof(*ev));
-	__builtin_memset(&ev->file, 0, sizeof(ev->file));
-	file_id_from_inode(&ev->file, inode);
-	ev->dirtied_ns = now;
-	bpf_ringbuf_submit(ev, ringbuf_flags());
+	emit_inode_event(IOH_EV_INODE_DIRTY, inode, now);
 	return 0;
 }
 
@@ -578,31 +605,9 @@ static __always_inline __u64 inode_freeing_bit(void)
 static __always_inline int on_page_cache_delete(struct folio *folio)
 {
 	struct inode *inode = BPF_CORE_READ(folio, mapping, host);
-	struct ioh_inode_sync_state *st;
-	struct ioh_inode_key key = {};
-	struct ioh_inode_event *ev;
-	__u64 dirtied;
 
-	if (!inode || !(inode_state(inode) & inode_freeing_bit()))
-		return 0;
-	inode_key(inode, &key);
-	st = bpf_map_lookup_elem(&inode_sync, &key);
-	if (!st)
-		return 0;
-	dirtied = st->dirty_reported_ns;
-	bpf_map_delete_elem(&inode_sync, &key);
-	if (dirtied <= st->synced_ns || dirtied <= global_synced_ns)
-		return 0; /* user space already counts it synced */
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_INODE);
-		return 0;
-	}
-	fill_header(&ev->hdr, IOH_EV_INODE_CLEAN, sizeof(*ev));
-	__builtin_memset(&ev->file, 0, sizeof(ev->file));
-	file_id_from_inode(&ev->file, inode);
-	ev->dirtied_ns = dirtied;
-	bpf_ringbuf_submit(ev, ringbuf_flags());
+	if (inode && (inode_state(inode) & inode_freeing_bit()))
+		forget_dirty(inode);
 	return 0;
 }
 
@@ -628,37 +633,14 @@ static __always_inline int on_writeback_single_inode(struct inode *inode,
 						     struct writeback_control *wbc,
 						     unsigned long nr_to_write)
 {
-	struct ioh_inode_sync_state *st;
-	struct ioh_inode_key key = {};
-	struct ioh_inode_event *ev;
 	long wrote;
-	__u64 dirtied;
 
 	wrote = (long)nr_to_write - BPF_CORE_READ(wbc, nr_to_write);
 	if (wrote <= 0)
 		return 0;
 	if (inode_state(inode) & inode_dirty_pages_bit())
 		return 0;
-	inode_key(inode, &key);
-	st = bpf_map_lookup_elem(&inode_sync, &key);
-	if (!st)
-		return 0;
-	dirtied = st->dirty_reported_ns;
-	if (dirtied <= st->synced_ns || dirtied <= global_synced_ns) {
-		bpf_map_delete_elem(&inode_sync, &key);
-		return 0; /* an fsync already told user space */
-	}
-	bpf_map_delete_elem(&inode_sync, &key);
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_INODE);
-		return 0;
-	}
-	fill_header(&ev->hdr, IOH_EV_INODE_CLEAN, sizeof(*ev));
-	__builtin_memset(&ev->file, 0, sizeof(ev->file));
-	file_id_from_inode(&ev->file, inode);
-	ev->dirtied_ns = dirtied;
-	bpf_ringbuf_submit(ev, ringbuf_flags());
+	forget_dirty(inode);
 	return 0;
 }
 

@@ -15,7 +15,7 @@
  *   sync_fs       ksys_sync, sync_filesystem,              sys_enter/exit_sync, syncfs,
  *                 ksys_sync_file_range (+ return)          sync_file_range
  *   opens         do_filp_open (return), __x64_sys_fcntl,  sys_exit_open{,at,at2},
- *                 do_mmap, __x64_sys_close                 sys_enter_fcntl, mmap, close
+ *                 ksys_mmap_pgoff, __x64_sys_close         sys_enter_fcntl, mmap, close
  *   splice        __x64_sys_{splice,tee,vmsplice,           sys_enter/exit of the same
  *                 sendfile64,copy_file_range} (+ return)
  *   direct_io     iomap:iomap_dio_rw_begin (tp_btf, raw_tp); __iomap_dio_rw (fentry, kprobe)
@@ -382,10 +382,20 @@ int BPF_PROG(opens_fcntl_fexit, struct pt_regs *regs, long ret)
 	return mixed_io_on_setfl(regs->di, regs->si, regs->dx);
 }
 
-SEC("fentry/do_mmap")
-int BPF_PROG(opens_mmap_fentry, struct file *file)
+/* ksys_mmap_pgoff(addr, len, prot, flags, fd, pgoff): mmap(2) itself, 6 arguments (do_mmap has
+ * 8, more than 6.1's trampolines take). */
+static __always_inline int mmap_syscall(__u64 flags, int fd)
 {
-	return mixed_io_on_mmap(file);
+	if (flags & MAP_ANONYMOUS_FLAG)
+		return 0;
+	return mixed_io_on_mmap(fd_to_file(fd));
+}
+
+SEC("fentry/ksys_mmap_pgoff")
+int BPF_PROG(opens_mmap_fentry, unsigned long addr, unsigned long len, unsigned long prot,
+	     unsigned long flags, unsigned long fd)
+{
+	return mmap_syscall(flags, fd);
 }
 
 SEC("fentry/__x64_sys_close")
@@ -407,10 +417,11 @@ int BPF_KPROBE(opens_fcntl_kprobe, struct pt_regs *regs)
 				 BPF_CORE_READ(regs, dx));
 }
 
-SEC("kprobe/do_mmap")
-int BPF_KPROBE(opens_mmap_kprobe, struct file *file)
+SEC("kprobe/ksys_mmap_pgoff")
+int BPF_KPROBE(opens_mmap_kprobe, unsigned long addr, unsigned long len, unsigned long prot,
+	       unsigned long flags, unsigned long fd)
 {
-	return mixed_io_on_mmap(file);
+	return mmap_syscall(flags, fd);
 }
 
 SEC("kprobe/__x64_sys_close")
@@ -474,6 +485,12 @@ SEC("fentry/__iomap_dio_rw")
 int BPF_PROG(direct_io_fentry, struct kiocb *iocb, struct iov_iter *iter)
 {
 	return mixed_io_on_dio(iocb, iter);
+}
+
+SEC("fentry/iomap_dio_complete")
+int BPF_PROG(direct_io_done_fentry, struct iomap_dio *dio)
+{
+	return mixed_io_on_dio_complete(dio);
 }
 
 SEC("kprobe/__iomap_dio_rw")

@@ -50,6 +50,7 @@
 #define F_SETFL_CMD 4
 #define MAP_ANONYMOUS_FLAG 0x20
 #define FMODE_WRITE_FLAG 0x2
+#define FMODE_READ_FLAG 0x1
 
 /* Two opens count as "at once" when no more than this apart (rodata, --mixed-window). */
 const volatile __u64 mode_window_ns = 600ULL * 1000000000ULL;
@@ -443,6 +444,13 @@ static __always_inline int mixed_io_on_close(int fd)
 	 * (created, ftruncate'd, closed: how MariaDB makes ib_logfile0 before reopening it
 	 * O_DIRECT) ends its side like a reader. */
 	direct = BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG;
+	/* A buffered reader of a watched inode closing a file it read from (its position moved):
+	 * its reads went through the page cache. The read-side hooks are attached on demand,
+	 * milliseconds after the inode became watched, so a short reader (cat of a small file)
+	 * can finish before them; its close still orders it after the direct writes. */
+	if (!direct && watched_count && (BPF_CORE_READ(file, f_mode) & FMODE_READ_FLAG) &&
+	    BPF_CORE_READ(file, f_pos) > 0)
+		note_io(inode, file, IOH_ACC_BUFFERED_READ);
 	if (!direct && (BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node) ||
 			((BPF_CORE_READ(file, f_mode) & FMODE_WRITE_FLAG) &&
 			 inode_has_unsynced_pages(inode))))
@@ -479,13 +487,34 @@ static __always_inline bool iter_is_write(struct iov_iter *iter)
  * it costs buffered I/O nothing, and it sees direct writes before the inode is watched (a
  * writer that finished before the reader opened the file).
  */
+static __always_inline int mixed_io_on_dio_rw(struct kiocb *iocb, bool write);
+
 static __always_inline int mixed_io_on_dio(struct kiocb *iocb, struct iov_iter *iter)
+{
+	return mixed_io_on_dio_rw(iocb, iter_is_write(iter));
+}
+
+/* IOMAP_DIO_WRITE in struct iomap_dio's flags (fs/iomap/direct-io.c, 5.x to 6.18). */
+#define IOH_IOMAP_DIO_WRITE (1U << 30)
+
+/*
+ * iomap_dio_complete(): the end of a direct I/O through iomap. The fentry fallback where
+ * __iomap_dio_rw() cannot be traced (7 arguments: 6.1's trampolines take at most 6). For
+ * synchronous direct I/O it runs in the caller; asynchronous completions run in a worker, so
+ * the direct side is then named by the worker.
+ */
+static __always_inline int mixed_io_on_dio_complete(struct iomap_dio *dio)
+{
+	return mixed_io_on_dio_rw(BPF_CORE_READ(dio, iocb),
+				  BPF_CORE_READ(dio, flags) & IOH_IOMAP_DIO_WRITE);
+}
+
+static __always_inline int mixed_io_on_dio_rw(struct kiocb *iocb, bool write)
 {
 	struct file *file = BPF_CORE_READ(iocb, ki_filp);
 	struct inode *inode = file_inode_of(file);
 	struct ioh_inode_key key = {};
 	struct ioh_mode_state *st, fresh = {};
-	bool write = iter_is_write(iter);
 	__u64 now = bpf_ktime_get_ns();
 	__u32 tgid = current_tgid();
 

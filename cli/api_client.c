@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <json-c/json.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -10,8 +9,6 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
-
-#define REPLY_MAX (16u << 20)
 
 int api_connect(const char *path)
 {
@@ -33,64 +30,66 @@ int api_connect(const char *path)
 	return fd;
 }
 
-int api_call(int fd, const char *command, struct json_object *extra, int timeout_ms,
-	     struct json_object **reply)
+int api_open(struct api_conn *c, const char *path)
+{
+	c->fd = api_connect(path);
+	jsonl_init(&c->in, c->fd);
+	return c->fd < 0 ? c->fd : 0;
+}
+
+void api_close(struct api_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	jsonl_fini(&c->in);
+}
+
+int api_send(struct api_conn *c, const char *command, struct json_object *extra)
 {
 	struct json_object *req = extra ? extra : json_object_new_object();
 	const char *text;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int send_err = 0, r;
+	int r = 0;
 
 	json_object_object_add(req, "command", json_object_new_string(command));
 	text = json_object_to_json_string_ext(req, CLI_JSON_FLAGS);
-	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
-		send_err = -errno;
+	if (send(c->fd, text, strlen(text), MSG_NOSIGNAL) < 0 ||
+	    send(c->fd, "\n", 1, MSG_NOSIGNAL) < 0)
+		r = -errno;
 	if (!extra)
 		json_object_put(req);
+	return r;
+}
+
+int api_request(struct api_conn *c, const char *command, struct json_object *extra,
+		int timeout_ms, struct json_object **reply)
+{
+	int send_err = api_send(c, command, extra), r;
+
+	*reply = NULL;
 	/* A daemon that refuses us ("permission denied", "too many clients") writes why and
 	 * closes at once: our send can fail with EPIPE while the reason waits to be read. */
 	if (send_err < 0 && send_err != -EPIPE && send_err != -ECONNRESET)
 		return send_err;
-	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		char *nl;
-		ssize_t n;
+	r = jsonl_read(&c->in, timeout_ms, reply);
+	if (r == 1)
+		return 0;
+	return r == -ECONNRESET && send_err < 0 ? send_err : r;
+}
 
-		if (len + 4096 > cap) {
-			char *p;
+int api_next(struct api_conn *c, int timeout_ms, struct json_object **msg)
+{
+	return jsonl_read(&c->in, timeout_ms, msg);
+}
 
-			cap = cap ? cap * 2 : 8192;
-			if (cap > REPLY_MAX) {
-				free(buf);
-				return -EMSGSIZE;
-			}
-			p = realloc(buf, cap);
-			if (!p) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = p;
-		}
-		r = poll(&pfd, 1, timeout_ms);
-		if (r <= 0) {
-			free(buf);
-			return r == 0 ? -ETIMEDOUT : -errno;
-		}
-		n = recv(fd, buf + len, cap - len - 1, 0);
-		if (n <= 0) {
-			r = n == 0 ? -ECONNRESET : -errno;
-			free(buf);
-			return send_err < 0 ? send_err : r;
-		}
-		len += (size_t)n;
-		buf[len] = '\0';
-		nl = memchr(buf, '\n', len);
-		if (nl) {
-			*nl = '\0';
-			*reply = json_tokener_parse(buf);
-			free(buf);
-			return *reply ? 0 : -EBADMSG;
-		}
-	}
+int api_call(int fd, const char *command, struct json_object *extra, int timeout_ms,
+	     struct json_object **reply)
+{
+	struct api_conn c = {.fd = fd};
+	int r;
+
+	jsonl_init(&c.in, fd);
+	r = api_request(&c, command, extra, timeout_ms, reply);
+	jsonl_fini(&c.in);
+	return r;
 }

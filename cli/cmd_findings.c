@@ -2,11 +2,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,13 +71,12 @@ static bool matches(struct json_object *f, const char *rule, int64_t since_ns)
 	return true;
 }
 
-/* --follow: subscribe and print findings as they come, until the daemon goes away. */
-static int follow(struct cli *cli, int fd, const char *rule)
+/* --follow: subscribe and print findings as they come, until the daemon goes away. A
+ * finding that arrives in the same read as the subscribe reply is the next line. */
+static int follow(struct cli *cli, struct api_conn *c, const char *rule)
 {
 	struct json_object *reply = NULL, *ok;
-	char buf[65536];
-	size_t len = 0;
-	int r = api_call(fd, "subscribe", NULL, 5000, &reply);
+	int r = api_request(c, "subscribe", NULL, 5000, &reply);
 
 	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "subscribe failed: %s", strerror(-r));
@@ -89,28 +86,16 @@ static int follow(struct cli *cli, int fd, const char *rule)
 	}
 	json_object_put(reply);
 	for (;;) {
-		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-		char *start = buf, *nl;
+		struct json_object *msg = NULL, *f;
 
-		if (n <= 0)
+		r = api_next(c, -1, &msg);
+		if (r == -EBADMSG)
+			continue; /* a line we do not understand is not worth dying for */
+		if (r < 0)
 			return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon closed the connection");
-		len += (size_t)n;
-		buf[len] = '\0';
-		while ((nl = memchr(start, '\n', len - (size_t)(start - buf)))) {
-			struct json_object *msg, *f;
-
-			*nl = '\0';
-			msg = json_tokener_parse(start);
-			if (msg && json_object_object_get_ex(msg, "finding", &f) &&
-			    matches(f, rule, 0))
-				print_finding(cli, f);
-			json_object_put(msg);
-			start = nl + 1;
-		}
-		len -= (size_t)(start - buf);
-		memmove(buf, start, len);
-		if (len == sizeof(buf) - 1)
-			len = 0; /* a line longer than any finding: drop it */
+		if (json_object_object_get_ex(msg, "finding", &f) && matches(f, rule, 0))
+			print_finding(cli, f);
+		json_object_put(msg);
 	}
 }
 
@@ -143,11 +128,12 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 		{0},
 	};
 	struct json_object *req, *reply = NULL, *ok, *list;
+	struct api_conn conn;
 	const char *rule = NULL;
 	int64_t since = 0;
 	long limit = 0;
 	bool follow_mode = false;
-	int c, fd, r;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "jfr:s:n:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -181,10 +167,10 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	fd = api_connect(cli->socket_path);
-	if (fd < 0)
+	r = api_open(&conn, cli->socket_path);
+	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
-				 cli->socket_path, strerror(-fd));
+				 cli->socket_path, strerror(-r));
 	req = json_object_new_object();
 	if (rule)
 		json_object_object_add(req, "rule", json_object_new_string(rule));
@@ -192,10 +178,10 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 		json_object_object_add(req, "since_ns", json_object_new_int64(since));
 	if (limit)
 		json_object_object_add(req, "limit", json_object_new_int64(limit));
-	r = api_call(fd, "findings", req, 5000, &reply);
+	r = api_request(&conn, "findings", req, 5000, &reply);
 	json_object_put(req);
 	if (r < 0) {
-		close(fd);
+		api_close(&conn);
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "request failed: %s", strerror(-r));
 	}
 	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok) ||
@@ -206,14 +192,14 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 			      json_object_object_get_ex(reply, "error", &err)
 				      ? json_object_get_string(err) : "bad reply");
 		json_object_put(reply);
-		close(fd);
+		api_close(&conn);
 		return r;
 	}
 	for (size_t i = 0; i < json_object_array_length(list); i++)
 		print_finding(cli, json_object_array_get_idx(list, i));
 	json_object_put(reply);
-	r = follow_mode ? follow(cli, fd, rule) : CLI_EXIT_OK;
-	close(fd);
+	r = follow_mode ? follow(cli, &conn, rule) : CLI_EXIT_OK;
+	api_close(&conn);
 	return r;
 }
 

@@ -109,9 +109,10 @@ int cmd_replay(struct cli *cli, int argc, char **argv)
 	if (events)
 		return dump_events(cli, argv[optind]);
 
-	r = ndirs ? ioh_rules_load_dirs(dirs, ndirs, &rules, &errors)
-		  : ioh_rules_load_dirs(ioh_rules_default_dirs, ioh_rules_default_dirs_count,
-					&rules, &errors);
+	if (!ndirs)
+		for (; ndirs < ioh_rules_default_dirs_count; ndirs++)
+			dirs[ndirs] = ioh_rules_default_dirs[ndirs];
+	r = ioh_rules_load_search_path(dirs, ndirs, &rules, &errors);
 	if (r < 0) {
 		for (size_t i = 0; i < errors.count; i++)
 			fprintf(stderr, "%s\n", errors.messages[i]);
@@ -119,6 +120,13 @@ int cmd_replay(struct cli *cli, int argc, char **argv)
 		return cli_error(cli, CLI_EXIT_FAIL, "rules did not load");
 	}
 	ioh_rules_errors_free(&errors);
+	if (rules->builtin) {
+		/* On stderr in every mode: stdout stays the findings. */
+		fprintf(stderr, "iohazard: no *.rules file in");
+		for (size_t i = 0; i < ndirs; i++)
+			fprintf(stderr, "%s %s", i ? "," : "", dirs[i]);
+		fprintf(stderr, ": using the %zu built-in vendor rules\n", rules->count);
+	}
 	out.json = cli->json;
 	strbuf_init(&out.line);
 	r = ioh_replay_file(argv[optind], rules, NULL, print_finding, &out, &res, err,

@@ -17,14 +17,17 @@ static int load(struct cli *cli, int argc, char **argv, struct ioh_ruleset **rs,
 	int dirs = 0;
 	struct stat st;
 
+	/* Directories are a search path, as the daemon reads them: with no *.rules file in
+	 * any of them, the built-in vendor rules apply ((*rs)->builtin). */
 	if (argc == 0)
-		return ioh_rules_load_dirs(ioh_rules_default_dirs, ioh_rules_default_dirs_count, rs,
-					   errors);
+		return ioh_rules_load_search_path(ioh_rules_default_dirs,
+						  ioh_rules_default_dirs_count, rs, errors);
 	for (int i = 0; i < argc; i++)
 		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
 			dirs++;
 	if (dirs == argc)
-		return ioh_rules_load_dirs((const char *const *)argv, (size_t)argc, rs, errors);
+		return ioh_rules_load_search_path((const char *const *)argv, (size_t)argc, rs,
+						  errors);
 	if (dirs)
 		return -EINVAL;
 	return ioh_rules_load_files((const char *const *)argv, (size_t)argc, rs, errors);
@@ -81,13 +84,17 @@ static int rules_check(struct cli *cli, int argc, char **argv)
 			jsonw_str(&w, errors.messages[i]);
 		jsonw_arr_end(&w);
 		jsonw_kv_uint(&w, "rules", rs ? rs->count : 0);
+		jsonw_kv_bool(&w, "builtin", rs && rs->builtin);
 		jsonw_obj_end(&w);
 		printf("%s\n", sb.buf);
 		strbuf_free(&sb);
 	} else {
 		for (size_t i = 0; i < errors.count; i++)
 			fprintf(stderr, "%s\n", errors.messages[i]);
-		if (r == 0)
+		if (r == 0 && rs->builtin)
+			printf("%zu built-in rules (no *.rules file in the search path): OK\n",
+			       rs->count);
+		else if (r == 0)
 			printf("%zu rules from %zu files: OK\n", rs->count, rs->files.count);
 	}
 	ioh_rules_errors_free(&errors);

@@ -10,12 +10,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -67,22 +65,34 @@ static int run_rename(const char *dir, const char *name)
 	return 0;
 }
 
-/* An O_DIRECT write, then (run_mixed_reader, another child) a buffered read of the same file:
- * critical mixed-direct-buffered, "direct write, then buffered read". */
-static int run_mixed(const char *dir, const char *name)
+/*
+ * mixed-direct-buffered, "direct write, then buffered read", the way the detector defines it
+ * (bpf/mixed_io.bpf.h, docs/hazards.md): the O_DIRECT writer keeps its fd open while another
+ * process reads the same file through the page cache. A writer that closes first has ended
+ * its side (its writes completed and the kernel invalidated the cached range), which is
+ * rightly not reported. The writer writes, says so on `ready`, and holds the fd until `done`
+ * reaches EOF (the parent closes it once the reader has finished).
+ */
+static int run_mixed_writer(const char *path, int ready, int done)
 {
-	char path[4096], *buf;
+	char *buf, byte;
+	int fd, r = 0;
 
-	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
 	if (posix_memalign((void **)&buf, 4096, 4096))
 		return -ENOMEM;
 	memset(buf, 'x', 4096);
-	if (write_file(path, buf, 4096, O_DIRECT) < 0) {
-		free(buf);
-		return -EIO;
-	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0644);
+	if (fd < 0 || write(fd, buf, 4096) != 4096)
+		r = -EIO;
 	free(buf);
-	return 0;
+	if (write(ready, r < 0 ? "e" : "w", 1) != 1 && r == 0)
+		r = -EIO;
+	/* Hold the O_DIRECT side open until the buffered reader is done. */
+	while (read(done, &byte, 1) < 0 && errno == EINTR)
+		;
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
 static int run_mixed_reader(const char *dir, const char *name)
@@ -127,6 +137,44 @@ static pid_t spawn(int (*fn)(const char *, const char *), const char *dir, const
 	return pid;
 }
 
+/* The O_DIRECT writer of run_mixed_writer; returns once it has written (or failed), with
+ * *done_fd the pipe end whose close lets it close its fd and exit. */
+static pid_t spawn_mixed_writer(const char *dir, const char *name, int *done_fd)
+{
+	char path[4096], byte = 'e';
+	int ready[2], done[2];
+	pid_t pid;
+
+	*done_fd = -1;
+	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -1;
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		close(done[1]);
+		set_comm(name);
+		_exit(run_mixed_writer(path, ready[1], done[0]) < 0 ? 1 : 0);
+	}
+	close(ready[1]);
+	close(done[0]);
+	if (pid > 0)
+		while (read(ready[0], &byte, 1) < 0 && errno == EINTR)
+			;
+	close(ready[0]);
+	if (pid < 0 || byte != 'w') {
+		close(done[1]);
+		return pid < 0 ? -1 : pid; /* wait_child reports the failure */
+	}
+	*done_fd = done[1];
+	return pid;
+}
+
 static int wait_child(pid_t pid)
 {
 	int status;
@@ -165,43 +213,26 @@ static void match_finding(struct check *checks, size_t n, struct json_object *f)
 }
 
 /* Follow the subscription until every check is seen or the deadline passes. */
-static void collect(int fd, struct check *checks, size_t n, double deadline)
+static void collect(struct api_conn *c, struct check *checks, size_t n, double deadline)
 {
-	static char buf[1 << 16];
-	size_t len = 0;
-
 	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		double left = deadline - now_s();
+		struct json_object *msg = NULL, *f;
 		size_t done = 0;
-		char *start = buf, *nl;
-		ssize_t r;
+		int r;
 
 		for (size_t i = 0; i < n; i++)
 			done += checks[i].seen;
 		if (done == n || left <= 0)
 			return;
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+		r = api_next(c, (int)(left * 1000) + 1, &msg);
+		if (r == -EBADMSG || r == -ETIMEDOUT)
 			continue;
-		r = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-		if (r <= 0)
+		if (r < 0)
 			return;
-		len += (size_t)r;
-		buf[len] = '\0';
-		while ((nl = memchr(start, '\n', len - (size_t)(start - buf)))) {
-			struct json_object *msg, *f;
-
-			*nl = '\0';
-			msg = json_tokener_parse(start);
-			if (msg && json_object_object_get_ex(msg, "finding", &f))
-				match_finding(checks, n, f);
-			json_object_put(msg);
-			start = nl + 1;
-		}
-		len -= (size_t)(start - buf);
-		memmove(buf, start, len);
-		if (len == sizeof(buf) - 1)
-			len = 0;
+		if (json_object_object_get_ex(msg, "finding", &f))
+			match_finding(checks, n, f);
+		json_object_put(msg);
 	}
 }
 
@@ -250,7 +281,8 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 	const char *fstype;
 	pid_t renamer, writer, reader;
 	bool all = true;
-	int c, fd, r;
+	struct api_conn conn;
+	int c, r, writer_done, reader_rc;
 
 	while ((c = getopt_long(argc, argv, "jd:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -281,14 +313,14 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 				 "%s is on %s, not a persistent filesystem: use --dir", dir,
 				 fstype ? fstype : "an unknown filesystem");
 
-	fd = api_connect(cli->socket_path);
-	if (fd < 0)
+	r = api_open(&conn, cli->socket_path);
+	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
-				 cli->socket_path, strerror(-fd));
-	r = api_call(fd, "subscribe", NULL, 5000, &reply);
+				 cli->socket_path, strerror(-r));
+	r = api_request(&conn, "subscribe", NULL, 5000, &reply);
 	if (r < 0 || !json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
 		json_object_put(reply);
-		close(fd);
+		api_close(&conn);
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "could not subscribe to findings");
 	}
 	json_object_put(reply);
@@ -296,19 +328,22 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 	/* A name unique to this run: the daemon rate-limits per (rule, inode, program). */
 	snprintf(name, sizeof(name), "iohst-%05x", (unsigned)(getpid() ^ time(NULL)) & 0xfffff);
 	renamer = spawn(run_rename, dir, name);
-	writer = spawn(run_mixed, dir, name);
-	if (wait_child(renamer) < 0 || wait_child(writer) < 0) {
-		close(fd);
+	writer = spawn_mixed_writer(dir, name, &writer_done);
+	/* The buffered read while the O_DIRECT fd is still open; then the writer may close. */
+	reader = writer_done >= 0 ? spawn(run_mixed_reader, dir, name) : -1;
+	reader_rc = wait_child(reader);
+	if (writer_done >= 0)
+		close(writer_done);
+	if (wait_child(renamer) < 0 || wait_child(writer) < 0 || reader_rc < 0) {
+		api_close(&conn);
 		return cli_error(cli, CLI_EXIT_FAIL, "selftest workload failed in %s", dir);
 	}
-	reader = spawn(run_mixed_reader, dir, name);
-	wait_child(reader);
 	checks[0].pid = checks[1].pid = renamer;
 	checks[2].pid = reader;
 
 	/* The directory-fsync window is 5 s by default; allow for a longer configured one. */
-	collect(fd, checks, n, now_s() + 12);
-	close(fd);
+	collect(&conn, checks, n, now_s() + 12);
+	api_close(&conn);
 	send_results(cli, checks, n);
 
 	for (size_t i = 0; i < n; i++)

@@ -27,7 +27,6 @@
 #include "cli/top/render_text.h"
 #include "cli/top/ui.h"
 
-#define LINE_MAX_BYTES (32u << 20) /* the backlog reply: 1024 findings with long paths */
 #define FIRST_REPLY_TIMEOUT_MS 5000
 
 struct top_opts {
@@ -38,9 +37,7 @@ struct top_opts {
 };
 
 struct conn {
-	int fd;
-	char *buf;	  /* bytes received, not yet a whole line */
-	size_t len, cap;
+	struct api_conn api; /* the socket and the one JSON-lines reader (cli/jsonl.h) */
 	bool got_backlog; /* the "findings" reply arrived */
 	bool got_status;  /* the "status" reply arrived */
 	char error[512];  /* the daemon said "ok": false */
@@ -102,17 +99,12 @@ static int send_requests(int fd)
 	return 0;
 }
 
-static void handle_line(struct conn *c, struct top_model *m, const char *line, size_t len)
+static void handle_msg(struct conn *c, struct top_model *m, struct json_object *msg)
 {
-	struct json_tokener *tok = json_tokener_new_ex(64);
-	struct json_object *msg = NULL, *v;
+	struct json_object *v;
 
-	if (tok) {
-		msg = json_tokener_parse_ex(tok, line, (int)len);
-		json_tokener_free(tok);
-	}
-	if (!msg || !json_object_is_type(msg, json_type_object))
-		goto out; /* a line we do not understand is not worth dying for */
+	if (!json_object_is_type(msg, json_type_object))
+		return; /* a line we do not understand is not worth dying for */
 	if (json_object_object_get_ex(msg, "finding", &v)) {
 		top_model_add_finding(m, v);
 	} else if (json_object_object_get_ex(msg, "stats", &v)) {
@@ -130,44 +122,24 @@ static void handle_line(struct conn *c, struct top_model *m, const char *line, s
 		top_model_add_stats(m, v, mono_s());
 		c->got_status = true;
 	}
-out:
-	json_object_put(msg);
 }
 
-/* Reads what the socket has. 0, or -ECONNRESET when the daemon went away, -EMSGSIZE. */
+/* Reads what the socket has, handles every whole line. 0, or -ECONNRESET when the daemon went
+ * away, -EMSGSIZE. */
 static int conn_read(struct conn *c, struct top_model *m)
 {
-	size_t start = 0;
-	ssize_t n;
+	struct json_object *msg;
+	int r = jsonl_fill(&c->api.in, true);
 
-	if (c->cap - c->len < 65536) {
-		size_t cap = c->cap ? c->cap * 2 : 262144;
-		char *p;
-
-		if (cap > LINE_MAX_BYTES)
-			return -EMSGSIZE;
-		p = realloc(c->buf, cap);
-		if (!p)
-			return -ENOMEM;
-		c->buf = p;
-		c->cap = cap;
+	if (r < 0)
+		return r;
+	while ((r = jsonl_next(&c->api.in, &msg)) != 0) {
+		if (r == 1)
+			handle_msg(c, m, msg);
+		json_object_put(msg);
+		if (r == -ENOMEM)
+			return r;
 	}
-	n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	if (n == 0)
-		return -ECONNRESET;
-	c->len += (size_t)n;
-	for (;;) {
-		char *nl = memchr(c->buf + start, '\n', c->len - start);
-
-		if (!nl)
-			break;
-		handle_line(c, m, c->buf + start, (size_t)(nl - (c->buf + start)));
-		start = (size_t)(nl - c->buf) + 1;
-	}
-	memmove(c->buf, c->buf + start, c->len - start);
-	c->len -= start;
 	return 0;
 }
 
@@ -225,7 +197,7 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 	}
 	for (;;) {
 		struct pollfd pfd[2] = {
-			{.fd = c->fd, .events = POLLIN},
+			{.fd = c->api.fd, .events = POLLIN},
 			{.fd = STDIN_FILENO, .events = POLLIN},
 		};
 		double now = mono_s();
@@ -309,7 +281,7 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 		{0},
 	};
 	struct top_opts o = {.delay_s = 2};
-	struct conn c = {.fd = -1};
+	struct conn c = {.api = {.fd = -1}};
 	struct top_model m;
 	struct sigaction sa = {.sa_handler = on_stop_signal};
 	char host[256] = "?";
@@ -363,12 +335,12 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 	if (!o.batch && top_ui_check_terminal(&why) < 0)
 		return cli_error(cli, CLI_EXIT_USAGE, "%s", why);
 
-	c.fd = api_connect(cli->socket_path);
-	if (c.fd < 0)
-		return unreachable(cli, c.fd);
-	r = send_requests(c.fd);
+	r = api_open(&c.api, cli->socket_path);
+	if (r < 0)
+		return unreachable(cli, r);
+	r = send_requests(c.api.fd);
 	if (r < 0) {
-		close(c.fd);
+		api_close(&c.api);
 		return unreachable(cli, r);
 	}
 	gethostname(host, sizeof(host) - 1);
@@ -377,7 +349,6 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 	top_model_init(&m);
 	r = run(cli, &o, &c, &m, host);
 	top_model_fini(&m);
-	free(c.buf);
-	close(c.fd);
+	api_close(&c.api);
 	return r;
 }

@@ -656,6 +656,8 @@ static void status_json(struct daemon *d, struct jsonw *w)
 		jsonw_kv_str(w, "blind_reason", d->blind_reason);
 	jsonw_kv_bool(w, "rules_last_reload_success", d->last_reload_ok);
 	jsonw_kv_uint(w, "rules", d->rules ? d->rules->count : 0);
+	/* true: no *.rules file in the search path, the compiled-in vendor rules apply. */
+	jsonw_kv_bool(w, "rules_builtin", d->rules && d->rules->builtin);
 	jsonw_kv_uint(w, "subscribers", ioh_api_server_subscribers(d->api));
 	jsonw_kv_str(w, "recording", d->opts.record_path);
 	ioh_stall_status_json(&d->stalls, d->loader, w);
@@ -795,15 +797,28 @@ static int load_rules_errors(const struct ioh_options *o, struct ioh_ruleset **o
 	struct ioh_rules_errors errors = {0};
 	const char *const *dirs = o->n_rules_dirs ? o->rules_dirs : ioh_rules_default_dirs;
 	size_t n = o->n_rules_dirs ? o->n_rules_dirs : ioh_rules_default_dirs_count;
-	int r = ioh_rules_load_dirs(dirs, n, out, &errors);
+	int r = ioh_rules_load_search_path(dirs, n, out, &errors);
+	struct strbuf where;
 
+	strbuf_init(&where);
+	for (size_t i = 0; i < n; i++)
+		strbuf_printf(&where, "%s%s", i ? ", " : "", dirs[i]);
 	if (r < 0) {
 		for (size_t i = 0; i < errors.count; i++)
 			log_error("%s", errors.messages[i]);
 		log_error_errno(r, "Rules did not load");
+	} else if ((*out)->builtin) {
+		log_notice("No *.rules file in %s: using the %zu built-in vendor rules "
+			   "(rules/10-default.rules of this build)",
+			   where.buf ? where.buf : "", (*out)->count);
 	} else if ((*out)->count == 0) {
-		log_warning("No rules loaded from the rules directories: nothing will be reported");
+		log_warning("No rules in %s (%zu files): nothing will be reported",
+			    where.buf ? where.buf : "", (*out)->files.count);
+	} else {
+		log_info("Loaded %zu rules from %zu files in %s", (*out)->count,
+			 (*out)->files.count, where.buf ? where.buf : "");
 	}
+	strbuf_free(&where);
 	if (errors_out)
 		*errors_out = errors;
 	else

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "daemon/stall_status.h"
+#include "daemon/stall_status_json.h"
+#include "daemon/util/fsnames.h"
 
 #define IOH_BDI_MAX 64
 
@@ -57,6 +59,7 @@ void ioh_stall_board_note(struct ioh_stall_board *b, const struct ioh_finding *f
 	snprintf(e->call, sizeof(e->call), "%s", call && call->str ? call->str : "?");
 	snprintf(e->path, sizeof(e->path), "%s", f->path ? f->path : "");
 	snprintf(e->other_end, sizeof(e->other_end), "%s", other && other->str ? other->str : "");
+	ioh_unit_from_cgroup(f->cgroup, e->unit, sizeof(e->unit));
 }
 
 static void hist_json(struct jsonw *w, const struct ioh_hist_snapshot *h)
@@ -64,13 +67,13 @@ static void hist_json(struct jsonw *w, const struct ioh_hist_snapshot *h)
 	int last = -1;
 
 	jsonw_obj_begin(w);
-	jsonw_kv_uint(w, "count", h->count);
-	jsonw_kv_double(w, "sum_seconds", (double)h->sum_ns / 1e9);
+	jsonw_kv_uint(w, IOH_ST_HIST_COUNT, h->count);
+	jsonw_kv_double(w, IOH_ST_HIST_SUM_SECONDS, (double)h->sum_ns / 1e9);
 	/* buckets[i]: values in [2^i, 2^(i+1)) ns; trailing empty buckets omitted. */
 	for (int i = 0; i < IOH_HIST_SLOTS; i++)
 		if (h->buckets[i])
 			last = i;
-	jsonw_key(w, "buckets");
+	jsonw_key(w, IOH_ST_HIST_BUCKETS);
 	jsonw_arr_begin(w);
 	for (int i = 0; i <= last; i++)
 		jsonw_uint(w, h->buckets[i]);
@@ -84,7 +87,7 @@ void ioh_stall_status_json(const struct ioh_stall_board *b, const struct ioh_loa
 	struct ioh_hist_snapshot *h = calloc(IOH_BDI_MAX, sizeof(*h));
 	int n = h ? ioh_loader_read_dirty_histograms(l, h, IOH_BDI_MAX, false) : 0;
 
-	jsonw_key(w, "dirty_throttle");
+	jsonw_key(w, IOH_ST_DIRTY_THROTTLE);
 	jsonw_obj_begin(w);
 	for (int i = 0; i < n; i++) {
 		jsonw_key(w, h[i].bdi[0] ? h[i].bdi : "?");
@@ -92,23 +95,28 @@ void ioh_stall_status_json(const struct ioh_stall_board *b, const struct ioh_loa
 	}
 	jsonw_obj_end(w);
 	if (h && ioh_loader_read_splice_histogram(l, h) == 0) {
-		jsonw_key(w, "splice_duration");
+		jsonw_key(w, IOH_ST_SPLICE_DURATION);
 		hist_json(w, h);
 	}
 	free(h);
-	jsonw_key(w, "splice_stalls");
+	jsonw_key(w, IOH_ST_SPLICE_STALLS);
 	jsonw_arr_begin(w);
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ioh_stall_entry *e = &b->worst[i];
 
 		jsonw_obj_begin(w);
-		jsonw_kv_double(w, "duration_seconds", (double)e->duration_ns / 1e9);
-		jsonw_kv_int(w, "time_ns", e->realtime_ns);
-		jsonw_kv_uint(w, "pid", e->pid);
-		jsonw_kv_str(w, "comm", e->comm);
-		jsonw_kv_str(w, "call", e->call);
-		jsonw_kv_str(w, "path", e->path);
-		jsonw_kv_str(w, "other_end", e->other_end);
+		jsonw_kv_double(w, IOH_ST_STALL_DURATION_SECONDS, (double)e->duration_ns / 1e9);
+		jsonw_kv_int(w, IOH_ST_STALL_TIME_NS, e->realtime_ns);
+		jsonw_kv_uint(w, IOH_ST_STALL_PID, e->pid);
+		jsonw_kv_str(w, IOH_ST_STALL_COMM, e->comm);
+		jsonw_key(w, IOH_ST_STALL_UNIT);
+		if (e->unit[0])
+			jsonw_str(w, e->unit);
+		else
+			jsonw_null(w);
+		jsonw_kv_str(w, IOH_ST_STALL_CALL, e->call);
+		jsonw_kv_str(w, IOH_ST_STALL_PATH, e->path);
+		jsonw_kv_str(w, IOH_ST_STALL_OTHER_END, e->other_end);
 		jsonw_obj_end(w);
 	}
 	jsonw_arr_end(w);

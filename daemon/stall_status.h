@@ -22,6 +22,7 @@ struct ioh_stall_entry {
 	char call[20];
 	char path[256];
 	char other_end[16];
+	char unit[128]; /* systemd unit from the finding's cgroup, "" when none */
 };
 
 /* The worst splice stalls seen in the last IOH_STALL_BOARD_AGE_NS. */
@@ -35,7 +36,7 @@ uint64_t ioh_rules_min_threshold(const struct ioh_ruleset *rs, const char *detec
 void ioh_stall_board_note(struct ioh_stall_board *b, const struct ioh_finding *f,
 			  int64_t realtime_offset_ns);
 /* Adds "dirty_throttle": {bdi: {count, sum_seconds, buckets}}, "splice_duration" and
- * "splice_stalls": [...] to an open object. */
+ * "splice_stalls": [...] to an open object; keys and units: daemon/stall_status_json.h. */
 void ioh_stall_status_json(const struct ioh_stall_board *b, const struct ioh_loader *l,
 			   struct jsonw *w);
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/top/model.h"
+#include "daemon/stall_status_json.h"
 
 static const char *const severity_names[] = {"info", "notice", "warning", "critical"};
 static const char *const sort_names[] = {
@@ -367,7 +368,7 @@ static void parse_throttle(struct top_stats *st, struct json_object *section)
 			continue;
 		d = &st->throttle[st->n_throttle++];
 		copy_str(d->bdi, sizeof(d->bdi), bdi);
-		if (json_object_object_get_ex(dev, "buckets", &buckets) &&
+		if (json_object_object_get_ex(dev, IOH_ST_HIST_BUCKETS, &buckets) &&
 		    json_object_is_type(buckets, json_type_array)) {
 			size_t n = json_object_array_length(buckets);
 
@@ -378,11 +379,11 @@ static void parse_throttle(struct top_stats *st, struct json_object *section)
 				d->buckets[i] = v > 0 ? (uint64_t)v : 0;
 			}
 		}
-		d->count = juint(dev, "count");
+		d->count = juint(dev, IOH_ST_HIST_COUNT);
 		if (!d->count)
 			for (size_t i = 0; i < d->n_buckets; i++)
 				d->count += d->buckets[i];
-		d->max_seconds = jdouble(dev, "max_seconds", -1);
+		d->sum_seconds = jdouble(dev, IOH_ST_HIST_SUM_SECONDS, -1);
 	}
 }
 
@@ -402,12 +403,12 @@ static void parse_stalls(struct top_stats *st, struct json_object *list)
 
 		if (!json_object_is_type(o, json_type_object))
 			continue;
-		s.pid = (uint32_t)juint(o, "pid");
-		copy_str(s.comm, sizeof(s.comm), jstr(o, "comm"));
-		copy_str(s.unit, sizeof(s.unit), jstr(o, "unit"));
-		copy_str(s.syscall, sizeof(s.syscall), jstr(o, "syscall"));
-		copy_str(s.path, sizeof(s.path), jstr(o, "path"));
-		s.seconds = jdouble(o, "duration_seconds", 0);
+		s.pid = (uint32_t)juint(o, IOH_ST_STALL_PID);
+		copy_str(s.comm, sizeof(s.comm), jstr(o, IOH_ST_STALL_COMM));
+		copy_str(s.unit, sizeof(s.unit), jstr(o, IOH_ST_STALL_UNIT));
+		copy_str(s.call, sizeof(s.call), jstr(o, IOH_ST_STALL_CALL));
+		copy_str(s.path, sizeof(s.path), jstr(o, IOH_ST_STALL_PATH));
+		s.seconds = jdouble(o, IOH_ST_STALL_DURATION_SECONDS, 0);
 		if (st->n_stalls < TOP_STALLS_MAX) {
 			st->stalls[st->n_stalls++] = s;
 		} else if (s.seconds > st->stalls[TOP_STALLS_MAX - 1].seconds) {
@@ -458,10 +459,10 @@ static void ingest_stats(struct top_model *m, struct json_object *o, double now_
 		st->has_bpf_cost = true;
 		st->bpf_run_seconds = sum_object_double(v);
 	}
-	if (json_object_object_get_ex(o, "dirty_throttle", &v) &&
+	if (json_object_object_get_ex(o, IOH_ST_DIRTY_THROTTLE, &v) &&
 	    json_object_is_type(v, json_type_object))
 		parse_throttle(st, v);
-	if (json_object_object_get_ex(o, "splice_stalls", &v) &&
+	if (json_object_object_get_ex(o, IOH_ST_SPLICE_STALLS, &v) &&
 	    json_object_is_type(v, json_type_array))
 		parse_stalls(st, v);
 

@@ -22,7 +22,7 @@ struct json_object;
 #define TOP_PROGRAMS_MAX 8	/* distinct (pid, comm) kept per hazard; more are counted */
 #define TOP_HOOKS_MAX 64
 #define TOP_DEVICES_MAX 32	/* dirty-throttle histograms kept (one per bdi) */
-#define TOP_BUCKETS_MAX 32	/* log2 slots per histogram */
+#define TOP_BUCKETS_MAX 64	/* log2 slots per histogram (the daemon sends up to 40) */
 #define TOP_STALLS_MAX 16	/* worst splice stalls kept */
 #define TOP_SEEN_RING 2048	/* finding fingerprints remembered to drop backlog duplicates */
 #define TOP_PENDING_MAX 65536	/* findings queued while paused before the view moves anyway */
@@ -70,20 +70,20 @@ struct top_hook {
 };
 
 /* One dirty-throttle pause histogram (a bdi, e.g. "254:0"). buckets[i] counts pauses of
- * [2^i, 2^(i+1)) microseconds: the kernel's log2 slots, as the metrics export them. */
+ * [2^i, 2^(i+1)) nanoseconds: the kernel's log2 slots (daemon/stall_status_json.h). */
 struct top_throttle_dev {
 	char bdi[64];
 	uint64_t buckets[TOP_BUCKETS_MAX];
 	size_t n_buckets;
 	uint64_t count;
-	double max_seconds; /* < 0 when not reported */
+	double sum_seconds; /* total paused time; < 0 when not reported */
 };
 
 struct top_splice_stall {
 	uint32_t pid;
 	char comm[64];
-	char unit[128];
-	char syscall[32];
+	char unit[128];	/* "" when the daemon had none (null) */
+	char call[32];	/* splice, sendfile, tee, vmsplice, copy_file_range */
 	char path[512];
 	double seconds;
 };

@@ -10,6 +10,7 @@
 #include <wctype.h>
 
 #include "cli/top/render_text.h"
+#include "daemon/stall_status_json.h"
 #include "daemon/util/jsonw.h"
 
 /* ---- lines ---------------------------------------------------------------------------------- */
@@ -526,7 +527,7 @@ void top_render_panel(struct top_model *m, int width, size_t max_lines, struct t
 			stall_rows = budget - throttle_rows;
 	}
 	strbuf_init(&sb);
-	strbuf_puts(&sb, "Dirty-throttle pauses per device (log2 slots from 1us):");
+	strbuf_puts(&sb, "Dirty-throttle pauses per device (log2 slots):");
 	fit_line(out, &sb, width);
 	if (!st->has_throttle || !st->n_throttle) {
 		strbuf_puts(&sb, st->has_throttle ? "  no pauses recorded"
@@ -537,21 +538,27 @@ void top_render_panel(struct top_model *m, int width, size_t max_lines, struct t
 	for (size_t i = 0; i < st->n_throttle && i < throttle_rows; i++) {
 		const struct top_throttle_dev *d = &st->throttle[i];
 		size_t lo = 0, hi = 0;
-		char max[16], from[16], to[16];
+		bool any = false;
+		char avg[16], from[16], to[16];
 
+		/* The range shown: from the lowest non-empty slot to the end of the highest. */
 		for (size_t b = 0; b < d->n_buckets; b++)
 			if (d->buckets[b]) {
-				if (!hi && !d->buckets[lo])
+				if (!any)
 					lo = b;
+				any = true;
 				hi = b;
 			}
-		format_duration(max, sizeof(max), d->max_seconds);
-		format_duration(from, sizeof(from), (double)(1ull << lo) / 1e6);
-		format_duration(to, sizeof(to), (double)(2ull << hi) / 1e6);
+		/* The kernel keeps no maximum (the range's end bounds it): the mean instead. */
+		format_duration(avg, sizeof(avg),
+				d->count && d->sum_seconds >= 0 ? d->sum_seconds / (double)d->count
+								: -1);
+		format_duration(from, sizeof(from), ioh_st_bucket_low_seconds((unsigned)lo));
+		format_duration(to, sizeof(to), ioh_st_bucket_low_seconds((unsigned)hi + 1));
 		strbuf_puts(&sb, "  ");
 		top_put_name(&sb, d->bdi, 10, false, true);
-		strbuf_printf(&sb, " %8llu pauses  max %-7s %6s |", (unsigned long long)d->count,
-			      max, d->count ? from : "-");
+		strbuf_printf(&sb, " %8llu pauses  avg %-7s %6s |", (unsigned long long)d->count,
+			      avg, d->count ? from : "-");
 		if (d->count)
 			sparkline(&sb, d, lo, hi);
 		strbuf_printf(&sb, "| %s", d->count ? to : "-");
@@ -570,7 +577,7 @@ void top_render_panel(struct top_model *m, int width, size_t max_lines, struct t
 
 		format_duration(dur, sizeof(dur), s->seconds);
 		strbuf_printf(&sb, "  %7s ", dur);
-		top_put_name(&sb, s->syscall[0] ? s->syscall : "?", 15, false, true);
+		top_put_name(&sb, s->call[0] ? s->call : "?", 15, false, true);
 		strbuf_putc(&sb, ' ');
 		top_escape(&sb, s->comm);
 		strbuf_printf(&sb, "[%u]", s->pid);
@@ -884,14 +891,17 @@ void top_render_json(struct top_model *m, const char *host, int64_t now_ns, stru
 	}
 	jsonw_arr_end(&w);
 	/* null, not empty, while the daemon does not report them: "none" and "unknown" differ. */
-	jsonw_key(&w, "dirty_throttle");
+	jsonw_key(&w, IOH_ST_DIRTY_THROTTLE);
 	if (st->has_throttle) {
 		jsonw_obj_begin(&w);
 		for (size_t i = 0; i < st->n_throttle; i++) {
 			jsonw_key(&w, st->throttle[i].bdi);
 			jsonw_obj_begin(&w);
-			jsonw_kv_uint(&w, "count", st->throttle[i].count);
-			jsonw_key(&w, "buckets");
+			jsonw_kv_uint(&w, IOH_ST_HIST_COUNT, st->throttle[i].count);
+			if (st->throttle[i].sum_seconds >= 0)
+				jsonw_kv_double(&w, IOH_ST_HIST_SUM_SECONDS,
+						st->throttle[i].sum_seconds);
+			jsonw_key(&w, IOH_ST_HIST_BUCKETS);
 			jsonw_arr_begin(&w);
 			for (size_t b = 0; b < st->throttle[i].n_buckets; b++)
 				jsonw_uint(&w, st->throttle[i].buckets[b]);
@@ -902,16 +912,21 @@ void top_render_json(struct top_model *m, const char *host, int64_t now_ns, stru
 	} else {
 		jsonw_null(&w);
 	}
-	jsonw_key(&w, "splice_stalls");
+	jsonw_key(&w, IOH_ST_SPLICE_STALLS);
 	if (st->has_splice) {
 		jsonw_arr_begin(&w);
 		for (size_t i = 0; i < st->n_stalls; i++) {
 			jsonw_obj_begin(&w);
-			jsonw_kv_uint(&w, "pid", st->stalls[i].pid);
-			jsonw_kv_str(&w, "comm", st->stalls[i].comm);
-			jsonw_kv_str(&w, "syscall", st->stalls[i].syscall);
-			jsonw_kv_str(&w, "path", st->stalls[i].path);
-			jsonw_kv_double(&w, "duration_seconds", st->stalls[i].seconds);
+			jsonw_kv_uint(&w, IOH_ST_STALL_PID, st->stalls[i].pid);
+			jsonw_kv_str(&w, IOH_ST_STALL_COMM, st->stalls[i].comm);
+			jsonw_key(&w, IOH_ST_STALL_UNIT);
+			if (st->stalls[i].unit[0])
+				jsonw_str(&w, st->stalls[i].unit);
+			else
+				jsonw_null(&w);
+			jsonw_kv_str(&w, IOH_ST_STALL_CALL, st->stalls[i].call);
+			jsonw_kv_str(&w, IOH_ST_STALL_PATH, st->stalls[i].path);
+			jsonw_kv_double(&w, IOH_ST_STALL_DURATION_SECONDS, st->stalls[i].seconds);
 			jsonw_obj_end(&w);
 		}
 		jsonw_arr_end(&w);

@@ -100,11 +100,11 @@ const struct ioh_hook_def ioh_hook_table[] = {
 		.cands = {
 			CAND_FENTRY(FN(opens_open_fexit, "do_filp_open"),
 				    FN(opens_fcntl_fexit, "__x64_sys_fcntl"),
-				    FN(opens_mmap_fentry, "do_mmap"),
+				    FN(opens_mmap_fentry, "ksys_mmap_pgoff"),
 				    FN(opens_close_fentry, "__x64_sys_close")),
 			CAND_KPROBE(FN(opens_open_kretprobe, "do_filp_open"),
 				    FN(opens_fcntl_kprobe, "__x64_sys_fcntl"),
-				    FN(opens_mmap_kprobe, "do_mmap"),
+				    FN(opens_mmap_kprobe, "ksys_mmap_pgoff"),
 				    FN(opens_close_kprobe, "__x64_sys_close")),
 			CAND_SYSCALL(NULL, SC_EXIT(opens_open_exit_tp, sc_open),
 				     SC_EXIT_OPT(opens_open_exit_tp, sc_openat2),
@@ -120,6 +120,8 @@ const struct ioh_hook_def ioh_hook_table[] = {
 		.cands = {
 			CAND_TP_BTF(TP(direct_io_tp_btf, "iomap_dio_rw_begin")),
 			CAND_FENTRY(FN(direct_io_fentry, "__iomap_dio_rw")),
+			/* 6.1's trampolines take at most 6 arguments; __iomap_dio_rw has 7. */
+			CAND_FENTRY(FN(direct_io_done_fentry, "iomap_dio_complete")),
 			CAND_KPROBE(FN(direct_io_kprobe, "__iomap_dio_rw")),
 			CAND_RAW_TP(TP(direct_io_raw_tp, "iomap:iomap_dio_rw_begin")),
 		},

@@ -56,6 +56,9 @@ struct ioh_ruleset {
 	size_t count;
 	/* The files that were applied, in order, with their full paths. */
 	struct ioh_strlist files;
+	/* The compiled-in vendor rules (ioh_rules_load_builtin): no directory of the search
+	 * path held a *.rules file. `files` then names ioh_builtin_rules_name. */
+	bool builtin;
 };
 
 /*
@@ -74,6 +77,21 @@ struct ioh_rules_errors {
  */
 int ioh_rules_load_dirs(const char *const *dirs, size_t ndirs, struct ioh_ruleset **out,
 			struct ioh_rules_errors *errors);
+
+/*
+ * The built-in default: rules/10-default.rules as compiled into this binary. Loaded by
+ * ioh_rules_load_search_path() when no directory of the search path holds a *.rules file
+ * (a daemon run from the source tree, `iohazard replay` on a host without installed rules);
+ * an empty *.rules file therefore still masks them, like any vendor file.
+ */
+extern const char ioh_builtin_rules_name[];
+extern const char *const ioh_builtin_rules_text;
+extern const size_t ioh_builtin_rules_len;
+int ioh_rules_load_builtin(struct ioh_ruleset **out, struct ioh_rules_errors *errors);
+/* ioh_rules_load_dirs(), or the built-in default when none of `dirs` holds a *.rules file
+ * (missing directories included); (*out)->builtin says which. */
+int ioh_rules_load_search_path(const char *const *dirs, size_t ndirs, struct ioh_ruleset **out,
+			       struct ioh_rules_errors *errors);
 
 /* Load exactly these files (for `iohazard rules check FILE...`), same semantics. */
 int ioh_rules_load_files(const char *const *files, size_t nfiles, struct ioh_ruleset **out,

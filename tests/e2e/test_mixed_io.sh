@@ -214,6 +214,36 @@ run_cases() { # fs
 	spec "$fs/two buffered processes" "$d/bw-br" none 0 0 - - 0 - - "$p1" "$p2"
 	BG+=("$p1" "$p2")
 
+	# Precision (issue 14, cause 4): a file created through the page cache and given its size
+	# with ftruncate (no data written), closed, then used only through O_DIRECT (how MariaDB
+	# makes ib_logfile0). No page was ever written into the cache: nothing to report, not
+	# "buffered write, then direct read" and not "opened both ways" either.
+	truncate -s 1M "$d/created-buffered" & p1=$!
+	wait "$p1" || fail "truncate $d/created-buffered" "exited with $?"
+	"${MX}dwriter" direct-writer "$d/created-buffered" 1.5 >/dev/null & p2=$!
+	sleep 0.6
+	"${MX}dreader" direct-reader "$d/created-buffered" 0.5 >/dev/null & p3=$!
+	spec "$fs/created buffered + ftruncate, then O_DIRECT only" "$d/created-buffered" none 0 0 - \
+		- 0 - - "$p1" "$p2" "$p3"
+	BG+=("$p2" "$p3")
+
+	# The seed's backup case: cp copies a file while a direct writer works on it. cp reads
+	# through copy_file_range (the page cache, filemap_splice_read), so it is the buffered
+	# reader and must be named. Root and ext4 only: xfs and btrfs clone the file (FICLONE)
+	# without reading it. 64 MiB of data (written and fsynced first, so its writer leaves no
+	# buffered side) keep cp reading well after the read-side hook is attached on demand.
+	if [ "$fs" = root ] || [ "$fs" = ext4 ]; then
+		dd if=/dev/urandom of="$d/backup" bs=1M count=64 conv=fsync status=none ||
+			fail "$fs: prepare $d/backup" "dd failed"
+		"${MX}dwriter" direct-writer "$d/backup" 2.5 4 >/dev/null & p1=$!
+		sleep 0.6
+		cp "$d/backup" "$d/backup.copy" & p2=$!
+		wait "$p2" || fail "cp $d/backup" "exited with $?"
+		spec "$fs/cp (copy_file_range) while a direct writer writes" "$d/backup" dw-br "$p2" \
+			"$p1" mx-dwriter "direct write" "$p2" cp "buffered read" "$p1" "$p2"
+		BG+=("$p1")
+	fi
+
 	# Real tools: dd oflag=direct fed slowly (stays alive ~2 s), cat reads meanwhile.
 	(for _ in $(seq 20); do head -c 4096 /dev/zero; sleep 0.1; done) |
 		dd of="$d/dd-cat" bs=4096 iflag=fullblock oflag=direct status=none & p1=$!
@@ -233,6 +263,22 @@ done
 for p in "${BG[@]}"; do
 	wait "$p" || fail "workload pid $p" "exited with $?"
 done
+# A short buffered reader that finishes before the read-side hook is attached (it is attached
+# on demand, when the daemon sees the inode become watched): its close(2) orders it. Made
+# deterministic by stopping the daemon, so nothing can be attached meanwhile; the records wait
+# in the ring buffer.
+d=${FS_DIR[root]}/cases
+sleep 1 # the daemon has made the findings above (it names their sides from /proc)
+kill -STOP "$DAEMON_PID"
+"${MX}dwriter" direct-writer "$d/short-reader" 1 3 >/dev/null & p1=$!
+sleep 0.5
+cat "$d/short-reader" >/dev/null & p2=$!
+wait "$p2" || fail "cat $d/short-reader" "exited with $?"
+kill -CONT "$DAEMON_PID"
+spec "root/cat done before the read side is attached (daemon stopped)" "$d/short-reader" dw-br \
+	"$p2" "$p1" mx-dwriter "direct write" "$p2" cat "buffered read" "$p1" "$p2"
+wait "$p1" || fail "workload pid $p1" "exited with $?"
+
 # A BOTH_OPEN that no order confirms becomes a finding when the rule's window (5 s) closes:
 # wait past it so "no finding" also covers that lower finding.
 sleep 6

@@ -7,7 +7,9 @@
 #      FUZZ_SECONDS (default: the caller's).
 set -u
 fuzz_src=${IOH_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-fuzz_out=${IOH_BUILD:-$fuzz_src/build}/fuzz
+# The build tree also holds generated sources (builtin_rules.inc for daemon/rules/builtin.c).
+fuzz_build=${IOH_BUILD:-$fuzz_src/build}
+fuzz_out=$fuzz_build/fuzz
 
 # fuzz_run NAME LABEL SECONDS MAX_LEN DICT|- -- CLANG_ARGS...
 # NAME: the harness (tests/fuzz/fuzz_NAME.c is among CLANG_ARGS) and its corpus directory
@@ -26,7 +28,8 @@ fuzz_run() {
 	fi
 	cd "$fuzz_src" || return 1
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-std=gnu11 -D_GNU_SOURCE -I. -Ibpf "$@" -o "$bin" 2>"$bin.build.log"; then
+		-std=gnu11 -D_GNU_SOURCE -I. -Ibpf -I"$fuzz_build" "$@" -o "$bin" \
+		2>"$bin.build.log"; then
 		cat "$bin.build.log"
 		echo "not ok - $label: build failed"
 		return 1

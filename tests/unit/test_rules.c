@@ -1109,6 +1109,88 @@ static void test_shipped_regenerable(void)
 	}
 }
 
+/* The vendor rules compiled in: used only when no directory holds a *.rules file. */
+static void test_builtin(void)
+{
+	const char *src = getenv("IOH_SRC");
+	struct ioh_rules_errors e = {0};
+	struct ioh_ruleset *rs = NULL, *shipped = NULL;
+	char path[512], *empty, *masked, *missing, *other;
+	const char *files[1] = {path};
+	const char *dirs[2];
+
+	if (asprintf(&empty, "%s/builtin-empty", tmpdir) < 0 ||
+	    asprintf(&masked, "%s/builtin-masked", tmpdir) < 0 ||
+	    asprintf(&missing, "%s/builtin-missing", tmpdir) < 0 ||
+	    asprintf(&other, "%s/builtin-other", tmpdir) < 0)
+		abort();
+	mkdir(empty, 0755);
+	write_file("builtin-empty", "README", "not a rules file\n");
+	write_file("builtin-masked", "10-default.rules", "# masks the vendor file\n");
+	write_file("builtin-other", "50-site.rules", "[rule splice-stall]\nthreshold = 1s\n");
+
+	TEST_CASE("built-in rules: the text is rules/10-default.rules")
+	{
+		FILE *f;
+		char *text = NULL;
+		size_t len = 0, n;
+
+		snprintf(path, sizeof(path), "%s/rules/10-default.rules", src ? src : ".");
+		f = fopen(path, "r");
+		CHECK(f != NULL);
+		if (f) {
+			text = malloc(ioh_builtin_rules_len + 2);
+			n = text ? fread(text, 1, ioh_builtin_rules_len + 1, f) : 0;
+			len = n;
+			fclose(f);
+		}
+		CHECK_INT(len, ioh_builtin_rules_len);
+		CHECK(text && len == ioh_builtin_rules_len &&
+		      memcmp(text, ioh_builtin_rules_text, len) == 0);
+		free(text);
+	}
+	TEST_CASE("built-in rules: no *.rules file in the search path")
+	{
+		dirs[0] = missing;
+		dirs[1] = empty;
+		CHECK_INT(ioh_rules_load_search_path(dirs, 2, &rs, &e), 0);
+		CHECK_INT(ioh_rules_load_files(files, 1, &shipped, &e), 0);
+		CHECK(rs && rs->builtin);
+		CHECK(rs && shipped && rs->count == shipped->count && rs->count >= 8);
+		for (size_t i = 0; rs && shipped && i < shipped->count; i++) {
+			const struct ioh_rule *b = ioh_ruleset_find(rs, shipped->rules[i].name);
+
+			CHECK(b && b->window_ns == shipped->rules[i].window_ns &&
+			      b->threshold_ns == shipped->rules[i].threshold_ns &&
+			      b->severity == shipped->rules[i].severity &&
+			      b->exclude_paths.count == shipped->rules[i].exclude_paths.count);
+		}
+		CHECK(rs && rs->files.count == 1 &&
+		      strcmp(rs->files.items[0], ioh_builtin_rules_name) == 0);
+		ioh_ruleset_free(rs);
+		ioh_ruleset_free(shipped);
+		rs = shipped = NULL;
+	}
+	TEST_CASE("built-in rules: any *.rules file wins, even an empty one (masking)")
+	{
+		dirs[0] = masked;
+		CHECK_INT(ioh_rules_load_search_path(dirs, 1, &rs, &e), 0);
+		CHECK(rs && !rs->builtin && rs->count == 0);
+		ioh_ruleset_free(rs);
+		dirs[0] = empty;
+		dirs[1] = other;
+		CHECK_INT(ioh_rules_load_search_path(dirs, 2, &rs, &e), 0);
+		CHECK(rs && !rs->builtin && rs->count == 1);
+		ioh_ruleset_free(rs);
+		rs = NULL;
+	}
+	ioh_rules_errors_free(&e);
+	free(empty);
+	free(masked);
+	free(missing);
+	free(other);
+}
+
 static void rm_rf(const char *dir)
 {
 	char *cmd;
@@ -1136,6 +1218,7 @@ int main(void)
 	test_print();
 	test_hostile();
 	test_shipped_regenerable();
+	test_builtin();
 	rm_rf(tmpdir);
 	return check_summary();
 }

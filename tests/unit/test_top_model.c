@@ -278,11 +278,12 @@ static void test_stats(void)
 
 		top_model_init(&m);
 		s = json_tokener_parse(
-			"{\"uptime_seconds\":1,\"dirty_throttle\":{\"254:0\":{\"buckets\":"
-			"[0,0,0,0,0,0,0,0,0,0,3,9,1],\"max_seconds\":0.004}},"
-			"\"splice_stalls\":[{\"pid\":9,\"comm\":\"nginx\",\"syscall\":\"sendfile\","
-			"\"path\":\"/srv/big\",\"duration_seconds\":0.5},{\"pid\":8,\"comm\":"
-			"\"haproxy\",\"syscall\":\"splice\",\"path\":\"pipe\",\"duration_seconds\":2}]}");
+			"{\"uptime_seconds\":1,\"dirty_throttle\":{\"254:0\":{\"count\":13,"
+			"\"sum_seconds\":0.01,\"buckets\":[0,0,0,0,0,0,0,0,0,0,3,9,1]}},"
+			"\"splice_stalls\":[{\"pid\":9,\"comm\":\"nginx\",\"unit\":null,"
+			"\"call\":\"sendfile\",\"path\":\"/srv/big\",\"duration_seconds\":0.5},"
+			"{\"pid\":8,\"comm\":\"haproxy\",\"unit\":\"haproxy.service\","
+			"\"call\":\"splice\",\"path\":\"pipe\",\"duration_seconds\":2}]}");
 		top_model_add_stats(&m, s, 0);
 		json_object_put(s);
 		CHECK(m.stats.has_throttle);
@@ -290,6 +291,8 @@ static void test_stats(void)
 		CHECK_INT(m.stats.throttle[0].count, 13);
 		CHECK_INT(m.stats.n_stalls, 2);
 		CHECK_STR(m.stats.stalls[0].comm, "haproxy"); /* worst first */
+		CHECK_STR(m.stats.stalls[0].call, "splice");
+		CHECK_STR(m.stats.stalls[0].unit, "haproxy.service");
 		top_lines_init(&lines);
 		top_render_panel(&m, 80, 6, &lines);
 		CHECK(lines.n <= 6);
