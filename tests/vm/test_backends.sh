@@ -100,15 +100,13 @@ log() { echo "# $*"; }
 # finding does appear passes too (and says so: remove the line then); a missing finding that is
 # not listed here is a failure.
 #
-# fentry on 6.1: the `opens` hook's fentry candidate includes do_mmap (8 arguments) and the
-# `direct_io` one __iomap_dio_rw (7); 6.1's x86 BPF trampolines take at most 6 arguments
-# (more since 6.5), so their attach fails with ENOTSUPP (524) and, --backend fentry allowing
-# no kprobe, both hooks are "none: NOT ATTACHED" with that refusal: no O_DIRECT open is seen,
-# so no mixed episode. Fixable with 6-argument functions (vm_mmap_pgoff/ksys_mmap_pgoff for
-# mmap; for direct I/O e.g. iomap_dio_rw's callers or the iomap_dio_* helpers).
+# Empty since main 37f4bd3. Before it, fentry on 6.1 could not see mixed-direct-buffered: the
+# `opens` and `direct_io` fentry candidates were do_mmap (8 arguments) and __iomap_dio_rw (7),
+# which 6.1's x86 trampolines (at most 6 arguments before 6.5) refuse with ENOTSUPP (524); the
+# two entries were
+#   "fentry|mixed-direct-buffered|O_DIRECT writer + buffered reader|^(opens|direct_io)$"
+#   "fentry|mixed-direct-buffered|O_DIRECT writer + mmap reader|^(opens|direct_io)$"
 KNOWN_BLIND=(
-	"fentry|mixed-direct-buffered|O_DIRECT writer + buffered reader|^(opens|direct_io)$"
-	"fentry|mixed-direct-buffered|O_DIRECT writer + mmap reader|^(opens|direct_io)$"
 )
 
 DPID=
