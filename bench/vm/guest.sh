@@ -36,7 +36,7 @@ SYSCTL=/proc/sys/kernel/bpf_stats_enabled
 LOOPS="getppid pread pwrite"
 
 die() { echo "bench-vm: FAILED: $*"; exit 1; }
-DPID= inst=
+DPID='' inst=''
 stop_daemon() {
 	[ -n "$DPID" ] || return 0
 	kill -TERM "$DPID" 2>/dev/null

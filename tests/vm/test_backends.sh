@@ -303,7 +303,7 @@ starve_watch() { # out-file; runs until $W/starve.stop exists
 }
 
 run_backend() { # backend
-	local be=$1 out err t0 pids=() p st hooks other
+	local be=$1 out err t0 p st hooks other
 	local pu pf ps pdw pbr pdw2 pmr psp psf pse pbu ptr pft pts pfe dev mine
 	out=$W/$be.jsonl err=$W/$be.log
 	log "backend $be: fresh file systems under $MNT"
