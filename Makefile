@@ -18,7 +18,7 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # ones; the list is the single source of truth (README and docs/building.md point here).
 DEB_DEPS := gcc libc6-dev make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev \
 	    libinih-dev libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
-	    procps python3 qemu-system-x86 busybox-static cpio libncurses-dev tmux systemd \
+	    procps python3 qemu-system-x86 busybox-static cpio jq libncurses-dev tmux systemd \
 	    prometheus bpftrace curl debhelper dpkg-dev fakeroot lintian rpm \
 	    git rsync logrotate redis-server redis-tools mariadb-server mariadb-client strace
 
@@ -62,7 +62,7 @@ BPF_OBJ    := $(BUILD)/iohazard.bpf.o
 SKEL       := $(BUILD)/iohazard.skel.h
 
 .PHONY: all deps run test test-unit test-e2e test-vm test-fuzz test-bins bench install clean \
-	check-root format vmlinux deb rpm-spec-check check-build-deps
+	check-root format vmlinux deb rpm-spec-check check-build-deps bench-vm
 
 all: $(BUILD)/iohazardd $(BUILD)/iohazard
 
@@ -222,6 +222,17 @@ test-vm: check-root deps
 
 bench: all test-bins
 	bench/run.sh $(BUILD)
+
+# The VM benchmark (docs/testing-vm.md): the three syscall loops under each backend on Debian's
+# 6.1 kernel, guest time counted in instructions (qemu -icount). Its loop program lives in
+# bench/vm/, outside BENCH_SRCS (it does not link the core library).
+$(BUILD)/bench/vm/%: bench/vm/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench-vm: check-root deps
+	$(MAKE) all test-bins $(BUILD)/bench/vm/vm_loop
+	bench/vm/run.sh $(BUILD)
 
 # ---- install ------------------------------------------------------------------------------
 # Everything a host needs (docs/packaging.md lists it); the .deb and the RPM spec use this

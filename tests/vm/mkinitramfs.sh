@@ -102,7 +102,8 @@ cp "$bb" "$root/usr/bin/busybox"
 # bash runs the project's tests. GNU coreutils, grep, sed, findutils, procps and util-linux
 # replace busybox applets because the tests are written against the host's tools (GNU options
 # like `stat -c`, `date +%s%N`, `timeout -k`, `pgrep -f`, and programs busybox lacks:
-# mountpoint, flock, pgrep, pkill, findmnt). mkfs.* make the loop-mounted file systems.
+# mountpoint, flock, pgrep, pkill, findmnt). mkfs.* make the loop-mounted file systems. jq reads
+# the daemon's JSON (findings, status) in the guest, which has no python.
 host_tools=(
 	/bin/bash
 	/usr/bin/awk /usr/bin/mawk /usr/bin/gawk
@@ -115,6 +116,7 @@ host_tools=(
 	/sbin/mkfs.xfs /usr/sbin/xfs_io
 	/sbin/mkfs.btrfs
 	/usr/sbin/bpftool
+	/usr/bin/jq
 )
 # All of coreutils, whatever its version ships.
 while read -r p; do

@@ -13,11 +13,13 @@
 #   --module NAME      one more kernel module to load at boot; may repeat
 #   --env NAME=VALUE   export NAME in the guest before COMMAND; may repeat
 #   --append ARGS      extra kernel command line
+#   --qemu-arg ARG     one more qemu argument (e.g. --qemu-arg -icount --qemu-arg shift=0 for
+#                      instruction-counted guest time, with --smp 1); may repeat
 #   --verbose          print the kernel console (to stderr) even when the run passes
 #   --print-hash       print the initramfs content hash and exit (no boot; for the cache test)
 #
-# Inside the guest: the project build is at /ioh/build (IOH_BUILD), the source's tests/ and
-# rules/ at /ioh/src (IOH_SRC, also the working directory), IOH_IN_VM=1 is set, and COMMAND runs
+# Inside the guest: the project build is at /ioh/build (IOH_BUILD), the source's tests/, rules/
+# and bench/ at /ioh/src (IOH_SRC, also the working directory), IOH_IN_VM=1 is set, and COMMAND runs
 # under bash as root. Its stdout and stderr reach this script's stdout unchanged (a separate
 # serial port from the kernel console, so kernel messages cannot split test lines). The last
 # line is "IOH-VM-EXIT=<status>"; this script exits with that status, 124 on timeout, and 125
@@ -35,7 +37,7 @@ build=${IOH_BUILD:-$src/build}
 die() { echo "run-vm: $*" >&2; exit 125; }
 
 timeout_s=240 mem=1024 smp=2 verbose=0 append='' print_hash=0
-bins=() adds=() modules=() envs=()
+bins=() adds=() modules=() envs=() qemu_args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) timeout_s=$2; shift 2 ;;
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--module) modules+=("$2"); shift 2 ;;
 	--env) envs+=("$2"); shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
 	--verbose) verbose=1; shift ;;
 	--print-hash) print_hash=1; shift ;;
 	--) shift; break ;;
@@ -69,7 +72,8 @@ kver=$(cat "$kdir/.kver")
 # Everything the tests run: the daemon, the CLI, the workloads, the BPF objects, the attach probe.
 files=()
 for f in "$build/iohazardd" "$build/iohazard" "$build"/*.bpf.o "$build"/workloads/* \
-	"$build"/vm/probe/vmprobe "${bins[@]}"; do
+	"$build"/vm/probe/vmprobe \
+	"$build"/bench/syscall_loop "${bins[@]}"; do
 	[ -f "$f" ] && files+=("$f")
 done
 # The source's tests/ and rules/ change with every edit, need no libraries and are small: they
@@ -123,7 +127,7 @@ trap 'exit 143' TERM
 # (the kernel unpacks concatenated archives in order, later files win). That keeps the big image
 # cacheable and the command free of kernel command-line quoting and length limits.
 mkdir -p "$tmp/root/ioh/src"
-for d in tests rules; do
+for d in tests rules bench; do
 	[ -d "$src/$d" ] && cp -a "$src/$d" "$tmp/root/ioh/src/$d"
 done
 {
@@ -167,7 +171,7 @@ start=$(date +%s.%N)
 # guest has no network. ttyS0 = kernel console, ttyS1 = test output.
 timeout --kill-after=5 "$timeout_s" \
 	qemu-system-x86_64 -nodefaults -no-user-config -display none -monitor none -no-reboot \
-	-machine pc -accel tcg -cpu max -smp "$smp" -m "$mem" \
+	-machine pc -accel tcg -cpu max -smp "$smp" -m "$mem" "${qemu_args[@]}" \
 	-kernel "$vmlinuz" -initrd "$tmp/initrd.gz" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=4 $append" \
 	-serial "file:$tmp/console.log" -serial "file:$tmp/test.out" \

@@ -107,8 +107,11 @@ fi
 
 # A guest that never finishes is killed at --timeout, reported as 124, and no qemu survives.
 rc=0
-"$here/run-vm.sh" --timeout 12 -- sleep 600 >"$tmp/to.out" 2>"$tmp/to.err" || rc=$?
-left=$(pgrep -f -- "-kernel $IOH_BUILD/vm/" || true)
+# Its own TMPDIR names this run's qemu (-initrd TMPDIR/ioh-vm.*/initrd.gz): another VM of the
+# same build (make bench-vm, a second suite) must not count as "left behind".
+mkdir -p "$tmp/to-tmp"
+TMPDIR=$tmp/to-tmp "$here/run-vm.sh" --timeout 12 -- sleep 600 >"$tmp/to.out" 2>"$tmp/to.err" || rc=$?
+left=$(pgrep -f -- "-initrd $tmp/to-tmp/" || true)
 if [ "$rc" = 124 ] && [ -z "$left" ]; then
 	ok "harness: a hung guest is killed at the timeout (status 124, no qemu left)"
 else
