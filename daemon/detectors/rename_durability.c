@@ -98,6 +98,7 @@ struct rename_durability {
 	uint32_t heap_len;
 	uint64_t evictions;
 	uint64_t unresolved;
+	uint64_t stale_identities; /* statx named a file born after the rename (in unresolved) */
 	const struct ioh_rule **dir_rules; /* enabled rules of each detector */
 	size_t n_dir_rules;
 	const struct ioh_rule **source_rules;
@@ -659,8 +660,18 @@ static void on_rename(struct rename_durability *d, struct ioh_correlator *c,
 		return;
 	fstype = ioh_fstype_from_magic(r->dst_dir.fs_magic ? r->dst_dir.fs_magic
 							   : r->src.fs_magic);
-	if (r->src.ino)
+	/*
+	 * A name resolved with statx when the event was processed can already name a later file
+	 * (a program that replaces the same name in a loop faster than the daemon drains): a
+	 * birth after the rename says so. That file's state is not the renamed one's: the
+	 * source verdict is left open (counted as unresolved), the directory is still judged.
+	 */
+	if (r->src.ino && !r->src.gen && r->src_btime_ns > ev->ts_ns) {
+		d->unresolved++;
+		d->stale_identities++;
+	} else if (r->src.ino) {
 		st = source_state(ioh_correlator_inodes(c), r);
+	}
 	file_fsynced = st && st->last_sync_ns && !st->dirty_since_ns;
 
 	if (st && st->dirty_since_ns) {

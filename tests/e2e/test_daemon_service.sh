@@ -495,14 +495,17 @@ for line in open(sys.argv[1], 'rb'):
         continue
     if o.get('rule') == 'rename-unsynced-source' and (o.get('path') or '').startswith(sys.argv[2]):
         n += 1
-lost = json.load(open(sys.argv[3]))['events_lost']
-print(n, sum(v for v in lost.values()))
+st = json.load(open(sys.argv[3]))
+print(n, sum(v for v in st['events_lost'].values()), st.get('renames_unresolved', 0))
 EOF
 )
-read -r n lost <<<"$r"
-log "flood: ${n:-?} of $N_CHURN renames reported; events lost: ${lost:-?}"
-check "the flood's findings still reach stdout (${n:-?} of $N_CHURN, ${lost:-?} events lost)" "$r" \
-	eval '[ "${n:-0}" -ge $((N_CHURN * 9 / 10)) ] || [ "${lost:-0}" -gt 0 ]'
+read -r n lost unresolved <<<"$r"
+# The churn replaces 64 names in a loop, far faster than the daemon's 200 ms drain: on the
+# tracepoint backend the statx of a name then often finds a file born after the rename, and
+# the source verdict is left open and counted as unresolved (never judged on the wrong file).
+log "flood: ${n:-?} of $N_CHURN renames reported; unresolved: ${unresolved:-?}; events lost: ${lost:-?}"
+check "the flood's renames are all accounted for (${n:-?} reported + ${unresolved:-?} unresolved of $N_CHURN, ${lost:-?} events lost)" "$r" \
+	eval '[ $((${n:-0} + ${unresolved:-0})) -ge $((N_CHURN * 9 / 10)) ] || [ "${lost:-0}" -gt 0 ]'
 "$IOHCLI" --socket "$DAEMON_SOCK" status >/dev/null 2>&1
 check "status works after the flood" "" [ $? = 0 ]
 

@@ -1196,6 +1196,31 @@ static void test_resolve_timeout(void)
 	}
 }
 
+/* statx resolved the new name to a file born after the rename (the name was replaced again
+ * before the daemon got to it): that file's state is not the renamed one's. */
+static void test_stale_identity(void)
+{
+	TEST_CASE("statx found a file born after the rename: source verdict left open")
+	{
+		struct ioh_correlator *c = new_correlator(0, 0);
+		struct ioh_correlator_stats st;
+
+		reset_found();
+		/* The file at that number was dirtied after the rename (by the later writer). */
+		feed_inode_gen(c, 3 * SEC + 50000000ULL, IOH_EV_INODE_DIRTY, 1000, 0);
+		feed_rename_gen(c, 3 * SEC, 0, 3 * SEC + 40000000ULL);
+		CHECK_INT(n_found, 0); /* no rename-unsynced-source about the wrong file */
+		ioh_correlator_get_stats(c, &st);
+		CHECK_INT(st.renames_unresolved, 1);
+		/* The directory is still judged. */
+		ioh_correlator_advance(c, 60 * SEC);
+		CHECK_INT(n_found, 1);
+		if (n_found == 1)
+			CHECK_STR(found[0].rule, "rename-without-dir-fsync");
+		ioh_correlator_free(c);
+	}
+}
+
 static void test_inode_reuse(void)
 {
 	TEST_CASE("reused inode number, kernel identity: the new file's generation decides")
@@ -1480,6 +1505,7 @@ int main(void)
 	test_losses();
 	test_caps();
 	test_resolve_timeout();
+	test_stale_identity();
 	test_inode_reuse();
 	test_reload();
 	test_default_rules();
