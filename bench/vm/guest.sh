@@ -53,14 +53,20 @@ start_daemon() { # backend
 		die "iohazardd --backend $1 not ready: $(tail -3 "$W/daemon-$1.log" | tr '\n' ' ')"
 	sleep 0.5 # the start-up burst (first polls, mount table scan) settles
 }
-slowpath_on() {
+# The kernel floor: one syscall event (enter), or an enter and an exit event, as a tool that
+# needs syscall returns (the tracepoint backend's rename/fsync/splice halves) must register.
+slowpath_on() { # [exit]
 	inst=/sys/kernel/tracing/instances/ioh-bench
 	mkdir "$inst" || die "tracefs instance"
 	echo 1 >"$inst/events/syscalls/sys_enter_renameat2/enable" || die "enable sys_enter_renameat2"
+	if [ "${1:-}" = exit ]; then
+		echo 1 >"$inst/events/syscalls/sys_exit_renameat2/enable" || die "enable sys_exit_renameat2"
+	fi
 }
 slowpath_off() {
 	[ -n "$inst" ] || return 0
 	echo 0 >"$inst/events/syscalls/sys_enter_renameat2/enable"
+	echo 0 >"$inst/events/syscalls/sys_exit_renameat2/enable"
 	rmdir "$inst"
 	inst=
 }
@@ -115,10 +121,12 @@ echo "bench-vm: (1) $ROUNDS rounds in $((SECONDS - t0)) s"
 # ---- (2) the kernel floor -------------------------------------------------------------------
 t0=$SECONDS
 for r in $(seq "$FLOOR_ROUNDS"); do
-	for k in 0 1; do
-		c=off
-		[ $(((r + k) % 2)) = 1 ] && c=slowpath
-		[ "$c" = slowpath ] && slowpath_on
+	for k in 0 1 2; do
+		case $(((r + k) % 3)) in
+		0) c=off ;;
+		1) c=slowpath; slowpath_on ;;
+		2) c=slowpath2; slowpath_on exit ;;
+		esac
 		for l in $LOOPS; do
 			read -r e cpu <<<"$(run_loop "$l")"
 			echo "RAW|floor|$r|$c|$l|$(iters_of "$l")|$e|$cpu" | tee -a "$W/raw"
@@ -197,7 +205,7 @@ echo
 echo "bench-vm report ($CLOCK time; under -icount shift=0 one ns = one guest instruction)"
 echo "(1) the three loops, $ROUNDS rounds, ratio = median of per-round ratios to no daemon"
 report round none
-echo "(2) the kernel floor: one ftrace syscall event (renameat2) enabled, no BPF, $FLOOR_ROUNDS rounds"
+echo "(2) the kernel floor, no BPF, $FLOOR_ROUNDS rounds: slowpath = one ftrace syscall event (sys_enter_renameat2), slowpath2 = its enter and exit events"
 report floor off
 echo "(3) daemon BPF program runs per loop iteration (bpf_stats run_cnt, minus what the snapshots alone cost)"
 awk -F'|' '{ printf "  %-10s %-8s %7.3f runs/iteration %s\n", $3, $4, $6, $7 }' "$W/runs"
@@ -209,7 +217,7 @@ for c in fentry kprobe tracepoint; do
 		line = line sprintf("  %s x%.3f [%.3f..%.3f]%s", $3, $4, $5, $6, v == "" ? "" : " " v) }
 		END { if (line != "") printf "  %-10s%s%s\n", c, line, (t == "" ? "  (no target)" : "  (target x" t ")") }' "$W/ratios"
 done
-awk -F'|' '$1 == "floor" { line = line sprintf("  %s x%.3f [%.3f..%.3f]", $3, $4, $5, $6) }
-	END { printf "  %-10s%s  (the kernel floor alone: one ftrace syscall event, no BPF)\n", "floor", line }' "$W/ratios"
+awk -F'|' '$1 == "floor" { line = line sprintf("  %s:%s x%.3f [%.3f..%.3f]", $2, $3, $4, $5, $6) }
+	END { printf "  %-10s%s  (the kernel floor alone, no BPF: slowpath = one enter event, slowpath2 = enter + exit)\n", "floor", line }' "$W/ratios"
 awk -F'|' '{ r[$3] = r[$3] sprintf(" %s=%.2f", $4, $6) }
 	END { for (c in r) printf "  %-10s program runs per iteration:%s\n", c, r[c] }' "$W/runs" | sort
