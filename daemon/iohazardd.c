@@ -524,6 +524,17 @@ static void render_metrics(void *ctx, struct strbuf *out)
 			IOH_M_SELFTEST_LAST_SUCCESS_HELP);
 	for (unsigned i = 0; i < RULE_COUNTERS_MAX && d->selftest[i].rule[0]; i++)
 		ioh_expo_u64(&x, IOH_LABELS({"rule", d->selftest[i].rule}), d->selftest[i].success);
+	if (d->journal) {
+		struct ioh_journal_stats js;
+
+		ioh_journal_get_stats(&js);
+		ioh_expo_family(&x, IOH_M_JOURNAL_SENT_TOTAL, IOH_METRIC_COUNTER,
+				IOH_M_JOURNAL_SENT_TOTAL_HELP);
+		ioh_expo_u64(&x, IOH_NO_LABELS, js.sent);
+		ioh_expo_family(&x, IOH_M_JOURNAL_FAILURES_TOTAL, IOH_METRIC_COUNTER,
+				IOH_M_JOURNAL_FAILURES_TOTAL_HELP);
+		ioh_expo_u64(&x, IOH_NO_LABELS, js.failed);
+	}
 	ioh_expo_family(&x, IOH_M_BLIND, IOH_METRIC_GAUGE, IOH_M_BLIND_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS,
 		     d->blind_reason[0] != '\0' || ioh_loop_monitor_stalled_ns(d->loop_monitor));
@@ -815,6 +826,20 @@ static void status_json(struct daemon *d, struct jsonw *w)
 		jsonw_kv_str(w, "recording_error", d->record_error);
 	jsonw_kv_uint(w, "recording_write_errors", d->record_errors);
 	jsonw_kv_str(w, "capabilities", d->capabilities);
+	jsonw_key(w, "journal");
+	if (d->journal) {
+		struct ioh_journal_stats js;
+
+		ioh_journal_get_stats(&js);
+		jsonw_obj_begin(w);
+		jsonw_kv_uint(w, "sent", js.sent);
+		jsonw_kv_uint(w, "failed", js.failed);
+		if (js.last_error)
+			jsonw_kv_str(w, "last_error", strerror(-js.last_error));
+		jsonw_obj_end(w);
+	} else {
+		jsonw_null(w);
+	}
 	ioh_stall_status_json(&d->stalls, d->loader, w);
 }
 
@@ -1108,6 +1133,18 @@ static int ensure_parent_dir(const char *path)
 	return 0;
 }
 
+/* Whether stderr is the journal stream systemd named in JOURNAL_STREAM ("dev:ino"). */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
@@ -1124,6 +1161,9 @@ int main(int argc, char **argv)
 	if (r != 0)
 		return r > 0 ? 0 : 2;
 	ioh_log_set_level(d->opts.log_level);
+	/* Under journald (systemd connects stderr to it and says so in JOURNAL_STREAM), every line
+	 * carries its syslog priority as a "<N>" prefix, so `journalctl -p err` finds the errors. */
+	ioh_log_set_syslog_prefix(stderr_is_journal());
 	strbuf_init(&d->line);
 
 	r = load_rules(&d->opts, &d->rules);

@@ -144,6 +144,12 @@
 	"Failed writes of the node_exporter textfile (--metrics-textfile)."
 
 /* gauge */
+#define IOH_M_JOURNAL_SENT_TOTAL "iohazard_journal_findings_sent_total"
+#define IOH_M_JOURNAL_SENT_TOTAL_HELP "Findings journald accepted (--journal)."
+#define IOH_M_JOURNAL_FAILURES_TOTAL "iohazard_journal_send_failures_total"
+#define IOH_M_JOURNAL_FAILURES_TOTAL_HELP                                                          \
+	"Findings that did not reach the journal (no journald socket, its queue full, out of "   \
+	"memory); journal.last_error in the status says why."
 #define IOH_M_BLIND "iohazard_blind"
 #define IOH_M_BLIND_HELP                                                                           \
 	"1 while the daemon cannot see I/O (a hook detached or its canary syscall did not come "  \
