@@ -27,9 +27,12 @@ MNT=$E2E_WORK/fuse
 mkdir -p "$MNT"
 FUSE_PID=
 fuse_cleanup() {
+	local rc=$?
 	# The server first: its death fails every held request, so nothing stays stuck.
 	[ -n "$FUSE_PID" ] && kill -KILL "$FUSE_PID" 2>/dev/null && wait "$FUSE_PID" 2>/dev/null
 	mountpoint -q "$MNT" && umount -l "$MNT"
+	# e2e_cleanup exits with the status it is called with ($?): the test's, not mountpoint's.
+	(exit "$rc")
 	e2e_cleanup
 }
 trap fuse_cleanup EXIT
