@@ -282,22 +282,72 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 		count_loss(IOH_LOSS_RINGBUF_RENAME);
 }
 
-static __always_inline void emit_sync(struct syscall_inflight *in, long ret, __u32 kind)
+/* Scratch space for a sync record with a path (failed fsyncs only). */
+struct sync_record {
+	struct ioh_sync_event ev;
+	char path[IOH_DIR_PATH_REGION];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sync_record);
+} sync_scratch SEC(".maps");
+
+static __always_inline void fill_sync(struct ioh_sync_event *ev, struct syscall_inflight *in,
+				      long ret, __u32 kind)
+{
+	fill_header(&ev->hdr, IOH_EV_SYNC, sizeof(*ev));
+	ev->kind = kind;
+	ev->ret = ret;
+	ev->fd = in->fd;
+	ev->path_len = 0;
+	ev->path_components = 0;
+	ev->file = in->file;
+	ev->duration_ns = ev->hdr.ts_ns - in->enter_ns;
+}
+
+/*
+ * One sync record. A failed fsync/fdatasync of a known file also carries the file's path:
+ * its data may be gone (the kernel marks the pages clean), and the finding must say which
+ * file (fsync-error-retried).
+ */
+static __always_inline void emit_sync(struct syscall_inflight *in, long ret, __u32 kind,
+				      struct file *file)
 {
 	struct ioh_sync_event *ev;
 
+	if (ret < 0 && file) {
+		__u32 zero = 0;
+		struct sync_record *rec = bpf_map_lookup_elem(&sync_scratch, &zero);
+		struct path *fpath = (struct path *)__builtin_preserve_access_index(&file->f_path);
+		struct path_walk walk = {};
+		__u64 used;
+
+		if (!rec)
+			return;
+		fill_sync(&rec->ev, in, ret, kind);
+		walk_dir_path(fpath, rec->path, &walk);
+		rec->ev.path_len = walk.len;
+		rec->ev.path_components = walk.components;
+		if (walk.truncated)
+			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
+		used = rec->ev.path_len;
+		barrier_var(used);
+		if (used > IOH_DIR_PATH_REGION)
+			used = IOH_DIR_PATH_REGION;
+		rec->ev.hdr.size = sizeof(rec->ev) + used;
+		if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, ringbuf_flags()))
+			count_loss(IOH_LOSS_RINGBUF_SYNC);
+		return;
+	}
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		count_loss(IOH_LOSS_RINGBUF_SYNC);
 		return;
 	}
-	fill_header(&ev->hdr, IOH_EV_SYNC, sizeof(*ev));
-	ev->kind = kind;
-	ev->ret = ret;
-	ev->fd = in->fd;
-	ev->_pad = 0;
-	ev->file = in->file;
-	ev->duration_ns = ev->hdr.ts_ns - in->enter_ns;
+	fill_sync(ev, in, ret, kind);
 	bpf_ringbuf_submit(ev, ringbuf_flags());
 }
 
@@ -338,13 +388,14 @@ static __always_inline bool is_rename_nr(long nr)
 }
 
 /* A sync-family call returned: report it, and remember what it made durable. */
-static __always_inline void finish_sync(struct syscall_inflight *in, long nr, long ret)
+static __always_inline void finish_sync(struct syscall_inflight *in, long nr, long ret,
+					struct file *file)
 {
 	if (ret == 0 && (nr == NR_fsync || nr == NR_fdatasync))
 		note_synced(&in->file);
 	if (ret == 0 && (nr == NR_sync || nr == NR_syncfs))
 		global_synced_ns = bpf_ktime_get_ns();
-	emit_sync(in, ret, sync_kind_of(nr));
+	emit_sync(in, ret, sync_kind_of(nr), file);
 }
 
 /*
@@ -366,7 +417,11 @@ static __always_inline int durability_exit(long nr, long ret)
 			if (ret == 0)
 				emit_rename(in);
 		} else {
-			finish_sync(in, nr, ret);
+			/* The fd still names the file at the syscall's return: a failed fsync's
+			 * record carries its path. */
+			finish_sync(in, nr, ret,
+				    ret < 0 && (nr == NR_fsync || nr == NR_fdatasync) ? fd_to_file(in->fd)
+										: NULL);
 		}
 	}
 	bpf_map_delete_elem(&inflight, &tid);
@@ -420,7 +475,7 @@ static __always_inline int on_vfs_fsync_return(struct file *file, int datasync, 
 	in.enter_ns = enter_ns;
 	in.fd = -1;
 	file_id_from_inode(&in.file, file_inode_of(file));
-	finish_sync(&in, datasync ? NR_fdatasync : NR_fsync, ret);
+	finish_sync(&in, datasync ? NR_fdatasync : NR_fsync, ret, file);
 	return 0;
 }
 
@@ -438,7 +493,7 @@ static __always_inline int on_sync_return(long nr, struct super_block *sb, long 
 		in.file.dev = BPF_CORE_READ(sb, s_dev);
 		in.file.fs_magic = BPF_CORE_READ(sb, s_magic);
 	}
-	finish_sync(&in, nr, ret);
+	finish_sync(&in, nr, ret, NULL);
 	return 0;
 }
 
@@ -575,7 +630,7 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags, b
 		in.enter_ns = bpf_ktime_get_ns();
 		in.fd = -1;
 		file_id_from_inode(&in.file, inode);
-		finish_sync(&in, NR_fdatasync, 0);
+		finish_sync(&in, NR_fdatasync, 0, NULL);
 		return 0;
 	}
 

@@ -17,7 +17,7 @@
 #ifndef IOHAZARD_ABI_H
 #define IOHAZARD_ABI_H
 
-#define IOH_ABI_VERSION 2
+#define IOH_ABI_VERSION 3
 
 #define IOH_COMM_LEN 16
 /* A single path component as the kernel stores it (NAME_MAX). */
@@ -150,13 +150,17 @@ struct ioh_rename_event {
 			 * in it: directly when it is the daemon's, else via /proc/PID/root) */
 };
 
-/* A sync-family syscall returned. No trailing strings. */
+/* A sync-family call returned. */
 struct ioh_sync_event {
 	struct ioh_event_hdr hdr;
 	__u32 kind; /* enum ioh_sync_kind */
 	__s32 ret;  /* syscall return: 0 or -errno */
 	__s32 fd;
-	__u32 _pad;
+	/* A failed fsync/fdatasync carries the file's path after the struct (path_len bytes,
+	 * leaf-first components like ioh_access_event's), so the finding about the lost data can
+	 * name the file; 0 otherwise. */
+	__u16 path_len;
+	__u16 path_components;
 	struct ioh_file_id file; /* the fd's inode; zero for sync(2) */
 	__u64 duration_ns;	 /* enter to exit */
 };

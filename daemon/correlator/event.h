@@ -48,6 +48,7 @@ struct ioh_sync_info {
 	int32_t fd;
 	struct ioh_file_id file;
 	uint64_t duration_ns;
+	const char *path; /* failed fsync/fdatasync: the file's path; NULL otherwise */
 };
 
 struct ioh_inode_info {

@@ -29,6 +29,7 @@ struct failed_fsync {
 	uint32_t pid;
 	char comm[IOH_COMM_LEN];
 	uint32_t kind;
+	char *path; /* the file, from the failed fsync's record (kernel walk of the fd's path) */
 };
 
 struct fsync_error_state {
@@ -48,6 +49,8 @@ static void fe_destroy(void *state)
 {
 	struct fsync_error_state *s = state;
 
+	for (unsigned i = 0; i < FAILED_MAX; i++)
+		free(s->failed[i].path);
 	free(s->rules);
 	free(s);
 }
@@ -86,6 +89,7 @@ static struct failed_fsync *find_failed(struct fsync_error_state *s, uint32_t de
 		s->n_live--; /* the oldest is overwritten below */
 		free_slot = oldest;
 	}
+	free(free_slot->path);
 	memset(free_slot, 0, sizeof(*free_slot));
 	return free_slot;
 }
@@ -118,6 +122,8 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 			e->kind = si->kind;
 			memcpy(e->comm, ev->comm, sizeof(e->comm));
 		}
+		if (si->path && !e->path)
+			e->path = strdup(si->path);
 		e->failures++;
 		e->last_ns = ev->ts_ns;
 		return;
@@ -129,7 +135,7 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 		return;
 	fstype = ioh_fstype_from_magic(si->file.fs_magic);
 	for (size_t i = 0; i < s->n_rules && !rule; i++)
-		if (ioh_correlator_rule_applies(s->rules[i], "", fstype, ev))
+		if (ioh_correlator_rule_applies(s->rules[i], e->path ? e->path : "", fstype, ev))
 			rule = s->rules[i];
 	if (rule) {
 		f.ts_ns = ev->ts_ns;
@@ -140,15 +146,24 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 		memcpy(f.comm, ev->comm, sizeof(f.comm));
 		f.cgroup = ev->cgroup;
 		f.file = si->file;
+		f.path = e->path;
 		f.fstype = fstype;
-		snprintf(f.message, sizeof(f.message),
-			 "%s (pid %u) got %s from %s() on inode %llu (dev %u:%u), then a later "
-			 "%s() succeeded: the data that failed to write was dropped, and the "
-			 "program now believes it is durable",
-			 e->comm, e->pid, strerrorname_np(-e->first_error) ?: "an error",
-			 ioh_sync_kind_name(e->kind), (unsigned long long)si->file.ino,
-			 ioh_kdev_major(si->file.dev), ioh_kdev_minor(si->file.dev),
-			 ioh_sync_kind_name(si->kind));
+		if (e->path)
+			snprintf(f.message, sizeof(f.message),
+				 "%s (pid %u) got %s from %s() on %s, then a later %s() succeeded: "
+				 "the data that failed to write was dropped, and the program now "
+				 "believes it is durable",
+				 e->comm, e->pid, strerrorname_np(-e->first_error) ?: "an error",
+				 ioh_sync_kind_name(e->kind), e->path, ioh_sync_kind_name(si->kind));
+		else
+			snprintf(f.message, sizeof(f.message),
+				 "%s (pid %u) got %s from %s() on inode %llu (dev %u:%u), then a "
+				 "later %s() succeeded: the data that failed to write was dropped, "
+				 "and the program now believes it is durable",
+				 e->comm, e->pid, strerrorname_np(-e->first_error) ?: "an error",
+				 ioh_sync_kind_name(e->kind), (unsigned long long)si->file.ino,
+				 ioh_kdev_major(si->file.dev), ioh_kdev_minor(si->file.dev),
+				 ioh_sync_kind_name(si->kind));
 		f.fix = "treat an fsync error as fatal for the data written since the last good "
 			"fsync: crash and recover from the journal/WAL (as PostgreSQL does since "
 			"2018), or rewrite the data from its source before fsyncing again";
@@ -161,6 +176,8 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 		ioh_correlator_emit(c, &f);
 	}
 	e->live = false;
+	free(e->path);
+	e->path = NULL;
 	s->n_live--;
 }
 

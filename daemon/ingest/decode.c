@@ -296,13 +296,25 @@ int ioh_decode_record(const void *data, size_t len, struct ioh_event *ev,
 	case IOH_EV_SYNC: {
 		const struct ioh_sync_event *se = data;
 
-		if (len < sizeof(*se) || se->kind < IOH_SYNC_FSYNC || se->kind > IOH_SYNC_SYNC)
+		if (len < sizeof(*se) || !path_fills_tail(len - sizeof(*se), se->path_len) ||
+		    se->kind < IOH_SYNC_FSYNC || se->kind > IOH_SYNC_SYNC)
 			return -EBADMSG;
 		ev->sync.kind = se->kind;
 		ev->sync.ret = se->ret;
 		ev->sync.fd = se->fd;
 		ev->sync.file = se->file;
 		ev->sync.duration_ns = se->duration_ns;
+		if (se->path_len) {
+			/* A failed fsync: the walk started at the file, so it ends with its name. */
+			int err = rebuild_dir((const char *)(se + 1), se->path_len,
+					      se->path_components,
+					      se->hdr.flags & IOH_EVF_PATH_TRUNCATED,
+					      scratch->sync_path, sizeof(scratch->sync_path));
+
+			if (err)
+				return err;
+			ev->sync.path = scratch->sync_path;
+		}
 		return 0;
 	}
 	case IOH_EV_ACCESS_MODE:

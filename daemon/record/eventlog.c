@@ -216,6 +216,7 @@ int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32
 		put_u32(&c, (uint32_t)ev->sync.fd);
 		put_file(&c, &ev->sync.file);
 		put_u64(&c, ev->sync.duration_ns);
+		put_str(&c, ev->sync.path); /* since version 3 */
 		break;
 	case IOH_EV_INODE_DIRTY:
 	case IOH_EV_INODE_CLEAN:
@@ -336,6 +337,7 @@ int ioh_eventlog_decode_payload_version(const uint8_t *payload, uint32_t len, ui
 		ev->sync.fd = (int32_t)get_u32(&c);
 		get_file(&c, &ev->sync.file);
 		ev->sync.duration_ns = get_u64(&c);
+		ev->sync.path = version >= 3 ? get_str(&c) : NULL;
 		if (ev->sync.kind < IOH_SYNC_FSYNC || ev->sync.kind > IOH_SYNC_SYNC)
 			c.bad = true;
 		break;

@@ -20,7 +20,7 @@
  * 2: file ids carry i_generation, renames the source's birth time (src_btime_ns).
  * 1: without them; still read (generation and birth time 0: unknown).
  */
-#define IOH_EVENTLOG_VERSION 2
+#define IOH_EVENTLOG_VERSION 3
 #define IOH_EVENTLOG_VERSION_MIN 1
 /* No record is larger: two paths, a cgroup path and fixed fields. */
 #define IOH_EVENTLOG_RECORD_MAX 65536

@@ -65,8 +65,10 @@ static unsigned sample_events(struct ioh_event *out)
 	ev.sync.fd = -1;
 	ev.sync.file = fid(100, S_IFREG | 0644);
 	ev.sync.duration_ns = 12345;
+	ev.sync.path = "/srv/db/pg_wal/000000010000000000000001"; /* version 3 */
 	ev.cgroup = NULL;
 	out[n++] = ev;
+	ev.sync.path = NULL;
 
 	ev = mk(3 * SEC, IOH_EV_RENAME);
 	ev.flags = IOH_EVF_PATH_TRUNCATED | IOH_EVF_RESOLVED_IN_USERSPACE;
@@ -481,8 +483,8 @@ static void test_damage(void)
 
 		write_raw(file_path, IOH_EVENTLOG_VERSION + 1, evs, 2, NULL, 0);
 		CHECK_INT(ioh_eventlog_open(file_path, &r, err, sizeof(err)), -EPROTONOSUPPORT);
-		snprintf(expect, sizeof(expect),
-			 "%s: recording format version 3, this build reads 1 to 2", file_path);
+		snprintf(expect, sizeof(expect), "%s: recording format version %d, this build reads 1 to %d",
+			 file_path, IOH_EVENTLOG_VERSION + 1, IOH_EVENTLOG_VERSION);
 		CHECK_STR(err, expect);
 		write_raw(file_path, 0, evs, 2, NULL, 0);
 		CHECK_INT(ioh_eventlog_open(file_path, &r, err, sizeof(err)), -EPROTONOSUPPORT);
