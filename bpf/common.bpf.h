@@ -61,6 +61,26 @@ static __always_inline void count_loss(__u32 where)
 		*n += 1; /* per-CPU slot: no other writer */
 }
 
+/*
+ * Submit a record whose leaf-first path (path_len bytes) follows its fixed part in a per-CPU
+ * scratch buffer: only the bytes used go to the ring. The length is clamped where the verifier
+ * can see it (a copy of the register would not bound the one passed to the helper); hdr->size
+ * says the submitted size. A full ring counts a loss at `where`.
+ */
+static __always_inline void output_with_path(void *rec, __u32 fixed_size,
+					     struct ioh_event_hdr *hdr, __u16 path_len,
+					     __u32 where, __u64 flags)
+{
+	__u64 used = path_len;
+
+	barrier_var(used);
+	if (used > IOH_DIR_PATH_REGION)
+		used = IOH_DIR_PATH_REGION;
+	hdr->size = fixed_size + used;
+	if (bpf_ringbuf_output(&events, rec, fixed_size + used, flags))
+		count_loss(where);
+}
+
 static __always_inline __u32 current_tgid(void)
 {
 	return bpf_get_current_pid_tgid() >> 32;

@@ -323,7 +323,6 @@ static __always_inline void emit_sync(struct syscall_inflight *in, long ret, __u
 		struct sync_record *rec = bpf_map_lookup_elem(&sync_scratch, &zero);
 		struct path *fpath = (struct path *)__builtin_preserve_access_index(&file->f_path);
 		struct path_walk walk = {};
-		__u64 used;
 
 		if (!rec)
 			return;
@@ -333,13 +332,8 @@ static __always_inline void emit_sync(struct syscall_inflight *in, long ret, __u
 		rec->ev.path_components = walk.components;
 		if (walk.truncated)
 			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
-		used = rec->ev.path_len;
-		barrier_var(used);
-		if (used > IOH_DIR_PATH_REGION)
-			used = IOH_DIR_PATH_REGION;
-		rec->ev.hdr.size = sizeof(rec->ev) + used;
-		if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, ringbuf_flags()))
-			count_loss(IOH_LOSS_RINGBUF_SYNC);
+		output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, rec->ev.path_len,
+				 IOH_LOSS_RINGBUF_SYNC, ringbuf_flags());
 		return;
 	}
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);

@@ -124,7 +124,6 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 	__u32 zero = 0;
 	struct access_record *rec = bpf_map_lookup_elem(&access_scratch, &zero);
 	struct path_walk walk = {};
-	__u64 used;
 
 	if (!rec)
 		return;
@@ -147,13 +146,8 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 		if (walk.truncated)
 			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
 	}
-	used = rec->ev.path_len;
-	barrier_var(used);
-	if (used > IOH_DIR_PATH_REGION)
-		used = IOH_DIR_PATH_REGION;
-	rec->ev.hdr.size = sizeof(rec->ev) + used;
-	if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, flags))
-		count_loss(IOH_LOSS_RINGBUF_MODE);
+	output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, rec->ev.path_len,
+			 IOH_LOSS_RINGBUF_MODE, flags);
 }
 
 /* The inode of `file` if it is a regular file (the only kind mode_state tracks), else NULL. */

@@ -408,7 +408,6 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 	struct file *in_file, *out_file, *path_file = NULL;
 	struct path_walk walk = {};
 	__u32 blocked = 0;
-	__u64 used;
 
 	if (!rec)
 		return;
@@ -445,13 +444,8 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 		if (walk.truncated)
 			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
 	}
-	used = rec->ev.path_len;
-	barrier_var(used);
-	if (used > IOH_DIR_PATH_REGION)
-		used = IOH_DIR_PATH_REGION;
-	rec->ev.hdr.size = sizeof(rec->ev) + used;
-	if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, ringbuf_flags()))
-		count_loss(IOH_LOSS_RINGBUF_SPLICE);
+	output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, rec->ev.path_len,
+			 IOH_LOSS_RINGBUF_SPLICE, ringbuf_flags());
 }
 
 static __always_inline int splice_on_exit(long ret)

@@ -44,7 +44,6 @@ static __always_inline int on_ext4_truncate(struct inode *inode)
 	struct ioh_inode_key key = {};
 	struct truncate_record *rec;
 	__u32 dev;
-	__u64 used;
 	struct path_walk walk = {};
 	struct hlist_node *alias;
 	__u32 zero = 0;
@@ -79,13 +78,8 @@ static __always_inline int on_ext4_truncate(struct inode *inode)
 	rec->ev.path_components = walk.components;
 	if (alias && walk.truncated)
 		rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
-	used = rec->ev.path_len;
-	barrier_var(used);
-	if (used > IOH_DIR_PATH_REGION)
-		used = IOH_DIR_PATH_REGION;
-	rec->ev.hdr.size = sizeof(rec->ev) + used;
-	if (bpf_ringbuf_output(&events, rec, sizeof(rec->ev) + used, ringbuf_flags()))
-		count_loss(IOH_LOSS_RINGBUF_TRUNCATE);
+	output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, rec->ev.path_len,
+			 IOH_LOSS_RINGBUF_TRUNCATE, ringbuf_flags());
 	return 0;
 }
 
