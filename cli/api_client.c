@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -30,6 +31,25 @@ int api_connect(const char *path)
 	return fd;
 }
 
+/* The daemon's own words for the last refusal api_refusal() recognised: "too many clients:
+ * all 64 connections are busy" says more than strerror(EUSERS). */
+static char last_refusal[160];
+static int last_refusal_err;
+
+const char *api_strerror(int err)
+{
+	if (err < 0 && err == last_refusal_err && last_refusal[0])
+		return last_refusal;
+	return strerror(err < 0 ? -err : err);
+}
+
+static int remember_refusal(int err, const char *text)
+{
+	snprintf(last_refusal, sizeof(last_refusal), "%s", text);
+	last_refusal_err = err;
+	return err;
+}
+
 int api_refusal(struct json_object *reply)
 {
 	struct json_object *ok, *err;
@@ -41,9 +61,10 @@ int api_refusal(struct json_object *reply)
 	/* The daemon's refusals at accept time (api_server.c): the peer's credentials
 	 * (SO_PEERCRED) are not root or group iohazard, or every client slot is taken. */
 	if (strcmp(e, "permission denied") == 0)
-		return -EACCES;
-	if (strcmp(e, "too many clients") == 0)
-		return -EUSERS;
+		return remember_refusal(-EACCES, e);
+	/* "too many clients: all 64 connections are busy", "too many subscribers ...". */
+	if (strncmp(e, "too many ", 9) == 0)
+		return remember_refusal(-EUSERS, e);
 	return 0;
 }
 

@@ -25,6 +25,8 @@ int api_send(struct api_conn *c, const char *command, struct json_object *extra)
 /* -EACCES or -EUSERS if `reply` is the daemon refusing the connection itself (credentials,
  * client limit): the daemon is not reachable for us (exit 3), not a failed command. */
 int api_refusal(struct json_object *reply);
+/* strerror(-err), or the daemon's words when `err` is the refusal api_refusal() last saw. */
+const char *api_strerror(int err);
 /*
  * api_send(), then the next line as the reply: 0 and the reply (caller puts it), or -errno.
  * A refusal of the connection (api_refusal) is returned as its -errno. Any other reply with

@@ -109,7 +109,7 @@ static int follow(struct cli *cli, struct api_conn *c, const char *rule)
 	int r = api_request(c, "subscribe", NULL, 5000, &reply);
 
 	if (r < 0)
-		return cli_error(cli, CLI_EXIT_UNREACHABLE, "subscribe failed: %s", strerror(-r));
+		return cli_error(cli, CLI_EXIT_UNREACHABLE, "subscribe failed: %s", api_strerror(r));
 	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
 		json_object_put(reply);
 		return cli_error(cli, CLI_EXIT_FAIL, "daemon refused the subscription");
@@ -219,7 +219,7 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 	r = api_open(&conn, cli->socket_path);
 	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
-				 cli->socket_path, strerror(-r));
+				 cli->socket_path, api_strerror(r));
 	req = json_object_new_object();
 	if (rule)
 		json_object_object_add(req, "rule", json_object_new_string(rule));
@@ -231,7 +231,7 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 	json_object_put(req);
 	if (r < 0) {
 		api_close(&conn);
-		return cli_error(cli, CLI_EXIT_UNREACHABLE, "request failed: %s", strerror(-r));
+		return cli_error(cli, CLI_EXIT_UNREACHABLE, "request failed: %s", api_strerror(r));
 	}
 	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok) ||
 	    !json_object_object_get_ex(reply, "findings", &list)) {
@@ -284,7 +284,7 @@ int cmd_reload(struct cli *cli, int argc, char **argv)
 	r = api_call(fd, "reload", NULL, 10000, &reply);
 	close(fd);
 	if (r < 0)
-		return cli_error(cli, CLI_EXIT_UNREACHABLE, "request failed: %s", strerror(-r));
+		return cli_error(cli, CLI_EXIT_UNREACHABLE, "request failed: %s", api_strerror(r));
 	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
 		r = cli_error(cli, CLI_EXIT_FAIL, "%s",
 			      json_object_object_get_ex(reply, "error", &v) ? json_object_get_string(v)

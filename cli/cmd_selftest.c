@@ -308,7 +308,7 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 	r = api_open(&conn, cli->socket_path);
 	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
-				 cli->socket_path, strerror(-r));
+				 cli->socket_path, api_strerror(r));
 	r = api_request(&conn, "subscribe", NULL, 5000, &reply);
 	if (r < 0 || !json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
 		json_object_put(reply);

@@ -186,7 +186,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		if (monotonic_s() >= deadline)
 			return cli_error(cli, CLI_EXIT_UNREACHABLE,
 					 "daemon not reachable on %s: %s%s", cli->socket_path,
-					 strerror(-r), wait_s ? " (timed out waiting)" : "");
+					 api_strerror(r), wait_s ? " (timed out waiting)" : "");
 		wait_for_socket(cli->socket_path, (int)((deadline - monotonic_s()) * 1000) + 1);
 	}
 	if (json_object_object_get_ex(reply, "ok", &ok) && !json_object_get_boolean(ok)) {

@@ -158,7 +158,7 @@ static int unreachable(struct cli *cli, int err)
 				 "'systemctl start iohazardd'",
 				 cli->socket_path);
 	return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
-			 cli->socket_path, strerror(-err));
+			 cli->socket_path, api_strerror(err));
 }
 
 /* ---- main loop ------------------------------------------------------------------------------ */
@@ -343,6 +343,19 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 		return unreachable(cli, r);
 	r = send_requests(c.api.fd);
 	if (r < 0) {
+		struct json_object *msg = NULL, *v;
+
+		/* A daemon that refuses us writes why and closes at once: the send then fails
+		 * (EPIPE) while the reason waits to be read. */
+		if ((r == -EPIPE || r == -ECONNRESET) && api_next(&c.api, 1000, &msg) == 1 &&
+		    api_refusal(msg) < 0 && json_object_object_get_ex(msg, "error", &v)) {
+			r = cli_error(cli, CLI_EXIT_UNREACHABLE, "iohazardd on %s refused: %s",
+				      cli->socket_path, json_object_get_string(v));
+			json_object_put(msg);
+			api_close(&c.api);
+			return r;
+		}
+		json_object_put(msg);
 		api_close(&c.api);
 		return unreachable(cli, r);
 	}
