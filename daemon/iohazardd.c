@@ -1278,7 +1278,8 @@ int main(int argc, char **argv)
 	}
 	/* Every hook is attached, the socket and the port are bound (and the socket chowned):
 	 * from here on only what reloads, loss polls, on-demand attach and the resolver use. */
-	if (ioh_drop_capabilities(d->capabilities, sizeof(d->capabilities)) < 0)
+	if (ioh_drop_capabilities(d->capabilities, sizeof(d->capabilities),
+				  ioh_loader_on_demand_uses_perf(d->loader)) < 0)
 		log_error("Running with the capabilities it was started with");
 	d->ready = true;
 	{

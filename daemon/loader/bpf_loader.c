@@ -28,6 +28,7 @@ struct hook_state {
 	struct bpf_link *links[HOOK_LINKS_MAX];
 	struct bpf_program *link_prog[HOOK_LINKS_MAX];
 	size_t n_links;
+	bool attach_failed; /* on demand: this episode's attach failed (logged once) */
 };
 
 struct ioh_loader {
@@ -401,6 +402,23 @@ static void attach_hook(struct ioh_loader *l, size_t i)
 	snprintf(st->error, sizeof(st->error), "%s", h->def->blind);
 }
 
+bool ioh_loader_on_demand_uses_perf(const struct ioh_loader *l)
+{
+	for (size_t i = 0; i < l->n_hooks; i++) {
+		const struct ioh_candidate *c = l->hooks[i].chosen;
+
+		if (!l->hooks[i].def->on_demand || !c)
+			continue;
+		for_each_prog(c, r) {
+			enum ioh_attach_type t = prog_type(c, r);
+
+			if (t == IOH_AT_KPROBE || t == IOH_AT_SYSCALL_TP || t == IOH_AT_TRACEPOINT)
+				return true;
+		}
+	}
+	return false;
+}
+
 int ioh_loader_update_on_demand(struct ioh_loader *l)
 {
 	bool watched = l->skel->bss->watched_count > 0;
@@ -411,21 +429,32 @@ int ioh_loader_update_on_demand(struct ioh_loader *l)
 		struct ioh_hook_status *st = &l->status[i];
 		char why[160] = "";
 
-		if (!h->def->on_demand || !h->chosen || st->active == watched)
+		if (!h->def->on_demand || !h->chosen)
 			continue;
-		changed = 1;
+		if (!watched)
+			h->attach_failed = false; /* the next episode tries again */
+		if (st->active == watched)
+			continue;
 		if (!watched) {
-			detach_hook(h);
-			st->active = false;
-			log_debug("%s: nothing watched, detached", st->hook);
+			if (st->active) {
+				detach_hook(h);
+				st->active = false;
+				changed = 1;
+				log_debug("%s: nothing watched, detached", st->hook);
+			}
 			continue;
 		}
+		if (h->attach_failed)
+			continue; /* said once; not retried on every drain of this episode */
+		changed = 1;
 		if (attach_candidate(l, h, h->chosen, why, sizeof(why)) < 0) {
+			h->attach_failed = true;
 			st->attached = false;
 			snprintf(st->error, sizeof(st->error), "%s", why);
 			log_warning("%s hook not attached on demand (%s)", st->hook, why);
 			continue;
 		}
+		st->attached = true;
 		st->active = true;
 		log_debug("%s: an inode is watched, attached (%s)", st->hook, st->backend);
 	}

@@ -88,6 +88,9 @@ int ioh_loader_expire_watched(struct ioh_loader *l, uint64_t now_ns);
  * (ioh_loader_consume and ioh_loader_expire_watched call it). Returns 1 if something changed.
  */
 int ioh_loader_update_on_demand(struct ioh_loader *l);
+/* Whether an on-demand hook attaches through perf_event_open (kprobes, syscall tracepoints):
+ * the capabilities kept after start depend on it (daemon/service/privileges.c). */
+bool ioh_loader_on_demand_uses_perf(const struct ioh_loader *l);
 /* The daemon's canary: an fsync of its own memfd, which every fsync hook answers with a
  * heartbeat record. */
 int ioh_loader_send_canary(struct ioh_loader *l);

@@ -20,6 +20,7 @@
 #ifndef IOH_PRIVILEGES_H
 #define IOH_PRIVILEGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,7 +28,7 @@
  * Drops every capability but the ones above. `kept` receives the names of those still held,
  * comma-separated ("cap_bpf,cap_perfmon,..."), for status. 0 or a negative errno.
  */
-int ioh_drop_capabilities(char *kept, size_t size);
+int ioh_drop_capabilities(char *kept, size_t size, bool runtime_perf_events);
 
 /*
  * Whether the effective set allows loading and attaching the BPF programs: CAP_BPF and
@@ -35,7 +36,13 @@ int ioh_drop_capabilities(char *kept, size_t size);
  */
 int ioh_check_bpf_capabilities(void);
 
-/* The mask of capabilities the daemon keeps on this kernel (bit N = capability N). */
-uint64_t ioh_capabilities_keep_mask(void);
+/*
+ * The mask of capabilities the daemon keeps on this kernel (bit N = capability N).
+ * `runtime_perf_events`: hooks attached at run time go through perf_event_open (kprobes, the
+ * syscalls' own tracepoints: the on-demand cache_reads hook on kernels without its filemap
+ * tracepoints). Kernels with kernel.perf_event_paranoid above 2 (Debian's patch "allow further
+ * restriction of perf_event_open") then demand CAP_SYS_ADMIN, which is kept.
+ */
+uint64_t ioh_capabilities_keep_mask(bool runtime_perf_events);
 
 #endif
