@@ -473,24 +473,6 @@ static __always_inline int on_vfs_fsync_return(struct file *file, int datasync, 
 	return 0;
 }
 
-/* sync(2) and syncfs(2) returned (fentry/kprobe backends: ksys_sync, sync_filesystem). */
-static __always_inline int on_sync_return(long nr, struct super_block *sb, long ret,
-					  __u64 enter_ns)
-{
-	struct syscall_inflight in = {};
-
-	if (is_self())
-		return 0;
-	in.enter_ns = enter_ns;
-	in.fd = -1;
-	if (sb) {
-		in.file.dev = BPF_CORE_READ(sb, s_dev);
-		in.file.fs_magic = BPF_CORE_READ(sb, s_magic);
-	}
-	finish_sync(&in, nr, ret, NULL);
-	return 0;
-}
-
 /* One IOH_EV_INODE_DIRTY or IOH_EV_INODE_CLEAN record for `inode`; `ns` is when it was
  * reported dirty. */
 static __always_inline void emit_inode_event(__u16 type, struct inode *inode, __u64 ns)

@@ -98,7 +98,6 @@ struct rename_durability {
 	uint32_t heap_len;
 	uint64_t evictions;
 	uint64_t unresolved;
-	uint64_t stale_identities; /* statx named a file born after the rename (in unresolved) */
 	const struct ioh_rule **dir_rules; /* enabled rules of each detector */
 	size_t n_dir_rules;
 	const struct ioh_rule **source_rules;
@@ -668,7 +667,6 @@ static void on_rename(struct rename_durability *d, struct ioh_correlator *c,
 	 */
 	if (r->src.ino && !r->src.gen && r->src_btime_ns > ev->ts_ns) {
 		d->unresolved++;
-		d->stale_identities++;
 	} else if (r->src.ino) {
 		st = source_state(ioh_correlator_inodes(c), r);
 	}
