@@ -14,6 +14,27 @@
 #include "iohazard.h"
 
 #define AT_FDCWD -100
+
+/* Syscall numbers more than one hook needs: the read/write family (mixed I/O's fallback, the
+ * O_DSYNC check of the dirty hook) and opens (x86-64). */
+#if defined(__TARGET_ARCH_x86)
+#define NR_read 0
+#define NR_write 1
+#define NR_open 2
+#define NR_close 3
+#define NR_mmap 9
+#define NR_pread64 17
+#define NR_pwrite64 18
+#define NR_readv 19
+#define NR_writev 20
+#define NR_fcntl 72
+#define NR_openat 257
+#define NR_preadv 295
+#define NR_pwritev 296
+#define NR_preadv2 327
+#define NR_pwritev2 328
+#define NR_openat2 437
+#endif
 #define S_IFMT 00170000
 #define S_IFREG 0100000
 #define S_IFDIR 0040000

@@ -527,11 +527,6 @@ static __always_inline __u64 inode_dirty_inode_bits(void)
 #define SB_SYNCHRONOUS_FLAG 16 /* mounted -o sync */
 #define ENOSYS_ERR 38
 
-#define NR_write_ 1
-#define NR_pwrite64_ 18
-#define NR_writev_ 20
-#define NR_pwritev_ 296
-#define NR_pwritev2_ 328
 
 /*
  * Whether the page being dirtied is written by a write that is synced before it returns:
@@ -557,15 +552,15 @@ static __always_inline bool dirtied_by_synced_write(struct inode *inode, bool ha
 	if (!regs || BPF_CORE_READ(regs, ax) != (unsigned long)-ENOSYS_ERR)
 		return false;
 	nr = BPF_CORE_READ(regs, orig_ax);
-	if (nr != NR_write_ && nr != NR_pwrite64_ && nr != NR_writev_ && nr != NR_pwritev_ &&
-	    nr != NR_pwritev2_)
+	if (nr != NR_write && nr != NR_pwrite64 && nr != NR_writev && nr != NR_pwritev &&
+	    nr != NR_pwritev2)
 		return false;
 	file = fd_to_file(BPF_CORE_READ(regs, di));
 	if (!file || file_inode_of(file) != inode)
 		return false;
 	if (BPF_CORE_READ(file, f_flags) & O_DSYNC_FLAG)
 		return true;
-	return nr == NR_pwritev2_ && (BPF_CORE_READ(regs, r9) & (RWF_DSYNC_FLAG | RWF_SYNC_FLAG));
+	return nr == NR_pwritev2 && (BPF_CORE_READ(regs, r9) & (RWF_DSYNC_FLAG | RWF_SYNC_FLAG));
 }
 
 /* Set by the loader: mixed_io.bpf.h takes buffered writes of watched inodes from here. */

@@ -26,24 +26,6 @@
 #include "compat.bpf.h"
 #include "path.bpf.h"
 
-#if defined(__TARGET_ARCH_x86)
-#define NR_read 0
-#define NR_write 1
-#define NR_open 2
-#define NR_close 3
-#define NR_mmap 9
-#define NR_pread64 17
-#define NR_pwrite64 18
-#define NR_readv 19
-#define NR_writev 20
-#define NR_fcntl 72
-#define NR_openat 257
-#define NR_preadv 295
-#define NR_pwritev 296
-#define NR_preadv2 327
-#define NR_pwritev2 328
-#define NR_openat2 437
-#endif
 #define IS_ERR_PTR(p) ((unsigned long)(p) >= (unsigned long)-4095)
 
 #define O_DIRECT_FLAG 040000 /* x86 and most architectures */
