@@ -20,7 +20,8 @@ DEB_DEPS := gcc libc6-dev make clang llvm libbpf-dev bpftool libelf-dev zlib1g-d
 	    libinih-dev libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
 	    procps python3 qemu-system-x86 busybox-static cpio jq libncurses-dev tmux systemd \
 	    prometheus bpftrace curl debhelper dpkg-dev fakeroot lintian rpm \
-	    git rsync logrotate redis-server redis-tools mariadb-server mariadb-client strace
+	    git rsync logrotate redis-server redis-tools mariadb-server mariadb-client strace \
+	    libmount-dev libdw-dev elfutils clang-format
 
 PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
