@@ -225,14 +225,9 @@ bench: all test-bins
 	bench/run.sh $(BUILD)
 
 # The VM benchmark (docs/testing-vm.md): the three syscall loops under each backend on Debian's
-# 6.1 kernel, guest time counted in instructions (qemu -icount). Its loop program lives in
-# bench/vm/, outside BENCH_SRCS (it does not link the core library).
-$(BUILD)/bench/vm/%: bench/vm/%.c
-	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
-
+# 6.1 kernel, guest time counted in instructions (qemu -icount), with bench/syscall_loop.
 bench-vm: check-root deps
-	$(MAKE) all test-bins $(BUILD)/bench/vm/vm_loop
+	$(MAKE) all test-bins
 	bench/vm/run.sh $(BUILD)
 
 # ---- install ------------------------------------------------------------------------------
