@@ -48,16 +48,16 @@ static void usage(FILE *out)
 }
 
 static const char *const ioh_output_table[] = {
-	[IOH_OUTPUT_NONE] = "none",
-	[IOH_OUTPUT_JSON] = "json",
-	[IOH_OUTPUT_TEXT] = "text",
+    [IOH_OUTPUT_NONE] = "none",
+    [IOH_OUTPUT_JSON] = "json",
+    [IOH_OUTPUT_TEXT] = "text",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_output, enum ioh_output, "?");
 
 static const char *const ioh_journal_mode_table[] = {
-	[IOH_JOURNAL_AUTO] = "auto",
-	[IOH_JOURNAL_ON] = "on",
-	[IOH_JOURNAL_OFF] = "off",
+    [IOH_JOURNAL_AUTO] = "auto",
+    [IOH_JOURNAL_ON] = "on",
+    [IOH_JOURNAL_OFF] = "off",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_journal_mode, enum ioh_journal_mode, "?");
 

@@ -12,12 +12,9 @@
 #include "daemon/util/string_table.h"
 
 static const char *const top_sort_table[] = {
-	[TOP_SORT_SEVERITY] = "severity",
-	[TOP_SORT_LAST_SEEN] = "last seen",
-	[TOP_SORT_COUNT] = "count",
-	[TOP_SORT_FIRST_SEEN] = "first seen",
-	[TOP_SORT_RULE] = "rule",
-	[TOP_SORT_PATH] = "path",
+    [TOP_SORT_SEVERITY] = "severity", [TOP_SORT_LAST_SEEN] = "last seen",
+    [TOP_SORT_COUNT] = "count",	      [TOP_SORT_FIRST_SEEN] = "first seen",
+    [TOP_SORT_RULE] = "rule",	      [TOP_SORT_PATH] = "path",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(top_sort, enum top_sort, "?");
 

@@ -284,10 +284,10 @@ static void format_duration(char *buf, size_t size, double s)
 
 /* The SEV column's four-letter words; "?" for a hazard with no known severity (-1). */
 static const char *const top_sev_short_table[] = {
-	[IOH_SEV_INFO] = "INFO",
-	[IOH_SEV_NOTICE] = "NOTE",
-	[IOH_SEV_WARNING] = "WARN",
-	[IOH_SEV_CRITICAL] = "CRIT",
+    [IOH_SEV_INFO] = "INFO",
+    [IOH_SEV_NOTICE] = "NOTE",
+    [IOH_SEV_WARNING] = "WARN",
+    [IOH_SEV_CRITICAL] = "CRIT",
 };
 IOH_DEFINE_PRIVATE_STRING_TABLE_LOOKUP(top_sev_short, int, "?");
 
@@ -435,8 +435,7 @@ void top_render_row(const struct top_hazard *h, const struct top_columns *c, int
 		snprintf(count, sizeof(count), "%llu", (unsigned long long)h->count);
 	else
 		snprintf(count, sizeof(count), "%lluk", (unsigned long long)(h->count / 1000));
-	strbuf_printf(out, "%-*s ", c->severity,
-		      top_sev_short_to_string(h->severity));
+	strbuf_printf(out, "%-*s ", c->severity, top_sev_short_to_string(h->severity));
 	top_put_name(out, h->rule, c->rule, false, true);
 	strbuf_printf(out, " %*s %*s %*s ", c->count, count, c->first, first, c->last, last);
 	programs_fitted(h, c->programs, out);
@@ -524,7 +523,8 @@ void top_render_header(struct top_model *m, const char *host, int width, int64_t
 		strbuf_puts(&sb, " -");
 	fit_line(out, &sb, width);
 
-	strbuf_printf(&sb, "Hazards: %zu shown of %zu (%llu findings)  Sort: %s%s  Filter: ", n_rows,
+	strbuf_printf(&sb,
+		      "Hazards: %zu shown of %zu (%llu findings)  Sort: %s%s  Filter: ", n_rows,
 		      m->n_hazards, (unsigned long long)m->findings_ingested,
 		      top_sort_to_string(m->sort), m->reverse ? " (reversed)" : "");
 	if (m->filter_rule)

@@ -154,7 +154,8 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 				 "the data that failed to write was dropped, and the program now "
 				 "believes it is durable",
 				 e->comm, e->pid, strerrorname_np(-e->first_error) ?: "an error",
-				 ioh_sync_kind_to_string(e->kind), e->path, ioh_sync_kind_to_string(si->kind));
+				 ioh_sync_kind_to_string(e->kind), e->path,
+				 ioh_sync_kind_to_string(si->kind));
 		else
 			snprintf(f.message, sizeof(f.message),
 				 "%s (pid %u) got %s from %s() on inode %llu (dev %u:%u), then a "

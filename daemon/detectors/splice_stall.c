@@ -131,9 +131,10 @@ static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 			in_s = sp->path;
 		else if (sp->path)
 			out_s = sp->path;
-		snprintf(f.message, sizeof(f.message), "%s (pid %u) blocked %s in %s() from %s to %s%s%s",
-			 ev->comm, ev->pid, IOH_DURATION(sp->duration_ns),
-			 ioh_splice_call_to_string(sp->call), in_s, out_s, why[0] ? ": " : "", why);
+		snprintf(f.message, sizeof(f.message),
+			 "%s (pid %u) blocked %s in %s() from %s to %s%s%s", ev->comm, ev->pid,
+			 IOH_DURATION(sp->duration_ns), ioh_splice_call_to_string(sp->call), in_s,
+			 out_s, why[0] ? ": " : "", why);
 	}
 	if (sp->blocked & IOH_SPLICE_PIPE_FULL)
 		f.fix = "drain the pipe faster or enlarge it with fcntl(fd, F_SETPIPE_SZ, 1 MiB) "

@@ -45,10 +45,10 @@ struct ioh_loader {
 };
 
 static const char *const ioh_backend_table[] = {
-	[IOH_BACKEND_AUTO] = "auto",
-	[IOH_BACKEND_FENTRY] = "fentry",
-	[IOH_BACKEND_KPROBE] = "kprobe",
-	[IOH_BACKEND_TRACEPOINT] = "tracepoint",
+    [IOH_BACKEND_AUTO] = "auto",
+    [IOH_BACKEND_FENTRY] = "fentry",
+    [IOH_BACKEND_KPROBE] = "kprobe",
+    [IOH_BACKEND_TRACEPOINT] = "tracepoint",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_backend, enum ioh_backend, "?");
 

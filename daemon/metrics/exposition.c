@@ -103,9 +103,9 @@ static uint64_t fnv1a(const char *s)
 
 /* The `# TYPE` words; NULL for a type that has none (refused by ioh_expo_family()). */
 static const char *const ioh_metric_type_table[] = {
-	[IOH_METRIC_COUNTER] = "counter",
-	[IOH_METRIC_GAUGE] = "gauge",
-	[IOH_METRIC_HISTOGRAM] = "histogram",
+    [IOH_METRIC_COUNTER] = "counter",
+    [IOH_METRIC_GAUGE] = "gauge",
+    [IOH_METRIC_HISTOGRAM] = "histogram",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_metric_type, enum ioh_metric_type, NULL);
 

@@ -10,81 +10,78 @@
  * iohazard_events_total{type} and iohazard_events_lost_total{where} labels, and finding
  * evidence: keep them stable. */
 static const char *const ioh_event_type_table[] = {
-	[IOH_EV_RENAME] = "rename",
-	[IOH_EV_SYNC] = "sync",
-	[IOH_EV_INODE_DIRTY] = "inode_dirty",
-	[IOH_EV_INODE_CLEAN] = "inode_clean",
-	[IOH_EV_ACCESS_MODE] = "access_mode",
-	[IOH_EV_HEARTBEAT] = "heartbeat",
-	[IOH_EV_DIRTY_THROTTLE] = "dirty_throttle",
-	[IOH_EV_SPLICE_STALL] = "splice_stall",
-	[IOH_EV_TRUNCATE] = "truncate",
-	[IOH_EV_MOUNT] = "mount",
-	[IOH_EV_LOSS] = "loss",
-	[IOH_EV_END] = "end",
+    [IOH_EV_RENAME] = "rename",
+    [IOH_EV_SYNC] = "sync",
+    [IOH_EV_INODE_DIRTY] = "inode_dirty",
+    [IOH_EV_INODE_CLEAN] = "inode_clean",
+    [IOH_EV_ACCESS_MODE] = "access_mode",
+    [IOH_EV_HEARTBEAT] = "heartbeat",
+    [IOH_EV_DIRTY_THROTTLE] = "dirty_throttle",
+    [IOH_EV_SPLICE_STALL] = "splice_stall",
+    [IOH_EV_TRUNCATE] = "truncate",
+    [IOH_EV_MOUNT] = "mount",
+    [IOH_EV_LOSS] = "loss",
+    [IOH_EV_END] = "end",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_event_type, uint32_t, "unknown");
 
 static const char *const ioh_sync_kind_table[] = {
-	[IOH_SYNC_FSYNC] = "fsync",
-	[IOH_SYNC_FDATASYNC] = "fdatasync",
-	[IOH_SYNC_FILE_RANGE] = "sync_file_range",
-	[IOH_SYNC_SYNCFS] = "syncfs",
-	[IOH_SYNC_SYNC] = "sync",
+    [IOH_SYNC_FSYNC] = "fsync",
+    [IOH_SYNC_FDATASYNC] = "fdatasync",
+    [IOH_SYNC_FILE_RANGE] = "sync_file_range",
+    [IOH_SYNC_SYNCFS] = "syncfs",
+    [IOH_SYNC_SYNC] = "sync",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_sync_kind, uint32_t, "?");
 
 static const char *const ioh_loss_where_table[IOH_LOSS__MAX] = {
-	[IOH_LOSS_RINGBUF_RENAME] = "ringbuf_rename",
-	[IOH_LOSS_RINGBUF_SYNC] = "ringbuf_sync",
-	[IOH_LOSS_RINGBUF_INODE] = "ringbuf_inode",
-	[IOH_LOSS_INFLIGHT_FULL] = "inflight_full",
-	[IOH_LOSS_INODE_MAP_FULL] = "inode_map_full",
-	[IOH_LOSS_USER_STRING] = "user_string",
-	[IOH_LOSS_RINGBUF_MODE] = "ringbuf_mode",
-	[IOH_LOSS_MODE_MAP_FULL] = "mode_map_full",
-	[IOH_LOSS_RINGBUF_THROTTLE] = "ringbuf_throttle",
-	[IOH_LOSS_RINGBUF_SPLICE] = "ringbuf_splice",
-	[IOH_LOSS_SPLICE_INFLIGHT_FULL] = "splice_inflight_full",
-	[IOH_LOSS_HIST_MAP_FULL] = "hist_map_full",
-	[IOH_LOSS_RINGBUF_TRUNCATE] = "ringbuf_truncate",
+    [IOH_LOSS_RINGBUF_RENAME] = "ringbuf_rename",
+    [IOH_LOSS_RINGBUF_SYNC] = "ringbuf_sync",
+    [IOH_LOSS_RINGBUF_INODE] = "ringbuf_inode",
+    [IOH_LOSS_INFLIGHT_FULL] = "inflight_full",
+    [IOH_LOSS_INODE_MAP_FULL] = "inode_map_full",
+    [IOH_LOSS_USER_STRING] = "user_string",
+    [IOH_LOSS_RINGBUF_MODE] = "ringbuf_mode",
+    [IOH_LOSS_MODE_MAP_FULL] = "mode_map_full",
+    [IOH_LOSS_RINGBUF_THROTTLE] = "ringbuf_throttle",
+    [IOH_LOSS_RINGBUF_SPLICE] = "ringbuf_splice",
+    [IOH_LOSS_SPLICE_INFLIGHT_FULL] = "splice_inflight_full",
+    [IOH_LOSS_HIST_MAP_FULL] = "hist_map_full",
+    [IOH_LOSS_RINGBUF_TRUNCATE] = "ringbuf_truncate",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_loss_where, uint32_t, "?");
 
 static const char *const ioh_access_table[] = {
-	[IOH_ACC_NONE] = "none",
-	[IOH_ACC_OPEN_DIRECT] = "O_DIRECT open",
-	[IOH_ACC_OPEN_BUFFERED] = "buffered open",
-	[IOH_ACC_DIRECT_READ] = "direct read",
-	[IOH_ACC_DIRECT_WRITE] = "direct write",
-	[IOH_ACC_BUFFERED_READ] = "buffered read",
-	[IOH_ACC_BUFFERED_WRITE] = "buffered write",
-	[IOH_ACC_MMAP] = "mmap",
+    [IOH_ACC_NONE] = "none",
+    [IOH_ACC_OPEN_DIRECT] = "O_DIRECT open",
+    [IOH_ACC_OPEN_BUFFERED] = "buffered open",
+    [IOH_ACC_DIRECT_READ] = "direct read",
+    [IOH_ACC_DIRECT_WRITE] = "direct write",
+    [IOH_ACC_BUFFERED_READ] = "buffered read",
+    [IOH_ACC_BUFFERED_WRITE] = "buffered write",
+    [IOH_ACC_MMAP] = "mmap",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_access, uint32_t, "?");
 
 static const char *const ioh_splice_call_table[] = {
-	[IOH_SPLICE_CALL_SPLICE] = "splice",
-	[IOH_SPLICE_CALL_TEE] = "tee",
-	[IOH_SPLICE_CALL_VMSPLICE] = "vmsplice",
-	[IOH_SPLICE_CALL_SENDFILE] = "sendfile",
-	[IOH_SPLICE_CALL_COPY_FILE_RANGE] = "copy_file_range",
+    [IOH_SPLICE_CALL_SPLICE] = "splice",
+    [IOH_SPLICE_CALL_TEE] = "tee",
+    [IOH_SPLICE_CALL_VMSPLICE] = "vmsplice",
+    [IOH_SPLICE_CALL_SENDFILE] = "sendfile",
+    [IOH_SPLICE_CALL_COPY_FILE_RANGE] = "copy_file_range",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_splice_call, uint32_t, "?");
 
 static const char *const ioh_end_kind_table[] = {
-	[IOH_END_NONE] = "none",
-	[IOH_END_FILE] = "file",
-	[IOH_END_PIPE] = "pipe",
-	[IOH_END_SOCKET] = "socket",
-	[IOH_END_OTHER] = "other",
+    [IOH_END_NONE] = "none",	 [IOH_END_FILE] = "file",   [IOH_END_PIPE] = "pipe",
+    [IOH_END_SOCKET] = "socket", [IOH_END_OTHER] = "other",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_end_kind, uint32_t, "?");
 
 static const char *const ioh_identity_source_table[] = {
-	[IOH_ID_NONE] = "unresolved",
-	[IOH_ID_KERNEL] = "kernel",
-	[IOH_ID_USERSPACE] = "userspace",
+    [IOH_ID_NONE] = "unresolved",
+    [IOH_ID_KERNEL] = "kernel",
+    [IOH_ID_USERSPACE] = "userspace",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_identity_source, uint32_t, "unresolved");
 

@@ -26,11 +26,8 @@ void ioh_log_set_syslog_prefix(int on)
 
 /* The --log-level words, also the prefix of each line when not under systemd. */
 static const char *const ioh_log_level_table[] = {
-	[IOH_LOG_ERR] = "error",
-	[IOH_LOG_WARNING] = "warning",
-	[IOH_LOG_NOTICE] = "notice",
-	[IOH_LOG_INFO] = "info",
-	[IOH_LOG_DEBUG] = "debug",
+    [IOH_LOG_ERR] = "error", [IOH_LOG_WARNING] = "warning", [IOH_LOG_NOTICE] = "notice",
+    [IOH_LOG_INFO] = "info", [IOH_LOG_DEBUG] = "debug",
 };
 IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_log_level, enum ioh_log_level, "debug");
 

@@ -30,14 +30,13 @@
 
 #define IOH_ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
-static inline const char *ioh_string_table_to_string(const char *const *table, size_t n,
-						     size_t i, const char *fallback)
+static inline const char *ioh_string_table_to_string(const char *const *table, size_t n, size_t i,
+						     const char *fallback)
 {
 	return i < n && table[i] ? table[i] : fallback;
 }
 
-static inline int ioh_string_table_from_string(const char *const *table, size_t n,
-					       const char *s)
+static inline int ioh_string_table_from_string(const char *const *table, size_t n, const char *s)
 {
 	if (!s)
 		return -EINVAL;
@@ -48,28 +47,28 @@ static inline int ioh_string_table_from_string(const char *const *table, size_t 
 }
 
 /* (size_t) makes a negative value (an int-typed enum, -1 sentinels) an index past the end. */
-#define IOH_STRING_TABLE_TO_STRING_(name, type, fallback, scope)                               \
-	scope const char *name##_to_string(type v)                                             \
-	{                                                                                      \
-		return ioh_string_table_to_string(name##_table, IOH_ELEMENTSOF(name##_table),   \
-						  (size_t)v, (fallback));                      \
+#define IOH_STRING_TABLE_TO_STRING_(name, type, fallback, scope)                                   \
+	scope const char *name##_to_string(type v)                                                 \
+	{                                                                                          \
+		return ioh_string_table_to_string(name##_table, IOH_ELEMENTSOF(name##_table),      \
+						  (size_t)v, (fallback));                          \
 	}
 
-#define IOH_STRING_TABLE_FROM_STRING_(name, scope)                                             \
-	scope int name##_from_string(const char *s)                                            \
-	{                                                                                      \
-		return ioh_string_table_from_string(name##_table,                              \
-						    IOH_ELEMENTSOF(name##_table), s);          \
+#define IOH_STRING_TABLE_FROM_STRING_(name, scope)                                                 \
+	scope int name##_from_string(const char *s)                                                \
+	{                                                                                          \
+		return ioh_string_table_from_string(name##_table, IOH_ELEMENTSOF(name##_table),    \
+						    s);                                            \
 	}
 
-#define IOH_DEFINE_STRING_TABLE_LOOKUP(name, type, fallback)                                   \
-	IOH_STRING_TABLE_TO_STRING_(name, type, fallback, )                                    \
-	IOH_STRING_TABLE_FROM_STRING_(name, )                                                  \
+#define IOH_DEFINE_STRING_TABLE_LOOKUP(name, type, fallback)                                       \
+	IOH_STRING_TABLE_TO_STRING_(name, type, fallback, )                                        \
+	IOH_STRING_TABLE_FROM_STRING_(name, )                                                      \
 	struct ioh_string_table_semicolon_
 
-#define IOH_DEFINE_PRIVATE_STRING_TABLE_LOOKUP(name, type, fallback)                           \
-	IOH_STRING_TABLE_TO_STRING_(name, type, fallback, static __attribute__((unused)))      \
-	IOH_STRING_TABLE_FROM_STRING_(name, static __attribute__((unused)))                    \
+#define IOH_DEFINE_PRIVATE_STRING_TABLE_LOOKUP(name, type, fallback)                               \
+	IOH_STRING_TABLE_TO_STRING_(name, type, fallback, static __attribute__((unused)))          \
+	IOH_STRING_TABLE_FROM_STRING_(name, static __attribute__((unused)))                        \
 	struct ioh_string_table_semicolon_
 
 #endif

@@ -20,8 +20,8 @@
 enum colour { COLOUR_RED = 1, COLOUR_BLUE = 3 };
 
 static const char *const colour_table[] = {
-	[COLOUR_RED] = "red",
-	[COLOUR_BLUE] = "blue",
+    [COLOUR_RED] = "red",
+    [COLOUR_BLUE] = "blue",
 };
 IOH_DEFINE_PRIVATE_STRING_TABLE_LOOKUP(colour, int, "?");
 
@@ -40,16 +40,16 @@ static int same(const char *a, const char *b)
 }
 
 /* Every name maps to its value and back; the values in between have none. */
-#define CHECK_TABLE(prefix, fallback, ...)                                                    \
-	do {                                                                                   \
-		static const struct name names_[] = {__VA_ARGS__};                             \
-		for (size_t i_ = 0; i_ < IOH_ELEMENTSOF(names_); i_++) {                       \
-			CHECK_STR(prefix##_to_string(names_[i_].value), names_[i_].name);      \
-			CHECK_INT(prefix##_from_string(names_[i_].name), names_[i_].value);    \
-		}                                                                              \
-		CHECK_INT(prefix##_from_string("no such name"), -EINVAL);                      \
-		CHECK_INT(prefix##_from_string(NULL), -EINVAL);                                \
-		CHECK(same(prefix##_to_string(100000), (fallback)));                           \
+#define CHECK_TABLE(prefix, fallback, ...)                                                         \
+	do {                                                                                       \
+		static const struct name names_[] = {__VA_ARGS__};                                 \
+		for (size_t i_ = 0; i_ < IOH_ELEMENTSOF(names_); i_++) {                           \
+			CHECK_STR(prefix##_to_string(names_[i_].value), names_[i_].name);          \
+			CHECK_INT(prefix##_from_string(names_[i_].name), names_[i_].value);        \
+		}                                                                                  \
+		CHECK_INT(prefix##_from_string("no such name"), -EINVAL);                          \
+		CHECK_INT(prefix##_from_string(NULL), -EINVAL);                                    \
+		CHECK(same(prefix##_to_string(100000), (fallback)));                               \
 	} while (0)
 
 int main(void)
@@ -94,8 +94,9 @@ int main(void)
 	{
 		CHECK_TABLE(ioh_event_type, "unknown", {IOH_EV_RENAME, "rename"},
 			    {IOH_EV_SYNC, "sync"}, {IOH_EV_INODE_DIRTY, "inode_dirty"},
-			    {IOH_EV_INODE_CLEAN, "inode_clean"}, {IOH_EV_ACCESS_MODE, "access_mode"},
-			    {IOH_EV_HEARTBEAT, "heartbeat"}, {IOH_EV_DIRTY_THROTTLE, "dirty_throttle"},
+			    {IOH_EV_INODE_CLEAN, "inode_clean"},
+			    {IOH_EV_ACCESS_MODE, "access_mode"}, {IOH_EV_HEARTBEAT, "heartbeat"},
+			    {IOH_EV_DIRTY_THROTTLE, "dirty_throttle"},
 			    {IOH_EV_SPLICE_STALL, "splice_stall"}, {IOH_EV_TRUNCATE, "truncate"},
 			    {IOH_EV_MOUNT, "mount"}, {IOH_EV_LOSS, "loss"}, {IOH_EV_END, "end"});
 		CHECK_STR(ioh_event_type_to_string(0), "unknown");
@@ -138,13 +139,12 @@ int main(void)
 
 	TEST_CASE("access")
 	{
-		CHECK_TABLE(ioh_access, "?", {IOH_ACC_NONE, "none"},
-			    {IOH_ACC_OPEN_DIRECT, "O_DIRECT open"},
-			    {IOH_ACC_OPEN_BUFFERED, "buffered open"},
-			    {IOH_ACC_DIRECT_READ, "direct read"},
-			    {IOH_ACC_DIRECT_WRITE, "direct write"},
-			    {IOH_ACC_BUFFERED_READ, "buffered read"},
-			    {IOH_ACC_BUFFERED_WRITE, "buffered write"}, {IOH_ACC_MMAP, "mmap"});
+		CHECK_TABLE(
+		    ioh_access, "?", {IOH_ACC_NONE, "none"}, {IOH_ACC_OPEN_DIRECT, "O_DIRECT open"},
+		    {IOH_ACC_OPEN_BUFFERED, "buffered open"}, {IOH_ACC_DIRECT_READ, "direct read"},
+		    {IOH_ACC_DIRECT_WRITE, "direct write"},
+		    {IOH_ACC_BUFFERED_READ, "buffered read"},
+		    {IOH_ACC_BUFFERED_WRITE, "buffered write"}, {IOH_ACC_MMAP, "mmap"});
 		CHECK_STR(ioh_access_to_string(8), "?");
 	}
 
