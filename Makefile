@@ -177,6 +177,16 @@ $(BUILD)/tests/test_stall_contract: tests/unit/test_stall_contract.c $(TOP_TEST_
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/obj/daemon/stall_status.o $(TOP_TEST_OBJS) \
 		$(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 
+# Every enum <-> name table, wherever it lives: the daemon's options, loader and metrics
+# objects and top's model besides the core library.
+NAMES_TEST_OBJS := $(BUILD)/obj/daemon/options.o $(BUILD)/obj/daemon/loader/bpf_loader.o \
+		$(BUILD)/obj/daemon/loader/hooks.o $(BUILD)/obj/daemon/metrics/exposition.o \
+		$(BUILD)/obj/cli/top/model.o
+$(BUILD)/tests/test_string_table: tests/unit/test_string_table.c $(NAMES_TEST_OBJS) \
+		$(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(NAMES_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiohazard.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)

@@ -154,16 +154,17 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 				 "the data that failed to write was dropped, and the program now "
 				 "believes it is durable",
 				 e->comm, e->pid, strerrorname_np(-e->first_error) ?: "an error",
-				 ioh_sync_kind_name(e->kind), e->path, ioh_sync_kind_name(si->kind));
+				 ioh_sync_kind_to_string(e->kind), e->path,
+				 ioh_sync_kind_to_string(si->kind));
 		else
 			snprintf(f.message, sizeof(f.message),
 				 "%s (pid %u) got %s from %s() on inode %llu (dev %u:%u), then a "
 				 "later %s() succeeded: the data that failed to write was dropped, "
 				 "and the program now believes it is durable",
 				 e->comm, e->pid, strerrorname_np(-e->first_error) ?: "an error",
-				 ioh_sync_kind_name(e->kind), (unsigned long long)si->file.ino,
+				 ioh_sync_kind_to_string(e->kind), (unsigned long long)si->file.ino,
 				 ioh_kdev_major(si->file.dev), ioh_kdev_minor(si->file.dev),
-				 ioh_sync_kind_name(si->kind));
+				 ioh_sync_kind_to_string(si->kind));
 		f.fix = "treat an fsync error as fatal for the data written since the last good "
 			"fsync: crash and recover from the journal/WAL (as PostgreSQL does since "
 			"2018), or rewrite the data from its source before fsyncing again";

@@ -163,7 +163,7 @@ static void add_side_evidence(struct ioh_finding *f, const char *prefix_pid,
 	ioh_finding_add_uint(f, prefix_pid, side->pid);
 	ioh_finding_add_str(f, prefix_comm, side->comm[0] ? side->comm : NULL);
 	ioh_finding_add_str(f, prefix_unit, unit[0] ? unit : NULL);
-	ioh_finding_add_str(f, prefix_access, ioh_access_name(side->access));
+	ioh_finding_add_str(f, prefix_access, ioh_access_to_string(side->access));
 }
 
 /*

@@ -20,6 +20,7 @@
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
 #include "daemon/util/duration.h"
+#include "daemon/sinks/event_format.h"
 #include "daemon/util/fsnames.h"
 
 #define RULE_DIR_FSYNC "rename-without-dir-fsync"
@@ -436,18 +437,6 @@ static void heap_compact(struct rename_durability *d)
 
 /* ---- findings ----------------------------------------------------------------------------- */
 
-static const char *identity_name(uint32_t identity)
-{
-	switch (identity) {
-	case IOH_ID_KERNEL:
-		return "kernel";
-	case IOH_ID_USERSPACE:
-		return "userspace";
-	default:
-		return "unresolved";
-	}
-}
-
 static void dirname_of(const char *path, char *out, size_t size)
 {
 	const char *slash = strrchr(path, '/');
@@ -497,7 +486,7 @@ static void emit_dir_fsync(struct rename_durability *d, struct ioh_correlator *c
 	ioh_finding_add_duration(&f, "window", window);
 	/* The name was still not durable when the window closed: at least this long. */
 	ioh_finding_add_duration(&f, "exposure_at_least", window);
-	ioh_finding_add_str(&f, "identity", identity_name(p->identity));
+	ioh_finding_add_str(&f, "identity", ioh_identity_source_to_string(p->identity));
 	if (lost_program || lost_dir) {
 		/* The pending table was full: renames of this program or into this directory
 		 * were dropped unjudged while the window was open, so this finding stands for
@@ -540,7 +529,7 @@ static void emit_unsynced_source(struct ioh_correlator *c, const struct ioh_rule
 	ioh_finding_add_duration(&f, "dirty_for", dirty_for);
 	ioh_finding_add_uint(&f, "dirtied_by_pid", st->dirtier_pid);
 	ioh_finding_add_bool(&f, "ever_fsynced", st->last_sync_ns != 0);
-	ioh_finding_add_str(&f, "identity", identity_name(ev->rename.identity));
+	ioh_finding_add_str(&f, "identity", ioh_identity_source_to_string(ev->rename.identity));
 	ioh_correlator_emit(c, &f);
 }
 

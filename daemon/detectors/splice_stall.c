@@ -131,9 +131,10 @@ static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 			in_s = sp->path;
 		else if (sp->path)
 			out_s = sp->path;
-		snprintf(f.message, sizeof(f.message), "%s (pid %u) blocked %s in %s() from %s to %s%s%s",
-			 ev->comm, ev->pid, IOH_DURATION(sp->duration_ns),
-			 ioh_splice_call_name(sp->call), in_s, out_s, why[0] ? ": " : "", why);
+		snprintf(f.message, sizeof(f.message),
+			 "%s (pid %u) blocked %s in %s() from %s to %s%s%s", ev->comm, ev->pid,
+			 IOH_DURATION(sp->duration_ns), ioh_splice_call_to_string(sp->call), in_s,
+			 out_s, why[0] ? ": " : "", why);
 	}
 	if (sp->blocked & IOH_SPLICE_PIPE_FULL)
 		f.fix = "drain the pipe faster or enlarge it with fcntl(fd, F_SETPIPE_SZ, 1 MiB) "
@@ -147,12 +148,12 @@ static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 	else
 		f.fix = "bound each call (smaller len/count) and use non-blocking descriptors so "
 			"one slow transfer cannot stall the caller";
-	ioh_finding_add_str(&f, "call", ioh_splice_call_name(sp->call));
+	ioh_finding_add_str(&f, "call", ioh_splice_call_to_string(sp->call));
 	ioh_finding_add_duration(&f, "duration", sp->duration_ns);
 	ioh_finding_add_int(&f, "ret", sp->ret);
 	ioh_finding_add_uint(&f, "requested", sp->requested);
 	ioh_finding_add_str(&f, "file_end", sp->path_end ? "out" : "in");
-	ioh_finding_add_str(&f, "other_end", ioh_end_kind_name(other->kind));
+	ioh_finding_add_str(&f, "other_end", ioh_end_kind_to_string(other->kind));
 	if (other->kind == IOH_END_PIPE) {
 		ioh_finding_add_uint(&f, "pipe_bytes", other->pipe_bytes);
 		ioh_finding_add_uint(&f, "pipe_used_slots", other->pipe_used);

@@ -346,13 +346,15 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 		*(bool *)field = b;
 		return;
 	case IOH_KEY_SEVERITY:
-		if (ioh_severity_parse(value, &r->severity) < 0) {
+		ret = ioh_severity_from_string(value);
+		if (ret < 0) {
 			perr(p,
 			     "invalid severity \"%s\" in [rule %s] (expected info, notice, warning "
 			     "or critical)",
 			     value, r->name);
 			return;
 		}
+		r->severity = ret;
 		r->severity_set = true;
 		return;
 	case IOH_KEY_DURATION:

@@ -211,7 +211,7 @@ int ioh_journal_build_fields(const struct ioh_finding *f, int64_t realtime_offse
 	/* The JSON finding's keys, in its order. */
 	field_str(jf, "IOHAZARD_TIME", time);
 	field_str(jf, "IOHAZARD_RULE", f->rule);
-	field_str(jf, "IOHAZARD_SEVERITY", ioh_severity_name(f->severity));
+	field_str(jf, "IOHAZARD_SEVERITY", ioh_severity_to_string(f->severity));
 	field_str(jf, "IOHAZARD_CONFIDENCE", f->degraded ? "degraded" : "high");
 	field_printf(jf, "IOHAZARD_PID", "%" PRIu32, f->pid);
 	field_bytes(jf, "IOHAZARD_COMM", f->comm, comm_len);
