@@ -15,4 +15,10 @@ const char *ioh_severity_name(enum ioh_severity s);
 /* Returns 0 and sets *out, or -EINVAL for an unknown name. */
 int ioh_severity_parse(const char *name, enum ioh_severity *out);
 
+/* One step less severe, never below info: a hazard that is likely but not confirmed. */
+static inline enum ioh_severity ioh_severity_lower(enum ioh_severity s)
+{
+	return s > IOH_SEV_INFO ? s - 1 : IOH_SEV_INFO;
+}
+
 #endif

@@ -15,36 +15,6 @@
 #include "daemon/sinks/event_format.h"
 #include "daemon/util/fsnames.h"
 
-#define RULE_SPLICE "splice-stall"
-
-struct splice_state {
-	const struct ioh_rule **rules;
-	size_t n_rules;
-};
-
-static void *ss_create(struct ioh_correlator *c, const struct ioh_correlator_config *cfg)
-{
-	return calloc(1, sizeof(struct splice_state));
-}
-
-static void ss_destroy(void *state)
-{
-	struct splice_state *s = state;
-
-	free(s->rules);
-	free(s);
-}
-
-static void ss_rules_changed(void *state, const struct ioh_ruleset *rules)
-{
-	struct splice_state *s = state;
-
-	free(s->rules);
-	s->rules = rules ? ioh_ruleset_for_detector(rules, RULE_SPLICE, &s->n_rules) : NULL;
-	if (!s->rules)
-		s->n_rules = 0;
-}
-
 /* "pipe (64 KiB, 16/16 slots used)", "socket", "file", "user memory". */
 static void describe_end(const struct ioh_splice_end *e, char *out, size_t size)
 {
@@ -71,11 +41,10 @@ static void describe_end(const struct ioh_splice_end *e, char *out, size_t size)
 
 static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_event *ev)
 {
-	struct splice_state *s = state;
 	const struct ioh_splice_info *sp = &ev->splice;
 	const struct ioh_splice_end *file_end, *other;
-	const struct ioh_rule *rule = NULL;
-	struct ioh_finding f = {0};
+	const struct ioh_rule *rule;
+	struct ioh_finding f;
 	char other_desc[96], why[160] = "";
 	const char *fstype;
 
@@ -85,13 +54,8 @@ static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 	other = sp->path_end ? &sp->in : &sp->out;
 	fstype = file_end->kind == IOH_END_FILE ? ioh_fstype_from_magic(file_end->file.fs_magic)
 						: NULL;
-	for (size_t i = 0; i < s->n_rules; i++) {
-		if (sp->duration_ns >= s->rules[i]->threshold_ns &&
-		    ioh_correlator_rule_applies(s->rules[i], sp->path ? sp->path : "", fstype, ev)) {
-			rule = s->rules[i];
-			break;
-		}
-	}
+	rule = ioh_correlator_match_stall(c, IOH_RULE_SPLICE_STALL, sp->duration_ns, sp->path,
+					  fstype, ev);
 	if (!rule)
 		return;
 	describe_end(other, other_desc, sizeof(other_desc));
@@ -109,13 +73,7 @@ static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 		snprintf(why + strlen(why), sizeof(why) - strlen(why),
 			 "%sthe pipe it read from was empty", why[0] ? ", " : "");
 
-	f.ts_ns = ev->ts_ns;
-	f.rule = rule->name;
-	f.severity = rule->severity;
-	f.degraded = false; /* one record decides it */
-	f.pid = ev->pid;
-	memcpy(f.comm, ev->comm, sizeof(f.comm));
-	f.cgroup = ev->cgroup;
+	ioh_finding_from_event(&f, rule, ev); /* never degraded: one record decides it */
 	if (file_end->kind == IOH_END_FILE) {
 		f.file = file_end->file;
 		f.fstype = fstype;
@@ -167,9 +125,6 @@ static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 }
 
 const struct ioh_detector ioh_detector_splice_stall = {
-	.name = RULE_SPLICE,
-	.create = ss_create,
-	.destroy = ss_destroy,
-	.rules_changed = ss_rules_changed,
+	.name = "splice-stall",
 	.on_event = ss_on_event,
 };
