@@ -102,14 +102,28 @@ struct ioh_correlator *ioh_correlator_new(const struct ioh_correlator_config *cf
 	return c;
 }
 
+/* The detector's bounded file table, or NULL. */
+static struct ioh_file_table *file_table_of(const struct ioh_detector *d, void *state)
+{
+	return d->has_file_table ? (struct ioh_file_table *)((char *)state + d->file_table_offset)
+				 : NULL;
+}
+
 void ioh_correlator_free(struct ioh_correlator *c)
 {
 	if (!c)
 		return;
 	for (unsigned i = 0; i < ioh_detectors_count && i < IOH_DETECTORS_MAX; i++) {
-		if (c->detector_state[i] && ioh_detectors[i]->fini)
-			ioh_detectors[i]->fini(c->detector_state[i]);
-		free(c->detector_state[i]);
+		const struct ioh_detector *d = ioh_detectors[i];
+		void *state = c->detector_state[i];
+
+		if (!state)
+			continue;
+		if (file_table_of(d, state))
+			ioh_file_table_fini(file_table_of(d, state));
+		if (d->fini)
+			d->fini(state);
+		free(state);
 	}
 	build_rule_lists(c, NULL);
 	ioh_inode_table_free(c->inodes);
@@ -346,7 +360,13 @@ void ioh_correlator_get_stats(const struct ioh_correlator *c, struct ioh_correla
 	*st = c->stats;
 	st->tracked_inodes = ioh_inode_table_count(c->inodes);
 	st->inode_evictions = ioh_inode_table_evictions(c->inodes);
-	for (unsigned i = 0; i < ioh_detectors_count; i++)
-		if (ioh_detectors[i]->stats)
-			ioh_detectors[i]->stats(c->detector_state[i], st);
+	for (unsigned i = 0; i < ioh_detectors_count; i++) {
+		const struct ioh_detector *d = ioh_detectors[i];
+		const struct ioh_file_table *t = file_table_of(d, c->detector_state[i]);
+
+		if (t)
+			st->inode_evictions += t->evictions;
+		if (d->stats)
+			d->stats(c->detector_state[i], st);
+	}
 }

@@ -14,6 +14,7 @@
 #define IOH_CORRELATOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "daemon/correlator/event.h"
@@ -116,6 +117,13 @@ struct ioh_detector {
 	void (*advance)(void *state, struct ioh_correlator *c, uint64_t now_ns);
 	/* Optional: add the detector's gauges and counters. */
 	void (*stats)(const void *state, struct ioh_correlator_stats *st);
+	/* Optional, set with IOH_DETECTOR_FILE_TABLE(): the state's struct ioh_file_table. The
+	 * core counts its evictions and clears it (before fini) when the correlator goes. */
+	bool has_file_table;
+	size_t file_table_offset;
 };
+
+#define IOH_DETECTOR_FILE_TABLE(state_type, member)                                            \
+	.has_file_table = true, .file_table_offset = offsetof(state_type, member)
 
 #endif

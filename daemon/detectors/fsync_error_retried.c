@@ -47,11 +47,6 @@ static int fe_init(void *state, const struct ioh_correlator_config *cfg)
 	return 0;
 }
 
-static void fe_fini(void *state)
-{
-	ioh_file_table_fini(&((struct fsync_error_state *)state)->table);
-}
-
 /* A failed fsync or fdatasync: remember the first error and who got it. */
 static void on_failure(struct fsync_error_state *s, const struct ioh_event *ev)
 {
@@ -131,18 +126,10 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 	ioh_file_table_remove(&s->table, e);
 }
 
-static void fe_stats(const void *state, struct ioh_correlator_stats *st)
-{
-	const struct fsync_error_state *s = state;
-
-	st->inode_evictions += s->table.evictions;
-}
-
 const struct ioh_detector ioh_detector_fsync_error_retried = {
 	.name = "fsync-error-retried",
 	.state_size = sizeof(struct fsync_error_state),
 	.init = fe_init,
-	.fini = fe_fini,
 	.on_event = fe_on_event,
-	.stats = fe_stats,
+	IOH_DETECTOR_FILE_TABLE(struct fsync_error_state, table),
 };

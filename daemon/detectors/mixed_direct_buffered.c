@@ -74,11 +74,6 @@ static int mx_init(void *state, const struct ioh_correlator_config *cfg)
 	return 0;
 }
 
-static void mx_fini(void *state)
-{
-	ioh_file_table_fini(&((struct mixed_state *)state)->table);
-}
-
 /* The other side is named from /proc at event time; a short-lived writer may be gone. */
 static const char *side_comm(const struct side *s)
 {
@@ -364,19 +359,11 @@ static void mx_advance(void *state, struct ioh_correlator *c, uint64_t now_ns)
 	s->next_deadline = next;
 }
 
-static void mx_stats(const void *state, struct ioh_correlator_stats *st)
-{
-	const struct mixed_state *s = state;
-
-	st->inode_evictions += s->table.evictions;
-}
-
 const struct ioh_detector ioh_detector_mixed_direct_buffered = {
 	.name = "mixed-direct-buffered",
 	.state_size = sizeof(struct mixed_state),
 	.init = mx_init,
-	.fini = mx_fini,
 	.on_event = mx_on_event,
 	.advance = mx_advance,
-	.stats = mx_stats,
+	IOH_DETECTOR_FILE_TABLE(struct mixed_state, table),
 };

@@ -97,7 +97,6 @@ static void wb_fini(void *state)
 
 	for (unsigned i = 0; i < MOUNTS_MAX; i++)
 		mount_clear(&s->mounts[i]);
-	ioh_file_table_fini(&s->table);
 }
 
 static struct wb_mount *find_mount(struct wb_state *s, uint64_t mnt_id, const char *mount_point)
@@ -363,13 +362,6 @@ static void wb_advance(void *state, struct ioh_correlator *c, uint64_t now_ns)
 	}
 }
 
-static void wb_stats(const void *state, struct ioh_correlator_stats *st)
-{
-	const struct wb_state *s = state;
-
-	st->inode_evictions += s->table.evictions;
-}
-
 const struct ioh_detector ioh_detector_writeback_exposure = {
 	.name = "writeback-exposure",
 	.state_size = sizeof(struct wb_state),
@@ -377,5 +369,5 @@ const struct ioh_detector ioh_detector_writeback_exposure = {
 	.fini = wb_fini,
 	.on_event = wb_on_event,
 	.advance = wb_advance,
-	.stats = wb_stats,
+	IOH_DETECTOR_FILE_TABLE(struct wb_state, table),
 };
