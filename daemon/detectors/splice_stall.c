@@ -39,13 +39,65 @@ static void describe_end(const struct ioh_splice_end *e, char *out, size_t size)
 	}
 }
 
+/* Why the call blocked, as far as the kernel showed it: "the pipe was full, ...". */
+static void blocked_why(const struct ioh_splice_info *sp, char *why, size_t size)
+{
+	why[0] = '\0';
+	if (sp->blocked & IOH_SPLICE_PIPE_FULL)
+		snprintf(why + strlen(why), size - strlen(why), "%sthe pipe was full",
+			 why[0] ? ", " : "");
+	if (sp->blocked & IOH_SPLICE_SOCKET_FULL)
+		snprintf(why + strlen(why), size - strlen(why), "%sthe socket did not drain",
+			 why[0] ? ", " : "");
+	if (sp->blocked & IOH_SPLICE_WRITEBACK_WAIT)
+		snprintf(why + strlen(why), size - strlen(why),
+			 "%sit waited %u times for pages under writeback", why[0] ? ", " : "",
+			 sp->wb_waits);
+	if (sp->blocked & IOH_SPLICE_PIPE_EMPTY)
+		snprintf(why + strlen(why), size - strlen(why), "%sthe pipe it read from was empty",
+			 why[0] ? ", " : "");
+}
+
+/* "nginx (pid 42) blocked 1.2 s in sendfile() from /srv/x to socket (...): why". */
+static void describe_call(struct ioh_finding *f, const struct ioh_event *ev)
+{
+	const struct ioh_splice_info *sp = &ev->splice;
+	char in_desc[96], out_desc[96], why[160];
+	const char *in_s = in_desc, *out_s = out_desc;
+
+	blocked_why(sp, why, sizeof(why));
+	describe_end(&sp->in, in_desc, sizeof(in_desc));
+	describe_end(&sp->out, out_desc, sizeof(out_desc));
+	if (sp->path && !sp->path_end)
+		in_s = sp->path;
+	else if (sp->path)
+		out_s = sp->path;
+	snprintf(f->message, sizeof(f->message), "%s (pid %u) blocked %s in %s() from %s to %s%s%s",
+		 ev->comm, ev->pid, IOH_DURATION(sp->duration_ns), ioh_splice_call_name(sp->call),
+		 in_s, out_s, why[0] ? ": " : "", why);
+}
+
+static const char *splice_fix(uint32_t blocked)
+{
+	if (blocked & IOH_SPLICE_PIPE_FULL)
+		return "drain the pipe faster or enlarge it with fcntl(fd, F_SETPIPE_SZ, 1 MiB) "
+		       "(ceiling: fs.pipe-max-size); use SPLICE_F_NONBLOCK in event loops";
+	if (blocked & IOH_SPLICE_SOCKET_FULL)
+		return "the peer is slow: send in smaller chunks (nginx sendfile_max_chunk) from a "
+		       "non-blocking socket so the event loop regains control";
+	if (blocked & IOH_SPLICE_WRITEBACK_WAIT)
+		return "the file is being written back while spliced: serve it after writeback "
+		       "(fsync the writer first) or copy instead of splicing hot files";
+	return "bound each call (smaller len/count) and use non-blocking descriptors so one slow "
+	       "transfer cannot stall the caller";
+}
+
 static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_event *ev)
 {
 	const struct ioh_splice_info *sp = &ev->splice;
 	const struct ioh_splice_end *file_end, *other;
 	const struct ioh_rule *rule;
 	struct ioh_finding f;
-	char other_desc[96], why[160] = "";
 	const char *fstype;
 
 	if (ev->type != IOH_EV_SPLICE_STALL)
@@ -58,53 +110,14 @@ static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 					  fstype, ev);
 	if (!rule)
 		return;
-	describe_end(other, other_desc, sizeof(other_desc));
-	if (sp->blocked & IOH_SPLICE_PIPE_FULL)
-		snprintf(why + strlen(why), sizeof(why) - strlen(why), "%sthe pipe was full",
-			 why[0] ? ", " : "");
-	if (sp->blocked & IOH_SPLICE_SOCKET_FULL)
-		snprintf(why + strlen(why), sizeof(why) - strlen(why),
-			 "%sthe socket did not drain", why[0] ? ", " : "");
-	if (sp->blocked & IOH_SPLICE_WRITEBACK_WAIT)
-		snprintf(why + strlen(why), sizeof(why) - strlen(why),
-			 "%sit waited %u times for pages under writeback", why[0] ? ", " : "",
-			 sp->wb_waits);
-	if (sp->blocked & IOH_SPLICE_PIPE_EMPTY)
-		snprintf(why + strlen(why), sizeof(why) - strlen(why),
-			 "%sthe pipe it read from was empty", why[0] ? ", " : "");
-
 	ioh_finding_from_event(&f, rule, ev); /* never degraded: one record decides it */
 	if (file_end->kind == IOH_END_FILE) {
 		f.file = file_end->file;
 		f.fstype = fstype;
 	}
 	f.path = sp->path;
-	{
-		char in_desc[96], out_desc[96];
-		const char *in_s = in_desc, *out_s = out_desc;
-
-		describe_end(&sp->in, in_desc, sizeof(in_desc));
-		describe_end(&sp->out, out_desc, sizeof(out_desc));
-		if (sp->path && !sp->path_end)
-			in_s = sp->path;
-		else if (sp->path)
-			out_s = sp->path;
-		snprintf(f.message, sizeof(f.message), "%s (pid %u) blocked %s in %s() from %s to %s%s%s",
-			 ev->comm, ev->pid, IOH_DURATION(sp->duration_ns),
-			 ioh_splice_call_name(sp->call), in_s, out_s, why[0] ? ": " : "", why);
-	}
-	if (sp->blocked & IOH_SPLICE_PIPE_FULL)
-		f.fix = "drain the pipe faster or enlarge it with fcntl(fd, F_SETPIPE_SZ, 1 MiB) "
-			"(ceiling: fs.pipe-max-size); use SPLICE_F_NONBLOCK in event loops";
-	else if (sp->blocked & IOH_SPLICE_SOCKET_FULL)
-		f.fix = "the peer is slow: send in smaller chunks (nginx sendfile_max_chunk) from "
-			"a non-blocking socket so the event loop regains control";
-	else if (sp->blocked & IOH_SPLICE_WRITEBACK_WAIT)
-		f.fix = "the file is being written back while spliced: serve it after writeback "
-			"(fsync the writer first) or copy instead of splicing hot files";
-	else
-		f.fix = "bound each call (smaller len/count) and use non-blocking descriptors so "
-			"one slow transfer cannot stall the caller";
+	describe_call(&f, ev);
+	f.fix = splice_fix(sp->blocked);
 	ioh_finding_add_str(&f, "call", ioh_splice_call_name(sp->call));
 	ioh_finding_add_duration(&f, "duration", sp->duration_ns);
 	ioh_finding_add_int(&f, "ret", sp->ret);
