@@ -269,9 +269,10 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 		{0},
 	};
 	struct check checks[] = {
-		{"rename-unsynced-source", NULL, 0, false},
-		{"rename-without-dir-fsync", NULL, 0, false},
-		{"mixed-direct-buffered", "direct write, then buffered read", 0, false},
+		{ioh_rule_name(IOH_RULE_RENAME_UNSYNCED_SOURCE), NULL, 0, false},
+		{ioh_rule_name(IOH_RULE_RENAME_WITHOUT_DIR_FSYNC), NULL, 0, false},
+		{ioh_rule_name(IOH_RULE_MIXED_DIRECT_BUFFERED), "direct write, then buffered read", 0,
+		 false},
 	};
 	const size_t n = sizeof(checks) / sizeof(checks[0]);
 	const char *dir = DEFAULT_DIR;

@@ -19,4 +19,10 @@ int ioh_severity_from_string(const char *name);
  * reworking: rename their calls after the merge and drop this. */
 #define ioh_severity_name ioh_severity_to_string
 
+/* One step less severe, never below info: a hazard that is likely but not confirmed. */
+static inline enum ioh_severity ioh_severity_lower(enum ioh_severity s)
+{
+	return s > IOH_SEV_INFO ? s - 1 : IOH_SEV_INFO;
+}
+
 #endif
