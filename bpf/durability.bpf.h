@@ -510,15 +510,6 @@ static __always_inline void forget_dirty(struct inode *inode)
 		emit_inode_event(IOH_EV_INODE_CLEAN, inode, dirtied);
 }
 
-/* I_DIRTY_SYNC | I_DIRTY_DATASYNC: the inode itself (attributes, size, timestamps) is dirty. */
-static __always_inline __u64 inode_dirty_inode_bits(void)
-{
-	if (bpf_core_enum_value_exists(enum inode_state_flags_t, I_DIRTY_SYNC))
-		return bpf_core_enum_value(enum inode_state_flags_t, I_DIRTY_SYNC) |
-		       bpf_core_enum_value(enum inode_state_flags_t, I_DIRTY_DATASYNC);
-	return (1 << 0) | (1 << 1);
-}
-
 #define O_DSYNC_FLAG 010000
 #define O_SYNC_FLAG 04010000 /* __O_SYNC | O_DSYNC */
 #define RWF_DSYNC_FLAG 0x2
@@ -615,13 +606,6 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags, b
 	}
 	emit_inode_event(IOH_EV_INODE_DIRTY, inode, now);
 	return 0;
-}
-
-static __always_inline __u64 inode_freeing_bit(void)
-{
-	if (bpf_core_enum_value_exists(enum inode_state_flags_t, I_FREEING))
-		return bpf_core_enum_value(enum inode_state_flags_t, I_FREEING);
-	return 1 << 5; /* 6.1: #define I_FREEING (1 << 5) */
 }
 
 /*

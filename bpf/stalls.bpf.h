@@ -5,8 +5,9 @@
  *  - writeback:balance_dirty_pages is read as the *classic* tracepoint record
  *    (trace_event_raw_balance_dirty_pages) through CO-RE: its tp_btf prototype changed in 6.x
  *    (a dirty_throttle_control instead of a dozen numbers), the record's fields only got
- *    renamed (bdi_* -> wb_*), which a CO-RE flavor covers. Every pause goes into a log2
- *    histogram per (bdi, cgroup); only pauses at or above the threshold become records.
+ *    renamed (bdi_* -> wb_*), which a CO-RE flavour in compat.bpf.h covers. Every pause
+ *    goes into a log2 histogram per (bdi, cgroup); only pauses at or above the threshold
+ *    become records.
  *  - splice, tee, vmsplice, sendfile and copy_file_range are timed per thread from entry to
  *    return of the syscall: its own tracepoints (tracepoint backend) or its __x64_sys_*
  *    function (fentry/fexit, kprobe/kretprobe), never the raw sys_enter/sys_exit. Every call lands in one log2 histogram; only calls at or above the
@@ -17,6 +18,7 @@
 #define IOH_STALLS_BPF_H
 
 #include "common.bpf.h"
+#include "compat.bpf.h"
 #include "path.bpf.h"
 
 #if defined(__TARGET_ARCH_x86)
@@ -101,30 +103,6 @@ struct {
 	__type(key, char[IOH_BDI_NAME_LEN]);
 	__type(value, __u64);
 } throttle_bdi_last SEC(".maps");
-
-/*
- * The tracepoint's per-device figures were bdi_setpoint/bdi_dirty until the writeback
- * cleanup of 6.9/6.10 (Kemeng Shi) renamed them wb_setpoint/wb_dirty along with the
- * prototype change to struct dirty_throttle_control. Debian 12's 6.1 has the old names.
- */
-struct trace_event_raw_balance_dirty_pages___old {
-	unsigned long bdi_setpoint;
-	unsigned long bdi_dirty;
-} __attribute__((preserve_access_index));
-
-static __always_inline void throttle_wb_figures(struct trace_event_raw_balance_dirty_pages *rec,
-						__u64 *setpoint, __u64 *dirty)
-{
-	if (bpf_core_field_exists(struct trace_event_raw_balance_dirty_pages___old, bdi_dirty)) {
-		struct trace_event_raw_balance_dirty_pages___old *old = (void *)rec;
-
-		*setpoint = BPF_CORE_READ(old, bdi_setpoint);
-		*dirty = BPF_CORE_READ(old, bdi_dirty);
-	} else {
-		*setpoint = BPF_CORE_READ(rec, wb_setpoint);
-		*dirty = BPF_CORE_READ(rec, wb_dirty);
-	}
-}
 
 static __always_inline int on_balance_dirty_pages(struct trace_event_raw_balance_dirty_pages *rec)
 {
