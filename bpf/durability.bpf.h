@@ -19,19 +19,6 @@
 #include "compat.bpf.h"
 #include "path.bpf.h"
 
-#if defined(__TARGET_ARCH_x86)
-#define NR_fsync 74
-#define NR_fdatasync 75
-#define NR_rename 82
-#define NR_sync 162
-#define NR_renameat 264
-#define NR_sync_file_range 277
-#define NR_syncfs 306
-#define NR_renameat2 316
-#else
-#error "syscall numbers for this architecture are missing (see docs/kernels.md)"
-#endif
-
 /*
  * When sync(2) or syncfs(2) last succeeded. Every inode reported dirty before it counts as
  * synced: a later dirtying must be reported again. Global rather than per filesystem because
@@ -510,13 +497,10 @@ static __always_inline void forget_dirty(struct inode *inode)
 		emit_inode_event(IOH_EV_INODE_CLEAN, inode, dirtied);
 }
 
-#define O_DSYNC_FLAG 010000
-#define O_SYNC_FLAG 04010000 /* __O_SYNC | O_DSYNC */
 #define RWF_DSYNC_FLAG 0x2
 #define RWF_SYNC_FLAG 0x4
 #define S_SYNC_FLAG 1	    /* inode->i_flags: chattr +S */
 #define SB_SYNCHRONOUS_FLAG 16 /* mounted -o sync */
-#define ENOSYS_ERR 38
 
 
 /*
@@ -524,9 +508,8 @@ static __always_inline void forget_dirty(struct inode *inode)
  * O_SYNC/O_DSYNC on the file, RWF_SYNC/RWF_DSYNC on pwritev2(), chattr +S, or a `sync` mount.
  * The kernel calls vfs_fsync_range() on the written range before the syscall returns
  * (generic_write_sync), so the data is durable as the write returns: not "dirty since the last
- * fsync". The syscall is read from the task's own registers: inside a syscall x86-64 keeps
- * -ENOSYS in regs->ax until it returns, which a page fault (an mmap write) never has; the fd
- * must also name this very inode.
+ * fsync". The syscall is read from the task's own registers (regs_syscall_nr(): none for a
+ * page fault, an mmap write); the fd must also name this very inode.
  */
 static __always_inline bool dirtied_by_synced_write(struct inode *inode, bool has_task_regs)
 {
@@ -540,18 +523,18 @@ static __always_inline bool dirtied_by_synced_write(struct inode *inode, bool ha
 	if (!has_task_regs)
 		return false;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	if (!regs || BPF_CORE_READ(regs, ax) != (unsigned long)-ENOSYS_ERR)
+	if (!regs)
 		return false;
-	nr = BPF_CORE_READ(regs, orig_ax);
+	nr = regs_syscall_nr(regs);
 	if (nr != NR_write && nr != NR_pwrite64 && nr != NR_writev && nr != NR_pwritev &&
 	    nr != NR_pwritev2)
 		return false;
-	file = fd_to_file(BPF_CORE_READ(regs, di));
+	file = fd_to_file(SC_REGS_ARG(regs, 0));
 	if (!file || file_inode_of(file) != inode)
 		return false;
 	if (BPF_CORE_READ(file, f_flags) & O_DSYNC_FLAG)
 		return true;
-	return nr == NR_pwritev2 && (BPF_CORE_READ(regs, r9) & (RWF_DSYNC_FLAG | RWF_SYNC_FLAG));
+	return nr == NR_pwritev2 && (SC_REGS_ARG(regs, 5) & (RWF_DSYNC_FLAG | RWF_SYNC_FLAG));
 }
 
 /* Set by the loader: mixed_io.bpf.h takes buffered writes of watched inodes from here. */

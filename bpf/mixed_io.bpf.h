@@ -28,9 +28,7 @@
 
 #define IS_ERR_PTR(p) ((unsigned long)(p) >= (unsigned long)-4095)
 
-#define O_DIRECT_FLAG 040000 /* x86 and most architectures */
 #define F_SETFL_CMD 4
-#define MAP_ANONYMOUS_FLAG 0x20
 #define FMODE_WRITE_FLAG 0x2
 #define FMODE_READ_FLAG 0x1
 

@@ -9,8 +9,9 @@
  *    goes into a log2 histogram per (bdi, cgroup); only pauses at or above the threshold
  *    become records.
  *  - splice, tee, vmsplice, sendfile and copy_file_range are timed per thread from entry to
- *    return of the syscall: its own tracepoints (tracepoint backend) or its __x64_sys_*
- *    function (fentry/fexit, kprobe/kretprobe), never the raw sys_enter/sys_exit. Every call lands in one log2 histogram; only calls at or above the
+ *    return of the syscall: its own tracepoints (tracepoint backend) or its own function
+ *    (SYSCALL_FN(): __x64_sys_*; fentry/fexit, kprobe/kretprobe), never the raw
+ *    sys_enter/sys_exit. Every call lands in one log2 histogram; only calls at or above the
  *    threshold become records, naming both ends and why they blocked where it is visible:
  *    a full pipe, a full socket send buffer, or folio_wait_writeback() during the call.
  */
@@ -20,14 +21,6 @@
 #include "common.bpf.h"
 #include "compat.bpf.h"
 #include "path.bpf.h"
-
-#if defined(__TARGET_ARCH_x86)
-#define NR_sendfile 40
-#define NR_splice 275
-#define NR_tee 276
-#define NR_vmsplice 278
-#define NR_copy_file_range 326
-#endif
 
 #define S_IFIFO 0010000
 #define S_IFSOCK 0140000
