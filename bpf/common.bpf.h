@@ -120,6 +120,23 @@ static __always_inline void fill_header(struct ioh_event_hdr *hdr, __u16 type, _
 	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
 }
 
+/*
+ * Reserve a fixed-size record of `type` in the ring buffer and fill its header, or count a
+ * loss at `where` and return NULL when the ring is full. The caller fills the rest and sends
+ * it with bpf_ringbuf_submit(rec, ringbuf_flags()).
+ */
+static __always_inline void *reserve_record(__u32 size, __u16 type, __u32 where)
+{
+	struct ioh_event_hdr *hdr = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!hdr) {
+		count_loss(where);
+		return NULL;
+	}
+	fill_header(hdr, type, size);
+	return hdr;
+}
+
 #define BTRFS_SUPER_MAGIC 0x9123683E
 #define EXT4_SUPER_MAGIC 0xEF53
 #define XFS_SUPER_MAGIC 0x58465342

@@ -190,7 +190,6 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 	__u32 zero = 0;
 	struct rename_record *rec = bpf_map_lookup_elem(&rename_scratch, &zero);
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct path_walk walk = {};
 	__u64 old_off, new_off, used; /* 64-bit: a 32-bit clamp would bound a zero-extended copy */
 	bool relative;
 	char first;
@@ -232,11 +231,8 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 			struct dentry *d = BPF_CORE_READ(base, dentry);
 
 			file_id_from_inode(&rec->ev.base_dir, BPF_CORE_READ(d, d_inode));
-			walk_dir_path(base, rec->strings, &walk);
-			rec->ev.base_path_len = walk.len;
-			rec->ev.base_components = walk.components;
-			if (walk.truncated)
-				rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
+			record_path(base, rec->strings, &rec->ev.hdr, &rec->ev.base_path_len,
+				    &rec->ev.base_components);
 		}
 	}
 
@@ -282,10 +278,10 @@ struct {
 	__type(value, struct sync_record);
 } sync_scratch SEC(".maps");
 
+/* A sync record after its header. */
 static __always_inline void fill_sync(struct ioh_sync_event *ev, struct syscall_inflight *in,
 				      long ret, __u32 kind)
 {
-	fill_header(&ev->hdr, IOH_EV_SYNC, sizeof(*ev));
 	ev->kind = kind;
 	ev->ret = ret;
 	ev->fd = in->fd;
@@ -308,26 +304,21 @@ static __always_inline void emit_sync(struct syscall_inflight *in, long ret, __u
 	if (ret < 0 && file) {
 		__u32 zero = 0;
 		struct sync_record *rec = bpf_map_lookup_elem(&sync_scratch, &zero);
-		struct path *fpath = (struct path *)__builtin_preserve_access_index(&file->f_path);
-		struct path_walk walk = {};
+		__u16 path_len;
 
 		if (!rec)
 			return;
+		fill_header(&rec->ev.hdr, IOH_EV_SYNC, sizeof(rec->ev));
 		fill_sync(&rec->ev, in, ret, kind);
-		walk_dir_path(fpath, rec->path, &walk);
-		rec->ev.path_len = walk.len;
-		rec->ev.path_components = walk.components;
-		if (walk.truncated)
-			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
-		output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, rec->ev.path_len,
+		path_len = record_file_path(file, rec->path, &rec->ev.hdr, &rec->ev.path_len,
+					    &rec->ev.path_components);
+		output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, path_len,
 				 IOH_LOSS_RINGBUF_SYNC, ringbuf_flags());
 		return;
 	}
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_SYNC);
+	ev = reserve_record(sizeof(*ev), IOH_EV_SYNC, IOH_LOSS_RINGBUF_SYNC);
+	if (!ev)
 		return;
-	}
 	fill_sync(ev, in, ret, kind);
 	bpf_ringbuf_submit(ev, ringbuf_flags());
 }
@@ -464,13 +455,10 @@ static __always_inline int on_vfs_fsync_return(struct file *file, int datasync, 
  * reported dirty. */
 static __always_inline void emit_inode_event(__u16 type, struct inode *inode, __u64 ns)
 {
-	struct ioh_inode_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	struct ioh_inode_event *ev = reserve_record(sizeof(*ev), type, IOH_LOSS_RINGBUF_INODE);
 
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_INODE);
+	if (!ev)
 		return;
-	}
-	fill_header(&ev->hdr, type, sizeof(*ev));
 	__builtin_memset(&ev->file, 0, sizeof(ev->file));
 	file_id_from_inode(&ev->file, inode);
 	ev->dirtied_ns = ns;

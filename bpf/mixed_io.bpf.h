@@ -103,7 +103,6 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 	__u64 flags = kind == IOH_MODE_BOTH_OPEN ? BPF_RB_FORCE_WAKEUP : ringbuf_flags();
 	__u32 zero = 0;
 	struct access_record *rec = bpf_map_lookup_elem(&access_scratch, &zero);
-	struct path_walk walk = {};
 
 	if (!rec)
 		return;
@@ -117,15 +116,9 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 	rec->ev.other_ns = other_ns;
 	rec->ev.path_len = 0;
 	rec->ev.path_components = 0;
-	if (file) {
-		struct path *fpath = (struct path *)__builtin_preserve_access_index(&file->f_path);
-
-		walk_dir_path(fpath, rec->path, &walk);
-		rec->ev.path_len = walk.len;
-		rec->ev.path_components = walk.components;
-		if (walk.truncated)
-			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
-	}
+	if (file)
+		record_file_path(file, rec->path, &rec->ev.hdr, &rec->ev.path_len,
+				 &rec->ev.path_components);
 	output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, rec->ev.path_len,
 			 IOH_LOSS_RINGBUF_MODE, flags);
 }

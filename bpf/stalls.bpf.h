@@ -136,12 +136,9 @@ static __always_inline int on_balance_dirty_pages(struct trace_event_raw_balance
 
 	if (pause_ns + paused_ns < throttle_threshold_ns)
 		return 0;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_THROTTLE);
+	ev = reserve_record(sizeof(*ev), IOH_EV_DIRTY_THROTTLE, IOH_LOSS_RINGBUF_THROTTLE);
+	if (!ev)
 		return 0;
-	}
-	fill_header(&ev->hdr, IOH_EV_DIRTY_THROTTLE, sizeof(*ev));
 	__builtin_memcpy(ev->bdi, key.bdi, sizeof(ev->bdi));
 	ev->pause_ns = pause_ns;
 	ev->paused_ns = paused_ns;
@@ -377,7 +374,6 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 	__u32 zero = 0;
 	struct splice_record *rec = bpf_map_lookup_elem(&splice_scratch, &zero);
 	struct file *in_file, *out_file, *path_file = NULL;
-	struct path_walk walk = {};
 	__u32 blocked = 0;
 
 	if (!rec)
@@ -405,16 +401,9 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 		path_file = out_file;
 		rec->ev.path_end = 1;
 	}
-	if (path_file) {
-		struct path *fpath =
-			(struct path *)__builtin_preserve_access_index(&path_file->f_path);
-
-		walk_dir_path(fpath, rec->path, &walk);
-		rec->ev.path_len = walk.len;
-		rec->ev.path_components = walk.components;
-		if (walk.truncated)
-			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
-	}
+	if (path_file)
+		record_file_path(path_file, rec->path, &rec->ev.hdr, &rec->ev.path_len,
+				 &rec->ev.path_components);
 	output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, rec->ev.path_len,
 			 IOH_LOSS_RINGBUF_SPLICE, ringbuf_flags());
 }
