@@ -57,8 +57,9 @@
 #define MAP_ANONYMOUS_FLAG 0x20
 
 /*
- * Syscall arguments in a struct pt_regs: the one a syscall's own function receives (fentry
- * and kprobe on SYSCALL_FN()) and the task's user-mode registers (bpf_task_pt_regs()) are
+ * The registers of syscall arguments 0-5 in a struct pt_regs (read with SC_REGS_ARG(),
+ * common.bpf.h): the pt_regs a syscall's own function receives (fentry and kprobe on
+ * SYSCALL_FN()) and the task's user-mode registers (bpf_task_pt_regs()) are one and
  * the same. arm64 passes them in x0-x5; x0 is also the return value, so the first argument
  * is read from orig_x0, the copy the entry code keeps (as libbpf's
  * PT_REGS_PARM1_CORE_SYSCALL does).

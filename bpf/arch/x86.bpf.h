@@ -48,8 +48,9 @@
 #define MAP_ANONYMOUS_FLAG 0x20
 
 /*
- * Syscall arguments in a struct pt_regs: the one a syscall's own function receives (fentry
- * and kprobe on SYSCALL_FN()) and the task's user-mode registers (bpf_task_pt_regs()) are
+ * The registers of syscall arguments 0-5 in a struct pt_regs (read with SC_REGS_ARG(),
+ * common.bpf.h): the pt_regs a syscall's own function receives (fentry and kprobe on
+ * SYSCALL_FN()) and the task's user-mode registers (bpf_task_pt_regs()) are one and
  * the same. x86-64 passes them in di, si, dx, r10, r8, r9.
  */
 #define SC_REG0 di
