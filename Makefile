@@ -109,9 +109,16 @@ check-build-deps:
 	fi
 
 # ---- BPF ----------------------------------------------------------------------------------
-BPF_HDRS := $(wildcard bpf/*.h bpf/*.bpf.h)
+# bpf/arch/$(ARCH).bpf.h (syscall numbers, flags, registers) and bpf/vmlinux/$(ARCH)/vmlinux.h
+# are chosen by ARCH (make ARCH=arm64 to build for another architecture).
+BPF_HDRS    := $(wildcard bpf/*.h bpf/*.bpf.h bpf/arch/*.bpf.h)
+BPF_VMLINUX := bpf/vmlinux/$(ARCH)/vmlinux.h
 
 $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) | $(BUILD) check-build-deps
+	@test -f bpf/arch/$(ARCH).bpf.h || { echo "bpf/arch/$(ARCH).bpf.h is missing: $(ARCH) is not" \
+		"supported yet (docs/kernels.md)" >&2; exit 1; }
+	@test -f $(BPF_VMLINUX) || { echo "$(BPF_VMLINUX) is missing: 'make vmlinux' makes it on an" \
+		"$(ARCH) host with /sys/kernel/btf/vmlinux (docs/building.md)" >&2; exit 1; }
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
@@ -120,7 +127,8 @@ $(SKEL): $(BPF_OBJ)
 # Regenerate the committed vmlinux.h from the running kernel (see docs/building.md for why the
 # build uses a committed one).
 vmlinux:
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux/$(ARCH)/vmlinux.h
+	mkdir -p bpf/vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(BPF_VMLINUX)
 
 # ---- user space ---------------------------------------------------------------------------
 $(BUILD):
