@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmount.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,35 @@ int ioh_mount_table_load(const char *path, struct ioh_mount_table **out)
 	err = table_parse(f, path, out);
 	fclose(f);
 	return err;
+}
+
+int ioh_mount_table_read(int fd, const char *name, struct ioh_mount_table **out)
+{
+	FILE *f;
+	int dup_fd, err;
+
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return -errno;
+	/* A duplicate shares the offset: reading it to the end reads `fd` to the end. */
+	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0)
+		return -errno;
+	f = fdopen(dup_fd, "r");
+	if (!f) {
+		err = -errno;
+		close(dup_fd);
+		return err;
+	}
+	err = table_parse(f, name, out);
+	fclose(f);
+	return err;
+}
+
+bool ioh_mount_table_changed(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLPRI};
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLPRI | POLLERR));
 }
 
 void ioh_mount_table_free(struct ioh_mount_table *t)
@@ -323,23 +353,10 @@ static const struct ioh_mount_entry *same_mount(const struct ioh_mount_table *t,
 int ioh_mount_watch_scan(struct ioh_mount_watch *w, uint64_t now_ns, ioh_mount_cb cb, void *ctx)
 {
 	struct ioh_mount_table *old = w->table, *now;
-	int fd, err, events = 0;
-	FILE *f;
+	int err, events = 0;
 
 	/* Read from the polled descriptor: reading it to the end re-arms POLLPRI. */
-	if (lseek(w->fd, 0, SEEK_SET) != 0)
-		return -errno;
-	fd = fcntl(w->fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "r");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	err = table_parse(f, w->path, &now);
-	fclose(f);
+	err = ioh_mount_table_read(w->fd, w->path, &now);
 	if (err < 0)
 		return err;
 	/* New or changed: reported when hazardous, or when it was and no longer is. */

@@ -13,6 +13,7 @@
 #ifndef IOH_MOUNTINFO_H
 #define IOH_MOUNTINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,12 @@ struct ioh_mount_table;
 /* Parse a mountinfo file (/proc/self/mountinfo, /proc/PID/mountinfo, a test's file). Lines
  * that do not parse are skipped. 0 or -errno. */
 int ioh_mount_table_load(const char *path, struct ioh_mount_table **out);
+/* The same from an open mountinfo descriptor, read from its start (which also acknowledges a
+ * change: ioh_mount_table_changed() is false until the next one). */
+int ioh_mount_table_read(int fd, const char *name, struct ioh_mount_table **out);
+/* The kernel says the table of this open mountinfo descriptor changed since it was last
+ * asked (poll(2) POLLPRI, no wait). */
+bool ioh_mount_table_changed(int fd);
 void ioh_mount_table_free(struct ioh_mount_table *t);
 size_t ioh_mount_table_size(const struct ioh_mount_table *t);
 /* The i-th mount in table order (the order of the file), or NULL. */

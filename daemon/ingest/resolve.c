@@ -18,15 +18,14 @@
 /* FILEID_KERNFS: cgroup ids are kernfs node ids, usable as file handles on cgroupfs. */
 #define FILEID_KERNFS 0xfe
 
-/* The mount table of one mount namespace, re-read after MOUNT_TABLE_TTL_NS, a change (mount
- * events invalidate it) or a mount id it does not know. */
+/* The mount table of one mount namespace, re-read when the kernel says it changed (POLLPRI on
+ * the open mountinfo) or a mount event made it stale; never on a lookup that misses. */
 struct ns_mounts {
 	uint64_t mnt_ns; /* 0: nothing loaded */
-	uint64_t loaded_ns;
+	int fd;		 /* /proc/PID/mountinfo of that namespace; -1: none */
 	bool stale;
 	struct ioh_mount_table *table;
 };
-#define MOUNT_TABLE_TTL_NS 1000000000ull
 
 struct cgroup_entry {
 	uint64_t id;
@@ -69,6 +68,7 @@ struct ioh_resolver *ioh_resolver_new(const char *cgroup_root)
 
 	if (!r)
 		return NULL;
+	r->own_mounts.fd = r->other_mounts.fd = -1;
 	if (cgroup_root)
 		snprintf(r->cgroup_root, sizeof(r->cgroup_root), "%s", cgroup_root);
 	else
@@ -98,6 +98,10 @@ void ioh_resolver_free(struct ioh_resolver *r)
 		free(r->cgroups[i].path);
 	ioh_mount_table_free(r->own_mounts.table);
 	ioh_mount_table_free(r->other_mounts.table);
+	if (r->own_mounts.fd >= 0)
+		close(r->own_mounts.fd);
+	if (r->other_mounts.fd >= 0)
+		close(r->other_mounts.fd);
 	ioh_stat_pool_free(r->pool);
 	free(r);
 }
@@ -135,42 +139,44 @@ bool ioh_resolver_timed_out(const struct ioh_resolver *r)
 	return r->timed_out;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
- * The mount table of `pid`'s namespace `mnt_ns` (ours when 0 or our own), loaded when not
- * cached, stale, older than MOUNT_TABLE_TTL_NS or `reload`. A task that is gone gives ours:
- * its paths are then tried as we see them. NULL when no table can be read. Reading a mount
+ * The mount table of `pid`'s namespace `mnt_ns` (ours when 0 or our own), read when not
+ * cached or changed since. A task that is gone gives ours: its paths are then tried as we see
+ * them. NULL when no table can be read. The open mountinfo pins the namespace and tells of
+ * its changes, so a mount id or path that misses is not worth a second read. Reading a mount
  * table asks no file system anything: it cannot block on one.
  */
-static struct ioh_mount_table *mount_table(struct ioh_resolver *r, uint32_t pid, uint64_t mnt_ns,
-					   bool reload)
+static struct ioh_mount_table *mount_table(struct ioh_resolver *r, uint32_t pid, uint64_t mnt_ns)
 {
 	bool ours = !mnt_ns || mnt_ns == r->own_mnt_ns || !pid;
 	struct ns_mounts *c = ours ? &r->own_mounts : &r->other_mounts;
-	uint64_t key = ours ? r->own_mnt_ns : mnt_ns, now = mono_ns();
+	uint64_t key = ours ? r->own_mnt_ns : mnt_ns;
 	struct ioh_mount_table *t;
 	char name[64];
 
-	if (c->table && c->mnt_ns == key && !c->stale && !reload &&
-	    now - c->loaded_ns <= MOUNT_TABLE_TTL_NS)
-		return c->table;
 	if (ours)
 		snprintf(name, sizeof(name), "/proc/self/mountinfo");
 	else
 		snprintf(name, sizeof(name), "/proc/%u/mountinfo", pid);
-	if (ioh_mount_table_load(name, &t) < 0)
-		return ours ? NULL : mount_table(r, 0, 0, false);
+	if (c->fd >= 0 && c->mnt_ns == key && c->table && !c->stale &&
+	    !ioh_mount_table_changed(c->fd))
+		return c->table;
+	if (c->fd < 0 || c->mnt_ns != key) {
+		int fd = open(name, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return ours ? NULL : mount_table(r, 0, 0);
+		if (c->fd >= 0)
+			close(c->fd);
+		ioh_mount_table_free(c->table);
+		c->table = NULL;
+		c->fd = fd;
+		c->mnt_ns = key;
+	}
+	if (ioh_mount_table_read(c->fd, name, &t) < 0)
+		return ours ? c->table : mount_table(r, 0, 0);
 	ioh_mount_table_free(c->table);
 	c->table = t;
-	c->mnt_ns = key;
-	c->loaded_ns = now;
 	c->stale = false;
 	return t;
 }
@@ -181,24 +187,19 @@ static const char *fstype_of_path(struct ioh_resolver *r, uint32_t pid, uint64_t
 				  const char *path)
 {
 	const struct ioh_mount_entry *m =
-		ioh_mount_table_by_path(mount_table(r, pid, mnt_ns, false), path);
+		ioh_mount_table_by_path(mount_table(r, pid, mnt_ns), path);
 
 	return m ? m->fstype : NULL;
 }
 
 /* The type of the mount with this id, from the table of the namespace it was seen from (mount
- * ids are unique across namespaces), re-read once on a miss (a mount since the last read). */
+ * ids are unique across namespaces). */
 static const char *fstype_of_mount(struct ioh_resolver *r, uint32_t pid, uint64_t mnt_ns,
 				   uint64_t mnt_id)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		const struct ioh_mount_entry *m =
-			ioh_mount_table_by_id(mount_table(r, pid, mnt_ns, pass == 1), mnt_id);
+	const struct ioh_mount_entry *m = ioh_mount_table_by_id(mount_table(r, pid, mnt_ns), mnt_id);
 
-		if (m)
-			return m->fstype;
-	}
-	return NULL;
+	return m ? m->fstype : NULL;
 }
 
 const char *ioh_resolver_cgroup_path(struct ioh_resolver *r, uint64_t cgroup_id)
@@ -444,16 +445,12 @@ static void resolve_truncate(struct ioh_resolver *r, struct ioh_event *ev)
 {
 	struct ioh_truncate_info *ti = &ev->truncate;
 	uint64_t mnt_ns;
-	int err = -ENOENT;
-
 	if (!ti->path || (ev->flags & IOH_EVF_PATH_TRUNCATED) ||
 	    strncmp(ti->path, IOH_TRUNCATION_MARK, strlen(IOH_TRUNCATION_MARK)) == 0)
 		return;
 	mnt_ns = task_mnt_ns(ev->pid);
-	for (int pass = 0; pass < 2 && err == -ENOENT; pass++)
-		err = ioh_mount_table_path(mount_table(r, ev->pid, mnt_ns, pass == 1),
-					   ti->file.dev, ti->path, r->path, sizeof(r->path));
-	if (err < 0)
+	if (ioh_mount_table_path(mount_table(r, ev->pid, mnt_ns), ti->file.dev, ti->path, r->path,
+				 sizeof(r->path)) < 0)
 		return;
 	ti->path = r->path;
 	ev->flags |= IOH_EVF_PATH_MOUNTED;
