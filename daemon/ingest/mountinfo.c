@@ -355,7 +355,8 @@ int ioh_mount_watch_scan(struct ioh_mount_watch *w, uint64_t now_ns, ioh_mount_c
 	struct ioh_mount_table *old = w->table, *now;
 	int err, events = 0;
 
-	/* Read from the polled descriptor: reading it to the end re-arms POLLPRI. */
+	/* The loop's poll of the descriptor acknowledged the change; the table is read through
+	 * the same descriptor. */
 	err = ioh_mount_table_read(w->fd, w->path, &now);
 	if (err < 0)
 		return err;

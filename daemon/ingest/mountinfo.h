@@ -40,11 +40,10 @@ struct ioh_mount_table;
 /* Parse a mountinfo file (/proc/self/mountinfo, /proc/PID/mountinfo, a test's file). Lines
  * that do not parse are skipped. 0 or -errno. */
 int ioh_mount_table_load(const char *path, struct ioh_mount_table **out);
-/* The same from an open mountinfo descriptor, read from its start (which also acknowledges a
- * change: ioh_mount_table_changed() is false until the next one). */
+/* The same from an open mountinfo descriptor, read from its start. */
 int ioh_mount_table_read(int fd, const char *name, struct ioh_mount_table **out);
-/* The kernel says the table of this open mountinfo descriptor changed since it was last
- * asked (poll(2) POLLPRI, no wait). */
+/* The kernel says the table of this open mountinfo descriptor changed since the descriptor
+ * was last polled (poll(2) POLLPRI, no wait; the poll acknowledges it, reading does not). */
 bool ioh_mount_table_changed(int fd);
 void ioh_mount_table_free(struct ioh_mount_table *t);
 size_t ioh_mount_table_size(const struct ioh_mount_table *t);

@@ -158,10 +158,12 @@ static struct ioh_mount_table *mount_table(struct ioh_resolver *r, uint32_t pid,
 		snprintf(name, sizeof(name), "/proc/self/mountinfo");
 	else
 		snprintf(name, sizeof(name), "/proc/%u/mountinfo", pid);
-	if (c->fd >= 0 && c->mnt_ns == key && c->table && !c->stale &&
-	    !ioh_mount_table_changed(c->fd))
-		return c->table;
-	if (c->fd < 0 || c->mnt_ns != key) {
+	if (c->fd >= 0 && c->mnt_ns == key) {
+		bool changed = ioh_mount_table_changed(c->fd); /* asking acknowledges it */
+
+		if (c->table && !c->stale && !changed)
+			return c->table;
+	} else {
 		int fd = open(name, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0)
@@ -445,6 +447,7 @@ static void resolve_truncate(struct ioh_resolver *r, struct ioh_event *ev)
 {
 	struct ioh_truncate_info *ti = &ev->truncate;
 	uint64_t mnt_ns;
+
 	if (!ti->path || (ev->flags & IOH_EVF_PATH_TRUNCATED) ||
 	    strncmp(ti->path, IOH_TRUNCATION_MARK, strlen(IOH_TRUNCATION_MARK)) == 0)
 		return;

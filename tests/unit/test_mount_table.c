@@ -6,10 +6,14 @@
  * the resolver turning a truncated file's path into the one the task used.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -276,6 +280,53 @@ static void test_resolver_truncate(void)
 	}
 }
 
+/* In a private mount namespace of a child: 0 when a mount made after the resolver read the
+ * table is found by id without being told (POLLPRI on its mountinfo); 77 when mounting is not
+ * possible here; 1 otherwise. */
+static int new_mount_child(void)
+{
+	char dir[] = "/tmp/ioh-test-mnt.XXXXXX";
+	struct ioh_resolver *r;
+	struct statx stx;
+	const char *fstype = NULL;
+	int err;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    !mkdtemp(dir))
+		return 77;
+	r = ioh_resolver_new("/nonexistent");
+	if (!r || statx(AT_FDCWD, "/", 0, STATX_MNT_ID, &stx) < 0 ||
+	    ioh_resolver_mount_fstype(r, stx.stx_mnt_id, &fstype) < 0) /* reads the table */
+		return 1;
+	if (mount("none", dir, "tmpfs", 0, NULL) < 0) {
+		rmdir(dir);
+		return 77;
+	}
+	err = statx(AT_FDCWD, dir, 0, STATX_MNT_ID, &stx) < 0 ||
+	      ioh_resolver_mount_fstype(r, stx.stx_mnt_id, &fstype) < 0 ||
+	      strcmp(fstype, "tmpfs") != 0;
+	umount(dir);
+	rmdir(dir);
+	ioh_resolver_free(r);
+	return err;
+}
+
+static void test_resolver_sees_new_mounts(void)
+{
+	TEST_CASE("resolver: a mount made after it read the table is found by its id") {
+		pid_t pid = fork();
+		int status = 0;
+
+		if (pid == 0)
+			_exit(new_mount_child());
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+		if (WEXITSTATUS(status) == 77)
+			printf("ok - %s # SKIP cannot mount here\n", check_case);
+		else
+			CHECK_INT(WEXITSTATUS(status), 0);
+	}
+}
+
 int main(void)
 {
 	int fd = mkstemp(table_path);
@@ -290,6 +341,7 @@ int main(void)
 	test_bind_root();
 	test_watch();
 	test_resolver_truncate();
+	test_resolver_sees_new_mounts();
 	unlink(table_path);
 	return check_summary();
 }
