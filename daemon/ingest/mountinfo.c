@@ -353,6 +353,8 @@ static const struct ioh_mount_entry *same_mount(const struct ioh_mount_table *t,
 int ioh_mount_watch_scan(struct ioh_mount_watch *w, uint64_t now_ns, ioh_mount_cb cb, void *ctx)
 {
 	struct ioh_mount_table *old = w->table, *now;
+	uint32_t *gone; /* devices of the mounts gone in this scan */
+	size_t n_gone = 0;
 	int err, events = 0;
 
 	/* The loop's poll of the descriptor acknowledged the change; the table is read through
@@ -360,19 +362,13 @@ int ioh_mount_watch_scan(struct ioh_mount_watch *w, uint64_t now_ns, ioh_mount_c
 	err = ioh_mount_table_read(w->fd, w->path, &now);
 	if (err < 0)
 		return err;
-	/* New or changed: reported when hazardous, or when it was and no longer is. */
-	for (size_t i = 0; i < now->n; i++) {
-		const struct ioh_mount_entry *m = &now->entries[i];
-		uint32_t commit_s, old_commit_s;
-		uint32_t flags = entry_hazards(m, &commit_s);
-		uint32_t old_flags = entry_hazards(same_mount(old, m), &old_commit_s);
-
-		if (old_flags ? flags != old_flags || commit_s != old_commit_s : flags != 0) {
-			emit(m, flags, commit_s, now_ns, cb, ctx);
-			events++;
-		}
+	/* Unmounted (or moved) while hazardous: forget. First, so that a device unmounted and
+	 * mounted again between two scans ends up watched (iohazardd.c on_mount_event). */
+	gone = calloc(old && old->n ? old->n : 1, sizeof(*gone));
+	if (!gone) {
+		ioh_mount_table_free(now);
+		return -ENOMEM;
 	}
-	/* Unmounted (or moved) while hazardous: forget. */
 	for (size_t i = 0; old && i < old->n; i++) {
 		const struct ioh_mount_entry *m = &old->entries[i];
 		uint32_t commit_s;
@@ -380,8 +376,27 @@ int ioh_mount_watch_scan(struct ioh_mount_watch *w, uint64_t now_ns, ioh_mount_c
 		if (entry_hazards(m, &commit_s) && !same_mount(now, m)) {
 			emit(m, IOH_MNT_GONE, 0, now_ns, cb, ctx);
 			events++;
+			gone[n_gone++] = m->dev;
 		}
 	}
+	/* New or changed: reported when hazardous, or when it was and no longer is. A hazardous
+	 * mount whose device just lost another mount (a bind mount went) is reported again, so
+	 * the device stays watched. */
+	for (size_t i = 0; i < now->n; i++) {
+		const struct ioh_mount_entry *m = &now->entries[i];
+		uint32_t commit_s, old_commit_s;
+		uint32_t flags = entry_hazards(m, &commit_s);
+		uint32_t old_flags = entry_hazards(same_mount(old, m), &old_commit_s);
+		bool report = old_flags ? flags != old_flags || commit_s != old_commit_s : flags != 0;
+
+		for (size_t g = 0; flags && !report && g < n_gone; g++)
+			report = gone[g] == m->dev;
+		if (report) {
+			emit(m, flags, commit_s, now_ns, cb, ctx);
+			events++;
+		}
+	}
+	free(gone);
 	ioh_mount_table_free(old);
 	w->table = now;
 	return events;

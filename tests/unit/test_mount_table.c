@@ -228,13 +228,34 @@ static void test_watch(void)
 			 "%s51 20 7:5 / /mnt/moved rw - ext4 /dev/loop5 rw,data=writeback\n", base);
 		write_table(text);
 		CHECK_INT(ioh_mount_watch_scan(w, 8, on_mount, &s), 2); /* mount --move */
-		CHECK_STR(s.mount_point[4], "/mnt/moved");
-		CHECK_INT(s.flags[5], IOH_MNT_GONE);
-		CHECK_STR(s.mount_point[5], "/mnt/a");
+		CHECK_INT(s.flags[4], IOH_MNT_GONE); /* the gone first */
+		CHECK_STR(s.mount_point[4], "/mnt/a");
+		CHECK_STR(s.mount_point[5], "/mnt/moved");
+		CHECK_INT(s.flags[5], IOH_MNT_DATA_WRITEBACK);
 		write_table(base);
 		CHECK_INT(ioh_mount_watch_scan(w, 9, on_mount, &s), 1);
 		CHECK_INT(s.flags[6], IOH_MNT_GONE);
 		CHECK_INT(s.mnt_id[6], 51);
+		ioh_mount_watch_free(w);
+	}
+	TEST_CASE("watcher: a bind mount goes; the device's other mount is reported again") {
+		struct ioh_mount_watch *w;
+		struct seen s = {0};
+		const char *both = "50 20 7:5 / /mnt/wb rw - ext4 /dev/loop5 rw,data=writeback\n"
+				   "51 20 7:5 /sub /srv/b rw - ext4 /dev/loop5 rw,data=writeback\n"
+				   "52 20 7:6 / /mnt/o rw - ext4 /dev/loop6 rw,data=writeback\n";
+
+		write_table(both);
+		CHECK_INT(ioh_mount_watch_new(table_path, &w), 0);
+		CHECK_INT(ioh_mount_watch_scan(w, 1, on_mount, &s), 3);
+		write_table("50 20 7:5 / /mnt/wb rw - ext4 /dev/loop5 rw,data=writeback\n"
+			    "52 20 7:6 / /mnt/o rw - ext4 /dev/loop6 rw,data=writeback\n");
+		CHECK_INT(ioh_mount_watch_scan(w, 2, on_mount, &s), 2); /* 7:6 is not repeated */
+		CHECK_INT(s.flags[3], IOH_MNT_GONE);
+		CHECK_STR(s.mount_point[3], "/srv/b");
+		CHECK_INT(s.flags[4], IOH_MNT_DATA_WRITEBACK);
+		CHECK_STR(s.mount_point[4], "/mnt/wb");
+		CHECK_INT(ioh_mount_watch_scan(w, 3, on_mount, &s), 0);
 		ioh_mount_watch_free(w);
 	}
 }
