@@ -46,10 +46,12 @@ static struct ioh_mount_table *load(const char *text)
 
 static void test_escapes(void)
 {
-	TEST_CASE("mountinfo escapes: \\040 space, \\011 tab, \\134 backslash; super options") {
+	TEST_CASE("mountinfo escapes: \\040 space, \\011 tab, \\134 backslash; super options; "
+		  "a malformed line skipped") {
 		struct ioh_mount_table *t = load(
 			"36 35 7:1 / /mnt/my\\040disk rw,relatime shared:1 - ext4 /dev/loop1 "
 			"rw,nobarrier,data=writeback,commit=60\n"
+			"99 35 7:9 / /mnt/no-separator rw ext4 /dev/loop9 rw\n" /* skipped */
 			"37 35 7:2 / /mnt/tab\\011here rw - ext4 /dev/my\\040loop rw\n"
 			"38 35 7:3 /a\\134b /mnt/back\\134slash rw - xfs /dev/loop3 rw\n");
 		const struct ioh_mount_entry *m;
