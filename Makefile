@@ -23,7 +23,7 @@ DEB_DEPS := gcc libc6-dev make clang llvm libbpf-dev bpftool libelf-dev zlib1g-d
 	    git rsync logrotate redis-server redis-tools mariadb-server mariadb-client strace \
 	    libmount-dev libdw-dev elfutils clang-format
 
-PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib
+PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib mount
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf
 
@@ -84,7 +84,7 @@ deps:
 BUILD_TOOLS := $(firstword $(CC)):gcc $(firstword $(CLANG)):clang $(firstword $(BPFTOOL)):bpftool \
 	       pkg-config:pkg-config
 BUILD_PCS   := libbpf:libbpf-dev libsystemd:libsystemd-dev json-c:libjson-c-dev \
-	       inih:libinih-dev libmicrohttpd:libmicrohttpd-dev zlib:zlib1g-dev
+	       inih:libinih-dev libmicrohttpd:libmicrohttpd-dev zlib:zlib1g-dev mount:libmount-dev
 BUILD_HDRS  := bpf/bpf_core_read.h:libbpf-dev gelf.h:libelf-dev ncursesw/curses.h:libncurses-dev
 
 check-build-deps:

@@ -108,19 +108,33 @@ static struct wb_mount *find_mount(struct wb_state *s, uint64_t mnt_id, const ch
 	return NULL;
 }
 
-/* The data=writeback mount of a device (the shortest mount point when bind-mounted). */
-static const struct wb_mount *writeback_mount_of(const struct wb_state *s, uint32_t dev)
+static bool under(const char *path, const char *dir)
 {
-	const struct wb_mount *best = NULL;
+	size_t n = strlen(dir);
+
+	return strcmp(dir, "/") == 0 ||
+	       (strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0'));
+}
+
+/* The data=writeback mount of a device: the one a full path (IOH_EVF_PATH_MOUNTED) is under
+ * (the longest mount point), else the shortest mount point when bind-mounted. */
+static const struct wb_mount *writeback_mount_of(const struct wb_state *s, uint32_t dev,
+						 const char *full_path)
+{
+	const struct wb_mount *best = NULL, *holder = NULL;
 
 	for (unsigned i = 0; i < MOUNTS_MAX; i++) {
 		const struct wb_mount *m = &s->mounts[i];
 
-		if (m->live && m->dev == dev && (m->flags & IOH_MNT_DATA_WRITEBACK) &&
-		    (!best || strlen(m->mount_point) < strlen(best->mount_point)))
+		if (!m->live || m->dev != dev || !(m->flags & IOH_MNT_DATA_WRITEBACK))
+			continue;
+		if (!best || strlen(m->mount_point) < strlen(best->mount_point))
 			best = m;
+		if (full_path && under(full_path, m->mount_point) &&
+		    (!holder || strlen(m->mount_point) > strlen(holder->mount_point)))
+			holder = m;
 	}
-	return best;
+	return holder ? holder : best;
 }
 
 static void describe_flags(uint32_t flags, uint32_t commit_s, char *out, size_t size)
@@ -221,7 +235,8 @@ static void on_mount(struct wb_state *s, struct ioh_correlator *c, const struct 
 static void on_truncate(struct wb_state *s, struct ioh_correlator *c, const struct ioh_event *ev)
 {
 	const struct ioh_truncate_info *ti = &ev->truncate;
-	const struct wb_mount *m = writeback_mount_of(s, ti->file.dev);
+	bool mounted = ti->path && (ev->flags & IOH_EVF_PATH_MOUNTED);
+	const struct wb_mount *m = writeback_mount_of(s, ti->file.dev, mounted ? ti->path : NULL);
 	const struct ioh_rule *rule;
 	struct wb_truncate *t;
 	char path[4096];
@@ -229,7 +244,9 @@ static void on_truncate(struct wb_state *s, struct ioh_correlator *c, const stru
 
 	if (!m)
 		return; /* not (or no longer) a data=writeback mount */
-	if (ti->path)
+	if (mounted) /* the resolver went through the task's mount (bind mounts: its root) */
+		snprintf(path, sizeof(path), "%s", ti->path);
+	else if (ti->path)
 		snprintf(path, sizeof(path), "%s%s", strcmp(m->mount_point, "/") ? m->mount_point : "",
 			 ti->path);
 	else
