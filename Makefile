@@ -191,8 +191,10 @@ $(BUILD)/tests/stack_target: tests/unit/stack_target.c $(BUILD)/libiohazard.a $(
 $(BUILD)/tests/stack_target.stripped: $(BUILD)/tests/stack_target
 	objcopy --strip-all $< $@
 $(BUILD)/tests/stack_target_fp: tests/unit/stack_target.c $(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
 	$(CC) $(STACK_TARGET_CFLAGS) -fno-omit-frame-pointer -o $@ $< $(BUILD)/libiohazard.a $(LDLIBS)
 $(BUILD)/tests/stack_target_fp_nocfi: tests/unit/stack_target.c $(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
 	$(CC) $(STACK_TARGET_CFLAGS) -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 		-fno-unwind-tables -o $@.tmp $< $(BUILD)/libiohazard.a $(LDLIBS)
 	objcopy --remove-section=.debug_frame $@.tmp $@ && rm -f $@.tmp

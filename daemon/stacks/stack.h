@@ -134,6 +134,7 @@ struct ioh_unwinder_stats {
 	uint64_t layouts_built, layouts_reused, layouts_evicted; /* one Dwfl per module layout */
 	uint64_t modules_opened, modules_unopened, modules_mismatched; /* build id differs */
 	uint64_t sym_lookups, sym_hits, sym_evicted;		       /* (build id, offset) cache */
+	uint64_t symfiles_opened, symfiles_evicted; /* per build id: symbols + debug info */
 	uint64_t frames_cfi, frames_fp;
 };
 void ioh_unwinder_stats(const struct ioh_unwinder *u, struct ioh_unwinder_stats *st);

@@ -40,6 +40,7 @@
 #define SYM_SETS 1024	/* symbol cache: SYM_SETS x SYM_WAYS (build id, offset) entries */
 #define SYM_WAYS 4
 #define MODULES_MAX 512 /* modules per snapshot used (more are ignored) */
+#define SYMFILES_MAX 32 /* one-module Dwfl per build id, for symbols and lines, LRU */
 
 struct layout_module {
 	struct ioh_stack_module m; /* path interned */
@@ -55,6 +56,16 @@ struct layout {
 	bool attached;
 	unsigned n;
 	struct layout_module *mods;
+};
+
+/* A module's file opened alone at bias 0, by build id: its symbol table and debug info
+ * (decompressed, parsed: the expensive part) serve every process that maps it. */
+struct symfile {
+	uint8_t build_id[IOH_STACK_BUILD_ID_MAX];
+	uint8_t build_id_len;
+	uint64_t used; /* LRU clock; 0 = empty */
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
 };
 
 struct sym_entry {
@@ -77,6 +88,7 @@ struct ioh_unwinder {
 	char *debug_dir;
 	struct layout layouts[LAYOUTS_MAX];
 	struct sym_entry syms[SYM_SETS][SYM_WAYS];
+	struct symfile symfiles[SYMFILES_MAX];
 	uint64_t clock;
 	struct intern strings;
 	struct ioh_unwinder_stats st;
@@ -340,6 +352,65 @@ static int module_open(struct ioh_unwinder *u, const struct ioh_stack_snapshot *
 	return -1;
 }
 
+static struct symfile *symfile_find(struct ioh_unwinder *u, const struct ioh_stack_module *m)
+{
+	if (!m->build_id_len)
+		return NULL;
+	for (int i = 0; i < SYMFILES_MAX; i++) {
+		struct symfile *sf = &u->symfiles[i];
+
+		if (sf->used && sf->build_id_len == m->build_id_len &&
+		    memcmp(sf->build_id, m->build_id, m->build_id_len) == 0) {
+			sf->used = ++u->clock;
+			return sf;
+		}
+	}
+	return NULL;
+}
+
+static void symfile_clear(struct symfile *sf)
+{
+	if (sf->dwfl)
+		dwfl_end(sf->dwfl);
+	memset(sf, 0, sizeof(*sf));
+}
+
+/* Keeps the file at fd (ours to close) as module m's symfile, unless one exists. */
+static void symfile_add(struct ioh_unwinder *u, const struct ioh_stack_module *m, int fd,
+			const char *file)
+{
+	struct symfile *sf = &u->symfiles[0];
+
+	if (!m->build_id_len || symfile_find(u, m)) {
+		close(fd);
+		return;
+	}
+	for (int i = 1; i < SYMFILES_MAX; i++)
+		if (u->symfiles[i].used < sf->used)
+			sf = &u->symfiles[i];
+	if (sf->used)
+		u->st.symfiles_evicted++;
+	symfile_clear(sf);
+	sf->dwfl = dwfl_begin(&u->callbacks);
+	if (!sf->dwfl) {
+		close(fd);
+		return;
+	}
+	dwfl_report_begin(sf->dwfl);
+	sf->mod = dwfl_report_elf(sf->dwfl, m->path, file, fd, 0, true);
+	if (dwfl_report_end(sf->dwfl, NULL, NULL) != 0 || !sf->mod) {
+		symfile_clear(sf);
+		return;
+	}
+	void **ud;
+	dwfl_module_info(sf->mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	*ud = u;
+	memcpy(sf->build_id, m->build_id, m->build_id_len);
+	sf->build_id_len = m->build_id_len;
+	sf->used = ++u->clock;
+	u->st.symfiles_opened++;
+}
+
 static int cmp_module_start(const void *a, const void *b)
 {
 	const struct layout_module *x = a, *y = b;
@@ -391,6 +462,11 @@ static int layout_build(struct ioh_unwinder *u, struct layout *l,
 		if (fd < 0) {
 			u->st.modules_unopened++;
 			continue;
+		}
+		if (!symfile_find(u, &lm->m)) {
+			int fd2 = dup(fd);
+			if (fd2 >= 0)
+				symfile_add(u, &lm->m, fd2, used);
 		}
 		/* libdwfl owns fd from here (closed by dwfl_end). */
 		lm->mod = dwfl_report_elf(l->dwfl, lm->m.path, used, fd, bias, true);
@@ -476,10 +552,14 @@ static void symbolize(struct ioh_unwinder *u, const struct layout_module *lm, ui
 		}
 	}
 
+	/* By build id at bias 0 (debug info loaded once for all processes), else in the layout. */
+	struct symfile *sf = symfile_find(u, &lm->m);
+	Dwfl_Module *mod = sf ? sf->mod : lm->mod;
+	uint64_t addr = sf ? off : lookup;
 	struct sym_entry tmp = { 0 };
 	GElf_Off sym_off = 0;
 	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(lm->mod, lookup, &sym_off, &sym, NULL, NULL, NULL);
+	const char *name = dwfl_module_addrinfo(mod, addr, &sym_off, &sym, NULL, NULL, NULL);
 	if (name) {
 		/* Without the symbol version ("__libc_start_main@@GLIBC_2.34"): C and C++
 		 * (mangled) names have no '@'. */
@@ -493,7 +573,7 @@ static void symbolize(struct ioh_unwinder *u, const struct layout_module *lm, ui
 		tmp.function = intern(&u->strings, name);
 		tmp.sym_offset = sym_off;
 	}
-	Dwfl_Line *line = dwfl_module_getsrc(lm->mod, lookup);
+	Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
 	if (line) {
 		int lineno = 0;
 		const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
@@ -659,6 +739,8 @@ int ioh_unwinder_set_debug_dir(struct ioh_unwinder *u, const char *dir)
 	/* Names from the old dir must not linger. */
 	for (int i = 0; i < LAYOUTS_MAX; i++)
 		layout_clear(&u->layouts[i]);
+	for (int i = 0; i < SYMFILES_MAX; i++)
+		symfile_clear(&u->symfiles[i]);
 	memset(u->syms, 0, sizeof(u->syms));
 	return 0;
 }
@@ -686,6 +768,8 @@ void ioh_unwinder_free(struct ioh_unwinder *u)
 		return;
 	for (int i = 0; i < LAYOUTS_MAX; i++)
 		layout_clear(&u->layouts[i]);
+	for (int i = 0; i < SYMFILES_MAX; i++)
+		symfile_clear(&u->symfiles[i]);
 	intern_free(&u->strings);
 	free(u->debug_dir);
 	free(u);
