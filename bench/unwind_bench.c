@@ -4,18 +4,20 @@
  *
  *   unwind_bench [--target PROG] [--iters N]
  *
- * PROG (default $IOH_BUILD/tests/stack_target, else build/tests/stack_target) is run twice;
+ * PROG (default $IOH_BUILD/tests/stack_target, else build/tests/stack_target) is run 20 times;
  * each run writes the snapshot taken in its save_config() (registers + 8 KiB of
  * stack + modules, tests/unit/stack_snapshot_file.h) and exits. Then, per unwind, median over N:
  *   cold         a new unwinder per unwind: the build ids are new (ELF files opened, CFI and
  *                symbol tables and DWARF line tables read). Paid once per binary per daemon.
- *   new_process  an unwinder that has unwound one run, on another run: a new module layout
- *                (another process, other ASLR addresses) of known build ids: a Dwfl is built
- *                (files opened, CFI re-read), symbols come from the cache. A storm of `mv`s.
+ *   new_process  one unwinder, the 20 runs in turn: each a new module layout (another
+ *                process, other ASLR addresses; the unwinder keeps 16) of known build ids: a
+ *                Dwfl is built (files opened, CFI re-read), symbols come from the cache. A
+ *                storm of short-lived processes (`mv` in a loop).
  *   warm         one unwinder, the same snapshot again: layout and symbols cached. A rename
  *                storm from one process.
  *   modules_read ioh_stack_modules_read() of this process (the live side, per STACK event),
  *                build-id cache warm; and the first call (cold).
+ * IOH_BENCH_SKIP_COLD=1 times the cold case once only (to profile the others).
  * Output is "key=value" lines (and humans read them). Page cache warm in every case: the files
  * were just executed.
  */
@@ -73,7 +75,7 @@ int main(int argc, char **argv)
 	char prog[PATH_MAX], dir[] = "/tmp/ioh-unwind-bench-XXXXXX", path[PATH_MAX + 32];
 	const char *b = getenv("IOH_BUILD");
 	int iters = 200, depth = 0;
-	const int procs = 2;
+	const int procs = 20;
 	struct ioh_stack_frame f[IOH_STACK_FRAMES_MAX];
 	enum ioh_stack_status st;
 	static const struct option opts[] = {
@@ -109,7 +111,7 @@ int main(int argc, char **argv)
 	rmdir(dir);
 
 	/* cold */
-	for (int i = 0; i < iters; i++) {
+	for (int i = 0; i < (getenv("IOH_BENCH_SKIP_COLD") ? 1 : iters); i++) {
 		double t0 = now_us();
 		struct ioh_unwinder *u = ioh_unwinder_new();
 		depth = ioh_unwind(u, &sf[0].snap, f, IOH_STACK_FRAMES_MAX, &st);
@@ -118,20 +120,20 @@ int main(int argc, char **argv)
 	}
 	printf("unwind_frames=%d\nunwind_status=%d\nunwind_stack_bytes=%u\nunwind_modules=%u\n",
 	       depth, st, sf[0].snap.stack_len, sf[0].snap.n_modules);
-	printf("unwind_cold_us=%.1f\n", median(t, iters));
+	printf("unwind_cold_us=%.1f\n", median(t, getenv("IOH_BENCH_SKIP_COLD") ? 1 : iters));
 
-	/* new process, known build ids: a fresh unwinder has seen snapshot 0 (untimed); snapshot
-	 * 1 is another process of the same binary (another layout) */
+	/* new process, known build ids: one unwinder, the runs in turn; there are more runs than
+	 * layouts the unwinder keeps (16), so each is a new layout (another process, other ASLR
+	 * addresses) of build ids whose symbols are cached */
+	struct ioh_unwinder *u = ioh_unwinder_new();
+	for (int i = 0; i < procs; i++)
+		ioh_unwind(u, &sf[i].snap, f, IOH_STACK_FRAMES_MAX, &st);
 	for (int i = 0; i < iters; i++) {
-		struct ioh_unwinder *v = ioh_unwinder_new();
-		ioh_unwind(v, &sf[0].snap, f, IOH_STACK_FRAMES_MAX, &st);
 		double t0 = now_us();
-		ioh_unwind(v, &sf[1].snap, f, IOH_STACK_FRAMES_MAX, &st);
+		ioh_unwind(u, &sf[i % procs].snap, f, IOH_STACK_FRAMES_MAX, &st);
 		t[i] = now_us() - t0;
-		ioh_unwinder_free(v);
 	}
 	printf("unwind_new_process_us=%.1f\n", median(t, iters));
-	struct ioh_unwinder *u = ioh_unwinder_new();
 
 	/* warm */
 	ioh_unwind(u, &sf[0].snap, f, IOH_STACK_FRAMES_MAX, &st);
@@ -148,6 +150,8 @@ int main(int argc, char **argv)
 	ioh_unwinder_stats(u, &s);
 	printf("unwind_frames_cfi=%" PRIu64 "\nunwind_frames_fp=%" PRIu64 "\n", s.frames_cfi,
 	       s.frames_fp);
+	printf("unwind_modules_opened_per_layout=%.1f\n",
+	       (double)s.modules_opened / (double)(s.layouts_built ? s.layouts_built : 1));
 	ioh_unwinder_free(u);
 
 	/* the live side */

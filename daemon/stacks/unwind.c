@@ -45,7 +45,8 @@
 struct layout_module {
 	struct ioh_stack_module m; /* path interned */
 	uint64_t bias;		   /* start - vaddr */
-	Dwfl_Module *mod;	   /* NULL: no usable file */
+	Dwfl_Module *mod;	   /* NULL: no usable file (or not tried yet) */
+	bool tried;		   /* reported lazily: only the modules a chain passes through */
 	char build_id_hex[2 * IOH_STACK_BUILD_ID_MAX + 1];
 };
 
@@ -194,7 +195,7 @@ static bool get_thread(Dwfl *dwfl, pid_t tid, void *dwfl_arg, void **thread_argp
 	return tid == (pid_t)u->snap->tid;
 }
 
-static const struct layout_module *layout_find(const struct layout *l, uint64_t addr)
+static struct layout_module *layout_find(const struct layout *l, uint64_t addr)
 {
 	unsigned lo = 0, hi = l->n;
 
@@ -211,6 +212,9 @@ static const struct layout_module *layout_find(const struct layout *l, uint64_t 
 	return NULL;
 }
 
+static Dwfl_Module *module_report(struct ioh_unwinder *u, struct layout *l,
+				  struct layout_module *lm);
+
 /* A word of the task's memory: from the copied stack, else from a module's file (its text is
  * what the task had mapped, as the build id check guarantees). */
 static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *dwfl_arg)
@@ -224,8 +228,8 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *d
 		memcpy(result, s->stack + (addr - sp), sizeof(*result));
 		return true;
 	}
-	const struct layout_module *lm = layout_find(u->cur, addr);
-	if (lm && lm->mod) {
+	struct layout_module *lm = layout_find(u->cur, addr);
+	if (lm && module_report(u, u->cur, lm)) {
 		Dwarf_Addr bias;
 		Elf *elf = dwfl_module_getelf(lm->mod, &bias);
 		size_t size = 0;
@@ -441,50 +445,61 @@ static int layout_build(struct ioh_unwinder *u, struct layout *l,
 	qsort(l->mods, n, sizeof(*l->mods), cmp_module_start);
 
 	dwfl_report_begin(l->dwfl);
-	for (unsigned i = 0; i < n; i++) {
-		struct layout_module *lm = &l->mods[i];
-		char used[4200];
-		uint64_t bias;
-		int fd;
-
-		/* A second mapping of a file already reported (same inode and bias). */
-		for (unsigned j = 0; j < i; j++) {
-			if (l->mods[j].mod && l->mods[j].m.ino == lm->m.ino &&
-			    l->mods[j].bias == lm->bias &&
-			    strcmp(l->mods[j].m.path, lm->m.path) == 0) {
-				lm->mod = l->mods[j].mod;
-				break;
-			}
-		}
-		if (lm->mod || !lm->m.path || lm->m.path[0] != '/')
-			continue;
-		fd = module_open(u, s, &lm->m, &bias, used, sizeof(used));
-		if (fd < 0) {
-			u->st.modules_unopened++;
-			continue;
-		}
-		if (!symfile_find(u, &lm->m)) {
-			int fd2 = dup(fd);
-			if (fd2 >= 0)
-				symfile_add(u, &lm->m, fd2, used);
-		}
-		/* libdwfl owns fd from here (closed by dwfl_end). */
-		lm->mod = dwfl_report_elf(l->dwfl, lm->m.path, used, fd, bias, true);
-		if (!lm->mod) {
-			u->st.modules_unopened++;
-			continue;
-		}
-		u->st.modules_opened++;
-		lm->bias = bias;
-		void **ud;
-		dwfl_module_info(lm->mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
-		*ud = u;
-	}
 	if (dwfl_report_end(l->dwfl, NULL, NULL) != 0) {
 		layout_clear(l);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * Opens and reports module `lm` of layout `l` into its Dwfl, once: only the modules a chain
+ * may pass through (those the stack copy points into: 2-4 of a program's 5-30).
+ */
+static Dwfl_Module *module_report(struct ioh_unwinder *u, struct layout *l,
+				  struct layout_module *lm)
+{
+	char used[4200];
+	uint64_t bias;
+	int fd;
+
+	if (lm->tried)
+		return lm->mod;
+	lm->tried = true;
+	/* A second mapping of a file already reported (same inode and bias). */
+	for (unsigned j = 0; j < l->n; j++) {
+		const struct layout_module *o = &l->mods[j];
+
+		if (o->mod && o->m.ino == lm->m.ino && o->bias == lm->bias &&
+		    strcmp(o->m.path, lm->m.path) == 0)
+			return lm->mod = o->mod;
+	}
+	if (!lm->m.path || lm->m.path[0] != '/')
+		return NULL;
+	fd = module_open(u, u->snap, &lm->m, &bias, used, sizeof(used));
+	if (fd < 0) {
+		u->st.modules_unopened++;
+		return NULL;
+	}
+	if (!symfile_find(u, &lm->m)) {
+		int fd2 = dup(fd);
+		if (fd2 >= 0)
+			symfile_add(u, &lm->m, fd2, used);
+	}
+	/* libdwfl owns fd from here (closed by dwfl_end). */
+	dwfl_report_begin_add(l->dwfl);
+	lm->mod = dwfl_report_elf(l->dwfl, lm->m.path, used, fd, bias, true);
+	if (dwfl_report_end(l->dwfl, NULL, NULL) != 0 || !lm->mod) {
+		lm->mod = NULL;
+		u->st.modules_unopened++;
+		return NULL;
+	}
+	u->st.modules_opened++;
+	lm->bias = bias;
+	void **ud;
+	dwfl_module_info(lm->mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	*ud = u;
+	return lm->mod;
 }
 
 /* The layout for `s`'s modules: cached, or built into the least recently used slot. */
@@ -663,8 +678,9 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 		u->st.frames_fp++;
 	}
 	w->prev_lookup = lookup;
-	const struct layout_module *lm = layout_find(u->cur, pc);
+	struct layout_module *lm = layout_find(u->cur, pc);
 	if (lm) {
+		module_report(u, u->cur, lm); /* a no-op unless the pc came from no stack word */
 		f->module = lm->m.path;
 		memcpy(f->build_id, lm->build_id_hex, sizeof(f->build_id));
 		f->offset = pc - lm->bias;
@@ -693,15 +709,30 @@ int ioh_unwind(struct ioh_unwinder *u, const struct ioh_stack_snapshot *snap,
 	u->cur = l;
 	u->read_failed = false;
 
-	bool any = false;
+	/* The innermost frame's module, and every module a word of the copied stack points into
+	 * (the return addresses are among them): libdwfl must find a frame's module when it
+	 * unwinds the frame below it, before the frame callback sees it. Reporting all modules
+	 * instead costs 5x more per new process (docs/performance.md). */
+	struct layout_module *first = layout_find(l, snap->regs[IOH_STACK_REG_IP]);
+	bool any = first && module_report(u, l, first);
+	for (uint32_t off = 0; off + 8 <= snap->stack_len; off += 8) {
+		uint64_t word;
+		memcpy(&word, snap->stack + off, sizeof(word));
+		struct layout_module *lm = layout_find(l, word);
+		if (lm && !lm->tried)
+			any = module_report(u, l, lm) != NULL || any;
+	}
+	/* libdwfl needs one ELF for the architecture, even to walk frame pointers. */
 	for (unsigned i = 0; i < l->n && !any; i++)
-		any = l->mods[i].mod != NULL;
+		any = module_report(u, l, &l->mods[i]) != NULL;
 	if (!any) {
 		/* Nothing to unwind with: the innermost frame, from the registers alone. */
 		struct ioh_stack_frame *f = &frames[0];
 		uint64_t pc = snap->regs[IOH_STACK_REG_IP];
 		const struct layout_module *lm = layout_find(l, pc);
 
+		u->snap = NULL;
+		u->cur = NULL;
 		memset(f, 0, sizeof(*f));
 		f->pc = pc;
 		if (lm) {
