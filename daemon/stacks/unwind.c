@@ -715,12 +715,20 @@ int ioh_unwind(struct ioh_unwinder *u, const struct ioh_stack_snapshot *snap,
 	 * instead costs 5x more per new process (docs/performance.md). */
 	struct layout_module *first = layout_find(l, snap->regs[IOH_STACK_REG_IP]);
 	bool any = first && module_report(u, l, first);
-	for (uint32_t off = 0; off + 8 <= snap->stack_len; off += 8) {
+	unsigned untried = 0;
+	for (unsigned i = 0; i < l->n; i++)
+		untried += !l->mods[i].tried;
+	uint64_t lo = l->n ? l->mods[0].m.start : 0, hi = l->n ? l->mods[l->n - 1].m.end : 0;
+	for (uint32_t off = 0; untried && off + 8 <= snap->stack_len; off += 8) {
 		uint64_t word;
 		memcpy(&word, snap->stack + off, sizeof(word));
+		if (word < lo || word >= hi) /* small values, stack addresses */
+			continue;
 		struct layout_module *lm = layout_find(l, word);
-		if (lm && !lm->tried)
+		if (lm && !lm->tried) {
 			any = module_report(u, l, lm) != NULL || any;
+			untried--;
+		}
 	}
 	/* libdwfl needs one ELF for the architecture, even to walk frame pointers. */
 	for (unsigned i = 0; i < l->n && !any; i++)
