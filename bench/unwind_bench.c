@@ -18,6 +18,8 @@
  *   modules_read ioh_stack_modules_read() of this process (the live side, per STACK event),
  *                build-id cache warm; and the first call (cold).
  * IOH_BENCH_SKIP_COLD=1 times the cold case once only (to profile the others).
+ * IOH_BENCH_DEBUG_DIR=DIR looks for separate debug info there instead of /usr/lib/debug (a
+ * directory without .build-id measures a host without -dbgsym packages).
  * Output is "key=value" lines (and humans read them). Page cache warm in every case: the files
  * were just executed.
  */
@@ -54,6 +56,16 @@ static double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return n ? v[n / 2] : 0;
+}
+
+static struct ioh_unwinder *unwinder(void)
+{
+	struct ioh_unwinder *u = ioh_unwinder_new();
+	const char *d = getenv("IOH_BENCH_DEBUG_DIR");
+
+	if (u && d)
+		ioh_unwinder_set_debug_dir(u, d);
+	return u;
 }
 
 static int run_target(const char *prog, const char *out)
@@ -113,7 +125,7 @@ int main(int argc, char **argv)
 	/* cold */
 	for (int i = 0; i < (getenv("IOH_BENCH_SKIP_COLD") ? 1 : iters); i++) {
 		double t0 = now_us();
-		struct ioh_unwinder *u = ioh_unwinder_new();
+		struct ioh_unwinder *u = unwinder();
 		depth = ioh_unwind(u, &sf[0].snap, f, IOH_STACK_FRAMES_MAX, &st);
 		ioh_unwinder_free(u);
 		t[i] = now_us() - t0;
@@ -125,7 +137,7 @@ int main(int argc, char **argv)
 	/* new process, known build ids: one unwinder, the runs in turn; there are more runs than
 	 * layouts the unwinder keeps (16), so each is a new layout (another process, other ASLR
 	 * addresses) of build ids whose symbols are cached */
-	struct ioh_unwinder *u = ioh_unwinder_new();
+	struct ioh_unwinder *u = unwinder();
 	for (int i = 0; i < procs; i++)
 		ioh_unwind(u, &sf[i].snap, f, IOH_STACK_FRAMES_MAX, &st);
 	for (int i = 0; i < iters; i++) {

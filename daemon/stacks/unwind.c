@@ -40,7 +40,8 @@
 #define SYM_SETS 1024	/* symbol cache: SYM_SETS x SYM_WAYS (build id, offset) entries */
 #define SYM_WAYS 4
 #define MODULES_MAX 512 /* modules per snapshot used (more are ignored) */
-#define SYMFILES_MAX 32 /* one-module Dwfl per build id, for symbols and lines, LRU */
+#define SYMFILES_MAX 8 /* one-module Dwfl per build id, for symbols and lines, LRU: a big
+			 * dbgsym file holds ~16 MiB decompressed (libc), see docs/performance.md */
 
 struct layout_module {
 	struct ioh_stack_module m; /* path interned */
