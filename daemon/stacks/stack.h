@@ -139,7 +139,10 @@ struct ioh_unwinder_stats {
 };
 void ioh_unwinder_stats(const struct ioh_unwinder *u, struct ioh_unwinder_stats *st);
 
-/* Unwinds `snap` into at most `max` frames; returns the number written and sets *status. */
+/* Unwinds `snap` into at most `max` frames; returns the number written and sets *status
+ * (OK, TRUNCATED or UNRESOLVED; UNRESOLVED with 0 frames when `regs_mask` lacks IP or SP).
+ * A caller frame's `pc` is its return address; its function and file:line are those of the
+ * call (pc - 1). With snap->process_gone, module files are looked up by host path only. */
 int ioh_unwind(struct ioh_unwinder *u, const struct ioh_stack_snapshot *snap,
 	       struct ioh_stack_frame *frames, int max, enum ioh_stack_status *status);
 
