@@ -80,6 +80,10 @@ struct ioh_stack_frame {
 	const char *file;     /* source file from debug info, NULL without */
 	uint32_t line;
 	uint8_t how;	      /* enum ioh_stack_frame_how: how this frame's pc was found */
+	/* An inlined call (from DWARF): same pc as the next frame, the function that was
+	 * inlined into it, with the line inside this function; the next frame's line is
+	 * the call site. function_offset 0. */
+	bool inlined;
 };
 
 /* How a frame was found: the innermost from the captured registers; each caller by the

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dwarf.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 
@@ -70,14 +71,24 @@ struct symfile {
 	Dwfl_Module *mod;
 };
 
+#define INLINE_MAX 4 /* inlined calls kept per pc (deeper ones are folded into the outer) */
+
 struct sym_entry {
 	uint8_t build_id[IOH_STACK_BUILD_ID_MAX];
 	uint8_t build_id_len; /* 0: empty slot */
 	uint64_t offset;      /* module-relative address looked up (a return address - 1) */
 	uint64_t used;
+	/* the function the pc is in (symbol table) and the line in it (of its call to the
+	 * outermost inlined function, if any) */
 	const char *function, *file;
 	uint64_t sym_offset; /* offset - symbol start */
 	uint32_t line;
+	/* inlined calls at the pc, innermost first (DWARF inlined_subroutine scopes) */
+	uint8_t n_inl;
+	struct {
+		const char *function, *file;
+		uint32_t line;
+	} inl[INLINE_MAX];
 };
 
 struct intern {
@@ -544,15 +555,64 @@ static struct layout *layout_get(struct ioh_unwinder *u, const struct ioh_stack_
 
 /* ---- symbolization -------------------------------------------------------------------- */
 
-/* function, file:line for `lookup` (a pc inside the call for a caller frame) in lm. */
-static void symbolize(struct ioh_unwinder *u, const struct layout_module *lm, uint64_t lookup,
-		      struct ioh_stack_frame *f)
+/*
+ * The inlined calls at `addr` in `mod` (DWARF scopes), innermost first, into e->inl; e->file and
+ * e->line (the line table's, i.e. the innermost location) move to the innermost inlined frame,
+ * and the function's own frame gets the call site of the outermost one.
+ */
+static void inlines(struct ioh_unwinder *u, Dwfl_Module *mod, uint64_t addr, struct sym_entry *e)
+{
+	Dwarf_Addr cubias;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &cubias), *scopes = NULL;
+	Dwarf_Files *files = NULL;
+	const char *file = e->file;
+	uint32_t line = e->line;
+	int ns;
+
+	if (!cu || (ns = dwarf_getscopes(cu, addr - cubias, &scopes)) <= 0)
+		return;
+	if (dwarf_getsrcfiles(cu, &files, NULL) != 0)
+		files = NULL;
+	for (int i = 0; i < ns; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		Dwarf_Attribute a;
+		Dwarf_Word v;
+
+		if (tag == DW_TAG_subprogram)
+			break;
+		if (tag != DW_TAG_inlined_subroutine)
+			continue; /* lexical blocks */
+		if (e->n_inl < INLINE_MAX) {
+			e->inl[e->n_inl].function = intern(&u->strings, dwarf_diename(&scopes[i]));
+			e->inl[e->n_inl].file = file;
+			e->inl[e->n_inl].line = line;
+			e->n_inl++;
+		}
+		/* where it was called from: a line of the next scope out */
+		line = dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &v) == 0 ?
+			       (uint32_t)v :
+			       0;
+		file = files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &v) == 0 ?
+			       intern(&u->strings, dwarf_filesrc(files, v, NULL, NULL)) :
+			       NULL;
+	}
+	if (e->n_inl) {
+		e->file = line ? file : NULL;
+		e->line = file ? line : 0;
+	}
+	free(scopes);
+}
+
+/* The symbol entry for `lookup` (a pc inside the call, for a caller frame) in lm: from the
+ * cache, else looked up into the cache (or into *tmp for a module without build id). */
+static const struct sym_entry *symbolize(struct ioh_unwinder *u, const struct layout_module *lm,
+					 uint64_t lookup, struct sym_entry *tmp_out)
 {
 	uint64_t off = lookup - lm->bias;
 	struct sym_entry *set = NULL, *e;
 
 	if (!lm->mod)
-		return; /* no file: module + build id + offset only, never a guessed name */
+		return NULL; /* no file: module + build id + offset only, never a guessed name */
 	u->st.sym_lookups++;
 	if (lm->m.build_id_len) {
 		uint64_t h = hash_bytes(lm->m.build_id, lm->m.build_id_len, off * 0x9e3779b97f4a7c15ull);
@@ -563,7 +623,7 @@ static void symbolize(struct ioh_unwinder *u, const struct layout_module *lm, ui
 			    memcmp(e->build_id, lm->m.build_id, e->build_id_len) == 0) {
 				e->used = ++u->clock;
 				u->st.sym_hits++;
-				goto fill;
+				return e;
 			}
 		}
 	}
@@ -597,8 +657,10 @@ static void symbolize(struct ioh_unwinder *u, const struct layout_module *lm, ui
 			tmp.file = intern(&u->strings, file);
 			tmp.line = (uint32_t)lineno;
 		}
+		inlines(u, mod, addr, &tmp);
 	}
-	e = &tmp;
+	*tmp_out = tmp;
+	e = tmp_out;
 	if (set) {
 		e = &set[0];
 		for (int w = 1; w < SYM_WAYS; w++)
@@ -612,11 +674,7 @@ static void symbolize(struct ioh_unwinder *u, const struct layout_module *lm, ui
 		e->offset = off;
 		e->used = ++u->clock;
 	}
-fill:
-	f->function = e->function;
-	f->function_offset = e->function ? e->sym_offset + (f->pc - lookup) : 0;
-	f->file = e->file;
-	f->line = e->line;
+	return e;
 }
 
 /* ---- the walk ------------------------------------------------------------------------- */
@@ -625,6 +683,7 @@ struct walk {
 	struct ioh_unwinder *u;
 	struct ioh_stack_frame *frames;
 	int max, n;
+	int physical; /* frames libdwfl gave (n also counts inlined calls) */
 	uint64_t prev_lookup; /* the callee's pc as libdwfl unwound it */
 };
 
@@ -663,13 +722,13 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	if (!dwfl_frame_pc(state, &pc, &activation))
 		return DWARF_CB_ABORT;
 
-	struct ioh_stack_frame *f = &w->frames[w->n];
+	struct ioh_stack_frame fr, *f = &fr;
 	/* A return address points after the call: look up the call itself. */
 	uint64_t lookup = activation ? pc : pc - 1;
 
 	memset(f, 0, sizeof(*f));
 	f->pc = pc;
-	if (w->n == 0) {
+	if (w->physical++ == 0) {
 		f->how = IOH_STACK_FRAME_REGS;
 	} else if (has_cfi(u->cur, w->prev_lookup)) {
 		f->how = IOH_STACK_FRAME_CFI;
@@ -685,9 +744,29 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 		f->module = lm->m.path;
 		memcpy(f->build_id, lm->build_id_hex, sizeof(f->build_id));
 		f->offset = pc - lm->bias;
-		symbolize(u, lm, lookup, f);
+		struct sym_entry tmp;
+		const struct sym_entry *e = symbolize(u, lm, lookup, &tmp);
+		if (e) {
+			/* the inlined calls first: same pc, each inside the next */
+			for (unsigned i = 0; i < e->n_inl; i++) {
+				if (w->n >= w->max)
+					return DWARF_CB_ABORT;
+				struct ioh_stack_frame *g = &w->frames[w->n++];
+				*g = fr;
+				g->inlined = true;
+				g->function = e->inl[i].function;
+				g->file = e->inl[i].file;
+				g->line = e->inl[i].line;
+			}
+			f->function = e->function;
+			f->function_offset = e->function ? e->sym_offset + (pc - lookup) : 0;
+			f->file = e->file;
+			f->line = e->line;
+		}
 	}
-	w->n++;
+	if (w->n >= w->max)
+		return DWARF_CB_ABORT;
+	w->frames[w->n++] = fr;
 	return DWARF_CB_OK;
 }
 
