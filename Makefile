@@ -23,7 +23,7 @@ DEB_DEPS := gcc libc6-dev make clang llvm libbpf-dev bpftool libelf-dev zlib1g-d
 	    git rsync logrotate redis-server redis-tools mariadb-server mariadb-client strace \
 	    libmount-dev libdw-dev elfutils clang-format
 
-PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib mount
+PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib mount libdw
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf
 
@@ -42,7 +42,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Ibpf/vmlinux/$(A
 # The core library: everything that neither touches BPF nor the network, shared by the
 # daemon, the CLI (replay, rules check) and the unit tests.
 CORE_DIRS  := daemon/util daemon/correlator daemon/detectors daemon/rules daemon/record \
-	      daemon/sinks daemon/ingest
+	      daemon/sinks daemon/ingest daemon/stacks
 CORE_SRCS  := $(sort $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
 DAEMON_SRCS:= $(sort $(wildcard daemon/*.c daemon/loader/*.c daemon/api/*.c daemon/metrics/*.c \
 		daemon/service/*.c))
@@ -84,7 +84,8 @@ deps:
 BUILD_TOOLS := $(firstword $(CC)):gcc $(firstword $(CLANG)):clang $(firstword $(BPFTOOL)):bpftool \
 	       pkg-config:pkg-config
 BUILD_PCS   := libbpf:libbpf-dev libsystemd:libsystemd-dev json-c:libjson-c-dev \
-	       inih:libinih-dev libmicrohttpd:libmicrohttpd-dev zlib:zlib1g-dev mount:libmount-dev
+	       inih:libinih-dev libmicrohttpd:libmicrohttpd-dev zlib:zlib1g-dev mount:libmount-dev \
+	       libdw:libdw-dev
 BUILD_HDRS  := bpf/bpf_core_read.h:libbpf-dev gelf.h:libelf-dev ncursesw/curses.h:libncurses-dev
 
 check-build-deps:
@@ -194,6 +195,27 @@ $(BUILD)/tests/test_string_table: tests/unit/test_string_table.c $(NAMES_TEST_OB
 		$(BUILD)/libiohazard.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(NAMES_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+# The unwinder's target program (tests/unit/stack_target.c) in the builds a call chain must
+# survive: -O2 -g without frame pointers (Debian's default), the same stripped (no names may
+# appear), with frame pointers, and with frame pointers but no CFI at all (libdwfl's
+# frame-pointer fallback). Fixed flags: the tests are about these, not about $(CFLAGS).
+STACK_TARGET_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+STACK_TARGETS := $(addprefix $(BUILD)/tests/,stack_target stack_target.stripped stack_target_fp \
+		 stack_target_fp_nocfi)
+$(BUILD)/tests/stack_target: tests/unit/stack_target.c $(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(STACK_TARGET_CFLAGS) -fomit-frame-pointer -o $@ $< $(BUILD)/libiohazard.a $(LDLIBS)
+$(BUILD)/tests/stack_target.stripped: $(BUILD)/tests/stack_target
+	objcopy --strip-all $< $@
+$(BUILD)/tests/stack_target_fp: tests/unit/stack_target.c $(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(STACK_TARGET_CFLAGS) -fno-omit-frame-pointer -o $@ $< $(BUILD)/libiohazard.a $(LDLIBS)
+$(BUILD)/tests/stack_target_fp_nocfi: tests/unit/stack_target.c $(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(STACK_TARGET_CFLAGS) -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+		-fno-unwind-tables -o $@.tmp $< $(BUILD)/libiohazard.a $(LDLIBS)
+	objcopy --remove-section=.debug_frame $@.tmp $@ && rm -f $@.tmp
+$(BUILD)/tests/test_unwind: $(STACK_TARGETS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiohazard.a $(HDRS)
 	@mkdir -p $(dir $@)
