@@ -986,4 +986,5 @@ void top_render_json(struct top_model *m, const char *host, int64_t now_ns, stru
 		jsonw_null(&w);
 	}
 	jsonw_obj_end(&w);
+	jsonw_finish(&w);
 }
