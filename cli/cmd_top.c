@@ -26,6 +26,7 @@
 #include "cli/top/model.h"
 #include "cli/top/render_text.h"
 #include "cli/top/ui.h"
+#include "daemon/util/timeops.h"
 
 #define FIRST_REPLY_TIMEOUT_MS 5000
 
@@ -49,22 +50,6 @@ static volatile sig_atomic_t stop_requested;
 static void on_stop_signal(int sig)
 {
 	stop_requested = sig;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void usage(FILE *out)
@@ -109,7 +94,7 @@ static void handle_msg(struct conn *c, struct top_model *m, struct json_object *
 	if (json_object_object_get_ex(msg, "finding", &v)) {
 		top_model_add_finding(m, v);
 	} else if (json_object_object_get_ex(msg, "stats", &v)) {
-		top_model_add_stats(m, v, mono_s());
+		top_model_add_stats(m, v, ioh_clock_ns(CLOCK_MONOTONIC) / 1e9);
 	} else if (json_object_object_get_ex(msg, "ok", &v) && !json_object_get_boolean(v)) {
 		c->refused = api_refusal(msg);
 		snprintf(c->error, sizeof(c->error), "%s",
@@ -121,7 +106,7 @@ static void handle_msg(struct conn *c, struct top_model *m, struct json_object *
 			top_model_add_finding(m, json_object_array_get_idx(v, i));
 		c->got_backlog = true;
 	} else if (json_object_object_get_ex(msg, "status", &v)) {
-		top_model_add_stats(m, v, mono_s());
+		top_model_add_stats(m, v, ioh_clock_ns(CLOCK_MONOTONIC) / 1e9);
 		c->got_status = true;
 	}
 }
@@ -169,10 +154,10 @@ static void print_frame(struct cli *cli, struct top_model *m, const char *host, 
 
 	strbuf_init(&sb);
 	if (cli->json) {
-		top_render_json(m, host, real_ns(), &sb);
+		top_render_json(m, host, (int64_t)ioh_clock_ns(CLOCK_REALTIME), &sb);
 		strbuf_putc(&sb, '\n');
 	} else {
-		top_render_frame(m, host, width, real_ns(), &sb);
+		top_render_frame(m, host, width, (int64_t)ioh_clock_ns(CLOCK_REALTIME), &sb);
 	}
 	if (sb.buf)
 		fwrite(sb.buf, 1, sb.len, stdout);
@@ -184,7 +169,7 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 	       const char *host)
 {
 	struct top_ui *ui = NULL;
-	double started = mono_s(), next_tick = 0;
+	double started = ioh_clock_ns(CLOCK_MONOTONIC) / 1e9, next_tick = 0;
 	long frames = 0;
 	bool ready = false;
 	int r;
@@ -202,7 +187,7 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 			{.fd = c->api.fd, .events = POLLIN},
 			{.fd = STDIN_FILENO, .events = POLLIN},
 		};
-		double now = mono_s();
+		double now = ioh_clock_ns(CLOCK_MONOTONIC) / 1e9;
 		int timeout_ms;
 
 		if (!ready && c->got_backlog && c->got_status) {
@@ -218,7 +203,7 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 		if (ready && now >= next_tick) {
 			next_tick = now + o->delay_s;
 			if (ui) {
-				top_ui_draw(ui, real_ns(), true);
+				top_ui_draw(ui, (int64_t)ioh_clock_ns(CLOCK_REALTIME), true);
 			} else {
 				print_frame(cli, m, host, o->width);
 				if (o->frames && ++frames >= o->frames) {
@@ -267,7 +252,7 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 		/* Keys show at once; data waits for the tick, so a burst of findings costs
 		 * one redraw per interval on a slow terminal. */
 		if (ui && ready)
-			top_ui_draw(ui, real_ns(), false);
+			top_ui_draw(ui, (int64_t)ioh_clock_ns(CLOCK_REALTIME), false);
 	}
 	top_ui_fini(ui);
 	return r;
