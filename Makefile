@@ -165,8 +165,15 @@ $(BUILD)/iohazard: $(CLI_OBJS) $(BUILD)/libiohazard.a
 	@$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS) -lncursesw
 
 # The top model and its text rendering are tested without a terminal (no curses there).
-TOP_TEST_OBJS := $(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/top/render_text.o
+TOP_TEST_OBJS := $(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/top/render_text.o \
+		 $(BUILD)/obj/cli/top/keys.o
 $(BUILD)/tests/test_top_model: tests/unit/test_top_model.c $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a \
+		$(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
+# The key table of top and what is generated from it (help, key bars, usage), against the docs.
+$(BUILD)/tests/test_top_keys: tests/unit/test_top_keys.c $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a \
 		$(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)

@@ -54,6 +54,11 @@ static void on_stop_signal(int sig)
 
 static void usage(FILE *out)
 {
+	struct strbuf keys;
+
+	/* The keys come from the table the live view uses (cli/top/keys.c). */
+	strbuf_init(&keys);
+	top_render_keys_usage(78, &keys);
 	fprintf(out,
 		"Usage: iohazard top [-d SECONDS] [-b [-n N] [-w COLS] [-j]]\n"
 		"  Live view of the hazards on this host: header (events/s, losses, hooks),\n"
@@ -64,10 +69,11 @@ static void usage(FILE *out)
 		"  -n, --iterations N    batch: stop after N frames (default: until interrupted)\n"
 		"  -w, --width COLS      batch: fit lines to COLS (default: unlimited)\n"
 		"  -j, --json            batch: one JSON object per frame\n"
-		"  Keys: q quit, ?/h help, arrows/PgUp/PgDn move, Enter details, s sort,\n"
-		"  r reverse, f filter by rule, p pause.\n"
+		"%s"
 		"  Exit: 0 ok, 1 the daemon refused, 2 usage or no usable terminal, 3 daemon\n"
-		"  not reachable (not running, connection lost, or permission denied).\n");
+		"  not reachable (not running, connection lost, or permission denied).\n",
+		keys.buf ? keys.buf : "");
+	strbuf_free(&keys);
 }
 
 /* ---- connection ----------------------------------------------------------------------------- */

@@ -9,6 +9,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "cli/top/keys.h"
 #include "cli/top/render_text.h"
 #include "daemon/correlator/severity.h"
 #include "daemon/stall_status_json.h"
@@ -785,30 +786,104 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 	strbuf_free(&sb);
 }
 
+/* The names of a row's keys ("Up k Down j"), `sep` between them. */
+static void key_names(struct strbuf *out, const struct top_key *k, const char *sep)
+{
+	bool first = true;
+
+	for (size_t b = 0; b < TOP_KEY_BINDS_MAX && k->binds[b].code; b++) {
+		if (!k->binds[b].name)
+			continue;
+		if (!first)
+			strbuf_puts(out, sep);
+		strbuf_puts(out, k->binds[b].name);
+		first = false;
+	}
+}
+
 void top_render_help(struct top_lines *out)
 {
-	static const char *const text[] = {
-		"iohazard top: crash-unsafe I/O on this host, live",
-		"",
-		"  q            quit (also Ctrl-C)",
-		"  ? h          this help; any key closes it",
-		"  Up Down      select a hazard     PgUp PgDn  a page     Home End  first, last",
-		"  Enter        details of the selected hazard: evidence and the fix",
-		"  s            next sort order: severity, last seen, count, first seen, rule, path",
-		"  r            reverse the sort order",
-		"  f            filter by rule: cycles through the rules seen, then all rules",
-		"  p            pause (the daemon's data is kept and shown when you resume)",
-		"  Esc Left     back from details or help",
-		"",
+	static const char *const about[] = {
 		"A hazard is every finding with the same rule and path. FIRST and LAST are how",
 		"long ago it was first and last seen; PROGRAMS lists comm[pid] and systemd unit,",
 		"latest first. SEV: CRIT critical, WARN warning, NOTE notice, INFO info.",
 		"The header shows events per second (between the daemon's last two samples),",
 		"events lost (total and since the last sample), and how each hook is attached.",
 	};
+	/* Keys in a column this wide (and two spaces); longer names push their text right. */
+	enum { KEYS_COLUMN = 12 };
+	struct strbuf sb;
 
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		top_lines_add(out, text[i]);
+	strbuf_init(&sb);
+	top_lines_add(out, "iohazard top: crash-unsafe I/O on this host, live");
+	top_lines_add(out, "");
+	for (size_t i = 0; i < top_keys_count; i++) {
+		const struct top_key *k = &top_keys[i];
+
+		if (!k->help)
+			continue;
+		strbuf_puts(&sb, "  ");
+		key_names(&sb, k, " ");
+		strbuf_printf(&sb, "%*s%s",
+			      sb.len < 2 + KEYS_COLUMN ? 2 + KEYS_COLUMN + 2 - (int)sb.len : 2, "",
+			      k->help);
+		lines_add_sb(out, &sb);
+	}
+	top_lines_add(out, "");
+	for (size_t i = 0; i < sizeof(about) / sizeof(about[0]); i++)
+		top_lines_add(out, about[i]);
+	strbuf_free(&sb);
+}
+
+void top_render_keybar(enum top_view view, unsigned on, unsigned off, struct strbuf *out)
+{
+	for (size_t i = 0; i < top_keys_count; i++) {
+		const struct top_key *k = &top_keys[i];
+		enum top_action act = k->binds[0].action;
+
+		if (!(k->bar_views & TOP_IN(view)) || (off & TOP_ACT_BIT(act)))
+			continue;
+		strbuf_puts(out, out->len ? "  " : " ");
+		if (k->bar_keys)
+			strbuf_puts(out, k->bar_keys);
+		else
+			strbuf_puts(out, k->binds[0].name);
+		strbuf_putc(out, ' ');
+		strbuf_puts(out, (on & TOP_ACT_BIT(act)) && k->brief_on ? k->brief_on : k->brief);
+	}
+}
+
+void top_render_keys_usage(int width, struct strbuf *out)
+{
+	static const char indent[] = "  ";
+	size_t line_start = out->len;
+	struct strbuf item;
+	bool first = true;
+
+	strbuf_init(&item);
+	strbuf_printf(out, "%sKeys:", indent);
+	for (size_t i = 0; i < top_keys_count; i++) {
+		const struct top_key *k = &top_keys[i];
+
+		if (!k->brief || !(k->views & (TOP_IN_TABLE | TOP_IN_DETAILS)))
+			continue;
+		strbuf_puts(&item, first ? " " : ", ");
+		key_names(&item, k, "/");
+		strbuf_printf(&item, " %s", k->brief);
+		first = false;
+		/* Wrap before an item that would pass `width`; the comma stays on this line. */
+		if (out->len - line_start + item.len > (size_t)width && item.buf[0] == ',') {
+			strbuf_puts(out, ",\n");
+			line_start = out->len;
+			strbuf_puts(out, indent);
+			strbuf_puts(out, item.buf + 2);
+		} else {
+			strbuf_puts(out, item.buf);
+		}
+		strbuf_reset(&item);
+	}
+	strbuf_puts(out, ".\n");
+	strbuf_free(&item);
 }
 
 /* ---- batch frames --------------------------------------------------------------------------- */
