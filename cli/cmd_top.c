@@ -171,6 +171,25 @@ static void print_frame(struct cli *cli, struct top_model *m, const char *host, 
 	strbuf_free(&sb);
 }
 
+/* Reads what the daemon sent. CLI_GO_ON, or the exit code once the daemon refused a request
+ * or the connection is gone (the terminal is given back first, to show why). */
+static int read_socket(struct cli *cli, struct conn *c, struct top_model *m, struct top_ui **ui)
+{
+	int err = conn_read(c, m);
+
+	if (!c->error[0] && err >= 0)
+		return CLI_GO_ON;
+	top_ui_fini(*ui);
+	*ui = NULL;
+	if (c->error[0] && c->refused)
+		return unreachable(cli, c->refused);
+	if (c->error[0])
+		return cli_error(cli, CLI_EXIT_FAIL, "daemon: %s", c->error);
+	return cli_error(cli, CLI_EXIT_UNREACHABLE, "lost the connection to iohazardd on %s: %s",
+			 cli->socket_path,
+			 err == -ECONNRESET ? "the daemon closed it" : strerror(-err));
+}
+
 static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct top_model *m,
 	       const char *host)
 {
@@ -235,26 +254,9 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 			r = CLI_EXIT_OK;
 			break;
 		}
-		if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-			int err = conn_read(c, m);
-
-			if (c->error[0]) {
-				top_ui_fini(ui);
-				ui = NULL;
-				if (c->refused)
-					return unreachable(cli, c->refused);
-				return cli_error(cli, CLI_EXIT_FAIL, "daemon: %s", c->error);
-			}
-			if (err < 0) {
-				top_ui_fini(ui);
-				ui = NULL;
-				return cli_error(cli, CLI_EXIT_UNREACHABLE,
-						 "lost the connection to iohazardd on %s: %s",
-						 cli->socket_path,
-						 err == -ECONNRESET ? "the daemon closed it"
-								    : strerror(-err));
-			}
-		}
+		if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    (r = read_socket(cli, c, m, &ui)) != CLI_GO_ON)
+			return r;
 		/* Keys show at once; data waits for the tick, so a burst of findings costs
 		 * one redraw per interval on a slow terminal. */
 		if (ui && ready)
@@ -264,7 +266,8 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 	return r;
 }
 
-int cmd_top(struct cli *cli, int argc, char **argv)
+/* The options, checked together. CLI_GO_ON, or the exit code (usage errors, --help). */
+static int parse_opts(struct cli *cli, int argc, char **argv, struct top_opts *o)
 {
 	static const struct option longopts[] = {
 		{"delay", required_argument, NULL, 'd'},
@@ -275,34 +278,28 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct top_opts o = {.delay_s = 2};
-	struct conn c = {.api = {.fd = -1}};
-	struct top_model m;
-	struct sigaction sa = {.sa_handler = on_stop_signal};
-	char host[256] = "?";
-	const char *why;
 	char *end;
-	int opt, r;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "d:bn:w:jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
-			o.delay_s = strtod(optarg, &end);
-			if (end == optarg || *end || !(o.delay_s >= 0.1) || o.delay_s > 86400)
+			o->delay_s = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->delay_s >= 0.1) || o->delay_s > 86400)
 				return cli_error(cli, CLI_EXIT_USAGE,
 						 "-d: expected seconds between 0.1 and 86400");
 			break;
 		case 'b':
-			o.batch = true;
+			o->batch = true;
 			break;
 		case 'n':
-			o.frames = strtol(optarg, &end, 10);
-			if (end == optarg || *end || o.frames <= 0)
+			o->frames = strtol(optarg, &end, 10);
+			if (end == optarg || *end || o->frames <= 0)
 				return cli_error(cli, CLI_EXIT_USAGE, "-n: expected a count > 0");
 			break;
 		case 'w':
-			o.width = (int)strtol(optarg, &end, 10);
-			if (end == optarg || *end || o.width < 0 || o.width > 10000)
+			o->width = (int)strtol(optarg, &end, 10);
+			if (end == optarg || *end || o->width < 0 || o->width > 10000)
 				return cli_error(cli, CLI_EXIT_USAGE,
 						 "-w: expected columns (0 for unlimited)");
 			break;
@@ -318,12 +315,28 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_extra_args(cli, argc, argv, "top");
-	if (o.width && o.width < 40)
+	if (o->width && o->width < 40)
 		return cli_error(cli, CLI_EXIT_USAGE, "-w: at least 40 columns");
-	if (!o.batch && (o.frames || o.width))
+	if (!o->batch && (o->frames || o->width))
 		return cli_error(cli, CLI_EXIT_USAGE, "-n and -w are for batch mode (-b)");
-	if (!o.batch && cli->json)
+	if (!o->batch && cli->json)
 		return cli_error(cli, CLI_EXIT_USAGE, "--json needs batch mode (-b)");
+	return CLI_GO_ON;
+}
+
+int cmd_top(struct cli *cli, int argc, char **argv)
+{
+	struct top_opts o = {.delay_s = 2};
+	struct conn c = {.api = {.fd = -1}};
+	struct top_model m;
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	char host[256] = "?";
+	const char *why;
+	int r;
+
+	r = parse_opts(cli, argc, argv, &o);
+	if (r != CLI_GO_ON)
+		return r;
 	/* Names are shown in the user's character set; escaping adapts to it. */
 	setlocale(LC_ALL, "");
 	if (!o.batch && top_ui_check_terminal(&why) < 0)
