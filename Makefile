@@ -17,13 +17,13 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # Debian packages the build, the tests and the benchmarks need. `make deps` installs the missing
 # ones; the list is the single source of truth (README and docs/building.md point here).
 DEB_DEPS := gcc libc6-dev make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev \
-	    libinih-dev libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
+	    libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
 	    procps python3 qemu-system-x86 busybox-static cpio jq libncurses-dev tmux systemd \
 	    prometheus bpftrace curl debhelper dpkg-dev fakeroot lintian rpm \
 	    git rsync logrotate redis-server redis-tools mariadb-server mariadb-client strace \
 	    libmount-dev libdw-dev elfutils clang-format
 
-PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib mount libdw
+PKGS       := libbpf libsystemd json-c libmicrohttpd zlib mount libdw
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf
 
@@ -84,8 +84,7 @@ deps:
 BUILD_TOOLS := $(firstword $(CC)):gcc $(firstword $(CLANG)):clang $(firstword $(BPFTOOL)):bpftool \
 	       pkg-config:pkg-config
 BUILD_PCS   := libbpf:libbpf-dev libsystemd:libsystemd-dev json-c:libjson-c-dev \
-	       inih:libinih-dev libmicrohttpd:libmicrohttpd-dev zlib:zlib1g-dev mount:libmount-dev \
-	       libdw:libdw-dev
+	       libmicrohttpd:libmicrohttpd-dev zlib:zlib1g-dev mount:libmount-dev libdw:libdw-dev
 BUILD_HDRS  := bpf/bpf_core_read.h:libbpf-dev gelf.h:libelf-dev ncursesw/curses.h:libncurses-dev
 
 check-build-deps:
@@ -166,8 +165,15 @@ $(BUILD)/iohazard: $(CLI_OBJS) $(BUILD)/libiohazard.a
 	@$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS) -lncursesw
 
 # The top model and its text rendering are tested without a terminal (no curses there).
-TOP_TEST_OBJS := $(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/top/render_text.o
+TOP_TEST_OBJS := $(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/top/render_text.o \
+		 $(BUILD)/obj/cli/top/keys.o
 $(BUILD)/tests/test_top_model: tests/unit/test_top_model.c $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a \
+		$(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
+# The key table of top and what is generated from it (help, key bars, usage), against the docs.
+$(BUILD)/tests/test_top_keys: tests/unit/test_top_keys.c $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a \
 		$(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)

@@ -33,13 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
+#include "daemon/util/timeops.h"
 
 static void die(const char *what, const char *path)
 {
@@ -161,13 +155,13 @@ int main(int argc, char **argv)
 		close(fd);
 	}
 
-	start = now_ns();
+	start = ioh_clock_ns(CLOCK_MONOTONIC);
 	if (a.seconds > 0) {
 		deadline = start + (uint64_t)(a.seconds * 1e9);
 		iterations = -1;
 	}
 	for (long i = 0; i != iterations; i++) {
-		if (deadline && (i & 63) == 0 && now_ns() >= deadline)
+		if (deadline && (i & 63) == 0 && ioh_clock_ns(CLOCK_MONOTONIC) >= deadline)
 			break;
 		done = i + 1;
 		if (a.rename_only) {
@@ -180,7 +174,7 @@ int main(int argc, char **argv)
 			replace_once(&a, dfd, tmp, target, buf, sizeof(buf), i);
 		}
 	}
-	elapsed = now_ns() - start;
+	elapsed = ioh_clock_ns(CLOCK_MONOTONIC) - start;
 
 	unlink(tmp);
 	unlink(target);

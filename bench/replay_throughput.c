@@ -32,6 +32,7 @@
 #include "daemon/record/eventlog.h"
 #include "daemon/record/replay.h"
 #include "daemon/rules/rules.h"
+#include "daemon/util/timeops.h"
 
 #define EXT4_MAGIC 0xEF53
 #define DEV_SDA1 ((8u << 20) | 1u) /* kernel encoding of 8:1 */
@@ -48,14 +49,6 @@ struct opts {
 	uint32_t memory_inodes;
 	uint32_t record_passes;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static uint64_t rss_bytes(void)
 {
@@ -405,10 +398,10 @@ static int measure_feed(struct stream *s, const struct ioh_ruleset *rules, uint3
 
 		if (p)
 			shift_stream(s, s->span_ns);
-		t0 = now_ns();
+		t0 = ioh_clock_ns(CLOCK_MONOTONIC);
 		for (uint32_t i = 0; i < s->n; i++)
 			ioh_correlator_feed(c, &s->ev[i]);
-		dt = now_ns() - t0;
+		dt = ioh_clock_ns(CLOCK_MONOTONIC) - t0;
 		total_ns += dt;
 		rates[p] = s->n / (dt / 1e9);
 	}
@@ -448,7 +441,7 @@ static int measure_replay(struct stream *s, const struct ioh_ruleset *rules, con
 		fprintf(stderr, "replay_throughput: %s: %s\n", path, strerror(-r));
 		return r;
 	}
-	t0 = now_ns();
+	t0 = ioh_clock_ns(CLOCK_MONOTONIC);
 	for (uint32_t p = 0; p < passes; p++) {
 		shift_stream(s, s->span_ns);
 		for (uint32_t i = 0; i < s->n; i++, written++)
@@ -463,16 +456,16 @@ static int measure_replay(struct stream *s, const struct ioh_ruleset *rules, con
 		fprintf(stderr, "replay_throughput: writing %s failed\n", path);
 		return -EIO;
 	}
-	dt = now_ns() - t0;
+	dt = ioh_clock_ns(CLOCK_MONOTONIC) - t0;
 	stat(path, &sb);
 	printf("record_events=%llu record_events_per_sec=%.0f record_bytes_per_event=%.1f\n",
 	       (unsigned long long)written + 1, (written + 1) / (dt / 1e9),
 	       (double)sb.st_size / (written + 1));
 
-	t0 = now_ns();
+	t0 = ioh_clock_ns(CLOCK_MONOTONIC);
 	r = ioh_replay_file(path, rules, NULL, count_replay_finding, &fc, &res, err,
 			    sizeof(err));
-	dt = now_ns() - t0;
+	dt = ioh_clock_ns(CLOCK_MONOTONIC) - t0;
 	unlink(path);
 	if (r < 0) {
 		fprintf(stderr, "replay_throughput: replay: %s\n", err);

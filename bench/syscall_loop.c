@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/util/timeops.h"
+
 enum mode { MODE_GETPPID, MODE_PREAD, MODE_PWRITE };
 
 struct loop_args {
@@ -37,14 +39,6 @@ struct loop_args {
 	long iterations, chunks;
 	const char *dir;
 };
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static void die(const char *what)
 {
@@ -162,18 +156,18 @@ int main(int argc, char **argv)
 	if (a.mode != MODE_GETPPID)
 		fd = open_data_file(&a, path, sizeof(path), buf);
 
-	w0 = clock_ns(CLOCK_MONOTONIC);
-	c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	w0 = ioh_clock_ns(CLOCK_MONOTONIC);
+	c0 = ioh_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	for (long k = 0; k < a.chunks; k++) {
-		uint64_t t0 = clock_ns(CLOCK_MONOTONIC), d;
+		uint64_t t0 = ioh_clock_ns(CLOCK_MONOTONIC), d;
 
 		sink += run(a.mode, fd, buf, k * per_chunk, (k + 1) * per_chunk);
-		d = clock_ns(CLOCK_MONOTONIC) - t0;
+		d = ioh_clock_ns(CLOCK_MONOTONIC) - t0;
 		if (d < best)
 			best = d;
 	}
-	cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
-	elapsed = clock_ns(CLOCK_MONOTONIC) - w0;
+	cpu = ioh_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	elapsed = ioh_clock_ns(CLOCK_MONOTONIC) - w0;
 
 	if (fd >= 0) {
 		close(fd);

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "daemon/rules/rules.h"
 #include "daemon/util/strbuf.h"
+#include "daemon/util/timeops.h"
 
 /* Appends field `key` escaped for the terminal; the daemon's "<key>_bytes" (hex of a name
  * that is not valid UTF-8) gives back the real bytes, which then show as \xNN. */
@@ -134,15 +135,12 @@ static int follow(struct cli *cli, struct api_conn *c, const char *rule)
  * beginning" (issue 12). A duration longer than the time since 1970 means everything. */
 static int parse_since(const char *text, int64_t *out)
 {
-	struct timespec now;
+	int64_t now_ns = (int64_t)ioh_clock_ns(CLOCK_REALTIME);
 	uint64_t ago;
-	int64_t now_ns;
 	char *end;
 	double secs;
 	int r;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	r = ioh_parse_duration(text, &ago);
 	if (r == -ERANGE && strpbrk(text, "smhd"))
 		ago = UINT64_MAX;

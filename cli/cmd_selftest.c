@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "daemon/rules/rules.h"
 #include "daemon/util/fsnames.h"
+#include "daemon/util/timeops.h"
 
 #define DEFAULT_DIR "/var/lib/iohazard/selftest"
 
@@ -184,14 +185,6 @@ static int wait_child(pid_t pid)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void match_finding(struct check *checks, size_t n, struct json_object *f)
 {
 	struct json_object *rule, *pid, *ev, *order;
@@ -216,7 +209,7 @@ static void match_finding(struct check *checks, size_t n, struct json_object *f)
 static void collect(struct api_conn *c, struct check *checks, size_t n, double deadline)
 {
 	for (;;) {
-		double left = deadline - now_s();
+		double left = deadline - ioh_clock_ns(CLOCK_MONOTONIC) / 1e9;
 		struct json_object *msg = NULL, *f;
 		size_t done = 0;
 		int r;
@@ -412,7 +405,7 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 		return cli_error(cli, CLI_EXIT_FAIL, "selftest workload failed in %s", dir);
 	}
 	/* The directory-fsync window is 5 s by default; allow for a longer configured one. */
-	collect(&conn, checks, n, now_s() + 12);
+	collect(&conn, checks, n, ioh_clock_ns(CLOCK_MONOTONIC) / 1e9 + 12);
 	api_close(&conn);
 	send_results(cli, checks, n);
 	all = print_results(cli, checks, n);

@@ -9,6 +9,7 @@
 #include "cli/top/model.h"
 #include "daemon/correlator/severity.h"
 #include "daemon/stall_status_json.h"
+#include "daemon/util/hash.h"
 #include "daemon/util/string_table.h"
 
 static const char *const top_sort_table[] = {
@@ -133,16 +134,14 @@ static void touch(struct top_model *m)
 static uint64_t fingerprint(struct json_object *f)
 {
 	static const char *const keys[] = {"time", "rule", "pid", "dev", "ino", "path"};
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = IOH_FNV1A_INIT;
 
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		struct json_object *v;
 		const char *s = json_object_object_get_ex(f, keys[k], &v) ?
 					json_object_get_string(v) : "";
 
-		for (; s && *s; s++)
-			h = (h ^ (unsigned char)*s) * 1099511628211ull;
-		h = (h ^ 0xff) * 1099511628211ull;
+		h = ioh_fnv1a(ioh_fnv1a_str(h, s), "\xff", 1); /* a byte no field contains */
 	}
 	return h ? h : 1;
 }

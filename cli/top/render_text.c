@@ -9,6 +9,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "cli/top/keys.h"
 #include "cli/top/render_text.h"
 #include "daemon/correlator/severity.h"
 #include "daemon/stall_status_json.h"
@@ -556,6 +557,35 @@ static void sparkline(struct strbuf *sb, const struct top_throttle_dev *d, size_
 	}
 }
 
+/* One device of the dirty-throttle panel: pauses, their mean, and the histogram's range. */
+static void throttle_line(struct strbuf *sb, const struct top_throttle_dev *d)
+{
+	size_t lo = 0, hi = 0;
+	bool any = false;
+	char avg[16], from[16], to[16];
+
+	/* The range shown: from the lowest non-empty slot to the end of the highest. */
+	for (size_t b = 0; b < d->n_buckets; b++)
+		if (d->buckets[b]) {
+			if (!any)
+				lo = b;
+			any = true;
+			hi = b;
+		}
+	/* The kernel keeps no maximum (the range's end bounds it): the mean instead. */
+	format_duration(avg, sizeof(avg),
+			d->count && d->sum_seconds >= 0 ? d->sum_seconds / (double)d->count : -1);
+	format_duration(from, sizeof(from), ioh_st_bucket_low_seconds((unsigned)lo));
+	format_duration(to, sizeof(to), ioh_st_bucket_low_seconds((unsigned)hi + 1));
+	strbuf_puts(sb, "  ");
+	top_put_name(sb, d->bdi, 10, false, true);
+	strbuf_printf(sb, " %8llu pauses  avg %-7s %6s |", (unsigned long long)d->count, avg,
+		      d->count ? from : "-");
+	if (d->count)
+		sparkline(sb, d, lo, hi);
+	strbuf_printf(sb, "| %s", d->count ? to : "-");
+}
+
 void top_render_panel(struct top_model *m, int width, size_t max_lines, struct top_lines *out)
 {
 	const struct top_stats *st = &m->stats;
@@ -588,32 +618,7 @@ void top_render_panel(struct top_model *m, int width, size_t max_lines, struct t
 		fit_line(out, &sb, width);
 	}
 	for (size_t i = 0; i < st->n_throttle && i < throttle_rows; i++) {
-		const struct top_throttle_dev *d = &st->throttle[i];
-		size_t lo = 0, hi = 0;
-		bool any = false;
-		char avg[16], from[16], to[16];
-
-		/* The range shown: from the lowest non-empty slot to the end of the highest. */
-		for (size_t b = 0; b < d->n_buckets; b++)
-			if (d->buckets[b]) {
-				if (!any)
-					lo = b;
-				any = true;
-				hi = b;
-			}
-		/* The kernel keeps no maximum (the range's end bounds it): the mean instead. */
-		format_duration(avg, sizeof(avg),
-				d->count && d->sum_seconds >= 0 ? d->sum_seconds / (double)d->count
-								: -1);
-		format_duration(from, sizeof(from), ioh_st_bucket_low_seconds((unsigned)lo));
-		format_duration(to, sizeof(to), ioh_st_bucket_low_seconds((unsigned)hi + 1));
-		strbuf_puts(&sb, "  ");
-		top_put_name(&sb, d->bdi, 10, false, true);
-		strbuf_printf(&sb, " %8llu pauses  avg %-7s %6s |", (unsigned long long)d->count,
-			      avg, d->count ? from : "-");
-		if (d->count)
-			sparkline(&sb, d, lo, hi);
-		strbuf_printf(&sb, "| %s", d->count ? to : "-");
+		throttle_line(&sb, &st->throttle[i]);
 		fit_line(out, &sb, width);
 	}
 	strbuf_puts(&sb, "Worst splice stalls:");
@@ -785,30 +790,104 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 	strbuf_free(&sb);
 }
 
+/* The names of a row's keys ("Up k Down j"), `sep` between them. */
+static void key_names(struct strbuf *out, const struct top_key *k, const char *sep)
+{
+	bool first = true;
+
+	for (size_t b = 0; b < TOP_KEY_BINDS_MAX && k->binds[b].code; b++) {
+		if (!k->binds[b].name)
+			continue;
+		if (!first)
+			strbuf_puts(out, sep);
+		strbuf_puts(out, k->binds[b].name);
+		first = false;
+	}
+}
+
 void top_render_help(struct top_lines *out)
 {
-	static const char *const text[] = {
-		"iohazard top: crash-unsafe I/O on this host, live",
-		"",
-		"  q            quit (also Ctrl-C)",
-		"  ? h          this help; any key closes it",
-		"  Up Down      select a hazard     PgUp PgDn  a page     Home End  first, last",
-		"  Enter        details of the selected hazard: evidence and the fix",
-		"  s            next sort order: severity, last seen, count, first seen, rule, path",
-		"  r            reverse the sort order",
-		"  f            filter by rule: cycles through the rules seen, then all rules",
-		"  p            pause (the daemon's data is kept and shown when you resume)",
-		"  Esc Left     back from details or help",
-		"",
+	static const char *const about[] = {
 		"A hazard is every finding with the same rule and path. FIRST and LAST are how",
 		"long ago it was first and last seen; PROGRAMS lists comm[pid] and systemd unit,",
 		"latest first. SEV: CRIT critical, WARN warning, NOTE notice, INFO info.",
 		"The header shows events per second (between the daemon's last two samples),",
 		"events lost (total and since the last sample), and how each hook is attached.",
 	};
+	/* Keys in a column this wide (and two spaces); longer names push their text right. */
+	enum { KEYS_COLUMN = 12 };
+	struct strbuf sb;
 
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		top_lines_add(out, text[i]);
+	strbuf_init(&sb);
+	top_lines_add(out, "iohazard top: crash-unsafe I/O on this host, live");
+	top_lines_add(out, "");
+	for (size_t i = 0; i < top_keys_count; i++) {
+		const struct top_key *k = &top_keys[i];
+
+		if (!k->help)
+			continue;
+		strbuf_puts(&sb, "  ");
+		key_names(&sb, k, " ");
+		strbuf_printf(&sb, "%*s%s",
+			      sb.len < 2 + KEYS_COLUMN ? 2 + KEYS_COLUMN + 2 - (int)sb.len : 2, "",
+			      k->help);
+		lines_add_sb(out, &sb);
+	}
+	top_lines_add(out, "");
+	for (size_t i = 0; i < sizeof(about) / sizeof(about[0]); i++)
+		top_lines_add(out, about[i]);
+	strbuf_free(&sb);
+}
+
+void top_render_keybar(enum top_view view, unsigned on, unsigned off, struct strbuf *out)
+{
+	for (size_t i = 0; i < top_keys_count; i++) {
+		const struct top_key *k = &top_keys[i];
+		enum top_action act = k->binds[0].action;
+
+		if (!(k->bar_views & TOP_IN(view)) || (off & TOP_ACT_BIT(act)))
+			continue;
+		strbuf_puts(out, out->len ? "  " : " ");
+		if (k->bar_keys)
+			strbuf_puts(out, k->bar_keys);
+		else
+			strbuf_puts(out, k->binds[0].name);
+		strbuf_putc(out, ' ');
+		strbuf_puts(out, (on & TOP_ACT_BIT(act)) && k->brief_on ? k->brief_on : k->brief);
+	}
+}
+
+void top_render_keys_usage(int width, struct strbuf *out)
+{
+	static const char indent[] = "  ";
+	size_t line_start = out->len;
+	struct strbuf item;
+	bool first = true;
+
+	strbuf_init(&item);
+	strbuf_printf(out, "%sKeys:", indent);
+	for (size_t i = 0; i < top_keys_count; i++) {
+		const struct top_key *k = &top_keys[i];
+
+		if (!k->brief || !(k->views & (TOP_IN_TABLE | TOP_IN_DETAILS)))
+			continue;
+		strbuf_puts(&item, first ? " " : ", ");
+		key_names(&item, k, "/");
+		strbuf_printf(&item, " %s", k->brief);
+		first = false;
+		/* Wrap before an item that would pass `width`; the comma stays on this line. */
+		if (out->len - line_start + item.len > (size_t)width && item.buf[0] == ',') {
+			strbuf_puts(out, ",\n");
+			line_start = out->len;
+			strbuf_puts(out, indent);
+			strbuf_puts(out, item.buf + 2);
+		} else {
+			strbuf_puts(out, item.buf);
+		}
+		strbuf_reset(&item);
+	}
+	strbuf_puts(out, ".\n");
+	strbuf_free(&item);
 }
 
 /* ---- batch frames --------------------------------------------------------------------------- */
@@ -864,6 +943,93 @@ static void json_time(struct jsonw *w, const char *key, int64_t ns)
 		jsonw_str(w, buf);
 }
 
+static void json_hazards(struct jsonw *w, struct top_hazard *const *rows, size_t n)
+{
+	jsonw_key(w, "hazards");
+	jsonw_arr_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		const struct top_hazard *h = rows[i];
+
+		jsonw_obj_begin(w);
+		jsonw_kv_str(w, "rule", h->rule);
+		jsonw_kv_str(w, "severity", ioh_severity_to_string(h->severity));
+		jsonw_kv_str(w, "confidence", h->degraded ? "degraded" : "high");
+		jsonw_kv_str(w, "path", h->path);
+		jsonw_kv_uint(w, "count", h->count);
+		json_time(w, "first_seen", h->first_ns);
+		json_time(w, "last_seen", h->last_ns);
+		jsonw_key(w, "programs");
+		jsonw_arr_begin(w);
+		for (size_t p = 0; p < h->n_programs; p++) {
+			jsonw_obj_begin(w);
+			jsonw_kv_uint(w, "pid", h->programs[p].pid);
+			jsonw_kv_str(w, "comm", h->programs[p].comm);
+			jsonw_key(w, "unit");
+			if (h->programs[p].unit[0])
+				jsonw_str(w, h->programs[p].unit);
+			else
+				jsonw_null(w);
+			jsonw_kv_uint(w, "count", h->programs[p].count);
+			jsonw_obj_end(w);
+		}
+		jsonw_arr_end(w);
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+}
+
+/* The stall sections are null, not empty, while the daemon does not report them: "none" and
+ * "unknown" differ. */
+static void json_throttle(struct jsonw *w, const struct top_stats *st)
+{
+	jsonw_key(w, IOH_ST_DIRTY_THROTTLE);
+	if (st->has_throttle) {
+		jsonw_obj_begin(w);
+		for (size_t i = 0; i < st->n_throttle; i++) {
+			jsonw_key(w, st->throttle[i].bdi);
+			jsonw_obj_begin(w);
+			jsonw_kv_uint(w, IOH_ST_HIST_COUNT, st->throttle[i].count);
+			if (st->throttle[i].sum_seconds >= 0)
+				jsonw_kv_double(w, IOH_ST_HIST_SUM_SECONDS,
+						st->throttle[i].sum_seconds);
+			jsonw_key(w, IOH_ST_HIST_BUCKETS);
+			jsonw_arr_begin(w);
+			for (size_t b = 0; b < st->throttle[i].n_buckets; b++)
+				jsonw_uint(w, st->throttle[i].buckets[b]);
+			jsonw_arr_end(w);
+			jsonw_obj_end(w);
+		}
+		jsonw_obj_end(w);
+	} else {
+		jsonw_null(w);
+	}
+}
+
+static void json_stalls(struct jsonw *w, const struct top_stats *st)
+{
+	jsonw_key(w, IOH_ST_SPLICE_STALLS);
+	if (st->has_splice) {
+		jsonw_arr_begin(w);
+		for (size_t i = 0; i < st->n_stalls; i++) {
+			jsonw_obj_begin(w);
+			jsonw_kv_uint(w, IOH_ST_STALL_PID, st->stalls[i].pid);
+			jsonw_kv_str(w, IOH_ST_STALL_COMM, st->stalls[i].comm);
+			jsonw_key(w, IOH_ST_STALL_UNIT);
+			if (st->stalls[i].unit[0])
+				jsonw_str(w, st->stalls[i].unit);
+			else
+				jsonw_null(w);
+			jsonw_kv_str(w, IOH_ST_STALL_CALL, st->stalls[i].call);
+			jsonw_kv_str(w, IOH_ST_STALL_PATH, st->stalls[i].path);
+			jsonw_kv_double(w, IOH_ST_STALL_DURATION_SECONDS, st->stalls[i].seconds);
+			jsonw_obj_end(w);
+		}
+		jsonw_arr_end(w);
+	} else {
+		jsonw_null(w);
+	}
+}
+
 void top_render_json(struct top_model *m, const char *host, int64_t now_ns, struct strbuf *out)
 {
 	const struct top_stats *st = &m->stats;
@@ -911,79 +1077,9 @@ void top_render_json(struct top_model *m, const char *host, int64_t now_ns, stru
 		jsonw_obj_end(&w);
 	}
 	jsonw_obj_end(&w);
-	jsonw_key(&w, "hazards");
-	jsonw_arr_begin(&w);
-	for (size_t i = 0; i < n; i++) {
-		const struct top_hazard *h = rows[i];
-
-		jsonw_obj_begin(&w);
-		jsonw_kv_str(&w, "rule", h->rule);
-		jsonw_kv_str(&w, "severity", ioh_severity_to_string(h->severity));
-		jsonw_kv_str(&w, "confidence", h->degraded ? "degraded" : "high");
-		jsonw_kv_str(&w, "path", h->path);
-		jsonw_kv_uint(&w, "count", h->count);
-		json_time(&w, "first_seen", h->first_ns);
-		json_time(&w, "last_seen", h->last_ns);
-		jsonw_key(&w, "programs");
-		jsonw_arr_begin(&w);
-		for (size_t p = 0; p < h->n_programs; p++) {
-			jsonw_obj_begin(&w);
-			jsonw_kv_uint(&w, "pid", h->programs[p].pid);
-			jsonw_kv_str(&w, "comm", h->programs[p].comm);
-			jsonw_key(&w, "unit");
-			if (h->programs[p].unit[0])
-				jsonw_str(&w, h->programs[p].unit);
-			else
-				jsonw_null(&w);
-			jsonw_kv_uint(&w, "count", h->programs[p].count);
-			jsonw_obj_end(&w);
-		}
-		jsonw_arr_end(&w);
-		jsonw_obj_end(&w);
-	}
-	jsonw_arr_end(&w);
-	/* null, not empty, while the daemon does not report them: "none" and "unknown" differ. */
-	jsonw_key(&w, IOH_ST_DIRTY_THROTTLE);
-	if (st->has_throttle) {
-		jsonw_obj_begin(&w);
-		for (size_t i = 0; i < st->n_throttle; i++) {
-			jsonw_key(&w, st->throttle[i].bdi);
-			jsonw_obj_begin(&w);
-			jsonw_kv_uint(&w, IOH_ST_HIST_COUNT, st->throttle[i].count);
-			if (st->throttle[i].sum_seconds >= 0)
-				jsonw_kv_double(&w, IOH_ST_HIST_SUM_SECONDS,
-						st->throttle[i].sum_seconds);
-			jsonw_key(&w, IOH_ST_HIST_BUCKETS);
-			jsonw_arr_begin(&w);
-			for (size_t b = 0; b < st->throttle[i].n_buckets; b++)
-				jsonw_uint(&w, st->throttle[i].buckets[b]);
-			jsonw_arr_end(&w);
-			jsonw_obj_end(&w);
-		}
-		jsonw_obj_end(&w);
-	} else {
-		jsonw_null(&w);
-	}
-	jsonw_key(&w, IOH_ST_SPLICE_STALLS);
-	if (st->has_splice) {
-		jsonw_arr_begin(&w);
-		for (size_t i = 0; i < st->n_stalls; i++) {
-			jsonw_obj_begin(&w);
-			jsonw_kv_uint(&w, IOH_ST_STALL_PID, st->stalls[i].pid);
-			jsonw_kv_str(&w, IOH_ST_STALL_COMM, st->stalls[i].comm);
-			jsonw_key(&w, IOH_ST_STALL_UNIT);
-			if (st->stalls[i].unit[0])
-				jsonw_str(&w, st->stalls[i].unit);
-			else
-				jsonw_null(&w);
-			jsonw_kv_str(&w, IOH_ST_STALL_CALL, st->stalls[i].call);
-			jsonw_kv_str(&w, IOH_ST_STALL_PATH, st->stalls[i].path);
-			jsonw_kv_double(&w, IOH_ST_STALL_DURATION_SECONDS, st->stalls[i].seconds);
-			jsonw_obj_end(&w);
-		}
-		jsonw_arr_end(&w);
-	} else {
-		jsonw_null(&w);
-	}
+	json_hazards(&w, rows, n);
+	json_throttle(&w, st);
+	json_stalls(&w, st);
 	jsonw_obj_end(&w);
+	jsonw_finish(&w);
 }

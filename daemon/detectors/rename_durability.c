@@ -23,6 +23,7 @@
 #include "daemon/util/duration.h"
 #include "daemon/sinks/event_format.h"
 #include "daemon/util/fsnames.h"
+#include "daemon/util/hash.h"
 
 #define NIL UINT32_MAX
 
@@ -207,14 +208,10 @@ static void group_release_slot(struct group_index *g, uint32_t gi)
 /* FNV-1a of the program's name and cgroup: a shell loop's many mv processes are one program. */
 static uint64_t program_key(const char *comm, const char *cgroup)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = ioh_fnv1a(IOH_FNV1A_INIT, comm, strnlen(comm, IOH_COMM_LEN));
 
-	for (size_t i = 0; i < IOH_COMM_LEN && comm[i]; i++)
-		h = (h ^ (uint8_t)comm[i]) * 0x100000001b3ull;
-	h = (h ^ 0xff) * 0x100000001b3ull; /* separator no name contains */
-	for (const char *p = cgroup ? cgroup : ""; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	return h;
+	h = ioh_fnv1a(h, "\xff", 1); /* separator no name contains */
+	return ioh_fnv1a_str(h, cgroup);
 }
 
 static void rd_fini(void *state)

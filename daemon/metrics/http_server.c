@@ -15,6 +15,7 @@
 #include "daemon/metrics/exposition.h"
 #include "daemon/metrics/http_server.h"
 #include "daemon/util/log.h"
+#include "daemon/util/timeops.h"
 
 /* What we know about one connection MHD holds, to enforce the deadline and evict idlers. */
 struct http_conn {
@@ -43,14 +44,6 @@ struct ioh_metrics_http {
 	 * scrape among them) would wait for some unrelated timeout. */
 	bool run_again;
 };
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* ---- listen address ------------------------------------------------------------------------ */
 
@@ -233,7 +226,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		if (!c || !info) /* cannot happen: MHD's limit is our array size */
 			return;
 		*c = (struct http_conn){
-		    .server = s, .conn = conn, .fd = info->connect_fd, .accepted_usec = now_usec()};
+		    .server = s, .conn = conn, .fd = info->connect_fd,
+		    .accepted_usec = ioh_clock_ns(CLOCK_MONOTONIC) / 1000};
 		s->n_conns++;
 		if (s->n_conns > IOH_METRICS_HTTP_CONNECTIONS_SOFT)
 			evict_idle(s, c);
@@ -336,7 +330,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void rearm(struct ioh_metrics_http *s)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
-	uint64_t now = now_usec(), next = UINT64_MAX;
+	uint64_t now = ioh_clock_ns(CLOCK_MONOTONIC) / 1000, next = UINT64_MAX;
 
 	if (s->run_again)
 		next = now;
@@ -379,7 +373,7 @@ static int on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
 	struct ioh_metrics_http *s = userdata;
-	uint64_t now = now_usec();
+	uint64_t now = ioh_clock_ns(CLOCK_MONOTONIC) / 1000;
 
 	for (unsigned i = 0; i < IOH_METRICS_HTTP_CONNECTIONS_MAX; i++) {
 		struct http_conn *c = &s->conns[i];

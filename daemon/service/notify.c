@@ -11,6 +11,7 @@
 
 #include "daemon/service/notify.h"
 #include "daemon/util/strbuf.h"
+#include "daemon/util/timeops.h"
 
 struct ioh_watchdog {
 	sd_event_source *timer; /* the petting timer on the main loop */
@@ -91,14 +92,12 @@ int ioh_notify_status(const char *fmt, ...)
 
 int ioh_notify_reloading(void)
 {
-	struct timespec ts;
 	char msg[64];
 
 	/* The manager compares it with the time it sent SIGHUP, to tell this reload from an
 	 * earlier one: CLOCK_MONOTONIC, as sd_notify(3) specifies. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
-		 (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+		 ioh_clock_ns(CLOCK_MONOTONIC) / 1000u);
 	return notify(msg);
 }
 
