@@ -205,11 +205,85 @@ static bool is_dev_null(const struct stat *st)
  * Read a whole file into *text (NUL-terminated for convenience; the parser uses the length).
  * A symlink to /dev/null reads as empty: that is how an admin masks a vendor file.
  */
+/* What may be read as a rules file: 1 for /dev/null (an empty file, the way to mask one),
+ * 0 for a regular file within the size limit, or -errno (reported). */
+static int check_rules_fd(struct ioh_rules_load *ld, const char *path, int fd, struct stat *st)
+{
+	int err;
+
+	if (fstat(fd, st) < 0) {
+		err = -errno;
+		ioh_rules_error(ld, path, 0, err, "cannot stat: %s", strerror(-err));
+		return err;
+	}
+	if (is_dev_null(st))
+		return 1;
+	if (!S_ISREG(st->st_mode)) {
+		ioh_rules_error(ld, path, 0, -EINVAL, "not a regular file");
+		return -EINVAL;
+	}
+	if (st->st_size > IOH_RULES_FILE_MAX) {
+		ioh_rules_error(ld, path, 0, -EFBIG, "file too large (%lld bytes, max %d)",
+				(long long)st->st_size, IOH_RULES_FILE_MAX);
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/* Reads `fd` to EOF into a NUL-terminated buffer of at most IOH_RULES_FILE_MAX bytes: the size
+ * may change under us, so `size_hint` only sizes the first allocation. */
+static int read_bounded(struct ioh_rules_load *ld, const char *path, int fd, size_t size_hint,
+			char **text, size_t *len)
+{
+	size_t cap = size_hint + 1 < IOH_RULES_FILE_MAX + 1 ? size_hint + 1 : IOH_RULES_FILE_MAX + 1;
+	size_t n = 0;
+	char *buf = malloc(cap + 1), *bigger;
+	ssize_t r;
+	int err;
+
+	if (!buf)
+		goto nomem;
+	for (;;) {
+		if (n == cap) {
+			if (cap > IOH_RULES_FILE_MAX) {
+				free(buf);
+				ioh_rules_error(ld, path, 0, -EFBIG, "file too large (max %d bytes)",
+						IOH_RULES_FILE_MAX);
+				return -EFBIG;
+			}
+			cap = cap * 2 > IOH_RULES_FILE_MAX + 1 ? IOH_RULES_FILE_MAX + 1 : cap * 2;
+			bigger = realloc(buf, cap + 1);
+			if (!bigger) {
+				free(buf);
+				goto nomem;
+			}
+			buf = bigger;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			free(buf);
+			ioh_rules_error(ld, path, 0, err, "cannot read: %s", strerror(-err));
+			return err;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+nomem:
+	ioh_rules_error(ld, path, 0, -ENOMEM, "out of memory");
+	return -ENOMEM;
+}
+
 static int read_rules_file(struct ioh_rules_load *ld, const char *path, char **text, size_t *len)
 {
-	size_t cap = IOH_RULES_FILE_MAX + 1, n = 0;
 	struct stat st;
-	char *buf;
 	int fd, err;
 
 	*text = NULL;
@@ -221,86 +295,22 @@ static int read_rules_file(struct ioh_rules_load *ld, const char *path, char **t
 		ioh_rules_error(ld, path, 0, err, "cannot open: %s", strerror(-err));
 		return err;
 	}
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		ioh_rules_error(ld, path, 0, err, "cannot stat: %s", strerror(-err));
-		goto out;
-	}
-	if (is_dev_null(&st)) {
-		err = 0;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		ioh_rules_error(ld, path, 0, err, "not a regular file");
-		goto out;
-	}
-	if (st.st_size > IOH_RULES_FILE_MAX) {
-		err = -EFBIG;
-		ioh_rules_error(ld, path, 0, err, "file too large (%lld bytes, max %d)",
-				(long long)st.st_size, IOH_RULES_FILE_MAX);
-		goto out;
-	}
-	if ((size_t)st.st_size + 1 < cap)
-		cap = (size_t)st.st_size + 1;
-	buf = malloc(cap + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		ioh_rules_error(ld, path, 0, err, "out of memory");
-		goto out;
-	}
-	/* The size may change under us: read until EOF, but never past the limit. */
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *bigger;
-
-			if (cap > IOH_RULES_FILE_MAX) {
-				free(buf);
-				err = -EFBIG;
-				ioh_rules_error(ld, path, 0, err, "file too large (max %d bytes)",
-						IOH_RULES_FILE_MAX);
-				goto out;
-			}
-			cap = cap * 2 > IOH_RULES_FILE_MAX + 1 ? IOH_RULES_FILE_MAX + 1 : cap * 2;
-			bigger = realloc(buf, cap + 1);
-			if (!bigger) {
-				free(buf);
-				err = -ENOMEM;
-				ioh_rules_error(ld, path, 0, err, "out of memory");
-				goto out;
-			}
-			buf = bigger;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			free(buf);
-			ioh_rules_error(ld, path, 0, err, "cannot read: %s", strerror(-err));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (ld->total_bytes + n > IOH_RULES_TOTAL_MAX) {
-		free(buf);
-		err = -EFBIG;
-		ioh_rules_error(ld, path, 0, err, "rules files too large together (max %d bytes)",
-				IOH_RULES_TOTAL_MAX);
-		goto out;
-	}
-	ld->total_bytes += n;
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	err = 0;
-out:
+	err = check_rules_fd(ld, path, fd, &st);
+	if (err == 0)
+		err = read_bounded(ld, path, fd, (size_t)st.st_size, text, len);
 	close(fd);
-	return err;
+	if (err)
+		return err < 0 ? err : 0;
+	if (ld->total_bytes + *len > IOH_RULES_TOTAL_MAX) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
+		ioh_rules_error(ld, path, 0, -EFBIG, "rules files too large together (max %d bytes)",
+				IOH_RULES_TOTAL_MAX);
+		return -EFBIG;
+	}
+	ld->total_bytes += *len;
+	return 0;
 }
 
 static int load_begin(struct ioh_rules_load *ld, struct ioh_rules_errors *errors,
