@@ -58,8 +58,8 @@ void health_loop_was_stalled(struct daemon *d, uint64_t gone_ns, uint64_t now)
 }
 
 /*
- * Blindness is a finding too. Every HEALTH_EVERY_TICKS (manager.c) the daemon checks the previous canary
- * (an fsync of its own memfd that the fsync hook answers with a heartbeat record) and its
+ * Blindness is a finding too. Every HEALTH_EVERY_TICKS (manager.c) the daemon checks the previous
+ * canary (an fsync of its own memfd that the fsync hook answers with a heartbeat record) and its
  * links, then sends the next canary. Entering or leaving blindness is logged, reported as an
  * `iohazard-blind` finding (entering), shown in status, STATUS= and the metrics.
  */

@@ -23,7 +23,8 @@ static int run(int argc, char **argv, struct daemon *d)
 		return r > 0 ? 0 : 2;
 	ioh_log_set_level(d->opts.log_level);
 	/* Under journald (systemd connects stderr to it and says so in JOURNAL_STREAM), every line
-	 * carries its syslog priority as a "<N>" prefix, so `journalctl -p err` finds the errors. */
+	 * carries its syslog priority as a "<N>" prefix, so `journalctl -p err` finds the errors.
+	 */
 	ioh_log_set_syslog_prefix(ioh_stderr_is_journal());
 
 	if (manager_load_rules(d) < 0)

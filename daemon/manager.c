@@ -190,8 +190,7 @@ int manager_reload_rules(struct daemon *d, struct ioh_rules_errors *errors)
 	return 0;
 }
 
-static int on_signal_reload(sd_event_source *s, const struct signalfd_siginfo *si,
-			    void *userdata)
+static int on_signal_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct daemon *d = userdata;
 	int r;
@@ -301,8 +300,8 @@ static int start_loop(struct daemon *d)
 	r = sd_event_set_signal_exit(d->event, true);
 	if (r < 0)
 		return log_error_errno(r, "Failed to handle SIGTERM and SIGINT: %m");
-	r = sd_event_add_signal(d->event, NULL, SIGHUP | SD_EVENT_SIGNAL_PROCMASK,
-				on_signal_reload, d);
+	r = sd_event_add_signal(d->event, NULL, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_signal_reload,
+				d);
 	if (r < 0)
 		return log_error_errno(r, "Failed to handle SIGHUP: %m");
 	/* A client that hangs up mid-reply is an EPIPE for the writer, not a death. */
@@ -415,9 +414,9 @@ void manager_announce_ready(struct daemon *d)
 {
 	int r;
 
-	d->journal = d->opts.journal == IOH_JOURNAL_ON ||
-		     (d->opts.journal == IOH_JOURNAL_AUTO &&
-		      access("/run/systemd/journal/socket", F_OK) == 0);
+	d->journal =
+	    d->opts.journal == IOH_JOURNAL_ON || (d->opts.journal == IOH_JOURNAL_AUTO &&
+						  access("/run/systemd/journal/socket", F_OK) == 0);
 	update_status_line(d);
 	ioh_notify_ready(d->status_line);
 	r = sd_event_set_watchdog(d->event, true);

@@ -64,24 +64,24 @@ struct daemon {
 	struct ioh_metrics_http *metrics;
 	struct ioh_suppressor *suppressor;
 	struct ioh_findings_log *findings_log;
-	struct ioh_mount_watch *mounts;		/* /proc/self/mountinfo, polled for POLLPRI */
-	struct ioh_loop_monitor *loop_monitor;	/* a thread that notices a loop that stopped */
-	struct ioh_decode_scratch scratch;	/* decode/resolve buffers, reused per record */
-	int64_t realtime_offset_ns;		/* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
-	uint64_t started_ns;			/* CLOCK_MONOTONIC */
+	struct ioh_mount_watch *mounts;	       /* /proc/self/mountinfo, polled for POLLPRI */
+	struct ioh_loop_monitor *loop_monitor; /* a thread that notices a loop that stopped */
+	struct ioh_decode_scratch scratch;     /* decode/resolve buffers, reused per record */
+	int64_t realtime_offset_ns;	       /* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
+	uint64_t started_ns;		       /* CLOCK_MONOTONIC */
 	uint64_t last_tick_ns;
 	uint64_t last_advance_ns; /* the correlator's clock: written as the recording's END */
 	/* Pipeline (pipeline.c). */
 	uint64_t losses_seen[IOH_LOSS__MAX]; /* kernel loss counters already turned into LOSS */
-	uint64_t losses_read_ns; /* when losses_seen was last read from the kernel */
+	uint64_t losses_read_ns;	     /* when losses_seen was last read from the kernel */
 	uint64_t decode_errors;
-	unsigned record_budget;	 /* records left in this turn of the loop */
-	uint64_t record_errors;	 /* failed writes to --record (each stops the recording) */
-	char record_error[256];	 /* why the recording stopped; "" while it runs */
-	struct strbuf line;	 /* the printed finding (stdout) */
-	struct strbuf json;	 /* the reported finding as JSON, shared by the sinks */
-	bool journal;		 /* findings go to the journal too */
-	struct ioh_stall_board stalls;	/* worst recent splice stalls, for status */
+	unsigned record_budget;	       /* records left in this turn of the loop */
+	uint64_t record_errors;	       /* failed writes to --record (each stops the recording) */
+	char record_error[256];	       /* why the recording stopped; "" while it runs */
+	struct strbuf line;	       /* the printed finding (stdout) */
+	struct strbuf json;	       /* the reported finding as JSON, shared by the sinks */
+	bool journal;		       /* findings go to the journal too */
+	struct ioh_stall_board stalls; /* worst recent splice stalls, for status */
 	struct rule_counter counters[RULE_COUNTERS_MAX];
 	uint64_t reported; /* findings that passed rate limiting */
 	/* Rules (manager.c). */
@@ -91,7 +91,7 @@ struct daemon {
 	 * buffer, and every link must still hold its program. */
 	uint64_t canary_sent_ns;
 	uint64_t canary_seen_ns;
-	uint64_t heartbeats; /* canary records received: they stop here, before the correlator */
+	uint64_t heartbeats;	/* canary records received: they stop here, before the correlator */
 	char blind_reason[256]; /* "" while the daemon sees */
 	uint64_t blind_episodes;
 	uint64_t loop_stalls;	      /* times the loop was gone > IOH_LOOP_STALL_NS */

@@ -76,8 +76,7 @@ static void status_hooks(struct daemon *d, struct jsonw *w)
 }
 
 /* What came in and what the correlator holds. */
-static void status_events(struct daemon *d, const struct ioh_correlator_stats *st,
-			  struct jsonw *w)
+static void status_events(struct daemon *d, const struct ioh_correlator_stats *st, struct jsonw *w)
 {
 	jsonw_key(w, "events");
 	jsonw_obj_begin(w);
@@ -272,8 +271,7 @@ static int api_selftest_result(struct daemon *d, struct json_object *req, struct
 	return 0;
 }
 
-static int api_rules(struct daemon *d, struct json_object *req, struct jsonw *w,
-		     const char **error)
+static int api_rules(struct daemon *d, struct json_object *req, struct jsonw *w, const char **error)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -321,11 +319,9 @@ struct api_command {
 };
 
 static const struct api_command api_commands[] = {
-	{"status", api_status},
-	{"findings", api_findings},
-	{"rules", api_rules},
-	{"selftest_result", api_selftest_result},
-	{"reload", api_reload},
+    {"status", api_status}, {"findings", api_findings},
+    {"rules", api_rules},   {"selftest_result", api_selftest_result},
+    {"reload", api_reload},
 };
 
 int api_handle(void *ctx, const char *command, struct json_object *request, struct jsonw *w,

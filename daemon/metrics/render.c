@@ -195,8 +195,7 @@ void metrics_write_textfile(struct daemon *d)
 		return;
 	strbuf_init(&sb);
 	metrics_render(d, &sb);
-	r = sb.oom ? -ENOMEM
-		   : ioh_metrics_write_textfile(d->opts.metrics_textfile, sb.buf, sb.len);
+	r = sb.oom ? -ENOMEM : ioh_metrics_write_textfile(d->opts.metrics_textfile, sb.buf, sb.len);
 	if (r < 0 && d->textfile_errors++ == 0)
 		log_warning_errno(r, "Failed to write %s: %m", d->opts.metrics_textfile);
 	strbuf_free(&sb);
