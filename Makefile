@@ -109,9 +109,16 @@ check-build-deps:
 	fi
 
 # ---- BPF ----------------------------------------------------------------------------------
-BPF_HDRS := $(wildcard bpf/*.h bpf/*.bpf.h)
+# bpf/arch/$(ARCH).bpf.h (syscall numbers, flags, registers) and bpf/vmlinux/$(ARCH)/vmlinux.h
+# are chosen by ARCH (make ARCH=arm64 to build for another architecture).
+BPF_HDRS    := $(wildcard bpf/*.h bpf/*.bpf.h bpf/arch/*.bpf.h)
+BPF_VMLINUX := bpf/vmlinux/$(ARCH)/vmlinux.h
 
 $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) | $(BUILD) check-build-deps
+	@test -f bpf/arch/$(ARCH).bpf.h || { echo "bpf/arch/$(ARCH).bpf.h is missing: $(ARCH) is not" \
+		"supported yet (docs/kernels.md)" >&2; exit 1; }
+	@test -f $(BPF_VMLINUX) || { echo "$(BPF_VMLINUX) is missing: 'make vmlinux' makes it on an" \
+		"$(ARCH) host with /sys/kernel/btf/vmlinux (docs/building.md)" >&2; exit 1; }
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
@@ -120,7 +127,8 @@ $(SKEL): $(BPF_OBJ)
 # Regenerate the committed vmlinux.h from the running kernel (see docs/building.md for why the
 # build uses a committed one).
 vmlinux:
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux/$(ARCH)/vmlinux.h
+	mkdir -p bpf/vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(BPF_VMLINUX)
 
 # ---- user space ---------------------------------------------------------------------------
 $(BUILD):
@@ -177,6 +185,16 @@ $(BUILD)/tests/test_stall_contract: tests/unit/test_stall_contract.c $(TOP_TEST_
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/obj/daemon/stall_status.o $(TOP_TEST_OBJS) \
 		$(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 
+# Every enum <-> name table, wherever it lives: the daemon's options, loader and metrics
+# objects and top's model besides the core library.
+NAMES_TEST_OBJS := $(BUILD)/obj/daemon/options.o $(BUILD)/obj/daemon/loader/bpf_loader.o \
+		$(BUILD)/obj/daemon/loader/hooks.o $(BUILD)/obj/daemon/metrics/exposition.o \
+		$(BUILD)/obj/cli/top/model.o
+$(BUILD)/tests/test_string_table: tests/unit/test_string_table.c $(NAMES_TEST_OBJS) \
+		$(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(NAMES_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiohazard.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
@@ -225,14 +243,9 @@ bench: all test-bins
 	bench/run.sh $(BUILD)
 
 # The VM benchmark (docs/testing-vm.md): the three syscall loops under each backend on Debian's
-# 6.1 kernel, guest time counted in instructions (qemu -icount). Its loop program lives in
-# bench/vm/, outside BENCH_SRCS (it does not link the core library).
-$(BUILD)/bench/vm/%: bench/vm/%.c
-	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
-
+# 6.1 kernel, guest time counted in instructions (qemu -icount), with bench/syscall_loop.
 bench-vm: check-root deps
-	$(MAKE) all test-bins $(BUILD)/bench/vm/vm_loop
+	$(MAKE) all test-bins
 	bench/vm/run.sh $(BUILD)
 
 # ---- install ------------------------------------------------------------------------------

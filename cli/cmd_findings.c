@@ -160,7 +160,15 @@ static int parse_since(const char *text, int64_t *out)
 	return 0;
 }
 
-int cmd_findings(struct cli *cli, int argc, char **argv)
+struct findings_opts {
+	const char *rule;
+	int64_t since;
+	long limit;
+	bool follow;
+};
+
+/* Returns CLI_GO_ON, or the exit code (after --help or a usage error). */
+static int parse_findings_opts(struct cli *cli, int argc, char **argv, struct findings_opts *o)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},  {"follow", no_argument, NULL, 'f'},
@@ -168,12 +176,6 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 		{"limit", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct json_object *req, *reply = NULL, *ok, *list;
-	struct api_conn conn;
-	const char *rule = NULL;
-	int64_t since = 0;
-	long limit = 0;
-	bool follow_mode = false;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "jfr:s:n:h", longopts, NULL)) != -1) {
@@ -182,13 +184,13 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 			cli->json = true;
 			break;
 		case 'f':
-			follow_mode = true;
+			o->follow = true;
 			break;
 		case 'r':
-			rule = optarg;
+			o->rule = optarg;
 			break;
 		case 's':
-			r = parse_since(optarg, &since);
+			r = parse_since(optarg, &o->since);
 			if (r == -ERANGE)
 				return cli_error(cli, CLI_EXIT_USAGE,
 						 "--since: %s is out of range (Unix seconds up "
@@ -200,8 +202,8 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 						 "seconds");
 			break;
 		case 'n':
-			limit = strtol(optarg, NULL, 10);
-			if (limit <= 0)
+			o->limit = strtol(optarg, NULL, 10);
+			if (o->limit <= 0)
 				return cli_error(cli, CLI_EXIT_USAGE, "--limit: expected N > 0");
 			break;
 		case 'h':
@@ -216,17 +218,29 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_extra_args(cli, argc, argv, "findings");
+	return CLI_GO_ON;
+}
+
+int cmd_findings(struct cli *cli, int argc, char **argv)
+{
+	struct json_object *req, *reply = NULL, *ok, *list;
+	struct findings_opts o = {0};
+	struct api_conn conn;
+	int r = parse_findings_opts(cli, argc, argv, &o);
+
+	if (r != CLI_GO_ON)
+		return r;
 	r = api_open(&conn, cli->socket_path);
 	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
 				 cli->socket_path, api_strerror(r));
 	req = json_object_new_object();
-	if (rule)
-		json_object_object_add(req, "rule", json_object_new_string(rule));
-	if (since)
-		json_object_object_add(req, "since_ns", json_object_new_int64(since));
-	if (limit)
-		json_object_object_add(req, "limit", json_object_new_int64(limit));
+	if (o.rule)
+		json_object_object_add(req, "rule", json_object_new_string(o.rule));
+	if (o.since)
+		json_object_object_add(req, "since_ns", json_object_new_int64(o.since));
+	if (o.limit)
+		json_object_object_add(req, "limit", json_object_new_int64(o.limit));
 	r = api_request(&conn, "findings", req, 5000, &reply);
 	json_object_put(req);
 	if (r < 0) {
@@ -235,11 +249,7 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 	}
 	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok) ||
 	    !json_object_object_get_ex(reply, "findings", &list)) {
-		struct json_object *err;
-
-		r = cli_error(cli, CLI_EXIT_FAIL, "daemon: %s",
-			      json_object_object_get_ex(reply, "error", &err)
-				      ? json_object_get_string(err) : "bad reply");
+		r = cli_reply_failed(cli, reply, "bad reply");
 		json_object_put(reply);
 		api_close(&conn);
 		return r;
@@ -247,36 +257,21 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < json_object_array_length(list); i++)
 		print_finding(cli, json_object_array_get_idx(list, i));
 	json_object_put(reply);
-	r = follow_mode ? follow(cli, &conn, rule) : CLI_EXIT_OK;
+	r = o.follow ? follow(cli, &conn, o.rule) : CLI_EXIT_OK;
 	api_close(&conn);
 	return r;
 }
 
 int cmd_reload(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	struct json_object *reply = NULL, *ok, *v;
-	int c, fd, r;
+	int fd, r = cli_json_help_opts(cli, argc, argv, "reload",
+				       "Usage: iohazard reload [-j|--json]\n  Reloads the rules files; "
+				       "a bad set is rejected and the previous rules stay in force.\n",
+				       true);
 
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			printf("Usage: iohazard reload [-j|--json]\n  Reloads the rules files; a bad "
-			       "set is rejected and the previous rules stay in force.\n");
-			return CLI_EXIT_OK;
-		default:
-			return cli_bad_option(cli, argv, "reload");
-		}
-	}
-	if (optind < argc)
-		return cli_extra_args(cli, argc, argv, "reload");
+	if (r != CLI_GO_ON)
+		return r;
 	fd = api_connect(cli->socket_path);
 	if (fd < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
@@ -286,9 +281,7 @@ int cmd_reload(struct cli *cli, int argc, char **argv)
 	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "request failed: %s", api_strerror(r));
 	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
-		r = cli_error(cli, CLI_EXIT_FAIL, "%s",
-			      json_object_object_get_ex(reply, "error", &v) ? json_object_get_string(v)
-									   : "reload failed");
+		r = cli_reply_failed(cli, reply, "reload failed");
 		json_object_put(reply);
 		return r;
 	}

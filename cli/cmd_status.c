@@ -190,7 +190,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		wait_for_socket(cli->socket_path, (int)((deadline - monotonic_s()) * 1000) + 1);
 	}
 	if (json_object_object_get_ex(reply, "ok", &ok) && !json_object_get_boolean(ok)) {
-		r = cli_error(cli, CLI_EXIT_FAIL, "daemon: %s", get_str(reply, "error"));
+		r = cli_reply_failed(cli, reply, "daemon: status refused");
 		json_object_put(reply);
 		return r;
 	}

@@ -7,32 +7,16 @@
 #include <time.h>
 
 #include "cli/top/model.h"
+#include "daemon/correlator/severity.h"
 #include "daemon/stall_status_json.h"
+#include "daemon/util/string_table.h"
 
-static const char *const severity_names[] = {"info", "notice", "warning", "critical"};
-static const char *const sort_names[] = {
-	[TOP_SORT_SEVERITY] = "severity", [TOP_SORT_LAST_SEEN] = "last seen",
-	[TOP_SORT_COUNT] = "count",	  [TOP_SORT_FIRST_SEEN] = "first seen",
-	[TOP_SORT_RULE] = "rule",	  [TOP_SORT_PATH] = "path",
+static const char *const top_sort_table[] = {
+    [TOP_SORT_SEVERITY] = "severity", [TOP_SORT_LAST_SEEN] = "last seen",
+    [TOP_SORT_COUNT] = "count",	      [TOP_SORT_FIRST_SEEN] = "first seen",
+    [TOP_SORT_RULE] = "rule",	      [TOP_SORT_PATH] = "path",
 };
-
-const char *top_sort_name(enum top_sort sort)
-{
-	return sort >= 0 && sort < TOP_SORT__MAX ? sort_names[sort] : "?";
-}
-
-const char *top_severity_name(int severity)
-{
-	return severity >= 0 && severity < 4 ? severity_names[severity] : "?";
-}
-
-int top_severity_parse(const char *name)
-{
-	for (int i = 0; i < 4; i++)
-		if (name && strcmp(name, severity_names[i]) == 0)
-			return i;
-	return -1;
-}
+IOH_DEFINE_STRING_TABLE_LOOKUP(top_sort, enum top_sort, "?");
 
 int64_t top_parse_time(const char *text)
 {
@@ -282,7 +266,7 @@ static int ingest_finding(struct top_model *m, struct json_object *f)
 	if (!h)
 		return -ENOMEM;
 	ts = top_parse_time(jstr(f, "time"));
-	sev = top_severity_parse(jstr(f, "severity"));
+	sev = ioh_severity_from_string(jstr(f, "severity")); /* -EINVAL: never above -1 */
 	if (sev > h->severity)
 		h->severity = sev;
 	conf = jstr(f, "confidence");

@@ -178,10 +178,10 @@ struct top_hazard *top_model_selected(struct top_model *m);
 /* Keeps the selection inside a window of `visible` rows starting at m->scroll. */
 void top_model_scroll_to_selection(struct top_model *m, size_t visible);
 
-const char *top_sort_name(enum top_sort sort);
-const char *top_severity_name(int severity);
-/* -1 if unknown. */
-int top_severity_parse(const char *name);
+/* "severity", "last seen", ... ("?" for another value); -EINVAL for an unknown name.
+ * Severity names are daemon/correlator/severity.h's, as the daemon writes them. */
+const char *top_sort_to_string(enum top_sort sort);
+int top_sort_from_string(const char *s);
 /* "2026-11-21T19:40:01.123456789Z" to realtime ns; -1 when malformed. */
 int64_t top_parse_time(const char *text);
 

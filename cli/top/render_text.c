@@ -10,8 +10,10 @@
 #include <wctype.h>
 
 #include "cli/top/render_text.h"
+#include "daemon/correlator/severity.h"
 #include "daemon/stall_status_json.h"
 #include "daemon/util/jsonw.h"
+#include "daemon/util/string_table.h"
 
 /* ---- lines ---------------------------------------------------------------------------------- */
 
@@ -280,7 +282,14 @@ static void format_duration(char *buf, size_t size, double s)
 
 /* ---- table ---------------------------------------------------------------------------------- */
 
-static const char *const sev_short[] = {"INFO", "NOTE", "WARN", "CRIT"};
+/* The SEV column's four-letter words; "?" for a hazard with no known severity (-1). */
+static const char *const top_sev_short_table[] = {
+    [IOH_SEV_INFO] = "INFO",
+    [IOH_SEV_NOTICE] = "NOTE",
+    [IOH_SEV_WARNING] = "WARN",
+    [IOH_SEV_CRITICAL] = "CRIT",
+};
+IOH_DEFINE_PRIVATE_STRING_TABLE_LOOKUP(top_sev_short, int, "?");
 
 static void programs_text(const struct top_hazard *h, struct strbuf *out)
 {
@@ -426,8 +435,7 @@ void top_render_row(const struct top_hazard *h, const struct top_columns *c, int
 		snprintf(count, sizeof(count), "%llu", (unsigned long long)h->count);
 	else
 		snprintf(count, sizeof(count), "%lluk", (unsigned long long)(h->count / 1000));
-	strbuf_printf(out, "%-*s ", c->severity,
-		      h->severity >= 0 && h->severity < 4 ? sev_short[h->severity] : "?");
+	strbuf_printf(out, "%-*s ", c->severity, top_sev_short_to_string(h->severity));
 	top_put_name(out, h->rule, c->rule, false, true);
 	strbuf_printf(out, " %*s %*s %*s ", c->count, count, c->first, first, c->last, last);
 	programs_fitted(h, c->programs, out);
@@ -515,9 +523,10 @@ void top_render_header(struct top_model *m, const char *host, int width, int64_t
 		strbuf_puts(&sb, " -");
 	fit_line(out, &sb, width);
 
-	strbuf_printf(&sb, "Hazards: %zu shown of %zu (%llu findings)  Sort: %s%s  Filter: ", n_rows,
+	strbuf_printf(&sb,
+		      "Hazards: %zu shown of %zu (%llu findings)  Sort: %s%s  Filter: ", n_rows,
 		      m->n_hazards, (unsigned long long)m->findings_ingested,
-		      top_sort_name(m->sort), m->reverse ? " (reversed)" : "");
+		      top_sort_to_string(m->sort), m->reverse ? " (reversed)" : "");
 	if (m->filter_rule)
 		top_escape(&sb, m->filter_rule);
 	else
@@ -710,7 +719,7 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 
 	strbuf_init(&sb);
 	top_escape(&sb, h->rule);
-	strbuf_printf(&sb, "  severity %s, confidence %s", top_severity_name(h->severity),
+	strbuf_printf(&sb, "  severity %s, confidence %s", ioh_severity_to_string(h->severity),
 		      h->degraded ? "degraded (events were lost on its path)" : "high");
 	fit_line(out, &sb, width);
 	top_lines_add(out, "");
@@ -867,7 +876,7 @@ void top_render_json(struct top_model *m, const char *host, int64_t now_ns, stru
 	jsonw_obj_begin(&w);
 	json_time(&w, "time", now_ns);
 	jsonw_kv_str(&w, "host", host);
-	jsonw_kv_str(&w, "sort", top_sort_name(m->sort));
+	jsonw_kv_str(&w, "sort", top_sort_to_string(m->sort));
 	jsonw_kv_bool(&w, "reverse", m->reverse);
 	jsonw_key(&w, "filter_rule");
 	if (m->filter_rule)
@@ -909,7 +918,7 @@ void top_render_json(struct top_model *m, const char *host, int64_t now_ns, stru
 
 		jsonw_obj_begin(&w);
 		jsonw_kv_str(&w, "rule", h->rule);
-		jsonw_kv_str(&w, "severity", top_severity_name(h->severity));
+		jsonw_kv_str(&w, "severity", ioh_severity_to_string(h->severity));
 		jsonw_kv_str(&w, "confidence", h->degraded ? "degraded" : "high");
 		jsonw_kv_str(&w, "path", h->path);
 		jsonw_kv_uint(&w, "count", h->count);

@@ -9,6 +9,7 @@
 
 #include "daemon/metrics/exposition.h"
 #include "daemon/util/log.h"
+#include "daemon/util/string_table.h"
 #include "daemon/util/utf8.h"
 
 void ioh_expo_init(struct ioh_expo *x, struct strbuf *out)
@@ -100,18 +101,13 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-static const char *type_word(enum ioh_metric_type type)
-{
-	switch (type) {
-	case IOH_METRIC_COUNTER:
-		return "counter";
-	case IOH_METRIC_GAUGE:
-		return "gauge";
-	case IOH_METRIC_HISTOGRAM:
-		return "histogram";
-	}
-	return NULL;
-}
+/* The `# TYPE` words; NULL for a type that has none (refused by ioh_expo_family()). */
+static const char *const ioh_metric_type_table[] = {
+    [IOH_METRIC_COUNTER] = "counter",
+    [IOH_METRIC_GAUGE] = "gauge",
+    [IOH_METRIC_HISTOGRAM] = "histogram",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_metric_type, enum ioh_metric_type, NULL);
 
 /* HELP text escapes only backslash and newline (a quote is literal there). */
 static void put_help(struct strbuf *sb, const char *help)
@@ -167,7 +163,7 @@ int ioh_expo_family(struct ioh_expo *x, const char *name, enum ioh_metric_type t
 	x->family[0] = '\0';
 	if (!ioh_expo_valid_metric_name(name))
 		why = "not a lower snake case metric name";
-	else if (!type_word(type))
+	else if (!ioh_metric_type_to_string(type))
 		why = "unknown metric type";
 	else if (type == IOH_METRIC_COUNTER && !ends_with(name, "_total"))
 		why = "a counter's name must end in _total";
@@ -206,7 +202,7 @@ int ioh_expo_family(struct ioh_expo *x, const char *name, enum ioh_metric_type t
 	x->type = type;
 	strbuf_printf(x->out, "# HELP %s ", name);
 	put_help(x->out, help);
-	strbuf_printf(x->out, "\n# TYPE %s %s\n", name, type_word(type));
+	strbuf_printf(x->out, "\n# TYPE %s %s\n", name, ioh_metric_type_to_string(type));
 	return 0;
 }
 

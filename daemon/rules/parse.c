@@ -152,8 +152,8 @@ static void finish_section(struct parser *p)
 					"[rule %s] needs \"detector = NAME\": \"%s\" is not a "
 					"detector%s",
 					r->name, r->name,
-					suggest(hint, r->name, ioh_rule_detectors,
-						ioh_rule_detectors_count, sizeof(char *)));
+					suggest(hint, r->name, &ioh_rule_kinds[0].name,
+						IOH_RULE__COUNT, sizeof(ioh_rule_kinds[0])));
 			/* Keep messages in line order: this one belongs to the header line. */
 			if (e->count == before + 1 && p->section_errors < before) {
 				char *msg = e->messages[before];
@@ -330,8 +330,8 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 	case IOH_KEY_DETECTOR:
 		if (!ioh_rule_detector_known(value)) {
 			perr(p, "unknown detector \"%s\" in [rule %s]%s", value, r->name,
-			     suggest(hint, value, ioh_rule_detectors, ioh_rule_detectors_count,
-				     sizeof(char *)));
+			     suggest(hint, value, &ioh_rule_kinds[0].name, IOH_RULE__COUNT,
+				     sizeof(ioh_rule_kinds[0])));
 			return;
 		}
 		snprintf(r->detector, sizeof(r->detector), "%s", value);
@@ -346,13 +346,15 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 		*(bool *)field = b;
 		return;
 	case IOH_KEY_SEVERITY:
-		if (ioh_severity_parse(value, &r->severity) < 0) {
+		ret = ioh_severity_from_string(value);
+		if (ret < 0) {
 			perr(p,
 			     "invalid severity \"%s\" in [rule %s] (expected info, notice, warning "
 			     "or critical)",
 			     value, r->name);
 			return;
 		}
+		r->severity = ret;
 		r->severity_set = true;
 		return;
 	case IOH_KEY_DURATION:

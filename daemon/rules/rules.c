@@ -26,60 +26,23 @@ const size_t ioh_rules_default_dirs_count =
 
 #define MSEC 1000000ULL
 
-/* What a rule gets from its detector when the file does not say otherwise. */
-struct detector_defaults {
-	const char *name;
-	enum ioh_severity severity;
-	uint64_t threshold_ns; /* 0 for detectors that do not measure a stall */
-};
-
-static const struct detector_defaults detectors[] = {
-    {"rename-without-dir-fsync", IOH_SEV_WARNING, 0},
-    {"rename-unsynced-source", IOH_SEV_NOTICE, 0},
-    {"mixed-direct-buffered", IOH_SEV_CRITICAL, 0},
-    {"dirty-throttle-stall", IOH_SEV_WARNING, 50 * MSEC},
-    {"splice-stall", IOH_SEV_WARNING, 100 * MSEC},
-    {"writeback-mount", IOH_SEV_WARNING, 0},
-    {"writeback-truncate-unsynced", IOH_SEV_WARNING, 0},
-    {"fsync-error-retried", IOH_SEV_CRITICAL, 0},
-};
-#define NDETECTORS (sizeof(detectors) / sizeof(detectors[0]))
-
-const char *const ioh_rule_detectors[] = {
-    "rename-without-dir-fsync",	   "rename-unsynced-source", "mixed-direct-buffered",
-    "dirty-throttle-stall",	   "splice-stall",	     "writeback-mount",
-    "writeback-truncate-unsynced", "fsync-error-retried",
-};
-const size_t ioh_rule_detectors_count = NDETECTORS;
-
-_Static_assert(sizeof(ioh_rule_detectors) / sizeof(ioh_rule_detectors[0]) == NDETECTORS,
-	       "one name per detector");
-
-static const struct detector_defaults *detector_find(const char *name)
-{
-	for (size_t i = 0; i < NDETECTORS; i++)
-		if (strcmp(detectors[i].name, name) == 0)
-			return &detectors[i];
-	return NULL;
-}
-
 bool ioh_rule_detector_known(const char *detector)
 {
-	return detector && detector_find(detector);
+	return ioh_rule_kind_find(detector) != NULL;
 }
 
 enum ioh_severity ioh_rule_detector_severity(const char *detector)
 {
-	const struct detector_defaults *d = detector_find(detector);
+	const struct ioh_rule_kind *k = ioh_rule_kind_find(detector);
 
-	return d ? d->severity : IOH_SEV_WARNING;
+	return k ? k->severity : IOH_SEV_WARNING;
 }
 
 uint64_t ioh_rule_detector_threshold(const char *detector)
 {
-	const struct detector_defaults *d = detector_find(detector);
+	const struct ioh_rule_kind *k = ioh_rule_kind_find(detector);
 
-	return d ? d->threshold_ns : 0;
+	return k ? k->threshold_ns : 0;
 }
 
 bool ioh_rule_name_valid(const char *name, size_t len)

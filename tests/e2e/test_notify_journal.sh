@@ -43,6 +43,7 @@ if ! gcc -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SO
 	"$IOH_SRC"/daemon/correlator/severity.c "$IOH_SRC"/daemon/util/fsnames.c \
 	"$IOH_SRC"/daemon/util/jsonw.c "$IOH_SRC"/daemon/util/strbuf.c \
 	"$IOH_SRC"/daemon/util/utf8.c "$IOH_SRC"/daemon/util/log.c \
+	"$IOH_SRC"/daemon/rules/registry.c \
 	$(pkg-config --cflags --libs libsystemd) 2>"$W/build.err"; then
 	fail "build the harness" "$(cat "$W/build.err")"
 	exit 1
@@ -160,7 +161,7 @@ elif ! unshare --mount --propagation private "$SERVICE_DIR/journal_ns.sh" "$HARN
 else
 	ok "journald in a mount namespace"
 	python3 "$SERVICE_DIR/check_journal.py" "$W/jns" "$W/path2" \
-		"$IOH_SRC/daemon/sinks/journal.c" || E2E_FAILED=$((E2E_FAILED + 1))
+		"$IOH_SRC/daemon/rules/registry.c" || E2E_FAILED=$((E2E_FAILED + 1))
 fi
 
 # ---- the unit ------------------------------------------------------------------------------

@@ -209,9 +209,9 @@ static void test_defaults(void)
 
 	TEST_CASE("defaults per detector")
 	{
-		CHECK_INT(ioh_rule_detectors_count, 8);
+		CHECK_INT(IOH_RULE__COUNT, 8);
 		for (size_t i = 0; i < 8; i++) {
-			CHECK_STR(ioh_rule_detectors[i], want[i].name);
+			CHECK_STR(ioh_rule_kinds[i].name, want[i].name);
 			strcat(text, "[rule ");
 			strcat(text, want[i].name);
 			strcat(text, "]\n");
@@ -911,8 +911,8 @@ static void test_print(void)
 		for (size_t i = 0; i < e.count; i++)
 			printf("# %s\n", e.messages[i]);
 		CHECK(rs && rs->count == 8);
-		for (size_t i = 0; rs && i < ioh_rule_detectors_count; i++)
-			CHECK(ioh_ruleset_find(rs, ioh_rule_detectors[i]) != NULL);
+		for (size_t i = 0; rs && i < IOH_RULE__COUNT; i++)
+			CHECK(ioh_ruleset_find(rs, ioh_rule_kinds[i].name) != NULL);
 		if (rs) {
 			const struct ioh_rule *r = ioh_ruleset_find(rs, "rename-without-dir-fsync");
 

@@ -39,7 +39,7 @@ static void on_finding(const struct ioh_finding *f, void *ctx)
 	c = &found[n_found++];
 	memset(c, 0, sizeof(*c));
 	snprintf(c->rule, sizeof(c->rule), "%s", f->rule);
-	snprintf(c->severity, sizeof(c->severity), "%s", ioh_severity_name(f->severity));
+	snprintf(c->severity, sizeof(c->severity), "%s", ioh_severity_to_string(f->severity));
 	c->pid = f->pid;
 	snprintf(c->comm, sizeof(c->comm), "%s", f->comm);
 	snprintf(c->path, sizeof(c->path), "%s", f->path ? f->path : "");

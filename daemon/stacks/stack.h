@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * User call chains of hazardous calls (issue 15): the snapshot taken at the call, and the
+ * frames unwound from it.
+ *
+ * Data flow:
+ *   BPF (bpf/stacks.bpf.h) copies, at a call that can start a hazard, the task's user registers
+ *   and a bounded part of its user stack into an IOH_EV_STACK record, which precedes the
+ *   hazard's own record and shares its `callsite` key (0 = no stack taken).
+ *   -> daemon/ingest (decode + resolve): the decoded STACK event gets the task's executable
+ *   mappings (ioh_stack_modules_read(), while the process may still be alive; kernel hints
+ *   otherwise). What a snapshot needs is complete here: this form is what recordings carry,
+ *   so replay unwinds the same bytes offline.
+ *   -> daemon/stacks/unwind.c: snapshot -> frames with the modules' CFI (libdwfl), cached per
+ *   build id; frames of one (pid, callsite) kept for findings whose record carried no stack.
+ *
+ * Only x86-64 for now: `regs` are in DWARF register order (libdwfl's initial-register frame).
+ */
+#ifndef IOHAZARD_STACKS_STACK_H
+#define IOHAZARD_STACKS_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* x86-64 DWARF register numbers: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip. */
+#define IOH_STACK_NREGS 17
+#define IOH_STACK_REG_BP 6
+#define IOH_STACK_REG_SP 7
+#define IOH_STACK_REG_IP 16
+
+#define IOH_STACK_FRAMES_MAX 64
+#define IOH_STACK_BUILD_ID_MAX 20 /* GNU build ids are 20 bytes (sha1); longer ones are cut */
+
+/* One file-backed executable mapping of the task, as /proc/PID/maps shows it. */
+struct ioh_stack_module {
+	uint64_t start, end; /* virtual address range [start, end) */
+	uint64_t pgoff;	     /* file offset (bytes) mapped at `start` */
+	uint64_t dev;	     /* st_dev as user space encodes it (makedev) */
+	uint64_t ino;
+	/* The path as the task names it (inside its own root; /proc/PID/maps form, without the
+	 * " (deleted)" suffix). Open it through /proc/PID/root or map_files while the task lives;
+	 * afterwards, only a file whose build id matches may stand in for it. */
+	const char *path;
+	uint8_t build_id[IOH_STACK_BUILD_ID_MAX];
+	uint8_t build_id_len; /* 0: unknown (not read, or the file has none) */
+};
+
+/* What was captured at the call. Pointers are borrowed from the event that carries it. */
+struct ioh_stack_snapshot {
+	uint32_t pid, tid;
+	uint64_t callsite;		 /* the kernel's key for this call site in this process */
+	uint64_t regs[IOH_STACK_NREGS];	 /* DWARF order; see IOH_STACK_REG_* */
+	uint32_t regs_mask;		 /* bit n: regs[n] is valid */
+	const uint8_t *stack;		 /* user stack bytes from regs[SP] upwards */
+	uint32_t stack_len;
+	const struct ioh_stack_module *modules;
+	uint32_t n_modules;
+	bool process_gone; /* the mappings are the kernel's hints: the task had exited */
+};
+
+/* One frame of an unwound chain, innermost first. Strings are owned by the unwinder's
+ * caches (interned) and live as long as the unwinder. */
+struct ioh_stack_frame {
+	uint64_t pc;		/* address in the task */
+	const char *module;	/* module path as the task names it; NULL: no mapping */
+	char build_id[2 * IOH_STACK_BUILD_ID_MAX + 1]; /* hex; "" when unknown */
+	/* The module-relative address: pc minus the module's load bias, i.e. the ELF virtual
+	 * address `addr2line -e <module>` and `objdump` take. */
+	uint64_t offset;
+	const char *function; /* NULL when the module has no symbol for it: never guessed */
+	uint64_t function_offset;
+	const char *file;     /* source file from debug info, NULL without */
+	uint32_t line;
+};
+
+/* Why a chain is short, or absent (finding evidence: "stack_status"). */
+enum ioh_stack_status {
+	IOH_STACK_NONE = 0,	/* the hazard has no user call (kernel writeback, ...) */
+	IOH_STACK_OK = 1,	/* unwound to the outermost frame the CFI describes */
+	IOH_STACK_TRUNCATED = 2, /* ran out of copied stack bytes or frames */
+	IOH_STACK_OMITTED = 3,	/* not captured: budget or dedupe miss; counted, never guessed */
+	IOH_STACK_DISABLED = 4,	/* --no-stacks or the rules' `stacks = no` */
+	IOH_STACK_UNRESOLVED = 5, /* captured, but no module could be opened to unwind it */
+};
+
+struct ioh_unwinder;
+
+/* Live side, at the STACK event: the task's executable file mappings. Returns the number of
+ * modules written (<= max), or -errno (ESRCH: the task is gone). Strings are allocated into
+ * `strings` (caller frees with free()). */
+int ioh_stack_modules_read(pid_t pid, struct ioh_stack_module *out, size_t max, char **strings);
+
+struct ioh_unwinder *ioh_unwinder_new(void);
+void ioh_unwinder_free(struct ioh_unwinder *u);
+
+/* Unwinds `snap` into at most `max` frames; returns the number written and sets *status. */
+int ioh_unwind(struct ioh_unwinder *u, const struct ioh_stack_snapshot *snap,
+	       struct ioh_stack_frame *frames, int max, enum ioh_stack_status *status);
+
+#endif
