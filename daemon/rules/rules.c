@@ -539,6 +539,19 @@ const struct ioh_rule *ioh_ruleset_find(const struct ioh_ruleset *rs, const char
 	return NULL;
 }
 
+uint64_t ioh_rules_min_threshold(const struct ioh_ruleset *rs, const char *detector)
+{
+	size_t n = 0;
+	const struct ioh_rule **rules = rs ? ioh_ruleset_for_detector(rs, detector, &n) : NULL;
+	uint64_t min = 0;
+
+	for (size_t i = 0; rules && i < n; i++)
+		if (!min || rules[i]->threshold_ns < min)
+			min = rules[i]->threshold_ns;
+	free(rules);
+	return min;
+}
+
 struct scale_unit {
 	const char *s;
 	uint64_t f;

@@ -106,6 +106,9 @@ void ioh_rules_errors_free(struct ioh_rules_errors *errors);
 const struct ioh_rule **ioh_ruleset_for_detector(const struct ioh_ruleset *rs,
 						 const char *detector, size_t *count);
 const struct ioh_rule *ioh_ruleset_find(const struct ioh_ruleset *rs, const char *name);
+/* Smallest threshold of the enabled rules of `detector` (0: none enabled): what the kernel
+ * side filters stalls with, so it never drops an occurrence a rule would report. */
+uint64_t ioh_rules_min_threshold(const struct ioh_ruleset *rs, const char *detector);
 
 /*
  * Whether a rule applies to an occurrence. `fstype` may be NULL (unknown: treated as not
