@@ -186,7 +186,7 @@ void pipeline_poll_losses(struct daemon *d)
 		ev.loss.since_ns = since;
 		d->losses_seen[w] = totals[w];
 		log_warning("Lost %llu kernel records (%s)", (unsigned long long)ev.loss.count,
-			    ioh_loss_where_name(w));
+			    ioh_loss_where_to_string(w));
 		dispatch(d, &ev);
 	}
 }

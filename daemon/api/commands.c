@@ -81,12 +81,12 @@ static void status_events(struct daemon *d, const struct ioh_correlator_stats *s
 	jsonw_key(w, "events");
 	jsonw_obj_begin(w);
 	for (unsigned t = IOH_EV_RENAME; t < IOH_EV__KERNEL_MAX; t++)
-		jsonw_kv_uint(w, ioh_event_type_name(t), st->events[t]);
+		jsonw_kv_uint(w, ioh_event_type_to_string(t), st->events[t]);
 	jsonw_obj_end(w);
 	jsonw_key(w, "events_lost");
 	jsonw_obj_begin(w);
 	for (unsigned l = 0; l < IOH_LOSS__MAX; l++)
-		jsonw_kv_uint(w, ioh_loss_where_name(l), st->lost[l]);
+		jsonw_kv_uint(w, ioh_loss_where_to_string(l), st->lost[l]);
 	jsonw_kv_uint(w, "malformed_records", d->decode_errors);
 	jsonw_obj_end(w);
 	jsonw_kv_uint(w, "tracked_inodes", st->tracked_inodes);
@@ -121,7 +121,7 @@ static void status_findings(struct daemon *d, const struct ioh_correlator_stats 
 		jsonw_key(w, d->counters[i].rule);
 		jsonw_obj_begin(w);
 		for (int sev = IOH_SEV_INFO; sev <= IOH_SEV_CRITICAL; sev++)
-			jsonw_kv_uint(w, ioh_severity_name(sev), d->counters[i].by_severity[sev]);
+			jsonw_kv_uint(w, ioh_severity_to_string(sev), d->counters[i].by_severity[sev]);
 		jsonw_obj_end(w);
 	}
 	jsonw_obj_end(w);

@@ -15,10 +15,6 @@ const char *ioh_severity_to_string(enum ioh_severity s);
 /* The severity named, or -EINVAL for an unknown name. */
 int ioh_severity_from_string(const char *name);
 
-/* The old name, for daemon/iohazardd.c and daemon/rules/rules.c, which other branches are
- * reworking: rename their calls after the merge and drop this. */
-#define ioh_severity_name ioh_severity_to_string
-
 /* One step less severe, never below info: a hazard that is likely but not confirmed. */
 static inline enum ioh_severity ioh_severity_lower(enum ioh_severity s)
 {

@@ -38,17 +38,17 @@ static void render_counters(struct daemon *d, struct ioh_expo *x,
 		for (int sev = IOH_SEV_INFO; sev <= IOH_SEV_CRITICAL; sev++)
 			ioh_expo_u64(x,
 				     IOH_LABELS({"rule", d->counters[i].rule},
-						{"severity", ioh_severity_name(sev)}),
+						{"severity", ioh_severity_to_string(sev)}),
 				     d->counters[i].by_severity[sev]);
 	IOH_EXPO_FAMILY(x, FINDINGS_SUPPRESSED_TOTAL);
 	ioh_expo_u64(x, IOH_NO_LABELS, ioh_suppressor_suppressed(d->suppressor));
 
 	IOH_EXPO_FAMILY(x, EVENTS_TOTAL);
 	for (unsigned t = IOH_EV_RENAME; t < IOH_EV__KERNEL_MAX; t++)
-		ioh_expo_u64(x, IOH_LABELS({"type", ioh_event_type_name(t)}), st->events[t]);
+		ioh_expo_u64(x, IOH_LABELS({"type", ioh_event_type_to_string(t)}), st->events[t]);
 	IOH_EXPO_FAMILY(x, EVENTS_LOST_TOTAL);
 	for (unsigned w = 0; w < IOH_LOSS__MAX; w++)
-		ioh_expo_u64(x, IOH_LABELS({"where", ioh_loss_where_name(w)}), st->lost[w]);
+		ioh_expo_u64(x, IOH_LABELS({"where", ioh_loss_where_to_string(w)}), st->lost[w]);
 	IOH_EXPO_FAMILY(x, DECODE_ERRORS_TOTAL);
 	ioh_expo_u64(x, IOH_NO_LABELS, d->decode_errors);
 

@@ -647,7 +647,7 @@ void ioh_ruleset_print(const struct ioh_ruleset *rs, FILE *out)
 				break;
 			case IOH_KEY_SEVERITY:
 				fprintf(out, "%s = %s\n", key->name,
-					ioh_severity_name(r->severity));
+					ioh_severity_to_string(r->severity));
 				break;
 			case IOH_KEY_DURATION:
 				fprintf(out, "%s = ", key->name);

@@ -33,11 +33,6 @@ int ioh_end_kind_from_string(const char *s);
 const char *ioh_identity_source_to_string(uint32_t identity);
 int ioh_identity_source_from_string(const char *s);
 
-/* The old names, for daemon/iohazardd.c, which another branch is splitting: rename its calls
- * after the merge and drop these. */
-#define ioh_event_type_name ioh_event_type_to_string
-#define ioh_loss_where_name ioh_loss_where_to_string
-
 void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, struct jsonw *w);
 
 #endif

@@ -123,7 +123,7 @@ static void test_docs_rules(void)
 			else
 				snprintf(threshold, sizeof(threshold), "–");
 			snprintf(row, sizeof(row), "| `%s` | %s | %s |", k->name,
-				 ioh_severity_name(k->severity), threshold);
+				 ioh_severity_to_string(k->severity), threshold);
 			if (!line_with(rules, "| ", row))
 				printf("# docs/rules.md lacks the row %s\n", row);
 			CHECK(line_with(rules, "| ", row));
