@@ -166,6 +166,7 @@ $(BUILD)/iohazard: $(CLI_OBJS) $(BUILD)/libiohazard.a
 
 # The top model and its text rendering are tested without a terminal (no curses there).
 TOP_TEST_OBJS := $(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/top/render_text.o \
+		 $(BUILD)/obj/cli/finding_text.o \
 		 $(BUILD)/obj/cli/top/keys.o
 $(BUILD)/tests/test_top_model: tests/unit/test_top_model.c $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a \
 		$(HDRS)
@@ -196,7 +197,7 @@ $(BUILD)/tests/test_stall_contract: tests/unit/test_stall_contract.c $(TOP_TEST_
 # objects and top's model besides the core library.
 NAMES_TEST_OBJS := $(BUILD)/obj/daemon/options.o $(BUILD)/obj/daemon/loader/bpf_loader.o \
 		$(BUILD)/obj/daemon/loader/hooks.o $(BUILD)/obj/daemon/metrics/exposition.o \
-		$(BUILD)/obj/cli/top/model.o
+		$(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/finding_text.o
 $(BUILD)/tests/test_string_table: tests/unit/test_string_table.c $(NAMES_TEST_OBJS) \
 		$(BUILD)/libiohazard.a $(HDRS)
 	@mkdir -p $(dir $@)
