@@ -923,9 +923,10 @@ static void key_names(struct strbuf *out, const struct top_key *k, const char *s
 void top_render_help(struct top_lines *out)
 {
 	static const char *const about[] = {
-		"A hazard is every finding with the same rule and path. FIRST and LAST are how",
-		"long ago it was first and last seen; PROGRAMS lists comm[pid] and systemd unit,",
-		"latest first. SEV: CRIT critical, WARN warning, NOTE notice, INFO info.",
+		"A hazard is every finding of one rule and path, or of one rule and call site",
+		"(its chain's first frame outside libc: PATH \"102 files from save_config (c.c:9)",
+		"in /usr/bin/app\"). FIRST, LAST: how long ago; PROGRAMS: comm[pid] and systemd",
+		"unit, latest first. SEV: CRIT critical, WARN warning, NOTE notice, INFO info.",
 		"The header shows events per second (between the daemon's last two samples),",
 		"events lost (total and since the last sample), and how each hook is attached.",
 	};
