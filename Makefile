@@ -193,6 +193,13 @@ $(BUILD)/tests/test_stall_contract: tests/unit/test_stall_contract.c $(TOP_TEST_
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/obj/daemon/stall_status.o $(TOP_TEST_OBJS) \
 		$(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 
+# The call-chain contract: the daemon's real finding writer feeds the CLI's chain reader and
+# top's model (skipped in a tree without daemon/stacks/).
+$(BUILD)/tests/test_chain_contract: tests/unit/test_chain_contract.c $(TOP_TEST_OBJS) \
+		$(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
 # Every enum <-> name table, wherever it lives: the daemon's options, loader and metrics
 # objects and top's model besides the core library.
 NAMES_TEST_OBJS := $(BUILD)/obj/daemon/options.o $(BUILD)/obj/daemon/loader/bpf_loader.o \
