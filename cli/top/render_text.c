@@ -827,7 +827,7 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 	if (h->n_files > 1 || h->files_more) {
 		strbuf_puts(&sb, "Files:     ");
 		files_count(h, &sb);
-		strbuf_puts(&sb, " from this call site (the path and file above: the latest)");
+		strbuf_puts(&sb, " from this call site (Path and File: the latest)");
 		fit_line(out, &sb, width);
 	}
 	if (top_hazard_site(h, &sb)) {
