@@ -166,6 +166,7 @@ $(BUILD)/iohazard: $(CLI_OBJS) $(BUILD)/libiohazard.a
 
 # The top model and its text rendering are tested without a terminal (no curses there).
 TOP_TEST_OBJS := $(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/top/render_text.o \
+		 $(BUILD)/obj/cli/finding_text.o \
 		 $(BUILD)/obj/cli/top/keys.o
 $(BUILD)/tests/test_top_model: tests/unit/test_top_model.c $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a \
 		$(HDRS)
@@ -192,11 +193,18 @@ $(BUILD)/tests/test_stall_contract: tests/unit/test_stall_contract.c $(TOP_TEST_
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/obj/daemon/stall_status.o $(TOP_TEST_OBJS) \
 		$(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 
+# The call-chain contract: the daemon's real finding writer feeds the CLI's chain reader and
+# top's model (skipped in a tree without daemon/stacks/).
+$(BUILD)/tests/test_chain_contract: tests/unit/test_chain_contract.c $(TOP_TEST_OBJS) \
+		$(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
 # Every enum <-> name table, wherever it lives: the daemon's options, loader and metrics
 # objects and top's model besides the core library.
 NAMES_TEST_OBJS := $(BUILD)/obj/daemon/options.o $(BUILD)/obj/daemon/loader/bpf_loader.o \
 		$(BUILD)/obj/daemon/loader/hooks.o $(BUILD)/obj/daemon/metrics/exposition.o \
-		$(BUILD)/obj/cli/top/model.o
+		$(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/finding_text.o
 $(BUILD)/tests/test_string_table: tests/unit/test_string_table.c $(NAMES_TEST_OBJS) \
 		$(BUILD)/libiohazard.a $(HDRS)
 	@mkdir -p $(dir $@)

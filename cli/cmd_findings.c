@@ -10,73 +10,19 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
+#include "cli/finding_text.h"
 #include "daemon/rules/rules.h"
 #include "daemon/util/strbuf.h"
 #include "daemon/util/timeops.h"
 
-/* Appends field `key` escaped for the terminal; the daemon's "<key>_bytes" (hex of a name
- * that is not valid UTF-8) gives back the real bytes, which then show as \xNN. */
-static void put_field(struct strbuf *sb, struct json_object *f, const char *key, const char *dflt)
-{
-	struct json_object *v;
-	char bytes_key[64];
-	const char *s;
-
-	snprintf(bytes_key, sizeof(bytes_key), "%s_bytes", key);
-	if (json_object_object_get_ex(f, bytes_key, &v) && (s = json_object_get_string(v))) {
-		size_t n = strlen(s) / 2;
-		char *raw = malloc(n + 1);
-
-		if (raw) {
-			for (size_t i = 0; i < n; i++) {
-				unsigned byte;
-
-				if (sscanf(s + 2 * i, "%2x", &byte) != 1)
-					byte = '?';
-				raw[i] = (char)byte;
-			}
-			strbuf_put_escaped(sb, raw, n);
-			free(raw);
-			return;
-		}
-	}
-	if (json_object_object_get_ex(f, key, &v) && !json_object_is_type(v, json_type_null) &&
-	    (s = json_object_get_string(v)))
-		strbuf_put_escaped(sb, s, strlen(s));
-	else
-		strbuf_puts(sb, dflt);
-}
-
-/* One finding object as a readable line: the daemon's --output=text form, every name escaped
- * for the terminal by strbuf_put_escaped() (the one escaping of human-facing output). */
+/* One finding object as a readable line: the daemon's --output=text form, with the first
+ * frame of its call chain outside libc (cli/finding_text.c). */
 static void print_finding_text(struct json_object *f)
 {
-	static const char *const keys[] = {"time", "severity", "rule"};
-	struct json_object *v;
 	struct strbuf sb;
 
 	strbuf_init(&sb);
-	for (int i = 0; i < 3; i++) {
-		put_field(&sb, f, keys[i], "?");
-		strbuf_putc(&sb, ' ');
-	}
-	if (json_object_object_get_ex(f, "confidence", &v) &&
-	    strcmp(json_object_get_string(v), "degraded") == 0)
-		strbuf_puts(&sb, "(degraded) ");
-	strbuf_puts(&sb, "pid=");
-	put_field(&sb, f, "pid", "?");
-	strbuf_puts(&sb, " comm=");
-	put_field(&sb, f, "comm", "?");
-	if (json_object_object_get_ex(f, "unit", &v) && !json_object_is_type(v, json_type_null)) {
-		strbuf_puts(&sb, " unit=");
-		put_field(&sb, f, "unit", "");
-	}
-	strbuf_puts(&sb, " path=");
-	put_field(&sb, f, "path", "?");
-	if (json_object_object_get_ex(f, "message", &v)) {
-		strbuf_puts(&sb, ": ");
-		put_field(&sb, f, "message", "");
-	}
+	cli_finding_text(f, &sb);
 	if (sb.buf)
 		printf("%s\n", sb.buf);
 	strbuf_free(&sb);

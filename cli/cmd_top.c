@@ -62,8 +62,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: iohazard top [-d SECONDS] [-b [-n N] [-w COLS] [-j]]\n"
 		"  Live view of the hazards on this host: header (events/s, losses, hooks),\n"
-		"  one row per rule and path sorted by severity then recency, and the\n"
-		"  dirty-throttle and splice panel.\n"
+		"  one row per rule and path (or call site) sorted by severity then recency,\n"
+		"  and the dirty-throttle and splice panel.\n"
 		"  -d, --delay SECONDS   refresh interval (default 2, at least 0.1)\n"
 		"  -b, --batch           plain-text frames on stdout, no terminal control\n"
 		"  -n, --iterations N    batch: stop after N frames (default: until interrupted)\n"

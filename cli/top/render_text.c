@@ -9,6 +9,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "cli/finding_text.h"
 #include "cli/top/keys.h"
 #include "cli/top/render_text.h"
 #include "daemon/correlator/severity.h"
@@ -425,6 +426,34 @@ void top_render_table_header(const struct top_columns *c, struct strbuf *out)
 	top_put_fitted(out, "PATH", c->path, false, c->path >= 0);
 }
 
+/* "102 files" or "1000+ files". */
+static void files_count(const struct top_hazard *h, struct strbuf *out)
+{
+	strbuf_printf(out, "%zu%s file%s", h->n_files, h->files_more ? "+" : "",
+		      h->n_files == 1 && !h->files_more ? "" : "s");
+}
+
+void top_put_where(const struct top_hazard *h, int width, struct strbuf *out)
+{
+	struct strbuf raw, text;
+
+	strbuf_init(&raw);
+	if (h->n_files < 2 || !top_hazard_site(h, &raw)) {
+		/* One file (or grouped by path): the path, its file name kept when cut. */
+		top_put_name(out, h->path[0] ? h->path : "-", width, true, width >= 0);
+		strbuf_free(&raw);
+		return;
+	}
+	/* Cut on the right: the count and the function matter more than the module. */
+	strbuf_init(&text);
+	files_count(h, &text);
+	strbuf_puts(&text, " from ");
+	top_escape(&text, raw.buf ? raw.buf : "");
+	top_put_fitted(out, text.buf, width, false, width >= 0);
+	strbuf_free(&text);
+	strbuf_free(&raw);
+}
+
 void top_render_row(const struct top_hazard *h, const struct top_columns *c, int64_t now_ns,
 		    struct strbuf *out)
 {
@@ -441,7 +470,7 @@ void top_render_row(const struct top_hazard *h, const struct top_columns *c, int
 	strbuf_printf(out, " %*s %*s %*s ", c->count, count, c->first, first, c->last, last);
 	programs_fitted(h, c->programs, out);
 	strbuf_putc(out, ' ');
-	top_put_name(out, h->path[0] ? h->path : "-", c->path, true, c->path >= 0);
+	top_put_where(h, c->path, out);
 }
 
 /* ---- header --------------------------------------------------------------------------------- */
@@ -714,6 +743,72 @@ static const char *field(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* "#1 save_config (/src/config.c:118) in /usr/bin/app+0x1139 [build id 3f2a...]", raw:
+ * no name is ever made up, a frame without a function is its module and offset. */
+static void frame_line(struct json_object *fr, size_t i, struct strbuf *raw)
+{
+	const char *bid = field(fr, "build_id");
+	struct strbuf file;
+	bool named, module;
+
+	strbuf_printf(raw, "#%zu ", i);
+	named = cli_json_raw(fr, "function", raw);
+	strbuf_init(&file);
+	if (cli_json_raw(fr, "file", &file)) {
+		uint64_t line = cli_frame_line(fr);
+
+		strbuf_puts(raw, named ? " (" : "(");
+		strbuf_append(raw, file.buf ? file.buf : "", file.len);
+		if (line)
+			strbuf_printf(raw, ":%llu", (unsigned long long)line);
+		strbuf_putc(raw, ')');
+		named = true;
+	}
+	strbuf_free(&file);
+	if (named)
+		strbuf_puts(raw, " in ");
+	module = cli_json_raw(fr, "module", raw);
+	strbuf_printf(raw, "%s0x%llx", module ? "+" : "", (unsigned long long)cli_frame_offset(fr));
+	if (!module)
+		strbuf_puts(raw, " (no module)");
+	if (bid)
+		strbuf_printf(raw, " [build id %s]", bid);
+}
+
+/* "Call chain:": every frame of the latest finding's chain, and its status when not "ok". */
+static void chain_details(struct json_object *f, int width, struct top_lines *out)
+{
+	const char *status = cli_chain_status(f);
+	struct json_object *frames = cli_chain_frames(f);
+	size_t n = frames ? json_object_array_length(frames) : 0;
+	struct strbuf raw;
+
+	if (!status && !frames)
+		return; /* no user call behind this hazard */
+	top_lines_add(out, "");
+	top_lines_add(out, "Call chain (latest finding, innermost first):");
+	strbuf_init(&raw);
+	for (size_t i = 0; i < n && i < TOP_FRAMES_SHOWN; i++) {
+		frame_line(json_object_array_get_idx(frames, i), i, &raw);
+		wrap(out, "  ", raw.buf, width);
+		strbuf_reset(&raw);
+	}
+	if (n > TOP_FRAMES_SHOWN) {
+		strbuf_printf(&raw, "  ... %zu more frames", n - TOP_FRAMES_SHOWN);
+		fit_line(out, &raw, width);
+	}
+	if (status && strcmp(status, "ok") != 0) {
+		strbuf_puts(&raw, n ? "  (stack " : "  none (stack ");
+		top_escape(&raw, status);
+		strbuf_putc(&raw, ')');
+	} else if (!n) {
+		strbuf_puts(&raw, "  none");
+	}
+	if (raw.len)
+		fit_line(out, &raw, width);
+	strbuf_free(&raw);
+}
+
 void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 			struct top_lines *out)
 {
@@ -729,6 +824,21 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 	fit_line(out, &sb, width);
 	top_lines_add(out, "");
 	wrap(out, "Path:      ", h->path[0] ? h->path : "-", width);
+	if (h->n_files > 1 || h->files_more) {
+		strbuf_puts(&sb, "Files:     ");
+		files_count(h, &sb);
+		strbuf_puts(&sb, " from this call site (Path and File: the latest)");
+		fit_line(out, &sb, width);
+	}
+	if (top_hazard_site(h, &sb)) {
+		struct strbuf site;
+
+		strbuf_init(&site);
+		strbuf_append(&site, sb.buf, sb.len);
+		strbuf_reset(&sb);
+		wrap(out, "Call site: ", site.buf, width);
+		strbuf_free(&site);
+	}
 	strbuf_puts(&sb, "File:      ");
 	strbuf_printf(&sb, "device %s  inode %s  filesystem ", (s = field(f, "dev")) ? s : "?",
 		      field(f, "ino") ? field(f, "ino") : "?");
@@ -765,6 +875,7 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 	top_lines_add(out, "");
 	top_lines_add(out, "How to fix it:");
 	wrap(out, "  ", (s = field(f, "fix")) ? s : "(no fix text from the daemon)", width);
+	chain_details(f, width, out);
 	top_lines_add(out, "");
 	top_lines_add(out, "Evidence:");
 	if (f && json_object_object_get_ex(f, "evidence", &ev) &&
@@ -772,6 +883,10 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 		json_object_object_foreach(ev, key, val)
 		{
 			struct strbuf label;
+
+			/* The chain has its own section above. */
+			if (strcmp(key, "stack") == 0 || strcmp(key, "stack_status") == 0)
+				continue;
 
 			strbuf_init(&label);
 			strbuf_puts(&label, "  ");
@@ -808,9 +923,10 @@ static void key_names(struct strbuf *out, const struct top_key *k, const char *s
 void top_render_help(struct top_lines *out)
 {
 	static const char *const about[] = {
-		"A hazard is every finding with the same rule and path. FIRST and LAST are how",
-		"long ago it was first and last seen; PROGRAMS lists comm[pid] and systemd unit,",
-		"latest first. SEV: CRIT critical, WARN warning, NOTE notice, INFO info.",
+		"A hazard is every finding of one rule and path, or of one rule and call site",
+		"(its chain's first frame outside libc: PATH \"102 files from save_config (c.c:9)",
+		"in /usr/bin/app\"). FIRST, LAST: how long ago; PROGRAMS: comm[pid] and systemd",
+		"unit, latest first. SEV: CRIT critical, WARN warning, NOTE notice, INFO info.",
 		"The header shows events per second (between the daemon's last two samples),",
 		"events lost (total and since the last sample), and how each hook is attached.",
 	};
@@ -943,6 +1059,36 @@ static void json_time(struct jsonw *w, const char *key, int64_t ns)
 		jsonw_str(w, buf);
 }
 
+/* "callsite": the frame the hazard is grouped by, as in evidence.stack, and its text as the
+ * daemon's text line names it ("site"); null for a hazard grouped by path. */
+static void json_callsite(struct jsonw *w, const struct top_hazard *h)
+{
+	struct json_object *fr = h->callsite ? cli_chain_first_app_frame(h->latest) : NULL;
+	static const char *const strs[] = {"module", "build_id", "function", "file"};
+	struct strbuf raw;
+
+	jsonw_key(w, "callsite");
+	if (!fr) {
+		jsonw_null(w);
+		return;
+	}
+	strbuf_init(&raw);
+	jsonw_obj_begin(w);
+	cli_frame_site(fr, &raw);
+	jsonw_kv_str(w, "site", raw.buf ? raw.buf : "");
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		strbuf_reset(&raw);
+		if (cli_json_raw(fr, strs[i], &raw))
+			jsonw_kv_str(w, strs[i], raw.buf ? raw.buf : "");
+		else
+			jsonw_kv_str(w, strs[i], NULL);
+	}
+	jsonw_kv_uint(w, "offset", cli_frame_offset(fr));
+	jsonw_kv_uint(w, "line", cli_frame_line(fr));
+	jsonw_obj_end(w);
+	strbuf_free(&raw);
+}
+
 static void json_hazards(struct jsonw *w, struct top_hazard *const *rows, size_t n)
 {
 	jsonw_key(w, "hazards");
@@ -955,6 +1101,9 @@ static void json_hazards(struct jsonw *w, struct top_hazard *const *rows, size_t
 		jsonw_kv_str(w, "severity", ioh_severity_to_string(h->severity));
 		jsonw_kv_str(w, "confidence", h->degraded ? "degraded" : "high");
 		jsonw_kv_str(w, "path", h->path);
+		jsonw_kv_uint(w, "files", h->n_files);
+		jsonw_kv_bool(w, "files_more", h->files_more);
+		json_callsite(w, h);
 		jsonw_kv_uint(w, "count", h->count);
 		json_time(w, "first_seen", h->first_ns);
 		json_time(w, "last_seen", h->last_ns);

@@ -54,6 +54,10 @@ void top_columns_layout(struct top_model *m, int width, struct top_columns *cols
 void top_render_table_header(const struct top_columns *cols, struct strbuf *out);
 void top_render_row(const struct top_hazard *h, const struct top_columns *cols, int64_t now_ns,
 		    struct strbuf *out);
+/* The PATH cell in `width` columns (< 0: whole, unpadded): the path, or for a hazard grouped
+ * by call site with more than one file "102 files from save_config (config.c:118) in
+ * /usr/bin/app". */
+void top_put_where(const struct top_hazard *h, int width, struct strbuf *out);
 
 /* The header: host and clock, event rate and losses, hooks and backends, view state. */
 void top_render_header(struct top_model *m, const char *host, int width, int64_t now_ns,
