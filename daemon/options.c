@@ -93,52 +93,182 @@ static int parse_count(const char *opt, const char *s, uint32_t max, uint32_t *o
 	return 0;
 }
 
+enum {
+	OPT_FOREGROUND = 256,
+	OPT_OUTPUT,
+	OPT_RULES_DIR,
+	OPT_SOCKET,
+	OPT_SOCKET_GROUP,
+	OPT_METRICS,
+	OPT_BACKEND,
+	OPT_RECORD,
+	OPT_REPLAY,
+	OPT_RINGBUF,
+	OPT_MAX_INODES,
+	OPT_MAX_PENDING,
+	OPT_LOG_LEVEL,
+	OPT_VERSION,
+	OPT_JOURNAL,
+	OPT_MIXED_WINDOW,
+	OPT_TEXTFILE,
+	OPT_BPF_STATS,
+	OPT_RECORD_REPLACE,
+};
+
+static const struct option longopts[] = {
+	{"foreground", no_argument, NULL, OPT_FOREGROUND},
+	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"rules-dir", required_argument, NULL, OPT_RULES_DIR},
+	{"socket", required_argument, NULL, OPT_SOCKET},
+	{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
+	{"metrics-listen", required_argument, NULL, OPT_METRICS},
+	{"backend", required_argument, NULL, OPT_BACKEND},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"record-replace", no_argument, NULL, OPT_RECORD_REPLACE},
+	{"replay", required_argument, NULL, OPT_REPLAY},
+	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
+	{"max-inodes", required_argument, NULL, OPT_MAX_INODES},
+	{"max-pending", required_argument, NULL, OPT_MAX_PENDING},
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"journal", required_argument, NULL, OPT_JOURNAL},
+	{"mixed-window", required_argument, NULL, OPT_MIXED_WINDOW},
+	{"metrics-textfile", required_argument, NULL, OPT_TEXTFILE},
+	{"bpf-stats", no_argument, NULL, OPT_BPF_STATS},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{0},
+};
+
+/* Options that take any value (paths, addresses) or none. Returns 0, or -ENOENT when `c` is
+ * not one of them. */
+static int set_plain_option(int c, const char *arg, struct ioh_options *o)
+{
+	switch (c) {
+	case OPT_FOREGROUND:
+		o->foreground = true;
+		break;
+	case OPT_SOCKET:
+		o->socket_path = arg;
+		break;
+	case OPT_METRICS:
+		o->metrics_listen = arg;
+		break;
+	case OPT_RECORD:
+		o->record_path = arg;
+		break;
+	case OPT_RECORD_REPLACE:
+		o->record_replace = true;
+		break;
+	case OPT_REPLAY:
+		o->replay_path = arg;
+		break;
+	case OPT_TEXTFILE:
+		o->metrics_textfile = arg;
+		break;
+	case OPT_BPF_STATS:
+		o->bpf_stats = true;
+		break;
+	default:
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* A word option: `r` is its X_from_string(); `what` says what was expected. */
+static int set_word(const char *option, int r, const char *what, int *out)
+{
+	if (r < 0) {
+		fprintf(stderr, "iohazardd: %s: %s\n", option, what);
+		return -EINVAL;
+	}
+	*out = r;
+	return 0;
+}
+
+static int set_ringbuf_size(const char *arg, struct ioh_options *o)
+{
+	uint64_t v;
+
+	if (ioh_parse_size(arg, &v) < 0 || v < ioh_ringbuf_min_bytes() || v > IOH_RINGBUF_MAX ||
+	    (v & (v - 1))) {
+		fprintf(stderr,
+			"iohazardd: --ringbuf-size: '%s' must be a power of two from %u KiB (%u of "
+			"the largest record) to %u MiB\n",
+			arg, ioh_ringbuf_min_bytes() >> 10, IOH_RINGBUF_MIN_RECORDS,
+			IOH_RINGBUF_MAX >> 20);
+		return -EINVAL;
+	}
+	o->ringbuf_bytes = (uint32_t)v;
+	return 0;
+}
+
+/* Options whose value is checked. Returns 0, -errno (reported), or -ENOENT when `c` is not
+ * one of them. */
+static int set_checked_option(int c, const char *arg, struct ioh_options *o)
+{
+	int v = 0, r;
+
+	switch (c) {
+	case OPT_OUTPUT:
+		r = set_word("--output", ioh_output_from_string(arg), "expected json, text or none",
+			     &v);
+		o->output = v;
+		return r;
+	case OPT_BACKEND:
+		r = set_word("--backend", ioh_backend_from_string(arg),
+			     "expected auto, fentry, kprobe or tracepoint", &v);
+		o->backend = v;
+		return r;
+	case OPT_JOURNAL:
+		r = set_word("--journal", ioh_journal_mode_from_string(arg),
+			     "expected auto, on or off", &v);
+		o->journal = v;
+		return r;
+	case OPT_LOG_LEVEL:
+		if ((r = ioh_log_level_from_string(arg)) < 0) {
+			fprintf(stderr, "iohazardd: --log-level: unknown level '%s'\n", arg);
+			return -EINVAL;
+		}
+		o->log_level = r;
+		return 0;
+	case OPT_RULES_DIR:
+		if (o->n_rules_dirs == IOH_RULES_DIRS_MAX) {
+			fprintf(stderr, "iohazardd: at most %d --rules-dir\n", IOH_RULES_DIRS_MAX);
+			return -E2BIG;
+		}
+		o->rules_dirs[o->n_rules_dirs++] = arg;
+		return 0;
+	case OPT_SOCKET_GROUP:
+		/* The default group may be missing (a host without the package's sysusers.d);
+		 * a group asked for by name must exist. */
+		if (!getgrnam(arg)) {
+			fprintf(stderr, "iohazardd: --socket-group: no group named '%s'\n", arg);
+			return -EINVAL;
+		}
+		o->socket_group = arg;
+		return 0;
+	case OPT_RINGBUF:
+		return set_ringbuf_size(arg, o);
+	case OPT_MAX_INODES:
+		return parse_count("--max-inodes", arg, IOH_MAX_INODES_MAX, &o->max_inodes);
+	case OPT_MAX_PENDING:
+		return parse_count("--max-pending", arg, IOH_MAX_PENDING_MAX, &o->max_pending);
+	case OPT_MIXED_WINDOW:
+		if (ioh_parse_duration(arg, &o->mixed_window_ns) < 0 || o->mixed_window_ns == 0 ||
+		    o->mixed_window_ns > IOH_DURATION_MAX_NS) {
+			fprintf(stderr,
+				"iohazardd: --mixed-window: invalid duration '%s' (1ns to " IOH_DURATION_MAX_TEXT
+				")\n",
+				arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 {
-	enum {
-		OPT_FOREGROUND = 256,
-		OPT_OUTPUT,
-		OPT_RULES_DIR,
-		OPT_SOCKET,
-		OPT_SOCKET_GROUP,
-		OPT_METRICS,
-		OPT_BACKEND,
-		OPT_RECORD,
-		OPT_REPLAY,
-		OPT_RINGBUF,
-		OPT_MAX_INODES,
-		OPT_MAX_PENDING,
-		OPT_LOG_LEVEL,
-		OPT_VERSION,
-		OPT_JOURNAL,
-		OPT_MIXED_WINDOW,
-		OPT_TEXTFILE,
-		OPT_BPF_STATS,
-		OPT_RECORD_REPLACE,
-	};
-	static const struct option longopts[] = {
-		{"foreground", no_argument, NULL, OPT_FOREGROUND},
-		{"output", required_argument, NULL, OPT_OUTPUT},
-		{"rules-dir", required_argument, NULL, OPT_RULES_DIR},
-		{"socket", required_argument, NULL, OPT_SOCKET},
-		{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
-		{"metrics-listen", required_argument, NULL, OPT_METRICS},
-		{"backend", required_argument, NULL, OPT_BACKEND},
-		{"record", required_argument, NULL, OPT_RECORD},
-		{"record-replace", no_argument, NULL, OPT_RECORD_REPLACE},
-		{"replay", required_argument, NULL, OPT_REPLAY},
-		{"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
-		{"max-inodes", required_argument, NULL, OPT_MAX_INODES},
-		{"max-pending", required_argument, NULL, OPT_MAX_PENDING},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-		{"journal", required_argument, NULL, OPT_JOURNAL},
-		{"mixed-window", required_argument, NULL, OPT_MIXED_WINDOW},
-		{"metrics-textfile", required_argument, NULL, OPT_TEXTFILE},
-		{"bpf-stats", no_argument, NULL, OPT_BPF_STATS},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{0},
-	};
 	bool output_set = false;
 	int c, r;
 
@@ -149,128 +279,23 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 	o->log_level = IOH_LOG_INFO;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_FOREGROUND:
-			o->foreground = true;
-			break;
-		case OPT_OUTPUT:
-			output_set = true;
-			r = ioh_output_from_string(optarg);
-			if (r < 0) {
-				fprintf(stderr, "iohazardd: --output: expected json, text or none\n");
-				return -EINVAL;
-			}
-			o->output = r;
-			break;
-		case OPT_RULES_DIR:
-			if (o->n_rules_dirs == IOH_RULES_DIRS_MAX) {
-				fprintf(stderr, "iohazardd: at most %d --rules-dir\n",
-					IOH_RULES_DIRS_MAX);
-				return -E2BIG;
-			}
-			o->rules_dirs[o->n_rules_dirs++] = optarg;
-			break;
-		case OPT_SOCKET:
-			o->socket_path = optarg;
-			break;
-		case OPT_SOCKET_GROUP:
-			/* The default group may be missing (a host without the package's
-			 * sysusers.d); a group asked for by name must exist. */
-			if (!getgrnam(optarg)) {
-				fprintf(stderr, "iohazardd: --socket-group: no group named '%s'\n",
-					optarg);
-				return -EINVAL;
-			}
-			o->socket_group = optarg;
-			break;
-		case OPT_METRICS:
-			o->metrics_listen = optarg;
-			break;
-		case OPT_BACKEND:
-			r = ioh_backend_from_string(optarg);
-			if (r < 0) {
-				fprintf(stderr, "iohazardd: --backend: expected auto, fentry, kprobe "
-						"or tracepoint\n");
-				return -EINVAL;
-			}
-			o->backend = r;
-			break;
-		case OPT_RECORD:
-			o->record_path = optarg;
-			break;
-		case OPT_RECORD_REPLACE:
-			o->record_replace = true;
-			break;
-		case OPT_REPLAY:
-			o->replay_path = optarg;
-			break;
-		case OPT_RINGBUF: {
-			uint64_t v;
-
-			if (ioh_parse_size(optarg, &v) < 0 || v < ioh_ringbuf_min_bytes() ||
-			    v > IOH_RINGBUF_MAX || (v & (v - 1))) {
-				fprintf(stderr,
-					"iohazardd: --ringbuf-size: '%s' must be a power of two from "
-					"%u KiB (%u of the largest record) to %u MiB\n",
-					optarg, ioh_ringbuf_min_bytes() >> 10,
-					IOH_RINGBUF_MIN_RECORDS, IOH_RINGBUF_MAX >> 20);
-				return -EINVAL;
-			}
-			o->ringbuf_bytes = (uint32_t)v;
-			break;
+		if (c == 'h' || c == OPT_VERSION) {
+			if (c == 'h')
+				usage(stdout);
+			else
+				printf("iohazardd %s\n", IOH_VERSION);
+			return 1;
 		}
-		case OPT_MAX_INODES:
-			if (parse_count("--max-inodes", optarg, IOH_MAX_INODES_MAX,
-					&o->max_inodes) < 0)
-				return -EINVAL;
-			break;
-		case OPT_MAX_PENDING:
-			if (parse_count("--max-pending", optarg, IOH_MAX_PENDING_MAX,
-					&o->max_pending) < 0)
-				return -EINVAL;
-			break;
-		case OPT_LOG_LEVEL:
-			r = ioh_log_level_from_string(optarg);
-			if (r < 0) {
-				fprintf(stderr, "iohazardd: --log-level: unknown level '%s'\n", optarg);
-				return -EINVAL;
-			}
-			o->log_level = r;
-			break;
-		case OPT_JOURNAL:
-			r = ioh_journal_mode_from_string(optarg);
-			if (r < 0) {
-				fprintf(stderr, "iohazardd: --journal: expected auto, on or off\n");
-				return -EINVAL;
-			}
-			o->journal = r;
-			break;
-		case OPT_MIXED_WINDOW:
-			if (ioh_parse_duration(optarg, &o->mixed_window_ns) < 0 ||
-			    o->mixed_window_ns == 0 || o->mixed_window_ns > IOH_DURATION_MAX_NS) {
-				fprintf(stderr,
-					"iohazardd: --mixed-window: invalid duration '%s' (1ns to "
-					IOH_DURATION_MAX_TEXT ")\n",
-					optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_TEXTFILE:
-			o->metrics_textfile = optarg;
-			break;
-		case OPT_BPF_STATS:
-			o->bpf_stats = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		case OPT_VERSION:
-			printf("iohazardd %s\n", IOH_VERSION);
-			return 1;
-		default:
+		output_set |= c == OPT_OUTPUT;
+		r = set_plain_option(c, optarg, o);
+		if (r == -ENOENT)
+			r = set_checked_option(c, optarg, o);
+		if (r == -ENOENT) {
 			usage(stderr);
 			return -EINVAL;
 		}
+		if (r < 0)
+			return r == -E2BIG ? r : -EINVAL;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "iohazardd: unexpected argument '%s'\n", argv[optind]);
