@@ -118,6 +118,56 @@ static void file_jsonw(struct jsonw *w, const char *key, const struct ioh_file_i
 	jsonw_obj_end(w);
 }
 
+static void throttle_jsonw(struct jsonw *w, const struct ioh_throttle_info *t)
+{
+	jsonw_kv_str(w, "bdi", t->bdi);
+	jsonw_kv_uint(w, "pause_ns", t->pause_ns);
+	jsonw_kv_uint(w, "paused_ns", t->paused_ns);
+	jsonw_kv_uint(w, "period_ns", t->period_ns);
+	jsonw_kv_int(w, "think_ns", t->think_ns);
+	jsonw_kv_uint(w, "limit", t->limit);
+	jsonw_kv_uint(w, "setpoint", t->setpoint);
+	jsonw_kv_uint(w, "dirty", t->dirty);
+	jsonw_kv_uint(w, "wb_setpoint", t->wb_setpoint);
+	jsonw_kv_uint(w, "wb_dirty", t->wb_dirty);
+	jsonw_kv_uint(w, "dirty_ratelimit", t->dirty_ratelimit);
+	jsonw_kv_uint(w, "task_ratelimit", t->task_ratelimit);
+	jsonw_kv_uint(w, "dirtied", t->dirtied);
+	jsonw_kv_uint(w, "dirtied_pause", t->dirtied_pause);
+	jsonw_kv_uint(w, "cgroup_ino", t->cgroup_ino);
+	jsonw_kv_str(w, "page_cgroup", t->page_cgroup);
+	jsonw_kv_uint(w, "bdi_idle_ns", t->bdi_idle_ns);
+}
+
+static void splice_jsonw(struct jsonw *w, const struct ioh_splice_info *sp)
+{
+	jsonw_kv_str(w, "call", ioh_splice_call_to_string(sp->call));
+	jsonw_kv_uint(w, "blocked", sp->blocked);
+	jsonw_kv_int(w, "ret", sp->ret);
+	jsonw_kv_uint(w, "duration_ns", sp->duration_ns);
+	jsonw_kv_uint(w, "requested", sp->requested);
+	jsonw_kv_uint(w, "wb_waits", sp->wb_waits);
+	jsonw_kv_str(w, "path", sp->path);
+	jsonw_kv_str(w, "path_end", sp->path_end ? "out" : "in");
+	splice_end_jsonw(w, "in", &sp->in);
+	splice_end_jsonw(w, "out", &sp->out);
+}
+
+static void mount_jsonw(struct jsonw *w, const struct ioh_mount_info *m)
+{
+	char dev[32];
+
+	snprintf(dev, sizeof(dev), "%u:%u", ioh_kdev_major(m->dev), ioh_kdev_minor(m->dev));
+	jsonw_kv_uint(w, "mnt_id", m->mnt_id);
+	jsonw_kv_str(w, "dev", dev);
+	jsonw_kv_uint(w, "flags", m->flags);
+	jsonw_kv_uint(w, "commit_s", m->commit_s);
+	jsonw_kv_str(w, "mount_point", m->mount_point);
+	jsonw_kv_str(w, "fstype", m->fstype);
+	jsonw_kv_str(w, "source", m->source);
+	jsonw_kv_str(w, "options", m->options);
+}
+
 void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, struct jsonw *w)
 {
 	char time[64];
@@ -161,60 +211,20 @@ void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, str
 		jsonw_kv_str(w, "path", ev->access.path);
 		file_jsonw(w, "file", &ev->access.file);
 		break;
-	case IOH_EV_DIRTY_THROTTLE: {
-		const struct ioh_throttle_info *t = &ev->throttle;
-
-		jsonw_kv_str(w, "bdi", t->bdi);
-		jsonw_kv_uint(w, "pause_ns", t->pause_ns);
-		jsonw_kv_uint(w, "paused_ns", t->paused_ns);
-		jsonw_kv_uint(w, "period_ns", t->period_ns);
-		jsonw_kv_int(w, "think_ns", t->think_ns);
-		jsonw_kv_uint(w, "limit", t->limit);
-		jsonw_kv_uint(w, "setpoint", t->setpoint);
-		jsonw_kv_uint(w, "dirty", t->dirty);
-		jsonw_kv_uint(w, "wb_setpoint", t->wb_setpoint);
-		jsonw_kv_uint(w, "wb_dirty", t->wb_dirty);
-		jsonw_kv_uint(w, "dirty_ratelimit", t->dirty_ratelimit);
-		jsonw_kv_uint(w, "task_ratelimit", t->task_ratelimit);
-		jsonw_kv_uint(w, "dirtied", t->dirtied);
-		jsonw_kv_uint(w, "dirtied_pause", t->dirtied_pause);
-		jsonw_kv_uint(w, "cgroup_ino", t->cgroup_ino);
-		jsonw_kv_str(w, "page_cgroup", t->page_cgroup);
-		jsonw_kv_uint(w, "bdi_idle_ns", t->bdi_idle_ns);
+	case IOH_EV_DIRTY_THROTTLE:
+		throttle_jsonw(w, &ev->throttle);
 		break;
-	}
 	case IOH_EV_SPLICE_STALL:
-		jsonw_kv_str(w, "call", ioh_splice_call_to_string(ev->splice.call));
-		jsonw_kv_uint(w, "blocked", ev->splice.blocked);
-		jsonw_kv_int(w, "ret", ev->splice.ret);
-		jsonw_kv_uint(w, "duration_ns", ev->splice.duration_ns);
-		jsonw_kv_uint(w, "requested", ev->splice.requested);
-		jsonw_kv_uint(w, "wb_waits", ev->splice.wb_waits);
-		jsonw_kv_str(w, "path", ev->splice.path);
-		jsonw_kv_str(w, "path_end", ev->splice.path_end ? "out" : "in");
-		splice_end_jsonw(w, "in", &ev->splice.in);
-		splice_end_jsonw(w, "out", &ev->splice.out);
+		splice_jsonw(w, &ev->splice);
 		break;
 	case IOH_EV_TRUNCATE:
 		jsonw_kv_str(w, "path", ev->truncate.path);
 		jsonw_kv_uint(w, "old_size", ev->truncate.old_size);
 		file_jsonw(w, "file", &ev->truncate.file);
 		break;
-	case IOH_EV_MOUNT: {
-		char dev[32];
-
-		snprintf(dev, sizeof(dev), "%u:%u", ioh_kdev_major(ev->mount.dev),
-			 ioh_kdev_minor(ev->mount.dev));
-		jsonw_kv_uint(w, "mnt_id", ev->mount.mnt_id);
-		jsonw_kv_str(w, "dev", dev);
-		jsonw_kv_uint(w, "flags", ev->mount.flags);
-		jsonw_kv_uint(w, "commit_s", ev->mount.commit_s);
-		jsonw_kv_str(w, "mount_point", ev->mount.mount_point);
-		jsonw_kv_str(w, "fstype", ev->mount.fstype);
-		jsonw_kv_str(w, "source", ev->mount.source);
-		jsonw_kv_str(w, "options", ev->mount.options);
+	case IOH_EV_MOUNT:
+		mount_jsonw(w, &ev->mount);
 		break;
-	}
 	case IOH_EV_LOSS:
 		jsonw_kv_str(w, "where", ioh_loss_where_to_string(ev->loss.where));
 		jsonw_kv_uint(w, "count", ev->loss.count);
