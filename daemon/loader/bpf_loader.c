@@ -464,11 +464,102 @@ static int handle_record(void *ctx, void *data, size_t len)
 	return opts->on_record(opts->ctx, data, len);
 }
 
+/* Probe: every candidate the backend allows and the kernel has gets its programs loaded;
+ * attaching picks the first of them per hook. -EOPNOTSUPP when a required hook has none under
+ * an explicit --backend. */
+static int probe_hooks(struct ioh_loader *l, const struct ioh_loader_opts *opts,
+		       struct kernel_caps *caps)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, l->skel->obj)
+		bpf_program__set_autoload(prog, false);
+	for (size_t i = 0; i < l->n_hooks; i++) {
+		const struct ioh_hook_def *def = &ioh_hook_table[i];
+		struct ioh_hook_status *st = &l->status[i];
+		bool any = false;
+
+		l->hooks[i].def = def;
+		st->hook = def->name;
+		st->backend = "none";
+		st->on_demand = def->on_demand;
+		for (const struct ioh_candidate *c = def->cands; c->backend; c++) {
+			char why[160] = "";
+
+			if (!backend_allows(opts->backend, c->cls))
+				continue;
+			if (!candidate_probe(caps, c, why, sizeof(why))) {
+				append_refusal(st, c->backend, why);
+				continue;
+			}
+			for_each_prog(c, r) {
+				char skip[160];
+
+				if (r->optional &&
+				    !target_exists(caps, prog_type(c, r), r, skip, sizeof(skip)))
+					continue;
+				bpf_program__set_autoload(prog_of(l, r), true);
+			}
+			any = true;
+		}
+		if (!any && def->required && opts->backend != IOH_BACKEND_AUTO) {
+			log_error("--backend cannot attach the %s hook on this kernel: %s", def->name,
+				  st->refused);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+/* The programs' settings (rodata before load, data and bss any time) and the ring size. */
+static int configure(struct ioh_loader *l, const struct ioh_loader_opts *opts)
+{
+	uint32_t ringbuf_bytes = opts->ringbuf_bytes ? opts->ringbuf_bytes : DEFAULT_RINGBUF_BYTES;
+	int err;
+
+	if (opts->throttle_threshold_ns)
+		l->skel->data->throttle_threshold_ns = opts->throttle_threshold_ns;
+	if (opts->splice_threshold_ns)
+		l->skel->data->splice_threshold_ns = opts->splice_threshold_ns;
+	if (opts->mixed_window_ns)
+		l->skel->rodata->mode_window_ns = opts->mixed_window_ns;
+	l->skel->rodata->self_tgid = (uint32_t)opts->self_pid;
+	l->skel->rodata->ringbuf_wakeup_bytes = ringbuf_bytes / 4;
+	err = bpf_map__set_max_entries(l->skel->maps.events, ringbuf_bytes);
+	if (err)
+		return log_error_errno(err, "Invalid ring buffer size: %m");
+	return 0;
+}
+
+/* Attaches every hook to its first candidate that works; -EOPNOTSUPP when a required one
+ * attaches nowhere. */
+static int attach_hooks(struct ioh_loader *l)
+{
+	for (size_t i = 0; i < l->n_hooks; i++) {
+		struct ioh_hook_status *st = &l->status[i];
+
+		attach_hook(l, i);
+		if (st->attached)
+			continue;
+		if (l->hooks[i].def->required) {
+			log_error("No way to attach the %s hook on this kernel (%s)", st->hook,
+				  st->refused[0] ? st->refused : "no candidate");
+			return -EOPNOTSUPP;
+		}
+		log_warning("%s hook not attached: %s (%s)", st->hook, st->error, st->refused);
+	}
+	/* On iomap filesystems, O_DIRECT I/O is taken from the direct_io hook only: it sees
+	 * whether the kernel really bypassed the page cache (bpf/mixed_io.bpf.h). */
+	for (size_t i = 0; i < l->n_hooks; i++)
+		if (strcmp(l->status[i].hook, "direct_io") == 0 && l->status[i].attached)
+			l->skel->bss->direct_io_from_iomap = 1;
+	return 0;
+}
+
 int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out)
 {
 	struct kernel_caps caps = {.fentry = -1};
 	struct ioh_loader *l;
-	uint32_t ringbuf_bytes;
 	int err;
 
 	libbpf_set_print(libbpf_print);
@@ -487,95 +578,19 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	caps.vmlinux = btf__load_vmlinux_btf();
 	caps.kprobes = access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0;
 	caps.kallsyms = caps.kprobes ? read_kallsyms() : NULL;
-
-	/* Probe: every candidate the backend allows and the kernel has gets its programs
-	 * loaded; attaching picks the first of them per hook. */
-	{
-		struct bpf_program *prog;
-
-		bpf_object__for_each_program(prog, l->skel->obj)
-			bpf_program__set_autoload(prog, false);
-	}
-	for (size_t i = 0; i < l->n_hooks; i++) {
-		const struct ioh_hook_def *def = &ioh_hook_table[i];
-		struct ioh_hook_status *st = &l->status[i];
-		bool any = false;
-
-		l->hooks[i].def = def;
-		st->hook = def->name;
-		st->backend = "none";
-		st->on_demand = def->on_demand;
-		for (const struct ioh_candidate *c = def->cands; c->backend; c++) {
-			char why[160] = "";
-
-			if (!backend_allows(opts->backend, c->cls))
-				continue;
-			if (!candidate_probe(&caps, c, why, sizeof(why))) {
-				append_refusal(st, c->backend, why);
-				continue;
-			}
-			for_each_prog(c, r) {
-				char skip[160];
-
-				if (r->optional &&
-				    !target_exists(&caps, prog_type(c, r), r, skip, sizeof(skip)))
-					continue;
-				bpf_program__set_autoload(prog_of(l, r), true);
-			}
-			any = true;
-		}
-		if (!any && def->required && opts->backend != IOH_BACKEND_AUTO) {
-			log_error("--backend cannot attach the %s hook on this kernel: %s", def->name,
-				  st->refused);
-			err = -EOPNOTSUPP;
-			goto fail;
-		}
-	}
+	err = probe_hooks(l, opts, &caps);
 	btf__free(caps.vmlinux);
-	caps.vmlinux = NULL;
 	free(caps.kallsyms);
-	caps.kallsyms = NULL;
-
-	if (opts->throttle_threshold_ns)
-		l->skel->data->throttle_threshold_ns = opts->throttle_threshold_ns;
-	if (opts->splice_threshold_ns)
-		l->skel->data->splice_threshold_ns = opts->splice_threshold_ns;
-	if (opts->mixed_window_ns)
-		l->skel->rodata->mode_window_ns = opts->mixed_window_ns;
-	l->skel->rodata->self_tgid = (uint32_t)opts->self_pid;
-	ringbuf_bytes = opts->ringbuf_bytes ? opts->ringbuf_bytes : DEFAULT_RINGBUF_BYTES;
-	l->skel->rodata->ringbuf_wakeup_bytes = ringbuf_bytes / 4;
-	err = bpf_map__set_max_entries(l->skel->maps.events, ringbuf_bytes);
-	if (err) {
-		log_error_errno(err, "Invalid ring buffer size: %m");
+	if (err || (err = configure(l, opts)))
 		goto fail;
-	}
 	err = iohazard_bpf__load(l->skel);
 	if (err) {
 		log_error_errno(err, "Failed to load BPF programs: %m (run with --log-level=debug "
 				     "for the verifier log)");
 		goto fail;
 	}
-
-	for (size_t i = 0; i < l->n_hooks; i++) {
-		struct ioh_hook_status *st = &l->status[i];
-
-		attach_hook(l, i);
-		if (st->attached)
-			continue;
-		if (l->hooks[i].def->required) {
-			log_error("No way to attach the %s hook on this kernel (%s)", st->hook,
-				  st->refused[0] ? st->refused : "no candidate");
-			err = -EOPNOTSUPP;
-			goto fail;
-		}
-		log_warning("%s hook not attached: %s (%s)", st->hook, st->error, st->refused);
-	}
-	/* On iomap filesystems, O_DIRECT I/O is taken from the direct_io hook only: it sees
-	 * whether the kernel really bypassed the page cache (bpf/mixed_io.bpf.h). */
-	for (size_t i = 0; i < l->n_hooks; i++)
-		if (strcmp(l->status[i].hook, "direct_io") == 0 && l->status[i].attached)
-			l->skel->bss->direct_io_from_iomap = 1;
+	if ((err = attach_hooks(l)))
+		goto fail;
 
 	l->canary_fd = memfd_create("iohazard-canary", MFD_CLOEXEC);
 	if (l->canary_fd < 0)
@@ -590,8 +605,6 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	*out = l;
 	return 0;
 fail:
-	btf__free(caps.vmlinux);
-	free(caps.kallsyms);
 	ioh_loader_stop(l);
 	return err;
 }
