@@ -809,10 +809,64 @@ static void chain_details(struct json_object *f, int width, struct top_lines *ou
 	strbuf_free(&raw);
 }
 
+static void programs_details(const struct top_hazard *h, int width, struct top_lines *out)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	top_lines_add(out, "Programs:");
+	for (size_t i = 0; i < h->n_programs; i++) {
+		const struct top_program *p = &h->programs[i];
+
+		strbuf_puts(&sb, "  ");
+		top_escape(&sb, p->comm);
+		strbuf_printf(&sb, " pid %u, unit ", p->pid);
+		top_escape(&sb, p->unit[0] ? p->unit : "(none)");
+		strbuf_printf(&sb, ", %llu times", (unsigned long long)p->count);
+		fit_line(out, &sb, width);
+	}
+	if (h->programs_more) {
+		strbuf_printf(&sb, "  and %llu findings by other programs",
+			      (unsigned long long)h->programs_more);
+		fit_line(out, &sb, width);
+	}
+	strbuf_free(&sb);
+}
+
+/* Every evidence key of the latest finding but the chain, which has its own section. */
+static void evidence_details(struct json_object *f, int width, struct top_lines *out)
+{
+	struct json_object *ev;
+
+	top_lines_add(out, "Evidence:");
+	if (!f || !json_object_object_get_ex(f, "evidence", &ev) ||
+	    !json_object_is_type(ev, json_type_object) || !json_object_object_length(ev)) {
+		top_lines_add(out, "  (none)");
+		return;
+	}
+	json_object_object_foreach(ev, key, val)
+	{
+		struct strbuf label;
+
+		if (strcmp(key, "stack") == 0 || strcmp(key, "stack_status") == 0)
+			continue;
+		strbuf_init(&label);
+		strbuf_puts(&label, "  ");
+		top_escape(&label, key);
+		strbuf_puts(&label, ": ");
+		wrap(out, label.buf ? label.buf : "  ",
+		     json_object_is_type(val, json_type_string)
+			     ? json_object_get_string(val)
+			     : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN),
+		     width);
+		strbuf_free(&label);
+	}
+}
+
 void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 			struct top_lines *out)
 {
-	struct json_object *f = h->latest, *ev;
+	struct json_object *f = h->latest;
 	struct strbuf sb;
 	char first[64], last[64], age[16];
 	const char *s;
@@ -850,22 +904,7 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 	strbuf_printf(&sb, "Seen:      %llu times, first %s, last %s (%s ago)",
 		      (unsigned long long)h->count, first, last, age);
 	fit_line(out, &sb, width);
-	top_lines_add(out, "Programs:");
-	for (size_t i = 0; i < h->n_programs; i++) {
-		const struct top_program *p = &h->programs[i];
-
-		strbuf_puts(&sb, "  ");
-		top_escape(&sb, p->comm);
-		strbuf_printf(&sb, " pid %u, unit ", p->pid);
-		top_escape(&sb, p->unit[0] ? p->unit : "(none)");
-		strbuf_printf(&sb, ", %llu times", (unsigned long long)p->count);
-		fit_line(out, &sb, width);
-	}
-	if (h->programs_more) {
-		strbuf_printf(&sb, "  and %llu findings by other programs",
-			      (unsigned long long)h->programs_more);
-		fit_line(out, &sb, width);
-	}
+	programs_details(h, width, out);
 	if ((s = field(f, "cgroup"))) {
 		wrap(out, "Cgroup:    ", s, width);
 	}
@@ -877,31 +916,7 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 	wrap(out, "  ", (s = field(f, "fix")) ? s : "(no fix text from the daemon)", width);
 	chain_details(f, width, out);
 	top_lines_add(out, "");
-	top_lines_add(out, "Evidence:");
-	if (f && json_object_object_get_ex(f, "evidence", &ev) &&
-	    json_object_is_type(ev, json_type_object) && json_object_object_length(ev)) {
-		json_object_object_foreach(ev, key, val)
-		{
-			struct strbuf label;
-
-			/* The chain has its own section above. */
-			if (strcmp(key, "stack") == 0 || strcmp(key, "stack_status") == 0)
-				continue;
-
-			strbuf_init(&label);
-			strbuf_puts(&label, "  ");
-			top_escape(&label, key);
-			strbuf_puts(&label, ": ");
-			wrap(out, label.buf ? label.buf : "  ",
-			     json_object_is_type(val, json_type_string)
-				     ? json_object_get_string(val)
-				     : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN),
-			     width);
-			strbuf_free(&label);
-		}
-	} else {
-		top_lines_add(out, "  (none)");
-	}
+	evidence_details(f, width, out);
 	strbuf_free(&sb);
 }
 
