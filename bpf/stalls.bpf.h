@@ -18,6 +18,7 @@
 
 #include "common.bpf.h"
 #include "path.bpf.h"
+#include "stacks.bpf.h"
 
 #if defined(__TARGET_ARCH_x86)
 #define NR_sendfile 40
@@ -408,10 +409,12 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 	struct file *in_file, *out_file, *path_file = NULL;
 	struct path_walk walk = {};
 	__u32 blocked = 0;
+	__u64 callsite = stack_capture();
 
 	if (!rec)
 		return;
 	fill_header(&rec->ev.hdr, IOH_EV_SPLICE_STALL, sizeof(rec->ev));
+	rec->ev.callsite = callsite;
 	rec->ev.call = call->call;
 	rec->ev.ret = ret;
 	rec->ev.duration_ns = duration;
