@@ -23,7 +23,7 @@ DEB_DEPS := gcc libc6-dev make clang llvm libbpf-dev bpftool libelf-dev zlib1g-d
 	    git rsync logrotate redis-server redis-tools mariadb-server mariadb-client strace \
 	    libmount-dev libdw-dev elfutils clang-format
 
-PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib
+PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib libdw
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf
 
@@ -42,7 +42,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Ibpf/vmlinux/$(A
 # The core library: everything that neither touches BPF nor the network, shared by the
 # daemon, the CLI (replay, rules check) and the unit tests.
 CORE_DIRS  := daemon/util daemon/correlator daemon/detectors daemon/rules daemon/record \
-	      daemon/sinks daemon/ingest
+	      daemon/sinks daemon/ingest daemon/stacks
 CORE_SRCS  := $(sort $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
 DAEMON_SRCS:= $(sort $(wildcard daemon/*.c daemon/loader/*.c daemon/api/*.c daemon/metrics/*.c \
 		daemon/service/*.c))
@@ -84,7 +84,8 @@ deps:
 BUILD_TOOLS := $(firstword $(CC)):gcc $(firstword $(CLANG)):clang $(firstword $(BPFTOOL)):bpftool \
 	       pkg-config:pkg-config
 BUILD_PCS   := libbpf:libbpf-dev libsystemd:libsystemd-dev json-c:libjson-c-dev \
-	       inih:libinih-dev libmicrohttpd:libmicrohttpd-dev zlib:zlib1g-dev
+	       inih:libinih-dev libmicrohttpd:libmicrohttpd-dev zlib:zlib1g-dev \
+	       libdw:libdw-dev
 BUILD_HDRS  := bpf/bpf_core_read.h:libbpf-dev gelf.h:libelf-dev ncursesw/curses.h:libncurses-dev
 
 check-build-deps:

@@ -45,6 +45,12 @@ struct ioh_stack_module {
 	const char *path;
 	uint8_t build_id[IOH_STACK_BUILD_ID_MAX];
 	uint8_t build_id_len; /* 0: unknown (not read, or the file has none) */
+	/* The ELF virtual address mapped at `start` (from the file's program headers, read with
+	 * the build id), so that load bias = start - vaddr. It lets a frame carry its
+	 * module-relative offset after the file is gone. Without it (vaddr_known false), the
+	 * unwinder assumes vaddr == pgoff, which holds for the usual linker layouts. */
+	uint64_t vaddr;
+	bool vaddr_known;
 };
 
 /* What was captured at the call. Pointers are borrowed from the event that carries it. */
@@ -73,6 +79,16 @@ struct ioh_stack_frame {
 	uint64_t function_offset;
 	const char *file;     /* source file from debug info, NULL without */
 	uint32_t line;
+	uint8_t how;	      /* enum ioh_stack_frame_how: how this frame's pc was found */
+};
+
+/* How a frame was found: the innermost from the captured registers; each caller by the
+ * callee's CFI (.eh_frame/.debug_frame), or by libdwfl's x86-64 frame-pointer fallback when
+ * the callee's module has no CFI for its pc. */
+enum ioh_stack_frame_how {
+	IOH_STACK_FRAME_REGS = 0,
+	IOH_STACK_FRAME_CFI = 1,
+	IOH_STACK_FRAME_FP = 2,
 };
 
 /* Why a chain is short, or absent (finding evidence: "stack_status"). */
@@ -87,10 +103,22 @@ enum ioh_stack_status {
 
 struct ioh_unwinder;
 
-/* Live side, at the STACK event: the task's executable file mappings. Returns the number of
- * modules written (<= max), or -errno (ESRCH: the task is gone). Strings are allocated into
- * `strings` (caller frees with free()). */
+/* Live side, at the STACK event: the task's executable file mappings (daemon/stacks/modules.c).
+ * Returns the number of modules written (<= max; later mappings are dropped), or -errno
+ * (ESRCH: the task is gone). All paths are allocated in one block returned in *strings
+ * (caller frees it with free(); NULL when no module). Build ids and vaddr come from the
+ * file, opened through /proc/PID/map_files (deleted files too) or /proc/PID/root/<path>,
+ * cached per (dev, ino, size, mtime) of the file. Thread-safe. */
 int ioh_stack_modules_read(pid_t pid, struct ioh_stack_module *out, size_t max, char **strings);
+
+/* The build-id cache behind ioh_stack_modules_read() (process-wide, bounded). */
+struct ioh_stack_modules_stats {
+	uint64_t lookups, hits, evictions, unreadable; /* unreadable: file could not be opened */
+};
+void ioh_stack_modules_stats(struct ioh_stack_modules_stats *st);
+
+/* Hex form of a build id into `out` (2 * IOH_STACK_BUILD_ID_MAX + 1 bytes). */
+void ioh_stack_build_id_hex(const uint8_t *id, unsigned len, char *out);
 
 struct ioh_unwinder *ioh_unwinder_new(void);
 void ioh_unwinder_free(struct ioh_unwinder *u);
