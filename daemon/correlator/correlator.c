@@ -38,6 +38,7 @@ struct ioh_correlator {
 	struct loss_interval losses[LOSS_HISTORY]; /* oldest first */
 	unsigned n_losses;
 	struct ioh_correlator_stats stats;
+	struct ioh_stacks *stacks; /* not owned; NULL: no call chains */
 };
 
 struct ioh_correlator *ioh_correlator_new(const struct ioh_correlator_config *cfg,
@@ -147,9 +148,16 @@ static void remember_loss(struct ioh_correlator *c, uint64_t from_ns, uint64_t t
 	c->losses[c->n_losses++] = (struct loss_interval){from_ns, to_ns};
 }
 
+void ioh_correlator_set_stacks(struct ioh_correlator *c, struct ioh_stacks *stacks)
+{
+	c->stacks = stacks;
+}
+
 void ioh_correlator_emit(struct ioh_correlator *c, struct ioh_finding *f)
 {
 	c->stats.findings++;
+	if (f->user_call && c->stacks)
+		ioh_stacks_lookup(c->stacks, f->pid, f->callsite, &f->stack);
 	if (c->cb)
 		c->cb(f, c->cb_ctx);
 }
@@ -252,6 +260,11 @@ void ioh_correlator_feed(struct ioh_correlator *c, const struct ioh_event *ev)
 		c->stats.events[ev->type]++;
 	if (ev->type == IOH_EV_END)
 		return;
+	if (ev->type == IOH_EV_STACK) {
+		if (c->stacks)
+			ioh_stacks_feed(c->stacks, ev); /* before the hazard record that follows it */
+		return;
+	}
 	update_inode_state(c, ev);
 	for (unsigned i = 0; i < ioh_detectors_count; i++)
 		ioh_detectors[i]->on_event(c->detector_state[i], c, ev);

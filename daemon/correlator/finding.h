@@ -12,6 +12,7 @@
 
 #include "iohazard.h"
 #include "daemon/correlator/severity.h"
+#include "daemon/stacks/table.h"
 
 #define IOH_EVIDENCE_MAX 16
 #define IOH_MESSAGE_MAX 512
@@ -50,6 +51,12 @@ struct ioh_finding {
 	const char *fix;	/* static advice */
 	unsigned n_evidence;
 	struct ioh_evidence evidence[IOH_EVIDENCE_MAX];
+	/* A hazard started by a user call (issue 15): the detector sets user_call and the
+	 * event's callsite key; ioh_correlator_emit() attaches the chain kept for (pid, callsite)
+	 * (evidence.stack, evidence.stack_status). Left zero otherwise: no stack evidence. */
+	bool user_call;
+	uint64_t callsite;
+	struct ioh_stack_chain stack;
 };
 
 void ioh_finding_add_str(struct ioh_finding *f, const char *key, const char *value);

@@ -12,6 +12,7 @@
 #include "daemon/ingest/resolve.h"
 #include "daemon/ingest/stat_pool.h"
 #include "daemon/util/fsnames.h"
+#include "daemon/stacks/stack.h"
 
 #define CGROUP_CACHE_SIZE 1024 /* direct-mapped; a miss costs one syscall pair */
 #define MOUNTS_MAX 4096
@@ -505,6 +506,30 @@ static void resolve_other_side(struct ioh_event *ev, struct ioh_decode_scratch *
 	fclose(f);
 }
 
+/*
+ * A STACK event: the task's executable mappings, read now, while it may still live (a
+ * snapshot needs them to be unwound, also later in a replay). A task already gone keeps the
+ * kernel's hints (the executable and the ip's mapping) and is marked process_gone.
+ */
+static void resolve_stack(struct ioh_event *ev, struct ioh_decode_scratch *s)
+{
+	char *strings = NULL;
+	int n = ioh_stack_modules_read((pid_t)ev->stack.pid, s->stack_modules,
+				       IOH_STACK_MODULES_MAX, &strings);
+
+	if (n > 0) {
+		free(s->stack_strings);
+		s->stack_strings = strings;
+		ev->stack.modules = s->stack_modules;
+		ev->stack.n_modules = (uint32_t)n;
+		ev->stack.process_gone = false;
+		return;
+	}
+	free(strings);
+	/* modules_read wrote over the hints only when it found modules: n <= 0 left them. */
+	ev->stack.process_gone = true;
+}
+
 void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 			 struct ioh_decode_scratch *scratch)
 {
@@ -514,6 +539,8 @@ void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 		resolve_rename(r, ev, scratch);
 	else if (ev->type == IOH_EV_ACCESS_MODE)
 		resolve_other_side(ev, scratch);
+	else if (ev->type == IOH_EV_STACK)
+		resolve_stack(ev, scratch);
 	else if (ev->type == IOH_EV_DIRTY_THROTTLE && ev->throttle.cgroup_ino) {
 		/* cgroup v2 ids are kernfs inode numbers: the same lookup as the task's. Copied
 		 * into scratch (other_cgroup, unused by this type), because the next lookup may
