@@ -42,6 +42,7 @@
 #include "daemon/sinks/event_format.h"
 #include "daemon/sinks/finding_format.h"
 #include "daemon/sinks/suppress.h"
+#include "daemon/stacks/report.h"
 #include "daemon/sinks/journal.h"
 #include "daemon/service/loop_monitor.h"
 #include "daemon/service/notify.h"
@@ -72,6 +73,7 @@ struct daemon {
 	sd_event *event;
 	struct ioh_loader *loader;
 	struct ioh_resolver *resolver;
+	struct ioh_stacks *stacks; /* call chains (issue 15), fed through the correlator */
 	struct ioh_correlator *correlator;
 	struct ioh_ruleset *rules;
 	struct ioh_eventlog_writer *recorder;
@@ -440,6 +442,12 @@ static void render_metrics(void *ctx, struct strbuf *out)
 	ioh_expo_family(&x, IOH_M_DECODE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
 			IOH_M_DECODE_ERRORS_TOTAL_HELP);
 	ioh_expo_u64(&x, IOH_NO_LABELS, d->decode_errors);
+	{
+		uint64_t sc[IOH_STACK__MAX];
+
+		ioh_stacks_metrics(&x, ioh_loader_read_stack_counts(d->loader, sc) == 0 ? sc : NULL,
+				   d->stacks);
+	}
 
 	ioh_expo_family(&x, IOH_M_PROBE_ATTACHED, IOH_METRIC_GAUGE, IOH_M_PROBE_ATTACHED_HELP);
 	hooks = ioh_loader_hooks(d->loader, &n_hooks);
@@ -785,6 +793,13 @@ static void status_json(struct daemon *d, struct jsonw *w)
 	jsonw_kv_uint(w, "pending_evictions", st.pending_evictions);
 	jsonw_kv_uint(w, "renames_unresolved", st.renames_unresolved);
 	{
+		uint64_t sc[IOH_STACK__MAX];
+
+		ioh_stacks_status_jsonw(w, ioh_stacks_enabled(d->stacks),
+					ioh_loader_read_stack_counts(d->loader, sc) == 0 ? sc : NULL,
+					d->stacks);
+	}
+	{
 		struct ioh_resolver_stats rs;
 
 		ioh_resolver_get_stats(d->resolver, &rs);
@@ -1025,6 +1040,8 @@ static int reload_rules_errors(struct daemon *d, struct ioh_rules_errors *errors
 		return r;
 	}
 	ioh_correlator_set_rules(d->correlator, fresh);
+	ioh_stacks_set_enabled(d->stacks, !d->opts.no_stacks && !fresh->no_stacks);
+	ioh_loader_set_stacks(d->loader, !d->opts.no_stacks && !fresh->no_stacks);
 	ioh_loader_set_thresholds(d->loader, ioh_rules_min_threshold(fresh, "dirty-throttle-stall"),
 				  ioh_rules_min_threshold(fresh, "splice-stall"));
 	ioh_ruleset_free(d->rules);
@@ -1189,12 +1206,15 @@ int main(int argc, char **argv)
 	cfg = (struct ioh_correlator_config){d->opts.max_inodes, d->opts.max_pending};
 	d->correlator = ioh_correlator_new(&cfg, d->rules, on_finding, d);
 	d->resolver = ioh_resolver_new(NULL);
+	d->stacks = ioh_stacks_new(0);
 	d->suppressor = ioh_suppressor_new(IOH_SUPPRESSOR_CAPACITY);
 	d->findings_log = ioh_findings_log_new(FINDINGS_LOG_SIZE);
-	if (!d->correlator || !d->resolver || !d->suppressor || !d->findings_log) {
+	if (!d->correlator || !d->resolver || !d->stacks || !d->suppressor || !d->findings_log) {
 		log_error("Out of memory");
 		return 1;
 	}
+	ioh_stacks_set_enabled(d->stacks, !d->opts.no_stacks && !d->rules->no_stacks);
+	ioh_correlator_set_stacks(d->correlator, d->stacks);
 	if (d->opts.record_path) {
 		r = ioh_eventlog_create(d->opts.record_path, d->realtime_offset_ns,
 					d->opts.record_replace ? IOH_EVENTLOG_REPLACE : 0, &d->recorder);
@@ -1237,6 +1257,7 @@ int main(int argc, char **argv)
 	lopts.ctx = d;
 	lopts.throttle_threshold_ns = ioh_rules_min_threshold(d->rules, "dirty-throttle-stall");
 	lopts.splice_threshold_ns = ioh_rules_min_threshold(d->rules, "splice-stall");
+	lopts.no_stacks = !ioh_stacks_enabled(d->stacks);
 	r = ioh_loader_start(&lopts, &d->loader);
 	if (r < 0)
 		goto out;
@@ -1335,7 +1356,9 @@ out:
 	ioh_mount_watch_free(d->mounts);
 	sd_event_unref(d->event);
 	ioh_correlator_free(d->correlator);
+	ioh_stacks_free(d->stacks);
 	ioh_resolver_free(d->resolver);
+	free(d->scratch.stack_strings);
 	ioh_ruleset_free(d->rules);
 	ioh_suppressor_free(d->suppressor);
 	ioh_findings_log_free(d->findings_log);

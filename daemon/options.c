@@ -42,6 +42,8 @@ static void usage(FILE *out)
 		"                            collector (atomically, every 15s)\n"
 		"  --bpf-stats               count in-kernel run time per program while running\n"
 		"                            (kernel.bpf_stats_enabled; costs ~20ns per run)\n"
+		"  --no-stacks               take no user call chains of hazardous calls (also the\n"
+		"                            rules' [daemon] stacks = no)\n"
 		"  -h, --help                this text\n"
 		"  --version                 print the version\n");
 }
@@ -100,6 +102,7 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 		OPT_TEXTFILE,
 		OPT_BPF_STATS,
 		OPT_RECORD_REPLACE,
+		OPT_NO_STACKS,
 	};
 	static const struct option longopts[] = {
 		{"foreground", no_argument, NULL, OPT_FOREGROUND},
@@ -120,6 +123,7 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 		{"mixed-window", required_argument, NULL, OPT_MIXED_WINDOW},
 		{"metrics-textfile", required_argument, NULL, OPT_TEXTFILE},
 		{"bpf-stats", no_argument, NULL, OPT_BPF_STATS},
+		{"no-stacks", no_argument, NULL, OPT_NO_STACKS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{0},
@@ -255,6 +259,9 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 			break;
 		case OPT_TEXTFILE:
 			o->metrics_textfile = optarg;
+			break;
+		case OPT_NO_STACKS:
+			o->no_stacks = true;
 			break;
 		case OPT_BPF_STATS:
 			o->bpf_stats = true;

@@ -58,6 +58,7 @@ struct parser {
 	size_t ndrafts;
 	struct draft *cur;     /* section keys go to; NULL before the first or after a bad header */
 	bool skipping;	       /* after a bad header: its keys are ignored without more errors */
+	bool in_daemon;	       /* in the [daemon] section: daemon-wide keys (daemon_key()) */
 	size_t section_errors; /* errors->count when the current section began */
 	bool stop;	       /* this file is beyond repair (too many rules): read no further */
 	/* An over-long list line is handed to inih as one "key = entry" line per entry. */
@@ -242,6 +243,7 @@ static void section_line(struct parser *p, const char *line, size_t n)
 
 	finish_section(p);
 	p->skipping = true;
+	p->in_daemon = false;
 	if (!close) {
 		perr(p, "missing \"]\" at the end of the section header");
 		return;
@@ -263,7 +265,13 @@ static void section_line(struct parser *p, const char *line, size_t n)
 		begin_rule(p, inner, inner_len);
 		return;
 	}
-	perr(p, "unknown section \"[%s]\" (only \"[rule NAME]\" sections are allowed)",
+	if (inner_len == 6 && !memcmp(inner, "daemon", 6)) {
+		p->cur = NULL;
+		p->skipping = false;
+		p->in_daemon = true;
+		return;
+	}
+	perr(p, "unknown section \"[%s]\" (only \"[rule NAME]\" and \"[daemon]\" are allowed)",
 	     shown(q, inner, inner_len));
 }
 
@@ -469,6 +477,25 @@ static size_t comment_start(const char *s, size_t n)
 	return n;
 }
 
+/* A key of the [daemon] section; the only one so far is `stacks = yes|no`. */
+static void daemon_key(struct parser *p, const char *key, size_t key_len, const char *value,
+		       size_t value_len)
+{
+	char q[SHOWN_MAX + 4];
+
+	if (key_len != 6 || memcmp(key, "stacks", 6)) {
+		perr(p, "unknown key \"%s\" in [daemon] (known: stacks)", shown(q, key, key_len));
+		return;
+	}
+	if ((value_len == 3 && !memcmp(value, "yes", 3)) || (value_len == 4 && !memcmp(value, "true", 4)))
+		p->ld->rs->no_stacks = false;
+	else if ((value_len == 2 && !memcmp(value, "no", 2)) ||
+		 (value_len == 5 && !memcmp(value, "false", 5)))
+		p->ld->rs->no_stacks = true;
+	else
+		perr(p, "invalid value \"%s\" for \"stacks\" (yes or no)", shown(q, value, value_len));
+}
+
 static bool key_line(struct parser *p, const char *line, size_t n, char *str, size_t num)
 {
 	size_t end = comment_start(line, n), sep = 0, key_len, value_len;
@@ -487,6 +514,13 @@ static bool key_line(struct parser *p, const char *line, size_t n, char *str, si
 	trim(&key, &key_len);
 	if (!key_len) {
 		perr(p, "missing key before \"%c\"", line[sep]);
+		return false;
+	}
+	if (p->in_daemon) {
+		value = line + sep + 1;
+		value_len = end - sep - 1;
+		trim(&value, &value_len);
+		daemon_key(p, key, key_len, value, value_len);
 		return false;
 	}
 	if (!p->cur) {

@@ -26,6 +26,8 @@ const char *ioh_event_type_name(uint32_t type)
 		return "splice_stall";
 	case IOH_EV_TRUNCATE:
 		return "truncate";
+	case IOH_EV_STACK:
+		return "stack";
 	case IOH_EV_MOUNT:
 		return "mount";
 	case IOH_EV_LOSS:
@@ -151,6 +153,8 @@ void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, str
 	jsonw_kv_uint(w, "tid", ev->tid);
 	jsonw_kv_str(w, "comm", ev->comm);
 	jsonw_kv_str(w, "cgroup", ev->cgroup);
+	if (ev->callsite)
+		jsonw_kv_uint(w, "callsite", ev->callsite);
 	switch (ev->type) {
 	case IOH_EV_RENAME:
 		jsonw_kv_str(w, "new_path", ev->rename.new_path);
@@ -218,6 +222,11 @@ void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, str
 		jsonw_kv_str(w, "path", ev->truncate.path);
 		jsonw_kv_uint(w, "old_size", ev->truncate.old_size);
 		file_jsonw(w, "file", &ev->truncate.file);
+		break;
+	case IOH_EV_STACK:
+		jsonw_kv_uint(w, "stack_bytes", ev->stack.stack_len);
+		jsonw_kv_uint(w, "modules", ev->stack.n_modules);
+		jsonw_kv_bool(w, "process_gone", ev->stack.process_gone);
 		break;
 	case IOH_EV_MOUNT: {
 		char dev[32];
