@@ -178,6 +178,28 @@ $(BUILD)/tests/test_stall_contract: tests/unit/test_stall_contract.c $(TOP_TEST_
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/obj/daemon/stall_status.o $(TOP_TEST_OBJS) \
 		$(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 
+# The unwinder's target program (tests/unit/stack_target.c) in the builds a call chain must
+# survive: -O2 -g without frame pointers (Debian's default), the same stripped (no names may
+# appear), with frame pointers, and with frame pointers but no CFI at all (libdwfl's
+# frame-pointer fallback). Fixed flags: the tests are about these, not about $(CFLAGS).
+STACK_TARGET_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+STACK_TARGETS := $(addprefix $(BUILD)/tests/,stack_target stack_target.stripped stack_target_fp \
+		 stack_target_fp_nocfi)
+$(BUILD)/tests/stack_target: tests/unit/stack_target.c $(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(STACK_TARGET_CFLAGS) -fomit-frame-pointer -o $@ $< $(BUILD)/libiohazard.a $(LDLIBS)
+$(BUILD)/tests/stack_target.stripped: $(BUILD)/tests/stack_target
+	objcopy --strip-all $< $@
+$(BUILD)/tests/stack_target_fp: tests/unit/stack_target.c $(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(STACK_TARGET_CFLAGS) -fno-omit-frame-pointer -o $@ $< $(BUILD)/libiohazard.a $(LDLIBS)
+$(BUILD)/tests/stack_target_fp_nocfi: tests/unit/stack_target.c $(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(STACK_TARGET_CFLAGS) -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+		-fno-unwind-tables -o $@.tmp $< $(BUILD)/libiohazard.a $(LDLIBS)
+	objcopy --remove-section=.debug_frame $@.tmp $@ && rm -f $@.tmp
+$(BUILD)/tests/test_unwind: $(STACK_TARGETS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libiohazard.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)

@@ -120,8 +120,24 @@ void ioh_stack_modules_stats(struct ioh_stack_modules_stats *st);
 /* Hex form of a build id into `out` (2 * IOH_STACK_BUILD_ID_MAX + 1 bytes). */
 void ioh_stack_build_id_hex(const uint8_t *id, unsigned len, char *out);
 
+/* An unwinder with its caches (daemon/stacks/unwind.c). Not thread-safe: one per thread. */
 struct ioh_unwinder *ioh_unwinder_new(void);
 void ioh_unwinder_free(struct ioh_unwinder *u);
+
+/* Where separate debug info is looked up by build id: <dir>/.build-id/xx/yyyy.debug (what
+ * Debian's -dbgsym packages install). Default "/usr/lib/debug"; tests point it elsewhere.
+ * Never the network: debuginfod is not consulted, whatever the environment says. */
+int ioh_unwinder_set_debug_dir(struct ioh_unwinder *u, const char *dir);
+
+struct ioh_unwinder_stats {
+	uint64_t unwinds;
+	uint64_t layouts_built, layouts_reused, layouts_evicted; /* one Dwfl per module layout */
+	uint64_t modules_opened, modules_unopened, modules_mismatched; /* build id differs */
+	uint64_t sym_lookups, sym_hits, sym_evicted;		       /* (build id, offset) cache */
+	uint64_t symfiles_opened, symfiles_evicted; /* per build id: symbols + debug info */
+	uint64_t frames_cfi, frames_fp;
+};
+void ioh_unwinder_stats(const struct ioh_unwinder *u, struct ioh_unwinder_stats *st);
 
 /* Unwinds `snap` into at most `max` frames; returns the number written and sets *status. */
 int ioh_unwind(struct ioh_unwinder *u, const struct ioh_stack_snapshot *snap,
