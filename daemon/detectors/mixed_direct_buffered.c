@@ -36,6 +36,7 @@ struct side {
 	char *cgroup;
 	uint16_t access;
 	uint64_t ns;
+	uint64_t callsite; /* this side's call chain key; 0 for the side the record only names */
 };
 
 struct mixed_inode {
@@ -185,6 +186,8 @@ static void emit(struct ioh_correlator *c, struct mixed_inode *m, const char *ru
 	f.severity = severity;
 	f.degraded = degraded;
 	f.pid = second->pid;
+	f.user_call = true;
+	f.callsite = second->callsite;
 	memcpy(f.comm, second->comm, sizeof(f.comm));
 	f.cgroup = second->cgroup;
 	f.file = m->file;
@@ -258,6 +261,7 @@ static void on_access(struct mixed_state *s, struct ioh_correlator *c, const str
 		return;
 	/* Both sides as this record tells them. */
 	self.pid = ev->pid;
+	self.callsite = ev->callsite;
 	memcpy(self.comm, ev->comm, sizeof(self.comm));
 	self.cgroup = (char *)ev->cgroup;
 	self.access = a->access;

@@ -74,6 +74,7 @@ struct pending_rename {
 	struct ioh_file_id file; /* the renamed inode, if known */
 	uint32_t identity;
 	uint32_t pid;
+	uint64_t callsite; /* the rename's call chain key (daemon/stacks/table.h) */
 	char comm[IOH_COMM_LEN];
 	char *path;
 	char *old_path;
@@ -481,6 +482,8 @@ static void emit_dir_fsync(struct rename_durability *d, struct ioh_correlator *c
 	f.degraded = lost_program || lost_dir || p->resolve_timed_out ||
 		     ioh_correlator_loss_overlaps(c, p->renamed_ns, p->deadline_ns);
 	f.pid = p->pid;
+	f.user_call = true;
+	f.callsite = p->callsite;
 	memcpy(f.comm, p->comm, sizeof(f.comm));
 	f.cgroup = p->cgroup;
 	f.file = p->file.ino ? p->file : p->dir;
@@ -526,6 +529,8 @@ static void emit_unsynced_source(struct ioh_correlator *c, const struct ioh_rule
 	/* A lost SYNC or CLEAN record since the file got dirty could mean it was synced. */
 	f.degraded = ioh_correlator_loss_overlaps(c, st->dirty_since_ns, ev->ts_ns);
 	f.pid = ev->pid;
+	f.user_call = true;
+	f.callsite = ev->callsite;
 	memcpy(f.comm, ev->comm, sizeof(f.comm));
 	f.cgroup = ev->cgroup;
 	f.file = ev->rename.src;
@@ -605,6 +610,7 @@ static void add_pending(struct rename_durability *d, const struct ioh_rule *rule
 	p->file = ev->rename.src;
 	p->identity = ev->rename.identity;
 	p->pid = ev->pid;
+	p->callsite = ev->callsite;
 	memcpy(p->comm, ev->comm, sizeof(p->comm));
 	p->path = dup_or_null(ev->rename.new_path);
 	p->old_path = dup_or_null(ev->rename.old_path);

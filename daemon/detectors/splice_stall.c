@@ -114,6 +114,8 @@ static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 	f.severity = rule->severity;
 	f.degraded = false; /* one record decides it */
 	f.pid = ev->pid;
+	f.user_call = true;
+	f.callsite = ev->callsite;
 	memcpy(f.comm, ev->comm, sizeof(f.comm));
 	f.cgroup = ev->cgroup;
 	if (file_end->kind == IOH_END_FILE) {

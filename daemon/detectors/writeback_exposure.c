@@ -54,6 +54,7 @@ struct wb_truncate {
 	uint64_t deadline_ns;
 	uint64_t old_size;
 	uint32_t pid; /* the truncating task */
+	uint64_t callsite; /* its call chain key */
 	char comm[IOH_COMM_LEN];
 	char *cgroup;
 	char *path; /* mount point + path within the filesystem */
@@ -306,6 +307,7 @@ static void on_truncate(struct wb_state *s, struct ioh_correlator *c, const stru
 	t->truncated_ns = ev->ts_ns;
 	t->old_size = ti->old_size;
 	t->pid = ev->pid;
+	t->callsite = ev->callsite;
 	memcpy(t->comm, ev->comm, sizeof(t->comm));
 	t->cgroup = ev->cgroup ? strdup(ev->cgroup) : NULL;
 	t->path = strdup(path);
@@ -391,6 +393,8 @@ static void emit_truncate(struct ioh_correlator *c, const struct wb_truncate *t)
 	f.severity = t->severity;
 	f.degraded = ioh_correlator_loss_overlaps(c, t->truncated_ns, t->deadline_ns);
 	f.pid = t->pid;
+	f.user_call = true;
+	f.callsite = t->callsite;
 	memcpy(f.comm, t->comm, sizeof(f.comm));
 	f.cgroup = t->cgroup;
 	f.file.dev = t->dev;

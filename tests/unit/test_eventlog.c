@@ -599,16 +599,19 @@ static void test_replay(void)
 		unsigned n = workload(evs);
 		struct collected live = {0}, replayed = {0};
 		struct ioh_correlator *c = ioh_correlator_new(NULL, rs, on_live, &live);
+		struct ioh_stacks *stacks = ioh_stacks_new(0); /* as the daemon has */
 		struct ioh_replay_result res;
 		char err[256] = "";
 		bool same;
 
 		/* Live: the daemon feeds events and its timer advances; END marks the clock. */
+		ioh_correlator_set_stacks(c, stacks);
 		for (unsigned i = 0; i < n; i++) {
 			ioh_correlator_feed(c, &evs[i]);
 			ioh_correlator_advance(c, evs[i].ts_ns);
 		}
 		ioh_correlator_free(c);
+		ioh_stacks_free(stacks);
 
 		CHECK_INT(write_events(file_path, OFFSET_NS, evs, n), 0);
 		CHECK_INT(ioh_replay_file(file_path, rs, NULL, on_replay, &replayed, &res, err,
