@@ -148,17 +148,20 @@ static __always_inline void stack_vma_hint(struct task_struct *task, __u64 addr,
 	struct vma_hint_ctx c = {};
 	struct path_walk walk = {};
 	struct inode *inode;
+	struct file *file;
 
 	__builtin_memset(h, 0, sizeof(*h));
 	if (!addr || bpf_find_vma(task, addr, vma_hint_cb, &c, 0) || !c.file)
 		return;
-	inode = BPF_CORE_READ(c.file, f_inode);
+	/* A copy: CO-RE must not relocate our own struct's field (path.bpf.h). */
+	file = c.file;
+	inode = BPF_CORE_READ(file, f_inode);
 	h->start = c.start;
 	h->end = c.end;
 	h->pgoff = c.pgoff;
 	h->dev = inode_dev(inode);
 	h->ino = BPF_CORE_READ(inode, i_ino);
-	walk_dir_path((struct path *)__builtin_preserve_access_index(&c.file->f_path), buf, &walk);
+	walk_dir_path((struct path *)__builtin_preserve_access_index(&file->f_path), buf, &walk);
 	h->path_len = walk.len;
 	h->path_components = walk.components;
 }

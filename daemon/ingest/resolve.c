@@ -12,7 +12,7 @@
 #include "daemon/ingest/resolve.h"
 #include "daemon/ingest/stat_pool.h"
 #include "daemon/util/fsnames.h"
-#include "daemon/stacks/stack.h"
+#include "daemon/stacks/capture.h"
 
 #define CGROUP_CACHE_SIZE 1024 /* direct-mapped; a miss costs one syscall pair */
 #define MOUNTS_MAX 4096
@@ -528,6 +528,8 @@ static void resolve_stack(struct ioh_event *ev, struct ioh_decode_scratch *s)
 	free(strings);
 	/* modules_read wrote over the hints only when it found modules: n <= 0 left them. */
 	ev->stack.process_gone = true;
+	for (uint32_t i = 0; i < ev->stack.n_modules; i++)
+		ioh_stack_hint_fill(&s->stack_modules[i]);
 }
 
 void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
