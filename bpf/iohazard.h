@@ -384,10 +384,12 @@ struct ioh_truncate_event {
 /* ---- user call chains (issue 15) ---------------------------------------------------------- */
 
 /*
- * Most user stack bytes one snapshot copies from the stack pointer up (perf's DWARF-mode
- * default); the main thread's copy stops at mm->start_stack, where its frames end.
+ * Most user stack bytes one snapshot copies from the stack pointer up; the main thread's copy
+ * stops at mm->start_stack, where its frames end. Twice perf's DWARF-mode default: a function
+ * with two PATH_MAX buffers on its stack (tests/e2e/workloads/stack_app.c) puts its caller's
+ * frame more than 8 KiB above sp.
  */
-#define IOH_STACK_BYTES_MAX 8192
+#define IOH_STACK_BYTES_MAX 16384
 /* x86-64 user registers in DWARF order (rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip), as
  * daemon/stacks/stack.h's snapshot takes them. */
 #define IOH_STACK_REGS 17
