@@ -487,13 +487,19 @@ static void daemon_key(struct parser *p, const char *key, size_t key_len, const 
 		perr(p, "unknown key \"%s\" in [daemon] (known: stacks)", shown(q, key, key_len));
 		return;
 	}
-	if ((value_len == 3 && !memcmp(value, "yes", 3)) || (value_len == 4 && !memcmp(value, "true", 4)))
-		p->ld->rs->no_stacks = false;
-	else if ((value_len == 2 && !memcmp(value, "no", 2)) ||
-		 (value_len == 5 && !memcmp(value, "false", 5)))
-		p->ld->rs->no_stacks = true;
-	else
+	char text[8];
+	bool on;
+
+	if (value_len >= sizeof(text)) {
 		perr(p, "invalid value \"%s\" for \"stacks\" (yes or no)", shown(q, value, value_len));
+		return;
+	}
+	memcpy(text, value, value_len);
+	text[value_len] = '\0';
+	if (ioh_parse_bool(text, &on) < 0)
+		perr(p, "invalid value \"%s\" for \"stacks\" (yes or no)", shown(q, value, value_len));
+	else
+		p->ld->rs->no_stacks = !on;
 }
 
 static bool key_line(struct parser *p, const char *line, size_t n, char *str, size_t num)
