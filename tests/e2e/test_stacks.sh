@@ -14,6 +14,9 @@
 #  - mv: a frame in the mv executable above (after) the libc frames;
 #  - text output names the first frame outside libc ("at save_config (stack_app.c:N) in");
 #  - `iohazard replay` of the recording gives the same chains offline;
+#  - a mixed O_DIRECT/buffered pair and a splice stall carry the chain of the right side: the
+#    task the finding names (two copies of one workload binary under different names tell the
+#    sides apart);
 #  - --no-stacks: stack_status "disabled", no chain, no snapshot taken by the kernel.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -80,7 +83,19 @@ run_app fp "$BIN/stack_app_fp" alive
 run_app strip "$BIN/stack_app_strip" alive
 run_app g-gone "$BIN/stack_app" gone
 run_mv
-wait "${APP_PIDS[@]}" # never a bare wait: the daemon is a child too
+# The other hazards: a direct writer, then a buffered reader of the same file (the finding
+# names the reader), and a splice into a pipe nobody drains for 600 ms.
+cp "$IOH_BUILD/workloads/mixed_io" "$BIN/mx-dwriter" && cp "$BIN/mx-dwriter" "$BIN/mx-breader" &&
+	cp "$IOH_BUILD/workloads/stalls" "$BIN/stalls"
+mkdir -p "$E2E_WORK/mixed"
+"$BIN/mx-dwriter" direct-writer "$E2E_WORK/mixed/data" 2.5 4 >/dev/null &
+MX_W=$!
+sleep 0.6
+"$BIN/mx-breader" buffered-reader "$E2E_WORK/mixed/data" 1 >/dev/null &
+MX_R=$!
+head -c 1048576 /dev/zero >"$E2E_WORK/splice-src"
+SPLICE_PID=$("$BIN/stalls" splice-pipe "$E2E_WORK/splice-src" 600 | sed -n 's/^pid //p')
+wait "${APP_PIDS[@]}" "$MX_W" "$MX_R" # never a bare wait: the daemon is a child too
 SYMS=$(nm -S "$E2E_WORK/stack_app_unstripped" | awk '$4 == "save_config" { print $1, $2 }')
 BUILD_ID_STRIP=$(readelf -n "$BIN/stack_app_strip" | awk '/Build ID/ { print $3 }')
 
@@ -165,6 +180,35 @@ sys.exit(1 if failed else 0)
 EOF
 }
 check_chains "$DAEMON_OUT" live || E2E_FAILED=$((E2E_FAILED + 1))
+
+# The right side: the first frame outside libc is in the binary of the task the finding names.
+python3 - "$DAEMON_OUT" "$MX_R" "$BIN/mx-breader" "$SPLICE_PID" "$BIN/stalls" <<'EOF' ||
+import json, sys, time
+out, mx_pid, mx_bin, sp_pid, sp_bin = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4] or 0), sys.argv[5]
+LIBC = ("libc.so", "libc-", "ld-linux")
+deadline, fs = time.time() + 10, []
+while time.time() < deadline:
+    fs = [json.loads(l) for l in open(out) if l.startswith("{")]
+    if any(f["pid"] == mx_pid for f in fs) and any(f["pid"] == sp_pid for f in fs):
+        break
+    time.sleep(0.5)
+failed = 0
+for pid, rule, binary, names in ((mx_pid, "mixed-direct-buffered", mx_bin, None),
+                                  (sp_pid, "splice-stall", sp_bin, ("splice_pipe", "main"))):
+    got = [f for f in fs if f["pid"] == pid and f["rule"] == rule]
+    ok = bool(got)
+    for f in got:
+        frames = f["evidence"].get("stack", [])
+        app = [fr for fr in frames if fr["module"] and
+               not any(fr["module"].rsplit("/", 1)[-1].startswith(p) for p in LIBC)]
+        ok = ok and f["evidence"].get("stack_status") == "ok" and bool(app) and \
+            app[0]["module"] == binary and (names is None or app[0]["function"] in names)
+    print(("ok" if ok else "not ok") + f" - {rule}: the chain is the named task's ({binary})" +
+          ("" if ok else f": {got}"))
+    failed += not ok
+sys.exit(1 if failed else 0)
+EOF
+	E2E_FAILED=$((E2E_FAILED + 1))
 daemon_stop
 
 # Offline: the recording carries the snapshots and modules, replay unwinds them again.
