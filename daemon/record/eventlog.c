@@ -718,6 +718,19 @@ int64_t ioh_eventlog_realtime_offset(const struct ioh_eventlog_reader *r)
 	return r->realtime_offset_ns;
 }
 
+/*
+ * Whether a read that returned nothing met the end of a complete gzip stream: a file cut short
+ * between two records decompresses to whole records, and only zlib's "unexpected end of file"
+ * (Z_BUF_ERROR) tells it from a clean end.
+ */
+static bool gz_stream_complete(gzFile gz)
+{
+	int zerr = Z_OK;
+
+	gzerror(gz, &zerr);
+	return zerr == Z_OK || zerr == Z_STREAM_END;
+}
+
 int ioh_eventlog_read(struct ioh_eventlog_reader *r, struct ioh_event *ev)
 {
 	uint8_t lenbuf[4];
@@ -727,7 +740,7 @@ int ioh_eventlog_read(struct ioh_eventlog_reader *r, struct ioh_event *ev)
 
 	for (;;) {
 		n = gzread(r->gz, lenbuf, 4);
-		if (n == 0)
+		if (n == 0 && gz_stream_complete(r->gz))
 			return 0;
 		if (n != 4)
 			goto truncated;
