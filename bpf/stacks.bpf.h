@@ -66,12 +66,16 @@ struct {
 	__type(value, struct stack_budget);
 } stack_budgets SEC(".maps");
 
-/* Scratch for a STACK record: the stack bytes, then the two hint paths. */
+/* Scratch for a STACK record: the stack bytes, then the two hint paths; the paths are walked
+ * into `hint` first (fixed offsets: a walk into a variable offset is more than the 6.1
+ * verifier can bound through bpf_loop's context) and copied behind the bytes. Only
+ * sizeof(ev) + the used part of `data` is sent. */
 #define IOH_STACK_STRINGS_MAX (IOH_STACK_BYTES_MAX + 2 * IOH_DIR_PATH_REGION)
 
 struct ioh_stack_record {
 	struct ioh_stack_event ev;
 	char data[IOH_STACK_STRINGS_MAX];
+	char hint[2][IOH_DIR_PATH_REGION];
 };
 
 struct {
@@ -201,7 +205,7 @@ static __always_inline __u64 stack_capture(void)
 	struct mm_struct *mm;
 	struct ioh_stack_record *rec;
 	struct stack_seen_key seen = {};
-	__u64 ip, sp, ret = 0, start_code, end_code, start_stack, now, used, off2, off3;
+	__u64 ip, sp, ret = 0, start_code, end_code, start_stack, now, used, off2, off3, n;
 	__u64 *last, *words;
 	__u32 zero = 0, want, tgid;
 	int i;
@@ -289,17 +293,28 @@ static __always_inline __u64 stack_capture(void)
 		used = IOH_STACK_BYTES_MAX;
 	rec->ev.stack_len = used;
 
-	/* Hints for a task gone before user space reads its maps (mv exits at once). */
-	stack_vma_hint(task, start_code, &rec->ev.exe, rec->data + used);
-	off2 = used + rec->ev.exe.path_len;
-	barrier_var(off2);
-	if (off2 > IOH_STACK_BYTES_MAX + IOH_DIR_PATH_REGION)
-		off2 = IOH_STACK_BYTES_MAX + IOH_DIR_PATH_REGION;
+	/* Hints for a task gone before user space reads its maps (mv exits at once), packed
+	 * behind the stack bytes. Offsets and lengths are clamped where the verifier sees it. */
+	stack_vma_hint(task, start_code, &rec->ev.exe, rec->hint[0]);
 	if (ip >= start_code && ip < end_code)
 		__builtin_memset(&rec->ev.code, 0, sizeof(rec->ev.code)); /* the exe itself */
 	else
-		stack_vma_hint(task, ip, &rec->ev.code, rec->data + off2);
-	off3 = off2 + rec->ev.code.path_len;
+		stack_vma_hint(task, ip, &rec->ev.code, rec->hint[1]);
+	n = rec->ev.exe.path_len;
+	barrier_var(n);
+	if (n > IOH_DIR_PATH_REGION)
+		n = IOH_DIR_PATH_REGION;
+	bpf_probe_read_kernel(rec->data + used, n, rec->hint[0]);
+	off2 = used + n;
+	barrier_var(off2);
+	if (off2 > IOH_STACK_BYTES_MAX + IOH_DIR_PATH_REGION)
+		off2 = IOH_STACK_BYTES_MAX + IOH_DIR_PATH_REGION;
+	n = rec->ev.code.path_len;
+	barrier_var(n);
+	if (n > IOH_DIR_PATH_REGION)
+		n = IOH_DIR_PATH_REGION;
+	bpf_probe_read_kernel(rec->data + off2, n, rec->hint[1]);
+	off3 = off2 + n;
 	barrier_var(off3);
 	if (off3 > IOH_STACK_STRINGS_MAX)
 		off3 = IOH_STACK_STRINGS_MAX;
