@@ -46,6 +46,61 @@ static void put_field(struct strbuf *sb, struct json_object *f, const char *key,
 		strbuf_puts(sb, dflt);
 }
 
+static bool is_libc_module(const char *m)
+{
+	const char *base = strrchr(m, '/');
+
+	base = base ? base + 1 : m;
+	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5) ||
+	       !strncmp(base, "libpthread", 10) || !strncmp(base, "ld-linux", 8);
+}
+
+/* The call site, as the daemon's text form names it (daemon/sinks/finding_format.c): the first
+ * frame of evidence.stack outside libc, " at FUNC (FILE:LINE) in MODULE", or why there is none. */
+static void put_call_site(struct strbuf *sb, struct json_object *f)
+{
+	struct json_object *ev, *status, *stack, *fr = NULL, *v;
+	const char *st;
+
+	if (!json_object_object_get_ex(f, "evidence", &ev) ||
+	    !json_object_object_get_ex(ev, "stack_status", &status))
+		return;
+	st = json_object_get_string(status);
+	if (json_object_object_get_ex(ev, "stack", &stack) &&
+	    json_object_is_type(stack, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(stack) && !fr; i++) {
+			struct json_object *c = json_object_array_get_idx(stack, i);
+
+			if (json_object_object_get_ex(c, "module", &v) &&
+			    json_object_is_type(v, json_type_string) &&
+			    !is_libc_module(json_object_get_string(v)))
+				fr = c;
+		}
+	}
+	if (!fr) {
+		strbuf_puts(sb, " (stack ");
+		strbuf_put_escaped(sb, st, strlen(st));
+		strbuf_putc(sb, ')');
+		return;
+	}
+	strbuf_puts(sb, " at ");
+	if (json_object_object_get_ex(fr, "function", &v) && json_object_is_type(v, json_type_string))
+		put_field(sb, fr, "function", "?");
+	else if (json_object_object_get_ex(fr, "offset", &v))
+		strbuf_printf(sb, "0x%llx", (unsigned long long)json_object_get_int64(v));
+	if (json_object_object_get_ex(fr, "file", &v) && json_object_is_type(v, json_type_string)) {
+		const char *file = json_object_get_string(v), *base = strrchr(file, '/');
+
+		base = base ? base + 1 : file;
+		strbuf_puts(sb, " (");
+		strbuf_put_escaped(sb, base, strlen(base));
+		json_object_object_get_ex(fr, "line", &v);
+		strbuf_printf(sb, ":%d)", v ? json_object_get_int(v) : 0);
+	}
+	strbuf_puts(sb, " in ");
+	put_field(sb, fr, "module", "?");
+}
+
 /* One finding object as a readable line: the daemon's --output=text form, every name escaped
  * for the terminal by strbuf_put_escaped() (the one escaping of human-facing output). */
 static void print_finding_text(struct json_object *f)
@@ -76,6 +131,7 @@ static void print_finding_text(struct json_object *f)
 		strbuf_puts(&sb, ": ");
 		put_field(&sb, f, "message", "");
 	}
+	put_call_site(&sb, f);
 	if (sb.buf)
 		printf("%s\n", sb.buf);
 	strbuf_free(&sb);
