@@ -17,13 +17,13 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 # Debian packages the build, the tests and the benchmarks need. `make deps` installs the missing
 # ones; the list is the single source of truth (README and docs/building.md point here).
 DEB_DEPS := gcc libc6-dev make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libsystemd-dev libjson-c-dev \
-	    libinih-dev libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
+	    libmicrohttpd-dev pkg-config e2fsprogs xfsprogs btrfs-progs util-linux \
 	    procps python3 qemu-system-x86 busybox-static cpio jq libncurses-dev tmux systemd \
 	    prometheus bpftrace curl debhelper dpkg-dev fakeroot lintian rpm \
 	    git rsync logrotate redis-server redis-tools mariadb-server mariadb-client strace \
 	    libmount-dev libdw-dev elfutils clang-format
 
-PKGS       := libbpf libsystemd json-c inih libmicrohttpd zlib libdw
+PKGS       := libbpf libsystemd json-c libmicrohttpd zlib mount libdw
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf
 
@@ -84,8 +84,7 @@ deps:
 BUILD_TOOLS := $(firstword $(CC)):gcc $(firstword $(CLANG)):clang $(firstword $(BPFTOOL)):bpftool \
 	       pkg-config:pkg-config
 BUILD_PCS   := libbpf:libbpf-dev libsystemd:libsystemd-dev json-c:libjson-c-dev \
-	       inih:libinih-dev libmicrohttpd:libmicrohttpd-dev zlib:zlib1g-dev \
-	       libdw:libdw-dev
+	       libmicrohttpd:libmicrohttpd-dev zlib:zlib1g-dev mount:libmount-dev libdw:libdw-dev
 BUILD_HDRS  := bpf/bpf_core_read.h:libbpf-dev gelf.h:libelf-dev ncursesw/curses.h:libncurses-dev
 
 check-build-deps:
@@ -110,9 +109,16 @@ check-build-deps:
 	fi
 
 # ---- BPF ----------------------------------------------------------------------------------
-BPF_HDRS := $(wildcard bpf/*.h bpf/*.bpf.h)
+# bpf/arch/$(ARCH).bpf.h (syscall numbers, flags, registers) and bpf/vmlinux/$(ARCH)/vmlinux.h
+# are chosen by ARCH (make ARCH=arm64 to build for another architecture).
+BPF_HDRS    := $(wildcard bpf/*.h bpf/*.bpf.h bpf/arch/*.bpf.h)
+BPF_VMLINUX := bpf/vmlinux/$(ARCH)/vmlinux.h
 
 $(BPF_OBJ): $(BPF_SRC) $(BPF_HDRS) | $(BUILD) check-build-deps
+	@test -f bpf/arch/$(ARCH).bpf.h || { echo "bpf/arch/$(ARCH).bpf.h is missing: $(ARCH) is not" \
+		"supported yet (docs/kernels.md)" >&2; exit 1; }
+	@test -f $(BPF_VMLINUX) || { echo "$(BPF_VMLINUX) is missing: 'make vmlinux' makes it on an" \
+		"$(ARCH) host with /sys/kernel/btf/vmlinux (docs/building.md)" >&2; exit 1; }
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
@@ -121,7 +127,8 @@ $(SKEL): $(BPF_OBJ)
 # Regenerate the committed vmlinux.h from the running kernel (see docs/building.md for why the
 # build uses a committed one).
 vmlinux:
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux/$(ARCH)/vmlinux.h
+	mkdir -p bpf/vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(BPF_VMLINUX)
 
 # ---- user space ---------------------------------------------------------------------------
 $(BUILD):
@@ -158,8 +165,16 @@ $(BUILD)/iohazard: $(CLI_OBJS) $(BUILD)/libiohazard.a
 	@$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS) -lncursesw
 
 # The top model and its text rendering are tested without a terminal (no curses there).
-TOP_TEST_OBJS := $(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/top/render_text.o
+TOP_TEST_OBJS := $(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/top/render_text.o \
+		 $(BUILD)/obj/cli/finding_text.o \
+		 $(BUILD)/obj/cli/top/keys.o
 $(BUILD)/tests/test_top_model: tests/unit/test_top_model.c $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a \
+		$(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
+# The key table of top and what is generated from it (help, key bars, usage), against the docs.
+$(BUILD)/tests/test_top_keys: tests/unit/test_top_keys.c $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a \
 		$(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
@@ -178,6 +193,22 @@ $(BUILD)/tests/test_stall_contract: tests/unit/test_stall_contract.c $(TOP_TEST_
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/obj/daemon/stall_status.o $(TOP_TEST_OBJS) \
 		$(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 
+# The call-chain contract: the daemon's real finding writer feeds the CLI's chain reader and
+# top's model (skipped in a tree without daemon/stacks/).
+$(BUILD)/tests/test_chain_contract: tests/unit/test_chain_contract.c $(TOP_TEST_OBJS) \
+		$(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(TOP_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
+
+# Every enum <-> name table, wherever it lives: the daemon's options, loader and metrics
+# objects and top's model besides the core library.
+NAMES_TEST_OBJS := $(BUILD)/obj/daemon/options.o $(BUILD)/obj/daemon/loader/bpf_loader.o \
+		$(BUILD)/obj/daemon/loader/hooks.o $(BUILD)/obj/daemon/metrics/exposition.o \
+		$(BUILD)/obj/cli/top/model.o $(BUILD)/obj/cli/finding_text.o
+$(BUILD)/tests/test_string_table: tests/unit/test_string_table.c $(NAMES_TEST_OBJS) \
+		$(BUILD)/libiohazard.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(NAMES_TEST_OBJS) $(BUILD)/libiohazard.a $(LDFLAGS) $(LDLIBS)
 # The unwinder's target program (tests/unit/stack_target.c) in the builds a call chain must
 # survive: -O2 -g without frame pointers (Debian's default), the same stripped (no names may
 # appear), with frame pointers, and with frame pointers but no CFI at all (libdwfl's
@@ -248,14 +279,9 @@ bench: all test-bins
 	bench/run.sh $(BUILD)
 
 # The VM benchmark (docs/testing-vm.md): the three syscall loops under each backend on Debian's
-# 6.1 kernel, guest time counted in instructions (qemu -icount). Its loop program lives in
-# bench/vm/, outside BENCH_SRCS (it does not link the core library).
-$(BUILD)/bench/vm/%: bench/vm/%.c
-	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
-
+# 6.1 kernel, guest time counted in instructions (qemu -icount), with bench/syscall_loop.
 bench-vm: check-root deps
-	$(MAKE) all test-bins $(BUILD)/bench/vm/vm_loop
+	$(MAKE) all test-bins
 	bench/vm/run.sh $(BUILD)
 
 # ---- install ------------------------------------------------------------------------------

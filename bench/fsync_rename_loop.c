@@ -33,13 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
+#include "daemon/util/timeops.h"
 
 static void die(const char *what, const char *path)
 {
@@ -69,7 +63,14 @@ static void usage(void)
 	exit(2);
 }
 
-int main(int argc, char **argv)
+struct loop_args {
+	bool rename_only, storm;
+	long iterations;
+	double seconds;
+	const char *dir;
+};
+
+static struct loop_args parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"rename-only", no_argument, NULL, 'r'},
@@ -78,49 +79,75 @@ int main(int argc, char **argv)
 		{"seconds", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
-	char tmp[4096], target[4096], buf[4096];
-	long iterations = 1000;
-	bool rename_only = false, storm = false;
-	uint64_t start, elapsed, deadline = 0;
-	double seconds = 0;
-	long done = 0;
-	int c, dfd;
+	struct loop_args a = {.iterations = 1000};
+	int c;
 
 	while ((c = getopt_long(argc, argv, "rn:st:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			rename_only = true;
+			a.rename_only = true;
 			break;
 		case 'n':
-			iterations = strtol(optarg, NULL, 10);
-			if (iterations <= 0)
+			a.iterations = strtol(optarg, NULL, 10);
+			if (a.iterations <= 0)
 				usage();
 			break;
 		case 's':
-			storm = true;
+			a.storm = true;
 			break;
 		case 't':
-			seconds = strtod(optarg, NULL);
-			if (seconds <= 0)
+			a.seconds = strtod(optarg, NULL);
+			if (a.seconds <= 0)
 				usage();
 			break;
 		default:
 			usage();
 		}
 	}
-	if (optind != argc - 1 || (rename_only && storm))
+	if (optind != argc - 1 || (a.rename_only && a.storm))
 		usage();
+	a.dir = argv[optind];
+	return a;
+}
+
+/* One replace of `target`: write a fresh temp file and rename it over, with or without the
+ * two fsyncs. Every iteration changes one byte so it really dirties the page. */
+static void replace_once(const struct loop_args *a, int dfd, const char *tmp, const char *target,
+			 char *buf, size_t len, long i)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		die("create", tmp);
+	buf[0] = (char)('a' + i % 26);
+	write_all(fd, buf, len, tmp);
+	if (!a->storm && fsync(fd))
+		die("fsync", tmp);
+	close(fd);
+	if (rename(tmp, target))
+		die("rename", tmp);
+	if (!a->storm && fsync(dfd))
+		die("fsync", a->dir);
+}
+
+int main(int argc, char **argv)
+{
+	struct loop_args a = parse_args(argc, argv);
+	char tmp[4096], target[4096], buf[4096];
+	long iterations = a.iterations, done = 0;
+	uint64_t start, elapsed, deadline = 0;
+	int dfd;
 
 	/* Absolute names: the kernel side then reports them as given, and relative-name
 	 * resolution (cwd walk) is measured by the tests, not here. */
-	snprintf(tmp, sizeof(tmp), "%s/bench-%d.tmp", argv[optind], (int)getpid());
-	snprintf(target, sizeof(target), "%s/bench-%d.dat", argv[optind], (int)getpid());
-	dfd = open(argv[optind], O_RDONLY | O_DIRECTORY);
+	snprintf(tmp, sizeof(tmp), "%s/bench-%d.tmp", a.dir, (int)getpid());
+	snprintf(target, sizeof(target), "%s/bench-%d.dat", a.dir, (int)getpid());
+	dfd = open(a.dir, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0)
-		die("open", argv[optind]);
+		die("open", a.dir);
 	memset(buf, 'x', sizeof(buf));
 
-	if (rename_only) {
+	if (a.rename_only) {
 		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		if (fd < 0)
@@ -128,40 +155,26 @@ int main(int argc, char **argv)
 		close(fd);
 	}
 
-	start = now_ns();
-	if (seconds > 0) {
-		deadline = start + (uint64_t)(seconds * 1e9);
+	start = ioh_clock_ns(CLOCK_MONOTONIC);
+	if (a.seconds > 0) {
+		deadline = start + (uint64_t)(a.seconds * 1e9);
 		iterations = -1;
 	}
 	for (long i = 0; i != iterations; i++) {
-		if (deadline && (i & 63) == 0 && now_ns() >= deadline)
+		if (deadline && (i & 63) == 0 && ioh_clock_ns(CLOCK_MONOTONIC) >= deadline)
 			break;
 		done = i + 1;
-		if (rename_only) {
+		if (a.rename_only) {
 			/* Back and forth, so every call renames an existing file. */
 			const char *from = i & 1 ? target : tmp;
-			const char *to = i & 1 ? tmp : target;
 
-			if (rename(from, to))
+			if (rename(from, i & 1 ? tmp : target))
 				die("rename", from);
-			continue;
+		} else {
+			replace_once(&a, dfd, tmp, target, buf, sizeof(buf), i);
 		}
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd < 0)
-			die("create", tmp);
-		/* Vary one byte so every iteration really dirties the page. */
-		buf[0] = (char)('a' + i % 26);
-		write_all(fd, buf, sizeof(buf), tmp);
-		if (!storm && fsync(fd))
-			die("fsync", tmp);
-		close(fd);
-		if (rename(tmp, target))
-			die("rename", tmp);
-		if (!storm && fsync(dfd))
-			die("fsync", argv[optind]);
 	}
-	elapsed = now_ns() - start;
+	elapsed = ioh_clock_ns(CLOCK_MONOTONIC) - start;
 
 	unlink(tmp);
 	unlink(target);

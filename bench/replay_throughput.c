@@ -32,6 +32,7 @@
 #include "daemon/record/eventlog.h"
 #include "daemon/record/replay.h"
 #include "daemon/rules/rules.h"
+#include "daemon/util/timeops.h"
 
 #define EXT4_MAGIC 0xEF53
 #define DEV_SDA1 ((8u << 20) | 1u) /* kernel encoding of 8:1 */
@@ -48,14 +49,6 @@ struct opts {
 	uint32_t memory_inodes;
 	uint32_t record_passes;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static uint64_t rss_bytes(void)
 {
@@ -150,130 +143,158 @@ static void set_task(struct ioh_event *ev, uint32_t who)
 	ev->cgroup_id = 5000 + who % 5;
 }
 
+/* Where gen_stream() is: the next event slot, the clock, and the string arena. */
+struct gen {
+	struct stream *s;
+	uint32_t i, n;
+	uint64_t t;
+	size_t str_len, str_cap;
+};
+
+/* Moves to the next slot (mean gap 10 us) for task `who`; NULL when the stream is full. */
+static struct ioh_event *gen_next(struct gen *g, uint32_t who)
+{
+	struct ioh_event *ev;
+
+	if (++g->i >= g->n)
+		return NULL;
+	ev = &g->s->ev[g->i];
+	g->t += 1 + rng() % 20000;
+	ev->ts_ns = g->t;
+	set_task(ev, who);
+	return ev;
+}
+
+static void set_fsync(struct ioh_event *ev, uint32_t who, struct ioh_file_id file, uint64_t dur)
+{
+	ev->type = IOH_EV_SYNC;
+	ev->sync.kind = IOH_SYNC_FSYNC;
+	ev->sync.fd = 3 + who % 20;
+	ev->sync.file = file;
+	ev->sync.duration_ns = dur;
+}
+
+/*
+ * A replace of a file: a rename whose old name is the new one plus ".tmp", as editors and
+ * libraries do; 70% done right (file fsynced first, directory fsynced after: three events).
+ * Returns the last event written, or NULL when the string arena is full.
+ */
+static struct ioh_event *gen_rename(struct gen *g, struct ioh_event *ev, uint32_t who,
+				    uint32_t inodes)
+{
+	bool scratch = rng() % 10 == 0, dir_fsync = rng() % 10 < 7;
+	char *newp = g->s->strings + g->str_len, *oldp;
+	uint64_t ino = pick_file(inodes);
+	uint32_t dir = (uint32_t)(ino % N_DIRS);
+	int len;
+
+	if (g->str_cap - g->str_len < 256)
+		return NULL;
+	if (scratch)
+		len = snprintf(newp, 128, "/tmp/tmp.%06u", (unsigned)(ino % 1000000));
+	else
+		len = snprintf(newp, 128, "/srv/app/data/d%03u/state-%07llu.json", dir,
+			       (unsigned long long)ino);
+	g->str_len += (size_t)len + 1;
+	oldp = g->s->strings + g->str_len;
+	memcpy(oldp, newp, (size_t)len);
+	memcpy(oldp + len, ".tmp", 5);
+	g->str_len += (size_t)len + 5;
+
+	if (dir_fsync && g->i + 2 < g->n) {
+		set_fsync(ev, who, file_id(ino, false), 300000);
+		g->s->counts[IOH_EV_SYNC]++;
+		ev = gen_next(g, who);
+	}
+	ev->type = IOH_EV_RENAME;
+	ev->flags = IOH_EVF_RESOLVED_IN_USERSPACE;
+	ev->rename.dfd = -100; /* AT_FDCWD */
+	ev->rename.identity = IOH_ID_USERSPACE;
+	ev->rename.src = file_id(ino, false);
+	ev->rename.dst_dir = file_id(INO_BASE_DIR + dir, true);
+	ev->rename.new_path = newp;
+	ev->rename.old_path = oldp;
+	if (dir_fsync && g->i + 1 < g->n) {
+		struct ioh_file_id dst_dir = ev->rename.dst_dir;
+
+		g->s->counts[ev->type]++;
+		ev = gen_next(g, who);
+		set_fsync(ev, who, dst_dir, 100000);
+	}
+	return ev;
+}
+
+/* The steady mix, by r in [0, 10000): dirty 40%, clean 33%, file syncs 18%, directory
+ * fsyncs 4%, renames 5%. */
+static void gen_routine(struct ioh_event *ev, uint32_t r, uint32_t who, uint32_t inodes)
+{
+	if (r < 4000) {
+		ev->type = IOH_EV_INODE_DIRTY;
+		ev->inode.file = file_id(pick_file(inodes), false);
+	} else if (r < 7300) {
+		/* From the flusher thread. */
+		ev->type = IOH_EV_INODE_CLEAN;
+		ev->pid = ev->tid = 42;
+		snprintf(ev->comm, sizeof(ev->comm), "kworker/u4:2");
+		ev->cgroup = NULL;
+		ev->inode.file = file_id(pick_file(inodes), false);
+		ev->inode.dirtied_ns = ev->ts_ns - 1000000;
+	} else if (r < 9100) {
+		ev->type = IOH_EV_SYNC;
+		ev->sync.kind = r < 8800 ? IOH_SYNC_FSYNC
+			      : r < 9000 ? IOH_SYNC_FDATASYNC
+					 : IOH_SYNC_FILE_RANGE;
+		ev->sync.fd = 3 + who % 20;
+		ev->sync.file = file_id(pick_file(inodes), false);
+		ev->sync.duration_ns = 200000;
+	} else {
+		set_fsync(ev, who, file_id(INO_BASE_DIR + rng() % N_DIRS, true), 100000);
+	}
+}
+
 static int gen_stream(struct stream *s, uint32_t n, uint32_t inodes)
 {
 	/* Two paths per rename at most; a rename is ~5% of events. */
-	size_t str_cap = (size_t)n * 12 + 4096, str_len = 0;
-	uint64_t t = 1000000000ull, last_loss = t;
+	struct gen g = {.s = s, .n = n, .t = 1000000000ull, .str_cap = (size_t)n * 12 + 4096};
+	uint64_t last_loss = g.t;
 	bool synced = false, lost = false;
-	uint32_t i = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->ev = calloc(n, sizeof(*s->ev));
-	s->strings = malloc(str_cap);
+	s->strings = malloc(g.str_cap);
 	if (!s->ev || !s->strings)
 		return -ENOMEM;
 
-	while (i < n) {
-		struct ioh_event *ev = &s->ev[i];
+	for (g.i = 0; g.i < n; g.i++) {
+		struct ioh_event *ev = &s->ev[g.i];
 		uint32_t r = rng() % 10000, who = rng() % 64;
-		uint64_t ino;
 
 		/* Mean gap 10 us: ~100k events/s, so 5 s windows hold ~5k pending renames. */
-		t += 1 + rng() % 20000;
-		ev->ts_ns = t;
+		g.t += 1 + rng() % 20000;
+		ev->ts_ns = g.t;
 		set_task(ev, who);
 
-		if (!synced && i >= n / 2) {
+		if (!synced && g.i >= n / 2) {
 			synced = true;
 			ev->type = IOH_EV_SYNC; /* someone ran sync(1) */
 			ev->sync.kind = IOH_SYNC_SYNC;
 			ev->sync.fd = -1;
-		} else if (!lost && i >= n / 3) {
+		} else if (!lost && g.i >= n / 3) {
 			lost = true;
 			ev->type = IOH_EV_LOSS;
 			ev->loss.where = IOH_LOSS_RINGBUF_INODE;
 			ev->loss.count = 3;
 			ev->loss.since_ns = last_loss;
-			last_loss = t;
-		} else if (r < 4000) {
-			ev->type = IOH_EV_INODE_DIRTY;
-			ev->inode.file = file_id(pick_file(inodes), false);
-		} else if (r < 7300) {
-			/* From the flusher thread. */
-			ev->type = IOH_EV_INODE_CLEAN;
-			ev->pid = ev->tid = 42;
-			snprintf(ev->comm, sizeof(ev->comm), "kworker/u4:2");
-			ev->cgroup = NULL;
-			ev->inode.file = file_id(pick_file(inodes), false);
-			ev->inode.dirtied_ns = t - 1000000;
-		} else if (r < 9100) {
-			ev->type = IOH_EV_SYNC;
-			ev->sync.kind = r < 8800 ? IOH_SYNC_FSYNC
-				      : r < 9000 ? IOH_SYNC_FDATASYNC
-						 : IOH_SYNC_FILE_RANGE;
-			ev->sync.fd = 3 + who % 20;
-			ev->sync.file = file_id(pick_file(inodes), false);
-			ev->sync.duration_ns = 200000;
+			last_loss = g.t;
 		} else if (r < 9500) {
-			ev->type = IOH_EV_SYNC;
-			ev->sync.kind = IOH_SYNC_FSYNC;
-			ev->sync.fd = 3 + who % 20;
-			ev->sync.file = file_id(INO_BASE_DIR + rng() % N_DIRS, true);
-			ev->sync.duration_ns = 100000;
-		} else {
-			bool scratch = rng() % 10 == 0, dir_fsync = rng() % 10 < 7;
-			char *newp = s->strings + str_len, *oldp;
-			uint32_t dir;
-			int len;
-
-			ino = pick_file(inodes);
-			dir = (uint32_t)(ino % N_DIRS);
-			if (str_cap - str_len < 256)
-				return -ENOSPC;
-			if (scratch)
-				len = snprintf(newp, 128, "/tmp/tmp.%06u", (unsigned)(ino % 1000000));
-			else
-				len = snprintf(newp, 128, "/srv/app/data/d%03u/state-%07llu.json", dir,
-					       (unsigned long long)ino);
-			str_len += (size_t)len + 1;
-			oldp = s->strings + str_len;
-			/* The old name is the new one plus ".tmp", as editors and libraries do. */
-			memcpy(oldp, newp, (size_t)len);
-			memcpy(oldp + len, ".tmp", 5);
-			str_len += (size_t)len + 5;
-
-			/* Done right: the file is fsynced first (write, fsync, rename, fsync dir). */
-			if (dir_fsync && i + 2 < n) {
-				s->counts[IOH_EV_SYNC]++;
-				ev->type = IOH_EV_SYNC;
-				ev->sync.kind = IOH_SYNC_FSYNC;
-				ev->sync.fd = 3 + who % 20;
-				ev->sync.file = file_id(ino, false);
-				ev->sync.duration_ns = 300000;
-				ev = &s->ev[++i];
-				t += 1 + rng() % 20000;
-				ev->ts_ns = t;
-				set_task(ev, who);
-			}
-			ev->type = IOH_EV_RENAME;
-			ev->flags = IOH_EVF_RESOLVED_IN_USERSPACE;
-			ev->rename.dfd = -100; /* AT_FDCWD */
-			ev->rename.identity = IOH_ID_USERSPACE;
-			ev->rename.src = file_id(ino, false);
-			ev->rename.dst_dir = file_id(INO_BASE_DIR + dir, true);
-			ev->rename.new_path = newp;
-			ev->rename.old_path = oldp;
-			if (dir_fsync && i + 1 < n) {
-				struct ioh_event *sync = &s->ev[++i];
-
-				s->counts[ev->type]++;
-				t += 1 + rng() % 20000;
-				sync->ts_ns = t;
-				set_task(sync, who);
-				sync->type = IOH_EV_SYNC;
-				sync->sync.kind = IOH_SYNC_FSYNC;
-				sync->sync.fd = 3 + who % 20;
-				sync->sync.file = ev->rename.dst_dir;
-				sync->sync.duration_ns = 100000;
-				ev = sync;
-			}
+			gen_routine(ev, r, who, inodes);
+		} else if (!(ev = gen_rename(&g, ev, who, inodes))) {
+			return -ENOSPC;
 		}
 		s->counts[ev->type]++;
-		i++;
 	}
 	s->n = n;
-	s->span_ns = t - s->ev[0].ts_ns + 10000;
+	s->span_ns = g.t - s->ev[0].ts_ns + 10000;
 	return 0;
 }
 
@@ -377,10 +398,10 @@ static int measure_feed(struct stream *s, const struct ioh_ruleset *rules, uint3
 
 		if (p)
 			shift_stream(s, s->span_ns);
-		t0 = now_ns();
+		t0 = ioh_clock_ns(CLOCK_MONOTONIC);
 		for (uint32_t i = 0; i < s->n; i++)
 			ioh_correlator_feed(c, &s->ev[i]);
-		dt = now_ns() - t0;
+		dt = ioh_clock_ns(CLOCK_MONOTONIC) - t0;
 		total_ns += dt;
 		rates[p] = s->n / (dt / 1e9);
 	}
@@ -420,7 +441,7 @@ static int measure_replay(struct stream *s, const struct ioh_ruleset *rules, con
 		fprintf(stderr, "replay_throughput: %s: %s\n", path, strerror(-r));
 		return r;
 	}
-	t0 = now_ns();
+	t0 = ioh_clock_ns(CLOCK_MONOTONIC);
 	for (uint32_t p = 0; p < passes; p++) {
 		shift_stream(s, s->span_ns);
 		for (uint32_t i = 0; i < s->n; i++, written++)
@@ -435,16 +456,16 @@ static int measure_replay(struct stream *s, const struct ioh_ruleset *rules, con
 		fprintf(stderr, "replay_throughput: writing %s failed\n", path);
 		return -EIO;
 	}
-	dt = now_ns() - t0;
+	dt = ioh_clock_ns(CLOCK_MONOTONIC) - t0;
 	stat(path, &sb);
 	printf("record_events=%llu record_events_per_sec=%.0f record_bytes_per_event=%.1f\n",
 	       (unsigned long long)written + 1, (written + 1) / (dt / 1e9),
 	       (double)sb.st_size / (written + 1));
 
-	t0 = now_ns();
+	t0 = ioh_clock_ns(CLOCK_MONOTONIC);
 	r = ioh_replay_file(path, rules, NULL, count_replay_finding, &fc, &res, err,
 			    sizeof(err));
-	dt = now_ns() - t0;
+	dt = ioh_clock_ns(CLOCK_MONOTONIC) - t0;
 	unlink(path);
 	if (r < 0) {
 		fprintf(stderr, "replay_throughput: replay: %s\n", err);
@@ -475,7 +496,7 @@ static uint32_t parse_u32(const char *s)
 	return (uint32_t)v;
 }
 
-int main(int argc, char **argv)
+static struct opts parse_opts(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{"rules-dir", required_argument, NULL, 'r'},
@@ -496,10 +517,7 @@ int main(int argc, char **argv)
 		.memory_inodes = 1000000,
 		.record_passes = 2,
 	};
-	struct ioh_rules_errors errors = {0};
-	struct ioh_ruleset *rules;
-	struct stream s;
-	int c, r;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (c) {
@@ -530,6 +548,16 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	return o;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = parse_opts(argc, argv);
+	struct ioh_rules_errors errors = {0};
+	struct ioh_ruleset *rules;
+	struct stream s;
+	int r;
 
 	/* Memory first: a clean heap, so RSS growth is the table's alone. */
 	if ((r = measure_memory(o.memory_inodes)) < 0) {

@@ -30,19 +30,13 @@
 
 #include <bpf/bpf.h>
 
+#include "daemon/util/timeops.h"
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
 	stop = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)
@@ -87,10 +81,10 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	start = __atomic_load_n(prod, __ATOMIC_ACQUIRE);
-	t0 = now_s();
+	t0 = ioh_clock_ns(CLOCK_MONOTONIC) / 1e9;
 	printf("ready\n");
 	fflush(stdout);
-	while (!stop && now_s() - t0 < max_s) {
+	while (!stop && ioh_clock_ns(CLOCK_MONOTONIC) / 1e9 - t0 < max_s) {
 		uint64_t c = __atomic_load_n(cons, __ATOMIC_ACQUIRE);
 		uint64_t pr = __atomic_load_n(prod, __ATOMIC_ACQUIRE);
 
@@ -101,6 +95,6 @@ int main(int argc, char **argv)
 	}
 	printf("size=%u produced=%llu peak_used=%llu samples=%lu seconds=%.3f\n", info.max_entries,
 	       (unsigned long long)(__atomic_load_n(prod, __ATOMIC_ACQUIRE) - start),
-	       (unsigned long long)peak, samples, now_s() - t0);
+	       (unsigned long long)peak, samples, ioh_clock_ns(CLOCK_MONOTONIC) / 1e9 - t0);
 	return 0;
 }

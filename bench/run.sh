@@ -440,7 +440,7 @@ except Exception:
 # The daemon's expiry sweep interval, from its source (HEALTH_EVERY_TICKS ticks of TICK_USEC).
 sweep_seconds() {
 	awk '/^#define TICK_USEC/ { t = $3 + 0 } /^#define HEALTH_EVERY_TICKS/ { n = $3 + 0 }
-		END { if (t && n) printf "%g\n", t * n / 1e6; else print 5 }' "$SRC/daemon/iohazardd.c"
+		END { if (t && n) printf "%g\n", t * n / 1e6; else print 5 }' "$SRC/daemon/manager.c"
 }
 
 kmem_per_inode=

@@ -15,26 +15,20 @@
 
 #define AT_FDCWD -100
 
-/* Syscall numbers more than one hook needs: the read/write family (mixed I/O's fallback, the
- * O_DSYNC check of the dirty hook) and opens (x86-64). */
+/* The architecture: syscall numbers, flag values that differ, syscall registers. */
 #if defined(__TARGET_ARCH_x86)
-#define NR_read 0
-#define NR_write 1
-#define NR_open 2
-#define NR_close 3
-#define NR_mmap 9
-#define NR_pread64 17
-#define NR_pwrite64 18
-#define NR_readv 19
-#define NR_writev 20
-#define NR_fcntl 72
-#define NR_openat 257
-#define NR_preadv 295
-#define NR_pwritev 296
-#define NR_preadv2 327
-#define NR_pwritev2 328
-#define NR_openat2 437
+#include "arch/x86.bpf.h"
+#elif defined(__TARGET_ARCH_arm64)
+#include "arch/arm64.bpf.h"
+#else
+#error "no bpf/arch/ header for this architecture (see docs/kernels.md)"
 #endif
+
+/* Syscall argument n (0-5) in a struct pt_regs (registers SC_REG0-5: bpf/arch/): read through
+ * CO-RE, or loaded directly from the BTF-typed pointer an fentry/fexit program receives. */
+#define SC_REGS_ARG(regs, n) BPF_CORE_READ(regs, SC_REG##n)
+#define SC_REGS_ARG_BTF(regs, n) ((regs)->SC_REG##n)
+
 #define S_IFMT 00170000
 #define S_IFREG 0100000
 #define S_IFDIR 0040000
@@ -126,6 +120,23 @@ static __always_inline void fill_header(struct ioh_event_hdr *hdr, __u16 type, _
 	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
 }
 
+/*
+ * Reserve a fixed-size record of `type` in the ring buffer and fill its header, or count a
+ * loss at `where` and return NULL when the ring is full. The caller fills the rest and sends
+ * it with bpf_ringbuf_submit(rec, ringbuf_flags()).
+ */
+static __always_inline void *reserve_record(__u32 size, __u16 type, __u32 where)
+{
+	struct ioh_event_hdr *hdr = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!hdr) {
+		count_loss(where);
+		return NULL;
+	}
+	fill_header(hdr, type, size);
+	return hdr;
+}
+
 #define BTRFS_SUPER_MAGIC 0x9123683E
 #define EXT4_SUPER_MAGIC 0xEF53
 #define XFS_SUPER_MAGIC 0x58465342
@@ -183,8 +194,9 @@ static __always_inline void inode_key_of_id(const struct ioh_file_id *id, struct
 
 /*
  * A syscall's six arguments, however the hook got them: from a per-syscall tracepoint's record
- * (tracepoint backend) or from the pt_regs a __x64_sys_* function receives (fentry and kprobe
- * backends). Handlers take this, so one handler serves every backend.
+ * (tracepoint backend) or from the pt_regs a syscall's own function (SYSCALL_FN():
+ * __x64_sys_*) receives (fentry and kprobe backends). Handlers take this, so one handler
+ * serves every backend.
  */
 struct sc_args {
 	__u64 a[6];
@@ -208,15 +220,15 @@ struct sc_exit_record {
 	__s64 ret;
 };
 
-/* x86-64 syscall argument registers: di, si, dx, r10, r8, r9. */
+/* The arguments in the pt_regs a syscall's own function receives (bpf/arch/). */
 static __always_inline void sc_args_from_regs(struct sc_args *a, struct pt_regs *regs)
 {
-	a->a[0] = BPF_CORE_READ(regs, di);
-	a->a[1] = BPF_CORE_READ(regs, si);
-	a->a[2] = BPF_CORE_READ(regs, dx);
-	a->a[3] = BPF_CORE_READ(regs, r10);
-	a->a[4] = BPF_CORE_READ(regs, r8);
-	a->a[5] = BPF_CORE_READ(regs, r9);
+	a->a[0] = SC_REGS_ARG(regs, 0);
+	a->a[1] = SC_REGS_ARG(regs, 1);
+	a->a[2] = SC_REGS_ARG(regs, 2);
+	a->a[3] = SC_REGS_ARG(regs, 3);
+	a->a[4] = SC_REGS_ARG(regs, 4);
+	a->a[5] = SC_REGS_ARG(regs, 5);
 }
 
 /* Copies the first `n` arguments (the ones this syscall has) of a sys_enter_X record. */

@@ -20,19 +20,6 @@
 #include "path.bpf.h"
 #include "stacks.bpf.h"
 
-#if defined(__TARGET_ARCH_x86)
-#define NR_fsync 74
-#define NR_fdatasync 75
-#define NR_rename 82
-#define NR_sync 162
-#define NR_renameat 264
-#define NR_sync_file_range 277
-#define NR_syncfs 306
-#define NR_renameat2 316
-#else
-#error "syscall numbers for this architecture are missing (see docs/kernels.md)"
-#endif
-
 /*
  * When sync(2) or syncfs(2) last succeeded. Every inode reported dirty before it counts as
  * synced: a later dirtying must be reported again. Global rather than per filesystem because
@@ -204,7 +191,6 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 	__u32 zero = 0;
 	struct rename_record *rec = bpf_map_lookup_elem(&rename_scratch, &zero);
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct path_walk walk = {};
 	__u64 old_off, new_off, used; /* 64-bit: a 32-bit clamp would bound a zero-extended copy */
 	bool relative;
 	char first;
@@ -248,11 +234,8 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 			struct dentry *d = BPF_CORE_READ(base, dentry);
 
 			file_id_from_inode(&rec->ev.base_dir, BPF_CORE_READ(d, d_inode));
-			walk_dir_path(base, rec->strings, &walk);
-			rec->ev.base_path_len = walk.len;
-			rec->ev.base_components = walk.components;
-			if (walk.truncated)
-				rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
+			record_path(base, rec->strings, &rec->ev.hdr, &rec->ev.base_path_len,
+				    &rec->ev.base_components);
 		}
 	}
 
@@ -298,10 +281,10 @@ struct {
 	__type(value, struct sync_record);
 } sync_scratch SEC(".maps");
 
+/* A sync record after its header. */
 static __always_inline void fill_sync(struct ioh_sync_event *ev, struct syscall_inflight *in,
 				      long ret, __u32 kind)
 {
-	fill_header(&ev->hdr, IOH_EV_SYNC, sizeof(*ev));
 	ev->kind = kind;
 	ev->ret = ret;
 	ev->fd = in->fd;
@@ -324,26 +307,21 @@ static __always_inline void emit_sync(struct syscall_inflight *in, long ret, __u
 	if (ret < 0 && file) {
 		__u32 zero = 0;
 		struct sync_record *rec = bpf_map_lookup_elem(&sync_scratch, &zero);
-		struct path *fpath = (struct path *)__builtin_preserve_access_index(&file->f_path);
-		struct path_walk walk = {};
+		__u16 path_len;
 
 		if (!rec)
 			return;
+		fill_header(&rec->ev.hdr, IOH_EV_SYNC, sizeof(rec->ev));
 		fill_sync(&rec->ev, in, ret, kind);
-		walk_dir_path(fpath, rec->path, &walk);
-		rec->ev.path_len = walk.len;
-		rec->ev.path_components = walk.components;
-		if (walk.truncated)
-			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
-		output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, rec->ev.path_len,
+		path_len = record_file_path(file, rec->path, &rec->ev.hdr, &rec->ev.path_len,
+					    &rec->ev.path_components);
+		output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, path_len,
 				 IOH_LOSS_RINGBUF_SYNC, ringbuf_flags());
 		return;
 	}
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_SYNC);
+	ev = reserve_record(sizeof(*ev), IOH_EV_SYNC, IOH_LOSS_RINGBUF_SYNC);
+	if (!ev)
 		return;
-	}
 	fill_sync(ev, in, ret, kind);
 	bpf_ringbuf_submit(ev, ringbuf_flags());
 }
@@ -480,13 +458,10 @@ static __always_inline int on_vfs_fsync_return(struct file *file, int datasync, 
  * reported dirty. */
 static __always_inline void emit_inode_event(__u16 type, struct inode *inode, __u64 ns)
 {
-	struct ioh_inode_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	struct ioh_inode_event *ev = reserve_record(sizeof(*ev), type, IOH_LOSS_RINGBUF_INODE);
 
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_INODE);
+	if (!ev)
 		return;
-	}
-	fill_header(&ev->hdr, type, sizeof(*ev));
 	__builtin_memset(&ev->file, 0, sizeof(ev->file));
 	file_id_from_inode(&ev->file, inode);
 	ev->dirtied_ns = ns;
@@ -513,22 +488,10 @@ static __always_inline void forget_dirty(struct inode *inode)
 		emit_inode_event(IOH_EV_INODE_CLEAN, inode, dirtied);
 }
 
-/* I_DIRTY_SYNC | I_DIRTY_DATASYNC: the inode itself (attributes, size, timestamps) is dirty. */
-static __always_inline __u64 inode_dirty_inode_bits(void)
-{
-	if (bpf_core_enum_value_exists(enum inode_state_flags_t, I_DIRTY_SYNC))
-		return bpf_core_enum_value(enum inode_state_flags_t, I_DIRTY_SYNC) |
-		       bpf_core_enum_value(enum inode_state_flags_t, I_DIRTY_DATASYNC);
-	return (1 << 0) | (1 << 1);
-}
-
-#define O_DSYNC_FLAG 010000
-#define O_SYNC_FLAG 04010000 /* __O_SYNC | O_DSYNC */
 #define RWF_DSYNC_FLAG 0x2
 #define RWF_SYNC_FLAG 0x4
 #define S_SYNC_FLAG 1	    /* inode->i_flags: chattr +S */
 #define SB_SYNCHRONOUS_FLAG 16 /* mounted -o sync */
-#define ENOSYS_ERR 38
 
 
 /*
@@ -536,9 +499,8 @@ static __always_inline __u64 inode_dirty_inode_bits(void)
  * O_SYNC/O_DSYNC on the file, RWF_SYNC/RWF_DSYNC on pwritev2(), chattr +S, or a `sync` mount.
  * The kernel calls vfs_fsync_range() on the written range before the syscall returns
  * (generic_write_sync), so the data is durable as the write returns: not "dirty since the last
- * fsync". The syscall is read from the task's own registers: inside a syscall x86-64 keeps
- * -ENOSYS in regs->ax until it returns, which a page fault (an mmap write) never has; the fd
- * must also name this very inode.
+ * fsync". The syscall is read from the task's own registers (regs_syscall_nr(): none for a
+ * page fault, an mmap write); the fd must also name this very inode.
  */
 static __always_inline bool dirtied_by_synced_write(struct inode *inode, bool has_task_regs)
 {
@@ -552,18 +514,18 @@ static __always_inline bool dirtied_by_synced_write(struct inode *inode, bool ha
 	if (!has_task_regs)
 		return false;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	if (!regs || BPF_CORE_READ(regs, ax) != (unsigned long)-ENOSYS_ERR)
+	if (!regs)
 		return false;
-	nr = BPF_CORE_READ(regs, orig_ax);
+	nr = regs_syscall_nr(regs);
 	if (nr != NR_write && nr != NR_pwrite64 && nr != NR_writev && nr != NR_pwritev &&
 	    nr != NR_pwritev2)
 		return false;
-	file = fd_to_file(BPF_CORE_READ(regs, di));
+	file = fd_to_file(SC_REGS_ARG(regs, 0));
 	if (!file || file_inode_of(file) != inode)
 		return false;
 	if (BPF_CORE_READ(file, f_flags) & O_DSYNC_FLAG)
 		return true;
-	return nr == NR_pwritev2 && (BPF_CORE_READ(regs, r9) & (RWF_DSYNC_FLAG | RWF_SYNC_FLAG));
+	return nr == NR_pwritev2 && (SC_REGS_ARG(regs, 5) & (RWF_DSYNC_FLAG | RWF_SYNC_FLAG));
 }
 
 /* Set by the loader: mixed_io.bpf.h takes buffered writes of watched inodes from here. */
@@ -618,13 +580,6 @@ static __always_inline int on_mark_inode_dirty(struct inode *inode, int flags, b
 	}
 	emit_inode_event(IOH_EV_INODE_DIRTY, inode, now);
 	return 0;
-}
-
-static __always_inline __u64 inode_freeing_bit(void)
-{
-	if (bpf_core_enum_value_exists(enum inode_state_flags_t, I_FREEING))
-		return bpf_core_enum_value(enum inode_state_flags_t, I_FREEING);
-	return 1 << 5; /* 6.1: #define I_FREEING (1 << 5) */
 }
 
 /*

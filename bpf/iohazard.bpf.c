@@ -27,6 +27,9 @@
  *   dirty_throttle  writeback/balance_dirty_pages (classic record through CO-RE)
  *   writeback_wait  folio_wait_writeback (tp_btf, raw_tp)
  *   truncate      ext4_truncate_enter (tp_btf, raw_tp)
+ *
+ * __x64_sys_X is the syscall's own function on x86-64: SYSCALL_FN(X) (bpf/arch/) names it for
+ * the architecture built for (__arm64_sys_X on arm64).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -374,12 +377,13 @@ int BPF_PROG(opens_open_fexit, int dfd, struct filename *pathname, void *op, str
 	return mixed_io_on_opened(ret);
 }
 
-SEC("fexit/__x64_sys_fcntl")
+SEC("fexit/" SYSCALL_FN(fcntl))
 int BPF_PROG(opens_fcntl_fexit, struct pt_regs *regs, long ret)
 {
 	if (ret < 0)
 		return 0;
-	return mixed_io_on_setfl(regs->di, regs->si, regs->dx);
+	return mixed_io_on_setfl(SC_REGS_ARG_BTF(regs, 0), SC_REGS_ARG_BTF(regs, 1),
+				 SC_REGS_ARG_BTF(regs, 2));
 }
 
 /* ksys_mmap_pgoff(addr, len, prot, flags, fd, pgoff): mmap(2) itself, 6 arguments (do_mmap has
@@ -398,10 +402,10 @@ int BPF_PROG(opens_mmap_fentry, unsigned long addr, unsigned long len, unsigned 
 	return mmap_syscall(flags, fd);
 }
 
-SEC("fentry/__x64_sys_close")
+SEC("fentry/" SYSCALL_FN(close))
 int BPF_PROG(opens_close_fentry, struct pt_regs *regs)
 {
-	return mixed_io_on_close(regs->di);
+	return mixed_io_on_close(SC_REGS_ARG_BTF(regs, 0));
 }
 
 SEC("kretprobe/do_filp_open")
@@ -410,11 +414,10 @@ int BPF_KRETPROBE(opens_open_kretprobe, struct file *ret)
 	return mixed_io_on_opened(ret);
 }
 
-SEC("kprobe/__x64_sys_fcntl")
+SEC("kprobe/" SYSCALL_FN(fcntl))
 int BPF_KPROBE(opens_fcntl_kprobe, struct pt_regs *regs)
 {
-	return mixed_io_on_setfl(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
-				 BPF_CORE_READ(regs, dx));
+	return mixed_io_on_setfl(SC_REGS_ARG(regs, 0), SC_REGS_ARG(regs, 1), SC_REGS_ARG(regs, 2));
 }
 
 SEC("kprobe/ksys_mmap_pgoff")
@@ -424,35 +427,35 @@ int BPF_KPROBE(opens_mmap_kprobe, unsigned long addr, unsigned long len, unsigne
 	return mmap_syscall(flags, fd);
 }
 
-SEC("kprobe/__x64_sys_close")
+SEC("kprobe/" SYSCALL_FN(close))
 int BPF_KPROBE(opens_close_kprobe, struct pt_regs *regs)
 {
-	return mixed_io_on_close(BPF_CORE_READ(regs, di));
+	return mixed_io_on_close(SC_REGS_ARG(regs, 0));
 }
 
 /* splice: the syscalls' own functions, timed from entry to return. */
 
 #define SPLICE_FENTRY(call, nr)                                                                   \
-	SEC("fentry/__x64_sys_" #call)                                                            \
+	SEC("fentry/" SYSCALL_FN(call))                                                           \
 	int BPF_PROG(splice_##call##_fentry, struct pt_regs *regs)                                \
 	{                                                                                         \
 		struct sc_args args;                                                              \
 		sc_args_from_regs(&args, regs);                                                   \
 		return splice_on_enter(nr, &args);                                                \
 	}                                                                                         \
-	SEC("fexit/__x64_sys_" #call)                                                             \
+	SEC("fexit/" SYSCALL_FN(call))                                                            \
 	int BPF_PROG(splice_##call##_fexit, struct pt_regs *regs, long ret)                       \
 	{                                                                                         \
 		return splice_on_exit(ret);                                                       \
 	}                                                                                         \
-	SEC("kprobe/__x64_sys_" #call)                                                            \
+	SEC("kprobe/" SYSCALL_FN(call))                                                           \
 	int BPF_KPROBE(splice_##call##_kprobe, struct pt_regs *regs)                              \
 	{                                                                                         \
 		struct sc_args args;                                                              \
 		sc_args_from_regs(&args, regs);                                                   \
 		return splice_on_enter(nr, &args);                                                \
 	}                                                                                         \
-	SEC("kretprobe/__x64_sys_" #call)                                                         \
+	SEC("kretprobe/" SYSCALL_FN(call))                                                        \
 	int BPF_KRETPROBE(splice_##call##_kretprobe, long ret)                                    \
 	{                                                                                         \
 		return splice_on_exit(ret);                                                       \

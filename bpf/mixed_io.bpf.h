@@ -29,9 +29,7 @@
 
 #define IS_ERR_PTR(p) ((unsigned long)(p) >= (unsigned long)-4095)
 
-#define O_DIRECT_FLAG 040000 /* x86 and most architectures */
 #define F_SETFL_CMD 4
-#define MAP_ANONYMOUS_FLAG 0x20
 #define FMODE_WRITE_FLAG 0x2
 #define FMODE_READ_FLAG 0x1
 
@@ -106,7 +104,6 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 	__u64 flags = kind == IOH_MODE_BOTH_OPEN ? BPF_RB_FORCE_WAKEUP : ringbuf_flags();
 	__u32 zero = 0;
 	struct access_record *rec = bpf_map_lookup_elem(&access_scratch, &zero);
-	struct path_walk walk = {};
 	__u64 callsite = stack_capture(); /* this task's side of the pair */
 
 	if (!rec)
@@ -122,15 +119,9 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 	rec->ev.other_ns = other_ns;
 	rec->ev.path_len = 0;
 	rec->ev.path_components = 0;
-	if (file) {
-		struct path *fpath = (struct path *)__builtin_preserve_access_index(&file->f_path);
-
-		walk_dir_path(fpath, rec->path, &walk);
-		rec->ev.path_len = walk.len;
-		rec->ev.path_components = walk.components;
-		if (walk.truncated)
-			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
-	}
+	if (file)
+		record_file_path(file, rec->path, &rec->ev.hdr, &rec->ev.path_len,
+				 &rec->ev.path_components);
 	output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, rec->ev.path_len,
 			 IOH_LOSS_RINGBUF_MODE, flags);
 }
@@ -449,18 +440,6 @@ static __always_inline int mixed_io_on_close(int fd)
 	return 0;
 }
 
-/* iov_iter's direction was `type & WRITE` before the `data_source` flag (6.1 has the flag). */
-struct iov_iter___old {
-	unsigned int type;
-} __attribute__((preserve_access_index));
-
-static __always_inline bool iter_is_write(struct iov_iter *iter)
-{
-	if (bpf_core_field_exists(iter->data_source))
-		return BPF_CORE_READ(iter, data_source);
-	return BPF_CORE_READ((struct iov_iter___old *)iter, type) & 1;
-}
-
 /*
  * iomap:iomap_dio_rw_begin: direct I/O on ext4, xfs and btrfs. It fires for O_DIRECT only, so
  * it costs buffered I/O nothing, and it sees direct writes before the inode is watched (a
@@ -540,49 +519,6 @@ static __always_inline int mixed_io_on_dio_rw(struct kiocb *iocb, bool write)
 
 /* io_kiocb flag: the request's fd is an index into the ring's registered file table. */
 #define IOH_REQ_F_FIXED_FILE 1ULL
-/* The low bits of a registered file's pointer are flags (FFS_*: 2 bits since 5.19, 3 before);
- * struct file is far more aligned than that, so clearing 3 is right for both. */
-#define IOH_FFS_MASK (~7UL)
-
-/* Before 6.13 the registered file table was an array of tagged pointers. */
-struct io_fixed_file___old {
-	unsigned long file_ptr;
-} __attribute__((preserve_access_index));
-
-struct io_file_table___old {
-	struct io_fixed_file___old *files;
-} __attribute__((preserve_access_index));
-
-struct io_ring_ctx___old {
-	struct io_file_table___old file_table;
-	unsigned int nr_user_files;
-} __attribute__((preserve_access_index));
-
-/* Slot `idx` of the ring's registered file table, or NULL. */
-static __always_inline struct file *uring_fixed_file(struct io_kiocb *req, __u32 idx)
-{
-	struct io_ring_ctx *ctx = BPF_CORE_READ(req, ctx);
-	unsigned long ptr = 0;
-
-	if (bpf_core_field_exists(ctx->file_table.data)) {
-		struct io_rsrc_node **nodes = BPF_CORE_READ(ctx, file_table.data.nodes);
-		struct io_rsrc_node *node = NULL;
-
-		if (idx >= BPF_CORE_READ(ctx, file_table.data.nr) ||
-		    bpf_core_read(&node, sizeof(node), &nodes[idx]) || !node)
-			return NULL;
-		ptr = BPF_CORE_READ(node, file_ptr);
-	} else {
-		struct io_ring_ctx___old *old = (void *)ctx;
-		struct io_fixed_file___old *files = BPF_CORE_READ(old, file_table.files);
-
-		if (idx >= BPF_CORE_READ(old, nr_user_files) ||
-		    bpf_core_read(&ptr, sizeof(ptr), &files[idx].file_ptr))
-			return NULL;
-	}
-	return (struct file *)(ptr & IOH_FFS_MASK);
-}
-
 /*
  * The file a request works on. At io_uring_submit_req the kernel has not assigned req->file
  * yet (io_assign_file runs at issue time, after the tracepoint), so it is resolved here the way

@@ -105,6 +105,35 @@ static __always_inline void walk_dir_path(const struct path *path, char *buf, st
 }
 
 /*
+ * The path tail of a record: `path` walked into `buf` (the record's path region), its length
+ * and component count stored in the record's fields, a cut flagged in its header. Returns the
+ * length, which output_with_path() sends.
+ */
+static __always_inline __u16 record_path(const struct path *path, char *buf,
+					 struct ioh_event_hdr *hdr, __u16 *len, __u16 *components)
+{
+	struct path_walk walk = {};
+
+	walk_dir_path(path, buf, &walk);
+	*len = walk.len;
+	*components = walk.components;
+	if (walk.truncated)
+		hdr->flags |= IOH_EVF_PATH_TRUNCATED;
+	return walk.len;
+}
+
+/* record_path() for the path an open file was opened by. */
+static __always_inline __u16 record_file_path(struct file *file, char *buf,
+					      struct ioh_event_hdr *hdr, __u16 *len,
+					      __u16 *components)
+{
+	/* Address arithmetic only; the walk reads through it with CO-RE. */
+	struct path *fpath = (struct path *)__builtin_preserve_access_index(&file->f_path);
+
+	return record_path(fpath, buf, hdr, len, components);
+}
+
+/*
  * The same walk from a bare dentry (hooks that see an inode but no vfsmount): the path within
  * its filesystem, which user space prefixes with the mount point.
  */

@@ -198,6 +198,13 @@ static __always_inline __u32 stack_copy(char *dst, __u64 sp, __u32 want)
  * Take a snapshot of the current task's user call, unless skipped. Returns the call site key
  * for the hazard record (0: no user call, or stacks are off).
  */
+#if !defined(__TARGET_ARCH_x86)
+/* The snapshot layout (registers in DWARF order) is x86-64's only: elsewhere no chains. */
+static __always_inline __u64 stack_capture(void)
+{
+	return 0;
+}
+#else
 static __always_inline __u64 stack_capture(void)
 {
 	struct task_struct *task;
@@ -327,5 +334,6 @@ static __always_inline __u64 stack_capture(void)
 	bpf_map_update_elem(&stack_seen, &seen, &now, BPF_ANY);
 	return seen.callsite;
 }
+#endif /* __TARGET_ARCH_x86 */
 
 #endif

@@ -5,11 +5,13 @@
  *  - writeback:balance_dirty_pages is read as the *classic* tracepoint record
  *    (trace_event_raw_balance_dirty_pages) through CO-RE: its tp_btf prototype changed in 6.x
  *    (a dirty_throttle_control instead of a dozen numbers), the record's fields only got
- *    renamed (bdi_* -> wb_*), which a CO-RE flavor covers. Every pause goes into a log2
- *    histogram per (bdi, cgroup); only pauses at or above the threshold become records.
+ *    renamed (bdi_* -> wb_*), which a CO-RE flavour in compat.bpf.h covers. Every pause
+ *    goes into a log2 histogram per (bdi, cgroup); only pauses at or above the threshold
+ *    become records.
  *  - splice, tee, vmsplice, sendfile and copy_file_range are timed per thread from entry to
- *    return of the syscall: its own tracepoints (tracepoint backend) or its __x64_sys_*
- *    function (fentry/fexit, kprobe/kretprobe), never the raw sys_enter/sys_exit. Every call lands in one log2 histogram; only calls at or above the
+ *    return of the syscall: its own tracepoints (tracepoint backend) or its own function
+ *    (SYSCALL_FN(): __x64_sys_*; fentry/fexit, kprobe/kretprobe), never the raw
+ *    sys_enter/sys_exit. Every call lands in one log2 histogram; only calls at or above the
  *    threshold become records, naming both ends and why they blocked where it is visible:
  *    a full pipe, a full socket send buffer, or folio_wait_writeback() during the call.
  */
@@ -17,16 +19,9 @@
 #define IOH_STALLS_BPF_H
 
 #include "common.bpf.h"
+#include "compat.bpf.h"
 #include "path.bpf.h"
 #include "stacks.bpf.h"
-
-#if defined(__TARGET_ARCH_x86)
-#define NR_sendfile 40
-#define NR_splice 275
-#define NR_tee 276
-#define NR_vmsplice 278
-#define NR_copy_file_range 326
-#endif
 
 #define S_IFIFO 0010000
 #define S_IFSOCK 0140000
@@ -103,30 +98,6 @@ struct {
 	__type(value, __u64);
 } throttle_bdi_last SEC(".maps");
 
-/*
- * The tracepoint's per-device figures were bdi_setpoint/bdi_dirty until the writeback
- * cleanup of 6.9/6.10 (Kemeng Shi) renamed them wb_setpoint/wb_dirty along with the
- * prototype change to struct dirty_throttle_control. Debian 12's 6.1 has the old names.
- */
-struct trace_event_raw_balance_dirty_pages___old {
-	unsigned long bdi_setpoint;
-	unsigned long bdi_dirty;
-} __attribute__((preserve_access_index));
-
-static __always_inline void throttle_wb_figures(struct trace_event_raw_balance_dirty_pages *rec,
-						__u64 *setpoint, __u64 *dirty)
-{
-	if (bpf_core_field_exists(struct trace_event_raw_balance_dirty_pages___old, bdi_dirty)) {
-		struct trace_event_raw_balance_dirty_pages___old *old = (void *)rec;
-
-		*setpoint = BPF_CORE_READ(old, bdi_setpoint);
-		*dirty = BPF_CORE_READ(old, bdi_dirty);
-	} else {
-		*setpoint = BPF_CORE_READ(rec, wb_setpoint);
-		*dirty = BPF_CORE_READ(rec, wb_dirty);
-	}
-}
-
 static __always_inline int on_balance_dirty_pages(struct trace_event_raw_balance_dirty_pages *rec)
 {
 	struct ioh_throttle_key key = {};
@@ -166,12 +137,9 @@ static __always_inline int on_balance_dirty_pages(struct trace_event_raw_balance
 
 	if (pause_ns + paused_ns < throttle_threshold_ns)
 		return 0;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		count_loss(IOH_LOSS_RINGBUF_THROTTLE);
+	ev = reserve_record(sizeof(*ev), IOH_EV_DIRTY_THROTTLE, IOH_LOSS_RINGBUF_THROTTLE);
+	if (!ev)
 		return 0;
-	}
-	fill_header(&ev->hdr, IOH_EV_DIRTY_THROTTLE, sizeof(*ev));
 	__builtin_memcpy(ev->bdi, key.bdi, sizeof(ev->bdi));
 	ev->pause_ns = pause_ns;
 	ev->paused_ns = paused_ns;
@@ -407,7 +375,6 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 	__u32 zero = 0;
 	struct splice_record *rec = bpf_map_lookup_elem(&splice_scratch, &zero);
 	struct file *in_file, *out_file, *path_file = NULL;
-	struct path_walk walk = {};
 	__u32 blocked = 0;
 	__u64 callsite = stack_capture();
 
@@ -437,16 +404,9 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 		path_file = out_file;
 		rec->ev.path_end = 1;
 	}
-	if (path_file) {
-		struct path *fpath =
-			(struct path *)__builtin_preserve_access_index(&path_file->f_path);
-
-		walk_dir_path(fpath, rec->path, &walk);
-		rec->ev.path_len = walk.len;
-		rec->ev.path_components = walk.components;
-		if (walk.truncated)
-			rec->ev.hdr.flags |= IOH_EVF_PATH_TRUNCATED;
-	}
+	if (path_file)
+		record_file_path(path_file, rec->path, &rec->ev.hdr, &rec->ev.path_len,
+				 &rec->ev.path_components);
 	output_with_path(rec, sizeof(rec->ev), &rec->ev.hdr, rec->ev.path_len,
 			 IOH_LOSS_RINGBUF_SPLICE, ringbuf_flags());
 }

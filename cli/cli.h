@@ -13,6 +13,8 @@
 
 #include <stdbool.h>
 
+struct json_object;
+
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
@@ -43,6 +45,18 @@ void cli_getopt_reset(void);
 int cli_bad_option(struct cli *cli, char **argv, const char *command);
 /* A usage error if positional arguments remain after the options (argv[optind]...). */
 int cli_extra_args(struct cli *cli, int argc, char **argv, const char *command);
+
+#define CLI_GO_ON (-1)
+/*
+ * The options of a command that has only -j/--json and -h/--help: prints `usage` for -h.
+ * Returns CLI_GO_ON to go on (arguments start at argv[optind]), or the exit code to return.
+ * With `no_args`, an argument after the options is a usage error.
+ */
+int cli_json_help_opts(struct cli *cli, int argc, char **argv, const char *command,
+		       const char *usage, bool no_args);
+/* A reply without "ok": true: reports "daemon: <its error>" (or `fallback` when it gave none)
+ * and returns CLI_EXIT_FAIL. Does not free `reply`. */
+int cli_reply_failed(struct cli *cli, struct json_object *reply, const char *fallback);
 
 /* Reports an error on stderr, or as {"error": ...} on stdout in JSON mode. Returns `code`. */
 int cli_error(struct cli *cli, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

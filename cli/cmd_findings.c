@@ -10,128 +10,19 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
+#include "cli/finding_text.h"
 #include "daemon/rules/rules.h"
 #include "daemon/util/strbuf.h"
+#include "daemon/util/timeops.h"
 
-/* Appends field `key` escaped for the terminal; the daemon's "<key>_bytes" (hex of a name
- * that is not valid UTF-8) gives back the real bytes, which then show as \xNN. */
-static void put_field(struct strbuf *sb, struct json_object *f, const char *key, const char *dflt)
-{
-	struct json_object *v;
-	char bytes_key[64];
-	const char *s;
-
-	snprintf(bytes_key, sizeof(bytes_key), "%s_bytes", key);
-	if (json_object_object_get_ex(f, bytes_key, &v) && (s = json_object_get_string(v))) {
-		size_t n = strlen(s) / 2;
-		char *raw = malloc(n + 1);
-
-		if (raw) {
-			for (size_t i = 0; i < n; i++) {
-				unsigned byte;
-
-				if (sscanf(s + 2 * i, "%2x", &byte) != 1)
-					byte = '?';
-				raw[i] = (char)byte;
-			}
-			strbuf_put_escaped(sb, raw, n);
-			free(raw);
-			return;
-		}
-	}
-	if (json_object_object_get_ex(f, key, &v) && !json_object_is_type(v, json_type_null) &&
-	    (s = json_object_get_string(v)))
-		strbuf_put_escaped(sb, s, strlen(s));
-	else
-		strbuf_puts(sb, dflt);
-}
-
-static bool is_libc_module(const char *m)
-{
-	const char *base = strrchr(m, '/');
-
-	base = base ? base + 1 : m;
-	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5) ||
-	       !strncmp(base, "libpthread", 10) || !strncmp(base, "ld-linux", 8);
-}
-
-/* The call site, as the daemon's text form names it (daemon/sinks/finding_format.c): the first
- * frame of evidence.stack outside libc, " at FUNC (FILE:LINE) in MODULE", or why there is none. */
-static void put_call_site(struct strbuf *sb, struct json_object *f)
-{
-	struct json_object *ev, *status, *stack, *fr = NULL, *v;
-	const char *st;
-
-	if (!json_object_object_get_ex(f, "evidence", &ev) ||
-	    !json_object_object_get_ex(ev, "stack_status", &status))
-		return;
-	st = json_object_get_string(status);
-	if (json_object_object_get_ex(ev, "stack", &stack) &&
-	    json_object_is_type(stack, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(stack) && !fr; i++) {
-			struct json_object *c = json_object_array_get_idx(stack, i);
-
-			if (json_object_object_get_ex(c, "module", &v) &&
-			    json_object_is_type(v, json_type_string) &&
-			    !is_libc_module(json_object_get_string(v)))
-				fr = c;
-		}
-	}
-	if (!fr) {
-		strbuf_puts(sb, " (stack ");
-		strbuf_put_escaped(sb, st, strlen(st));
-		strbuf_putc(sb, ')');
-		return;
-	}
-	strbuf_puts(sb, " at ");
-	if (json_object_object_get_ex(fr, "function", &v) && json_object_is_type(v, json_type_string))
-		put_field(sb, fr, "function", "?");
-	else if (json_object_object_get_ex(fr, "offset", &v))
-		strbuf_printf(sb, "0x%llx", (unsigned long long)json_object_get_int64(v));
-	if (json_object_object_get_ex(fr, "file", &v) && json_object_is_type(v, json_type_string)) {
-		const char *file = json_object_get_string(v), *base = strrchr(file, '/');
-
-		base = base ? base + 1 : file;
-		strbuf_puts(sb, " (");
-		strbuf_put_escaped(sb, base, strlen(base));
-		json_object_object_get_ex(fr, "line", &v);
-		strbuf_printf(sb, ":%d)", v ? json_object_get_int(v) : 0);
-	}
-	strbuf_puts(sb, " in ");
-	put_field(sb, fr, "module", "?");
-}
-
-/* One finding object as a readable line: the daemon's --output=text form, every name escaped
- * for the terminal by strbuf_put_escaped() (the one escaping of human-facing output). */
+/* One finding object as a readable line: the daemon's --output=text form, with the first
+ * frame of its call chain outside libc (cli/finding_text.c). */
 static void print_finding_text(struct json_object *f)
 {
-	static const char *const keys[] = {"time", "severity", "rule"};
-	struct json_object *v;
 	struct strbuf sb;
 
 	strbuf_init(&sb);
-	for (int i = 0; i < 3; i++) {
-		put_field(&sb, f, keys[i], "?");
-		strbuf_putc(&sb, ' ');
-	}
-	if (json_object_object_get_ex(f, "confidence", &v) &&
-	    strcmp(json_object_get_string(v), "degraded") == 0)
-		strbuf_puts(&sb, "(degraded) ");
-	strbuf_puts(&sb, "pid=");
-	put_field(&sb, f, "pid", "?");
-	strbuf_puts(&sb, " comm=");
-	put_field(&sb, f, "comm", "?");
-	if (json_object_object_get_ex(f, "unit", &v) && !json_object_is_type(v, json_type_null)) {
-		strbuf_puts(&sb, " unit=");
-		put_field(&sb, f, "unit", "");
-	}
-	strbuf_puts(&sb, " path=");
-	put_field(&sb, f, "path", "?");
-	if (json_object_object_get_ex(f, "message", &v)) {
-		strbuf_puts(&sb, ": ");
-		put_field(&sb, f, "message", "");
-	}
-	put_call_site(&sb, f);
+	cli_finding_text(f, &sb);
 	if (sb.buf)
 		printf("%s\n", sb.buf);
 	strbuf_free(&sb);
@@ -190,15 +81,12 @@ static int follow(struct cli *cli, struct api_conn *c, const char *rule)
  * beginning" (issue 12). A duration longer than the time since 1970 means everything. */
 static int parse_since(const char *text, int64_t *out)
 {
-	struct timespec now;
+	int64_t now_ns = (int64_t)ioh_clock_ns(CLOCK_REALTIME);
 	uint64_t ago;
-	int64_t now_ns;
 	char *end;
 	double secs;
 	int r;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	r = ioh_parse_duration(text, &ago);
 	if (r == -ERANGE && strpbrk(text, "smhd"))
 		ago = UINT64_MAX;
@@ -216,7 +104,15 @@ static int parse_since(const char *text, int64_t *out)
 	return 0;
 }
 
-int cmd_findings(struct cli *cli, int argc, char **argv)
+struct findings_opts {
+	const char *rule;
+	int64_t since;
+	long limit;
+	bool follow;
+};
+
+/* Returns CLI_GO_ON, or the exit code (after --help or a usage error). */
+static int parse_findings_opts(struct cli *cli, int argc, char **argv, struct findings_opts *o)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},  {"follow", no_argument, NULL, 'f'},
@@ -224,12 +120,6 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 		{"limit", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct json_object *req, *reply = NULL, *ok, *list;
-	struct api_conn conn;
-	const char *rule = NULL;
-	int64_t since = 0;
-	long limit = 0;
-	bool follow_mode = false;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "jfr:s:n:h", longopts, NULL)) != -1) {
@@ -238,13 +128,13 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 			cli->json = true;
 			break;
 		case 'f':
-			follow_mode = true;
+			o->follow = true;
 			break;
 		case 'r':
-			rule = optarg;
+			o->rule = optarg;
 			break;
 		case 's':
-			r = parse_since(optarg, &since);
+			r = parse_since(optarg, &o->since);
 			if (r == -ERANGE)
 				return cli_error(cli, CLI_EXIT_USAGE,
 						 "--since: %s is out of range (Unix seconds up "
@@ -256,8 +146,8 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 						 "seconds");
 			break;
 		case 'n':
-			limit = strtol(optarg, NULL, 10);
-			if (limit <= 0)
+			o->limit = strtol(optarg, NULL, 10);
+			if (o->limit <= 0)
 				return cli_error(cli, CLI_EXIT_USAGE, "--limit: expected N > 0");
 			break;
 		case 'h':
@@ -272,17 +162,29 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_extra_args(cli, argc, argv, "findings");
+	return CLI_GO_ON;
+}
+
+int cmd_findings(struct cli *cli, int argc, char **argv)
+{
+	struct json_object *req, *reply = NULL, *ok, *list;
+	struct findings_opts o = {0};
+	struct api_conn conn;
+	int r = parse_findings_opts(cli, argc, argv, &o);
+
+	if (r != CLI_GO_ON)
+		return r;
 	r = api_open(&conn, cli->socket_path);
 	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
 				 cli->socket_path, api_strerror(r));
 	req = json_object_new_object();
-	if (rule)
-		json_object_object_add(req, "rule", json_object_new_string(rule));
-	if (since)
-		json_object_object_add(req, "since_ns", json_object_new_int64(since));
-	if (limit)
-		json_object_object_add(req, "limit", json_object_new_int64(limit));
+	if (o.rule)
+		json_object_object_add(req, "rule", json_object_new_string(o.rule));
+	if (o.since)
+		json_object_object_add(req, "since_ns", json_object_new_int64(o.since));
+	if (o.limit)
+		json_object_object_add(req, "limit", json_object_new_int64(o.limit));
 	r = api_request(&conn, "findings", req, 5000, &reply);
 	json_object_put(req);
 	if (r < 0) {
@@ -291,11 +193,7 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 	}
 	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok) ||
 	    !json_object_object_get_ex(reply, "findings", &list)) {
-		struct json_object *err;
-
-		r = cli_error(cli, CLI_EXIT_FAIL, "daemon: %s",
-			      json_object_object_get_ex(reply, "error", &err)
-				      ? json_object_get_string(err) : "bad reply");
+		r = cli_reply_failed(cli, reply, "bad reply");
 		json_object_put(reply);
 		api_close(&conn);
 		return r;
@@ -303,36 +201,21 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < json_object_array_length(list); i++)
 		print_finding(cli, json_object_array_get_idx(list, i));
 	json_object_put(reply);
-	r = follow_mode ? follow(cli, &conn, rule) : CLI_EXIT_OK;
+	r = o.follow ? follow(cli, &conn, o.rule) : CLI_EXIT_OK;
 	api_close(&conn);
 	return r;
 }
 
 int cmd_reload(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	struct json_object *reply = NULL, *ok, *v;
-	int c, fd, r;
+	int fd, r = cli_json_help_opts(cli, argc, argv, "reload",
+				       "Usage: iohazard reload [-j|--json]\n  Reloads the rules files; "
+				       "a bad set is rejected and the previous rules stay in force.\n",
+				       true);
 
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			printf("Usage: iohazard reload [-j|--json]\n  Reloads the rules files; a bad "
-			       "set is rejected and the previous rules stay in force.\n");
-			return CLI_EXIT_OK;
-		default:
-			return cli_bad_option(cli, argv, "reload");
-		}
-	}
-	if (optind < argc)
-		return cli_extra_args(cli, argc, argv, "reload");
+	if (r != CLI_GO_ON)
+		return r;
 	fd = api_connect(cli->socket_path);
 	if (fd < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
@@ -342,9 +225,7 @@ int cmd_reload(struct cli *cli, int argc, char **argv)
 	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "request failed: %s", api_strerror(r));
 	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
-		r = cli_error(cli, CLI_EXIT_FAIL, "%s",
-			      json_object_object_get_ex(reply, "error", &v) ? json_object_get_string(v)
-									   : "reload failed");
+		r = cli_reply_failed(cli, reply, "reload failed");
 		json_object_put(reply);
 		return r;
 	}

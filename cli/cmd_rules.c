@@ -33,42 +33,19 @@ static int load(struct cli *cli, int argc, char **argv, struct ioh_ruleset **rs,
 	return ioh_rules_load_files((const char *const *)argv, (size_t)argc, rs, errors);
 }
 
-static int parse_opts(struct cli *cli, int argc, char **argv, const char *command,
-		      const char *usage)
-{
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		if (c == 'j') {
-			cli->json = true;
-		} else if (c == 'h') {
-			printf("%s", usage);
-			return 1;
-		} else {
-			cli_bad_option(cli, argv, command);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int rules_check(struct cli *cli, int argc, char **argv)
 {
 	struct ioh_ruleset *rs = NULL;
 	struct ioh_rules_errors errors = {0};
-	int r = parse_opts(cli, argc, argv, "rules check",
+	int r = cli_json_help_opts(cli, argc, argv, "rules check",
 			   "Usage: iohazard rules check [-j] [PATH...]\n"
 			   "  Validates rules files (or directories, merged as a search path;\n"
 			   "  default: the installed search path). Every problem is printed as\n"
-			   "  file:line: message; the exit status is 1 if there is any.\n");
+			   "  file:line: message; the exit status is 1 if there is any.\n",
+			   false);
 
-	if (r)
-		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	if (r != CLI_GO_ON)
+		return r;
 	r = load(cli, argc - optind, argv + optind, &rs, &errors);
 	if (r == -EINVAL && errors.count == 0)
 		return cli_error(cli, CLI_EXIT_USAGE, "give either files or directories, not both");
@@ -108,12 +85,12 @@ static int rules_show(struct cli *cli, int argc, char **argv)
 {
 	struct ioh_ruleset *rs = NULL;
 	struct ioh_rules_errors errors = {0};
-	int r = parse_opts(cli, argc, argv, "rules show",
+	int r = cli_json_help_opts(cli, argc, argv, "rules show",
 			   "Usage: iohazard rules show [-j] [PATH...]\n"
-			   "  Prints the effective merged rules, in rules-file syntax.\n");
+			   "  Prints the effective merged rules, in rules-file syntax.\n", false);
 
-	if (r)
-		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	if (r != CLI_GO_ON)
+		return r;
 	r = load(cli, argc - optind, argv + optind, &rs, &errors);
 	if (r < 0) {
 		for (size_t i = 0; i < errors.count; i++)

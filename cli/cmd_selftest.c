@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "daemon/rules/rules.h"
 #include "daemon/util/fsnames.h"
+#include "daemon/util/timeops.h"
 
 #define DEFAULT_DIR "/var/lib/iohazard/selftest"
 
@@ -184,14 +185,6 @@ static int wait_child(pid_t pid)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void match_finding(struct check *checks, size_t n, struct json_object *f)
 {
 	struct json_object *rule, *pid, *ev, *order;
@@ -216,7 +209,7 @@ static void match_finding(struct check *checks, size_t n, struct json_object *f)
 static void collect(struct api_conn *c, struct check *checks, size_t n, double deadline)
 {
 	for (;;) {
-		double left = deadline - now_s();
+		double left = deadline - ioh_clock_ns(CLOCK_MONOTONIC) / 1e9;
 		struct json_object *msg = NULL, *f;
 		size_t done = 0;
 		int r;
@@ -260,7 +253,8 @@ static void send_results(struct cli *cli, struct check *checks, size_t n)
 	json_object_put(req);
 }
 
-int cmd_selftest(struct cli *cli, int argc, char **argv)
+/* Returns CLI_GO_ON, or the exit code (after --help or a usage error). */
+static int parse_selftest_opts(struct cli *cli, int argc, char **argv, const char **dir)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -268,21 +262,7 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct check checks[] = {
-		{"rename-unsynced-source", NULL, 0, false},
-		{"rename-without-dir-fsync", NULL, 0, false},
-		{"mixed-direct-buffered", "direct write, then buffered read", 0, false},
-	};
-	const size_t n = sizeof(checks) / sizeof(checks[0]);
-	const char *dir = DEFAULT_DIR;
-	struct json_object *reply = NULL, *ok;
-	char name[16];
-	struct statfs sfs;
-	const char *fstype;
-	pid_t renamer, writer, reader;
-	bool all = true;
-	struct api_conn conn;
-	int c, r, writer_done, reader_rc;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "jd:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -290,7 +270,7 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 			cli->json = true;
 			break;
 		case 'd':
-			dir = optarg;
+			*dir = optarg;
 			break;
 		case 'h':
 			printf("Usage: iohazard selftest [-j] [--dir DIR]\n"
@@ -305,53 +285,69 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_extra_args(cli, argc, argv, "selftest");
-	r = api_open(&conn, cli->socket_path);
+	return CLI_GO_ON;
+}
+
+/* Connects and subscribes to findings before anything happens. Returns CLI_GO_ON or the
+ * exit code. */
+static int subscribe(struct cli *cli, struct api_conn *conn)
+{
+	struct json_object *reply = NULL, *ok;
+	int r = api_open(conn, cli->socket_path);
+
 	if (r < 0)
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "daemon not reachable on %s: %s",
 				 cli->socket_path, api_strerror(r));
-	r = api_request(&conn, "subscribe", NULL, 5000, &reply);
+	r = api_request(conn, "subscribe", NULL, 5000, &reply);
 	if (r < 0 || !json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
 		json_object_put(reply);
-		api_close(&conn);
+		api_close(conn);
 		return cli_error(cli, CLI_EXIT_UNREACHABLE, "could not subscribe to findings");
 	}
 	json_object_put(reply);
+	return CLI_GO_ON;
+}
 
-	/* Only now, with the daemon known to be there, touch the filesystem: a selftest that
-	 * cannot run must not leave a directory behind. */
-	if (make_dirs(dir) < 0 || statfs(dir, &sfs) < 0) {
-		r = cli_error(cli, CLI_EXIT_FAIL, "cannot use %s: %s", dir, strerror(errno));
-		api_close(&conn);
-		return r;
-	}
+/* DIR exists (made if needed) on a persistent file system. Returns CLI_GO_ON or the exit
+ * code. Called only with the daemon known to be there: a selftest that cannot run must not
+ * leave a directory behind. */
+static int check_dir(struct cli *cli, const char *dir)
+{
+	struct statfs sfs;
+	const char *fstype;
+
+	if (make_dirs(dir) < 0 || statfs(dir, &sfs) < 0)
+		return cli_error(cli, CLI_EXIT_FAIL, "cannot use %s: %s", dir, strerror(errno));
 	fstype = ioh_fstype_from_magic((uint32_t)sfs.f_type);
-	if (!fstype || !ioh_fstype_is_persistent(fstype)) {
-		api_close(&conn);
+	if (!fstype || !ioh_fstype_is_persistent(fstype))
 		return cli_error(cli, CLI_EXIT_USAGE,
 				 "%s is on %s, not a persistent filesystem: use --dir", dir,
 				 fstype ? fstype : "an unknown filesystem");
-	}
+	return CLI_GO_ON;
+}
 
-	/* A name unique to this run: the daemon rate-limits per (rule, inode, program). */
-	snprintf(name, sizeof(name), "iohst-%05x", (unsigned)(getpid() ^ time(NULL)) & 0xfffff);
-	renamer = spawn(run_rename, dir, name);
+/* Runs the three patterns and sets each check's pid. Returns 0, or -1 if a workload failed. */
+static int run_workloads(const char *dir, const char *name, struct check *checks)
+{
+	pid_t renamer = spawn(run_rename, dir, name), writer, reader;
+	int writer_done, reader_rc;
+
 	writer = spawn_mixed_writer(dir, name, &writer_done);
 	/* The buffered read while the O_DIRECT fd is still open; then the writer may close. */
 	reader = writer_done >= 0 ? spawn(run_mixed_reader, dir, name) : -1;
 	reader_rc = wait_child(reader);
 	if (writer_done >= 0)
 		close(writer_done);
-	if (wait_child(renamer) < 0 || wait_child(writer) < 0 || reader_rc < 0) {
-		api_close(&conn);
-		return cli_error(cli, CLI_EXIT_FAIL, "selftest workload failed in %s", dir);
-	}
+	if (wait_child(renamer) < 0 || wait_child(writer) < 0 || reader_rc < 0)
+		return -1;
 	checks[0].pid = checks[1].pid = renamer;
 	checks[2].pid = reader;
+	return 0;
+}
 
-	/* The directory-fsync window is 5 s by default; allow for a longer configured one. */
-	collect(&conn, checks, n, now_s() + 12);
-	api_close(&conn);
-	send_results(cli, checks, n);
+static bool print_results(struct cli *cli, const struct check *checks, size_t n)
+{
+	bool all = true;
 
 	for (size_t i = 0; i < n; i++)
 		all &= checks[i].seen;
@@ -365,15 +361,54 @@ int cmd_selftest(struct cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			printf("%-28s %s\n", checks[i].rule, checks[i].seen ? "ok" : "NOT REPORTED");
 	}
-	/* Leave no scratch files behind; the names are ours. */
-	{
-		const char *suffix[] = {".conf", ".tmp", ".db"};
-		char path[4096];
+	return all;
+}
 
-		for (unsigned i = 0; i < 3; i++) {
-			snprintf(path, sizeof(path), "%s/%s%s", dir, name, suffix[i]);
-			unlink(path);
-		}
+/* Leaves no scratch files behind; the names are ours. */
+static void remove_scratch(const char *dir, const char *name)
+{
+	static const char *const suffix[] = {".conf", ".tmp", ".db"};
+	char path[4096];
+
+	for (unsigned i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", dir, name, suffix[i]);
+		unlink(path);
 	}
+}
+
+int cmd_selftest(struct cli *cli, int argc, char **argv)
+{
+	struct check checks[] = {
+		{ioh_rule_name(IOH_RULE_RENAME_UNSYNCED_SOURCE), NULL, 0, false},
+		{ioh_rule_name(IOH_RULE_RENAME_WITHOUT_DIR_FSYNC), NULL, 0, false},
+		{ioh_rule_name(IOH_RULE_MIXED_DIRECT_BUFFERED), "direct write, then buffered read", 0,
+		 false},
+	};
+	const size_t n = sizeof(checks) / sizeof(checks[0]);
+	const char *dir = DEFAULT_DIR;
+	struct api_conn conn;
+	char name[16];
+	bool all;
+	int r;
+
+	if ((r = parse_selftest_opts(cli, argc, argv, &dir)) != CLI_GO_ON ||
+	    (r = subscribe(cli, &conn)) != CLI_GO_ON)
+		return r;
+	if ((r = check_dir(cli, dir)) != CLI_GO_ON) {
+		api_close(&conn);
+		return r;
+	}
+	/* A name unique to this run: the daemon rate-limits per (rule, inode, program). */
+	snprintf(name, sizeof(name), "iohst-%05x", (unsigned)(getpid() ^ time(NULL)) & 0xfffff);
+	if (run_workloads(dir, name, checks) < 0) {
+		api_close(&conn);
+		return cli_error(cli, CLI_EXIT_FAIL, "selftest workload failed in %s", dir);
+	}
+	/* The directory-fsync window is 5 s by default; allow for a longer configured one. */
+	collect(&conn, checks, n, ioh_clock_ns(CLOCK_MONOTONIC) / 1e9 + 12);
+	api_close(&conn);
+	send_results(cli, checks, n);
+	all = print_results(cli, checks, n);
+	remove_scratch(dir, name);
 	return all ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

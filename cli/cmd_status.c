@@ -12,6 +12,7 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
+#include "daemon/util/timeops.h"
 
 static const char *get_str(struct json_object *o, const char *key)
 {
@@ -93,14 +94,6 @@ static void print_status(struct json_object *st)
 		printf("blind:             no (the canary came back through the hooks)\n");
 }
 
-static double monotonic_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Wait for the socket to appear (inotify on its directory) instead of sleeping blindly;
  * the short poll cap also covers a socket that exists but is not accepting yet. */
 static void wait_for_socket(const char *path, int timeout_ms)
@@ -161,7 +154,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_extra_args(cli, argc, argv, "status");
-	deadline = monotonic_s() + wait_s;
+	deadline = ioh_clock_ns(CLOCK_MONOTONIC) / 1e9 + wait_s;
 	for (;;) {
 		fd = api_connect(cli->socket_path);
 		if (fd >= 0) {
@@ -183,14 +176,15 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			return cli_error(cli, CLI_EXIT_UNREACHABLE,
 					 "permission denied on %s (root or group iohazard)",
 					 cli->socket_path);
-		if (monotonic_s() >= deadline)
+		if (ioh_clock_ns(CLOCK_MONOTONIC) / 1e9 >= deadline)
 			return cli_error(cli, CLI_EXIT_UNREACHABLE,
 					 "daemon not reachable on %s: %s%s", cli->socket_path,
 					 api_strerror(r), wait_s ? " (timed out waiting)" : "");
-		wait_for_socket(cli->socket_path, (int)((deadline - monotonic_s()) * 1000) + 1);
+		wait_for_socket(cli->socket_path,
+				(int)((deadline - ioh_clock_ns(CLOCK_MONOTONIC) / 1e9) * 1000) + 1);
 	}
 	if (json_object_object_get_ex(reply, "ok", &ok) && !json_object_get_boolean(ok)) {
-		r = cli_error(cli, CLI_EXIT_FAIL, "daemon: %s", get_str(reply, "error"));
+		r = cli_reply_failed(cli, reply, "daemon: status refused");
 		json_object_put(reply);
 		return r;
 	}

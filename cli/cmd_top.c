@@ -26,6 +26,7 @@
 #include "cli/top/model.h"
 #include "cli/top/render_text.h"
 #include "cli/top/ui.h"
+#include "daemon/util/timeops.h"
 
 #define FIRST_REPLY_TIMEOUT_MS 5000
 
@@ -51,38 +52,28 @@ static void on_stop_signal(int sig)
 	stop_requested = sig;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void usage(FILE *out)
 {
+	struct strbuf keys;
+
+	/* The keys come from the table the live view uses (cli/top/keys.c). */
+	strbuf_init(&keys);
+	top_render_keys_usage(78, &keys);
 	fprintf(out,
 		"Usage: iohazard top [-d SECONDS] [-b [-n N] [-w COLS] [-j]]\n"
 		"  Live view of the hazards on this host: header (events/s, losses, hooks),\n"
-		"  one row per rule and path sorted by severity then recency, and the\n"
-		"  dirty-throttle and splice panel.\n"
+		"  one row per rule and path (or call site) sorted by severity then recency,\n"
+		"  and the dirty-throttle and splice panel.\n"
 		"  -d, --delay SECONDS   refresh interval (default 2, at least 0.1)\n"
 		"  -b, --batch           plain-text frames on stdout, no terminal control\n"
 		"  -n, --iterations N    batch: stop after N frames (default: until interrupted)\n"
 		"  -w, --width COLS      batch: fit lines to COLS (default: unlimited)\n"
 		"  -j, --json            batch: one JSON object per frame\n"
-		"  Keys: q quit, ?/h help, arrows/PgUp/PgDn move, Enter details, s sort,\n"
-		"  r reverse, f filter by rule, p pause.\n"
+		"%s"
 		"  Exit: 0 ok, 1 the daemon refused, 2 usage or no usable terminal, 3 daemon\n"
-		"  not reachable (not running, connection lost, or permission denied).\n");
+		"  not reachable (not running, connection lost, or permission denied).\n",
+		keys.buf ? keys.buf : "");
+	strbuf_free(&keys);
 }
 
 /* ---- connection ----------------------------------------------------------------------------- */
@@ -109,7 +100,7 @@ static void handle_msg(struct conn *c, struct top_model *m, struct json_object *
 	if (json_object_object_get_ex(msg, "finding", &v)) {
 		top_model_add_finding(m, v);
 	} else if (json_object_object_get_ex(msg, "stats", &v)) {
-		top_model_add_stats(m, v, mono_s());
+		top_model_add_stats(m, v, ioh_clock_ns(CLOCK_MONOTONIC) / 1e9);
 	} else if (json_object_object_get_ex(msg, "ok", &v) && !json_object_get_boolean(v)) {
 		c->refused = api_refusal(msg);
 		snprintf(c->error, sizeof(c->error), "%s",
@@ -121,7 +112,7 @@ static void handle_msg(struct conn *c, struct top_model *m, struct json_object *
 			top_model_add_finding(m, json_object_array_get_idx(v, i));
 		c->got_backlog = true;
 	} else if (json_object_object_get_ex(msg, "status", &v)) {
-		top_model_add_stats(m, v, mono_s());
+		top_model_add_stats(m, v, ioh_clock_ns(CLOCK_MONOTONIC) / 1e9);
 		c->got_status = true;
 	}
 }
@@ -169,10 +160,10 @@ static void print_frame(struct cli *cli, struct top_model *m, const char *host, 
 
 	strbuf_init(&sb);
 	if (cli->json) {
-		top_render_json(m, host, real_ns(), &sb);
+		top_render_json(m, host, (int64_t)ioh_clock_ns(CLOCK_REALTIME), &sb);
 		strbuf_putc(&sb, '\n');
 	} else {
-		top_render_frame(m, host, width, real_ns(), &sb);
+		top_render_frame(m, host, width, (int64_t)ioh_clock_ns(CLOCK_REALTIME), &sb);
 	}
 	if (sb.buf)
 		fwrite(sb.buf, 1, sb.len, stdout);
@@ -180,11 +171,30 @@ static void print_frame(struct cli *cli, struct top_model *m, const char *host, 
 	strbuf_free(&sb);
 }
 
+/* Reads what the daemon sent. CLI_GO_ON, or the exit code once the daemon refused a request
+ * or the connection is gone (the terminal is given back first, to show why). */
+static int read_socket(struct cli *cli, struct conn *c, struct top_model *m, struct top_ui **ui)
+{
+	int err = conn_read(c, m);
+
+	if (!c->error[0] && err >= 0)
+		return CLI_GO_ON;
+	top_ui_fini(*ui);
+	*ui = NULL;
+	if (c->error[0] && c->refused)
+		return unreachable(cli, c->refused);
+	if (c->error[0])
+		return cli_error(cli, CLI_EXIT_FAIL, "daemon: %s", c->error);
+	return cli_error(cli, CLI_EXIT_UNREACHABLE, "lost the connection to iohazardd on %s: %s",
+			 cli->socket_path,
+			 err == -ECONNRESET ? "the daemon closed it" : strerror(-err));
+}
+
 static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct top_model *m,
 	       const char *host)
 {
 	struct top_ui *ui = NULL;
-	double started = mono_s(), next_tick = 0;
+	double started = ioh_clock_ns(CLOCK_MONOTONIC) / 1e9, next_tick = 0;
 	long frames = 0;
 	bool ready = false;
 	int r;
@@ -202,7 +212,7 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 			{.fd = c->api.fd, .events = POLLIN},
 			{.fd = STDIN_FILENO, .events = POLLIN},
 		};
-		double now = mono_s();
+		double now = ioh_clock_ns(CLOCK_MONOTONIC) / 1e9;
 		int timeout_ms;
 
 		if (!ready && c->got_backlog && c->got_status) {
@@ -218,7 +228,7 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 		if (ready && now >= next_tick) {
 			next_tick = now + o->delay_s;
 			if (ui) {
-				top_ui_draw(ui, real_ns(), true);
+				top_ui_draw(ui, (int64_t)ioh_clock_ns(CLOCK_REALTIME), true);
 			} else {
 				print_frame(cli, m, host, o->width);
 				if (o->frames && ++frames >= o->frames) {
@@ -244,36 +254,20 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 			r = CLI_EXIT_OK;
 			break;
 		}
-		if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-			int err = conn_read(c, m);
-
-			if (c->error[0]) {
-				top_ui_fini(ui);
-				ui = NULL;
-				if (c->refused)
-					return unreachable(cli, c->refused);
-				return cli_error(cli, CLI_EXIT_FAIL, "daemon: %s", c->error);
-			}
-			if (err < 0) {
-				top_ui_fini(ui);
-				ui = NULL;
-				return cli_error(cli, CLI_EXIT_UNREACHABLE,
-						 "lost the connection to iohazardd on %s: %s",
-						 cli->socket_path,
-						 err == -ECONNRESET ? "the daemon closed it"
-								    : strerror(-err));
-			}
-		}
+		if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    (r = read_socket(cli, c, m, &ui)) != CLI_GO_ON)
+			return r;
 		/* Keys show at once; data waits for the tick, so a burst of findings costs
 		 * one redraw per interval on a slow terminal. */
 		if (ui && ready)
-			top_ui_draw(ui, real_ns(), false);
+			top_ui_draw(ui, (int64_t)ioh_clock_ns(CLOCK_REALTIME), false);
 	}
 	top_ui_fini(ui);
 	return r;
 }
 
-int cmd_top(struct cli *cli, int argc, char **argv)
+/* The options, checked together. CLI_GO_ON, or the exit code (usage errors, --help). */
+static int parse_opts(struct cli *cli, int argc, char **argv, struct top_opts *o)
 {
 	static const struct option longopts[] = {
 		{"delay", required_argument, NULL, 'd'},
@@ -284,34 +278,28 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct top_opts o = {.delay_s = 2};
-	struct conn c = {.api = {.fd = -1}};
-	struct top_model m;
-	struct sigaction sa = {.sa_handler = on_stop_signal};
-	char host[256] = "?";
-	const char *why;
 	char *end;
-	int opt, r;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "d:bn:w:jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
-			o.delay_s = strtod(optarg, &end);
-			if (end == optarg || *end || !(o.delay_s >= 0.1) || o.delay_s > 86400)
+			o->delay_s = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->delay_s >= 0.1) || o->delay_s > 86400)
 				return cli_error(cli, CLI_EXIT_USAGE,
 						 "-d: expected seconds between 0.1 and 86400");
 			break;
 		case 'b':
-			o.batch = true;
+			o->batch = true;
 			break;
 		case 'n':
-			o.frames = strtol(optarg, &end, 10);
-			if (end == optarg || *end || o.frames <= 0)
+			o->frames = strtol(optarg, &end, 10);
+			if (end == optarg || *end || o->frames <= 0)
 				return cli_error(cli, CLI_EXIT_USAGE, "-n: expected a count > 0");
 			break;
 		case 'w':
-			o.width = (int)strtol(optarg, &end, 10);
-			if (end == optarg || *end || o.width < 0 || o.width > 10000)
+			o->width = (int)strtol(optarg, &end, 10);
+			if (end == optarg || *end || o->width < 0 || o->width > 10000)
 				return cli_error(cli, CLI_EXIT_USAGE,
 						 "-w: expected columns (0 for unlimited)");
 			break;
@@ -327,12 +315,28 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_extra_args(cli, argc, argv, "top");
-	if (o.width && o.width < 40)
+	if (o->width && o->width < 40)
 		return cli_error(cli, CLI_EXIT_USAGE, "-w: at least 40 columns");
-	if (!o.batch && (o.frames || o.width))
+	if (!o->batch && (o->frames || o->width))
 		return cli_error(cli, CLI_EXIT_USAGE, "-n and -w are for batch mode (-b)");
-	if (!o.batch && cli->json)
+	if (!o->batch && cli->json)
 		return cli_error(cli, CLI_EXIT_USAGE, "--json needs batch mode (-b)");
+	return CLI_GO_ON;
+}
+
+int cmd_top(struct cli *cli, int argc, char **argv)
+{
+	struct top_opts o = {.delay_s = 2};
+	struct conn c = {.api = {.fd = -1}};
+	struct top_model m;
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	char host[256] = "?";
+	const char *why;
+	int r;
+
+	r = parse_opts(cli, argc, argv, &o);
+	if (r != CLI_GO_ON)
+		return r;
 	/* Names are shown in the user's character set; escaping adapts to it. */
 	setlocale(LC_ALL, "");
 	if (!o.batch && top_ui_check_terminal(&why) < 0)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/jsonl.h"
+#include "daemon/util/timeops.h"
 
 #define JSONL_READ_CHUNK 65536
 
@@ -84,17 +85,11 @@ int jsonl_fill(struct jsonl_reader *r, bool nonblock)
 	return (int)(n > 0x7fffffff ? 0x7fffffff : n);
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int jsonl_read(struct jsonl_reader *r, int timeout_ms, struct json_object **msg)
 {
-	long long deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	/* Milliseconds on the monotonic clock; -1: no deadline. */
+	long long deadline = timeout_ms < 0 ? -1 : (long long)(ioh_clock_ns(CLOCK_MONOTONIC) / 1000000) +
+						     timeout_ms;
 
 	for (;;) {
 		struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
@@ -102,7 +97,9 @@ int jsonl_read(struct jsonl_reader *r, int timeout_ms, struct json_object **msg)
 
 		if (ret != 0)
 			return ret;
-		wait_ms = deadline < 0 ? -1 : (int)(deadline - mono_ms());
+		wait_ms = deadline < 0 ? -1
+				       : (int)(deadline -
+					       (long long)(ioh_clock_ns(CLOCK_MONOTONIC) / 1000000));
 		if (deadline >= 0 && wait_ms <= 0)
 			return -ETIMEDOUT;
 		ret = poll(&pfd, 1, wait_ms);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -126,7 +127,8 @@ int cli_extra_args(struct cli *cli, int argc, char **argv, const char *command)
 			 argv[optind]);
 }
 
-int cmd_version(struct cli *cli, int argc, char **argv)
+int cli_json_help_opts(struct cli *cli, int argc, char **argv, const char *command,
+		       const char *usage, bool no_args)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -136,20 +138,38 @@ int cmd_version(struct cli *cli, int argc, char **argv)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
+		if (c == 'j') {
 			cli->json = true;
-			break;
-		case 'h':
-			printf("Usage: iohazard version [-j|--json]\n  Prints the version of this "
-			       "program (not of the running daemon: see status).\n");
+		} else if (c == 'h') {
+			printf("%s", usage);
 			return CLI_EXIT_OK;
-		default:
-			return cli_bad_option(cli, argv, "version");
+		} else {
+			return cli_bad_option(cli, argv, command);
 		}
 	}
-	if (optind < argc)
-		return cli_extra_args(cli, argc, argv, "version");
+	if (no_args && optind < argc)
+		return cli_extra_args(cli, argc, argv, command);
+	return CLI_GO_ON;
+}
+
+int cli_reply_failed(struct cli *cli, struct json_object *reply, const char *fallback)
+{
+	struct json_object *err;
+
+	if (json_object_object_get_ex(reply, "error", &err))
+		return cli_error(cli, CLI_EXIT_FAIL, "daemon: %s", json_object_get_string(err));
+	return cli_error(cli, CLI_EXIT_FAIL, "%s", fallback);
+}
+
+int cmd_version(struct cli *cli, int argc, char **argv)
+{
+	int r = cli_json_help_opts(cli, argc, argv, "version",
+				   "Usage: iohazard version [-j|--json]\n  Prints the version of this "
+				   "program (not of the running daemon: see status).\n",
+				   true);
+
+	if (r != CLI_GO_ON)
+		return r;
 	if (cli->json)
 		printf("{\"version\":\"%s\"}\n", IOH_VERSION);
 	else

@@ -10,6 +10,7 @@
 #include "iohazard.h"
 #include "daemon/rules/rules.h"
 #include "daemon/util/log.h"
+#include "daemon/util/string_table.h"
 
 static void usage(FILE *out)
 {
@@ -47,6 +48,20 @@ static void usage(FILE *out)
 		"  -h, --help                this text\n"
 		"  --version                 print the version\n");
 }
+
+static const char *const ioh_output_table[] = {
+    [IOH_OUTPUT_NONE] = "none",
+    [IOH_OUTPUT_JSON] = "json",
+    [IOH_OUTPUT_TEXT] = "text",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_output, enum ioh_output, "?");
+
+static const char *const ioh_journal_mode_table[] = {
+    [IOH_JOURNAL_AUTO] = "auto",
+    [IOH_JOURNAL_ON] = "on",
+    [IOH_JOURNAL_OFF] = "off",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_journal_mode, enum ioh_journal_mode, "?");
 
 uint32_t ioh_ringbuf_min_bytes(void)
 {
@@ -129,7 +144,7 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 		{0},
 	};
 	bool output_set = false;
-	int c;
+	int c, r;
 
 	memset(o, 0, sizeof(*o));
 	o->socket_path = "/run/iohazard/api.sock";
@@ -144,16 +159,12 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 			break;
 		case OPT_OUTPUT:
 			output_set = true;
-			if (strcmp(optarg, "json") == 0)
-				o->output = IOH_OUTPUT_JSON;
-			else if (strcmp(optarg, "text") == 0)
-				o->output = IOH_OUTPUT_TEXT;
-			else if (strcmp(optarg, "none") == 0)
-				o->output = IOH_OUTPUT_NONE;
-			else {
+			r = ioh_output_from_string(optarg);
+			if (r < 0) {
 				fprintf(stderr, "iohazardd: --output: expected json, text or none\n");
 				return -EINVAL;
 			}
+			o->output = r;
 			break;
 		case OPT_RULES_DIR:
 			if (o->n_rules_dirs == IOH_RULES_DIRS_MAX) {
@@ -180,11 +191,13 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 			o->metrics_listen = optarg;
 			break;
 		case OPT_BACKEND:
-			if (ioh_backend_parse(optarg, &o->backend) < 0) {
+			r = ioh_backend_from_string(optarg);
+			if (r < 0) {
 				fprintf(stderr, "iohazardd: --backend: expected auto, fentry, kprobe "
 						"or tracepoint\n");
 				return -EINVAL;
 			}
+			o->backend = r;
 			break;
 		case OPT_RECORD:
 			o->record_path = optarg;
@@ -220,32 +233,21 @@ int ioh_options_parse(int argc, char **argv, struct ioh_options *o)
 					&o->max_pending) < 0)
 				return -EINVAL;
 			break;
-		case OPT_LOG_LEVEL: {
-			static const char *const levels[] = {"error", "warning", "notice", "info",
-							     "debug"};
-			int found = -1;
-
-			for (int i = 0; i < 5; i++)
-				if (strcmp(optarg, levels[i]) == 0)
-					found = i + IOH_LOG_ERR;
-			if (found < 0) {
+		case OPT_LOG_LEVEL:
+			r = ioh_log_level_from_string(optarg);
+			if (r < 0) {
 				fprintf(stderr, "iohazardd: --log-level: unknown level '%s'\n", optarg);
 				return -EINVAL;
 			}
-			o->log_level = found;
+			o->log_level = r;
 			break;
-		}
 		case OPT_JOURNAL:
-			if (strcmp(optarg, "auto") == 0)
-				o->journal = IOH_JOURNAL_AUTO;
-			else if (strcmp(optarg, "on") == 0)
-				o->journal = IOH_JOURNAL_ON;
-			else if (strcmp(optarg, "off") == 0)
-				o->journal = IOH_JOURNAL_OFF;
-			else {
+			r = ioh_journal_mode_from_string(optarg);
+			if (r < 0) {
 				fprintf(stderr, "iohazardd: --journal: expected auto, on or off\n");
 				return -EINVAL;
 			}
+			o->journal = r;
 			break;
 		case OPT_MIXED_WINDOW:
 			if (ioh_parse_duration(optarg, &o->mixed_window_ns) < 0 ||

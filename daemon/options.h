@@ -12,6 +12,13 @@
 enum ioh_output { IOH_OUTPUT_NONE, IOH_OUTPUT_JSON, IOH_OUTPUT_TEXT };
 enum ioh_journal_mode { IOH_JOURNAL_AUTO, IOH_JOURNAL_ON, IOH_JOURNAL_OFF };
 
+/* The --output and --journal words ("json", "auto", ...; "?" for another value), and back
+ * (-EINVAL for an unknown word). */
+const char *ioh_output_to_string(enum ioh_output output);
+int ioh_output_from_string(const char *s);
+const char *ioh_journal_mode_to_string(enum ioh_journal_mode mode);
+int ioh_journal_mode_from_string(const char *s);
+
 #define IOH_RULES_DIRS_MAX 16
 
 /*

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,19 +8,6 @@
 #include "daemon/util/fsnames.h"
 
 #define IOH_BDI_MAX 64
-
-uint64_t ioh_rules_min_threshold(const struct ioh_ruleset *rs, const char *detector)
-{
-	size_t n = 0;
-	const struct ioh_rule **rules = rs ? ioh_ruleset_for_detector(rs, detector, &n) : NULL;
-	uint64_t min = 0;
-
-	for (size_t i = 0; rules && i < n; i++)
-		if (!min || rules[i]->threshold_ns < min)
-			min = rules[i]->threshold_ns;
-	free(rules);
-	return min;
-}
 
 static const struct ioh_evidence *evidence(const struct ioh_finding *f, const char *key)
 {

@@ -2,14 +2,13 @@
 /*
  * The daemon's view of stalls for `iohazard status` / `iohazard top`: the kernel's
  * dirty-throttle histograms per bdi, the splice-duration histogram, and the worst recent
- * splice stalls (from findings). Also the smallest rule threshold the kernel filters with.
+ * splice stalls (from findings).
  */
 #ifndef IOH_STALL_STATUS_H
 #define IOH_STALL_STATUS_H
 
 #include "daemon/correlator/finding.h"
 #include "daemon/loader/bpf_loader.h"
-#include "daemon/rules/rules.h"
 #include "daemon/util/jsonw.h"
 
 #define IOH_STALL_BOARD_SIZE 8
@@ -31,8 +30,6 @@ struct ioh_stall_board {
 	size_t n;
 };
 
-/* Smallest threshold of the enabled rules of `detector` (0: none enabled). */
-uint64_t ioh_rules_min_threshold(const struct ioh_ruleset *rs, const char *detector);
 void ioh_stall_board_note(struct ioh_stall_board *b, const struct ioh_finding *f,
 			  int64_t realtime_offset_ns);
 /* Adds "dirty_throttle": {bdi: {count, sum_seconds, buckets}}, "splice_duration" and

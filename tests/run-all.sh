@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Runs the test suites and prints the one line CI reads: "N passed, N failed".
-# Usage: tests/run-all.sh BUILD_DIR [unit|e2e|fuzz|vm]...   (default: every suite)
+# Usage: tests/run-all.sh BUILD_DIR [unit|lint|e2e|fuzz|vm]...   (default: every suite)
 # Every test prints TAP-like lines ("ok - ..." / "not ok - ..."); this script counts them. A test
 # program that exits non-zero without printing a "not ok" line is counted as one failure, so a
 # crash can never pass silently.
@@ -62,6 +62,12 @@ for suite in "${suites[@]}"; do
 		for t in "$here"/fuzz/run_*.sh; do
 			[ -x "$t" ] || continue
 			run_one "fuzz/$(basename "$t" .sh)" "$t"
+		done
+		;;
+	lint)
+		for t in "$here"/lint/test_*.sh; do
+			[ -x "$t" ] || continue
+			run_one "lint/$(basename "$t" .sh)" "$t"
 		done
 		;;
 	vm)

@@ -6,7 +6,7 @@
 #
 #   (1) ROUNDS rounds of the conditions {none fentry kprobe tracepoint} (order rotating from
 #       round to round): start iohazardd --backend X (none: no daemon), run the three loops
-#       of bench/vm/vm_loop.c (getppid, cached 4 KiB pread, 512 B pwrite on an ext4 loop
+#       of bench/syscall_loop.c (getppid, cached 4 KiB pread, 512 B pwrite on an ext4 loop
 #       mount), stop it. Per loop and condition: the median ns per iteration, and the median
 #       of the per-round ratios to that round's "none" run, with their range.
 #   (2) FLOOR_ROUNDS rounds of {off slowpath}: the kernel's syscall-tracepoint slow path alone
@@ -29,7 +29,7 @@ N_GETPPID=${IOH_BENCH_N_GETPPID:-100000}
 N_IO=${IOH_BENCH_N_IO:-40000}
 CONDS=${IOH_BENCH_CONDS:-none fentry kprobe tracepoint}
 CLOCK=${IOH_BENCH_CLOCK:-cpu}
-LOOP=$B/bench/vm/vm_loop
+LOOP=$B/bench/syscall_loop
 W=/run/ioh-bench
 MNT=/mnt/bench
 SYSCTL=/proc/sys/kernel/bpf_stats_enabled
@@ -87,7 +87,7 @@ mkdir -p "$MNT/data"
 iters_of() { [ "$1" = getppid ] && echo "$N_GETPPID" || echo "$N_IO"; }
 run_loop() { # loop -> "elapsed cpu"
 	local out
-	out=$("$LOOP" --mode "$1" --iterations "$(iters_of "$1")" "$MNT/data") || die "vm_loop $1"
+	out=$("$LOOP" --mode "$1" --iterations "$(iters_of "$1")" "$MNT/data") || die "syscall_loop $1"
 	sed -n 's/.*elapsed_ns=\([0-9]*\) cpu_ns=\([0-9]*\).*/\1 \2/p' <<<"$out"
 }
 

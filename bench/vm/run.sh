@@ -25,7 +25,7 @@ set -uo pipefail
 build=${1:?usage: bench/vm/run.sh BUILD_DIR}
 BUILD=$(cd "$build" && pwd) || exit 1
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-for f in iohazardd iohazard bench/vm/vm_loop; do
+for f in iohazardd iohazard bench/syscall_loop; do
 	[ -x "$BUILD/$f" ] || { echo "bench-vm: $BUILD/$f missing (make all bench-vm builds it)" >&2; exit 1; }
 done
 command -v jq >/dev/null || { echo "bench-vm: jq missing on the host (make deps)" >&2; exit 1; }
@@ -40,7 +40,7 @@ out=$BUILD/bench/vm/last-report.txt
 start=$SECONDS
 echo "bench-vm: booting the 6.1 guest with -icount shift=0 -smp 1 (takes a few minutes)" >&2
 IOH_BUILD=$BUILD IOH_SRC=$SRC "$SRC/tests/vm/run-vm.sh" --timeout "${IOH_BENCH_VM_TIMEOUT:-1500}" \
-	--smp 1 --qemu-arg -icount --qemu-arg shift=0 --bin "$BUILD/bench/vm/vm_loop" "${envs[@]}" \
+	--smp 1 --qemu-arg -icount --qemu-arg shift=0 --bin "$BUILD/bench/syscall_loop" "${envs[@]}" \
 	-- bench/vm/guest.sh >"$out.tmp" 2>"$out.err"
 rc=$?
 grep -v -E '^(RAW\||IOH-VM-EXIT=)' "$out.tmp"

@@ -6,33 +6,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/finding_text.h"
 #include "cli/top/model.h"
+#include "daemon/correlator/severity.h"
 #include "daemon/stall_status_json.h"
+#include "daemon/util/hash.h"
+#include "daemon/util/strbuf.h"
+#include "daemon/util/string_table.h"
 
-static const char *const severity_names[] = {"info", "notice", "warning", "critical"};
-static const char *const sort_names[] = {
-	[TOP_SORT_SEVERITY] = "severity", [TOP_SORT_LAST_SEEN] = "last seen",
-	[TOP_SORT_COUNT] = "count",	  [TOP_SORT_FIRST_SEEN] = "first seen",
-	[TOP_SORT_RULE] = "rule",	  [TOP_SORT_PATH] = "path",
+static const char *const top_sort_table[] = {
+    [TOP_SORT_SEVERITY] = "severity", [TOP_SORT_LAST_SEEN] = "last seen",
+    [TOP_SORT_COUNT] = "count",	      [TOP_SORT_FIRST_SEEN] = "first seen",
+    [TOP_SORT_RULE] = "rule",	      [TOP_SORT_PATH] = "path",
 };
-
-const char *top_sort_name(enum top_sort sort)
-{
-	return sort >= 0 && sort < TOP_SORT__MAX ? sort_names[sort] : "?";
-}
-
-const char *top_severity_name(int severity)
-{
-	return severity >= 0 && severity < 4 ? severity_names[severity] : "?";
-}
-
-int top_severity_parse(const char *name)
-{
-	for (int i = 0; i < 4; i++)
-		if (name && strcmp(name, severity_names[i]) == 0)
-			return i;
-	return -1;
-}
+IOH_DEFINE_STRING_TABLE_LOOKUP(top_sort, enum top_sort, "?");
 
 int64_t top_parse_time(const char *text)
 {
@@ -118,6 +105,8 @@ static void hazard_free(struct top_hazard *h)
 		return;
 	free(h->rule);
 	free(h->path);
+	free(h->callsite);
+	free(h->files);
 	json_object_put(h->latest);
 	free(h);
 }
@@ -149,16 +138,14 @@ static void touch(struct top_model *m)
 static uint64_t fingerprint(struct json_object *f)
 {
 	static const char *const keys[] = {"time", "rule", "pid", "dev", "ino", "path"};
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = IOH_FNV1A_INIT;
 
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		struct json_object *v;
 		const char *s = json_object_object_get_ex(f, keys[k], &v) ?
 					json_object_get_string(v) : "";
 
-		for (; s && *s; s++)
-			h = (h ^ (unsigned char)*s) * 1099511628211ull;
-		h = (h ^ 0xff) * 1099511628211ull;
+		h = ioh_fnv1a(ioh_fnv1a_str(h, s), "\xff", 1); /* a byte no field contains */
 	}
 	return h ? h : 1;
 }
@@ -173,15 +160,86 @@ static bool seen_before(struct top_model *m, uint64_t fp)
 	return false;
 }
 
-static struct top_hazard *find_hazard(struct top_model *m, const char *rule, const char *path)
+static struct top_hazard *find_hazard(struct top_model *m, const char *rule, const char *path,
+				      const char *callsite)
 {
 	for (size_t i = 0; i < m->n_hazards; i++) {
 		struct top_hazard *h = m->hazards[i];
 
-		if (strcmp(h->rule, rule) == 0 && strcmp(h->path, path) == 0)
+		if (strcmp(h->rule, rule) != 0)
+			continue;
+		if (callsite ? h->callsite && strcmp(h->callsite, callsite) == 0
+			     : !h->callsite && strcmp(h->path, path) == 0)
 			return h;
 	}
 	return NULL;
+}
+
+/*
+ * The grouping key of a finding's call site: the first frame of its chain outside libc, as
+ * "b:<build id>+0x<offset>" (the same binary wherever it is mounted) or, without a build id,
+ * "m:<module path>+0x<offset>". Empty (nothing appended) without such a frame.
+ */
+static void callsite_key(struct json_object *f, struct strbuf *key)
+{
+	struct json_object *fr = cli_chain_first_app_frame(f);
+	const char *bid = fr ? jstr(fr, "build_id") : NULL;
+
+	if (!fr)
+		return;
+	if (bid && bid[0]) {
+		strbuf_puts(key, "b:");
+		strbuf_puts(key, bid);
+	} else {
+		strbuf_puts(key, "m:");
+		cli_json_raw(fr, "module", key);
+	}
+	strbuf_printf(key, "+0x%llx", (unsigned long long)cli_frame_offset(fr));
+}
+
+bool top_hazard_site(const struct top_hazard *h, struct strbuf *raw)
+{
+	struct json_object *fr;
+
+	if (!h->callsite || !(fr = cli_chain_first_app_frame(h->latest)))
+		return false;
+	cli_frame_site(fr, raw);
+	return true;
+}
+
+/* Counts the finding's path among the hazard's distinct files, up to TOP_FILES_MAX; by its
+ * real bytes ("path_bytes"), so two names shown alike with U+FFFD still count twice. */
+static void add_file(struct top_hazard *h, struct json_object *f)
+{
+	struct strbuf raw;
+	uint64_t fp;
+
+	strbuf_init(&raw);
+	cli_json_raw(f, "path", &raw);
+	fp = raw.len ? ioh_fnv1a(IOH_FNV1A_INIT, raw.buf, raw.len) : 0;
+	strbuf_free(&raw);
+	if (!fp)
+		return; /* a finding about no file */
+	for (size_t i = 0; i < h->n_files; i++)
+		if (h->files[i] == fp)
+			return;
+	if (h->n_files == TOP_FILES_MAX) {
+		h->files_more = true;
+		return;
+	}
+	if (h->n_files == h->cap_files) {
+		size_t cap = h->cap_files ? h->cap_files * 2 : 4;
+		uint64_t *p;
+
+		if (cap > TOP_FILES_MAX)
+			cap = TOP_FILES_MAX;
+		p = realloc(h->files, cap * sizeof(*p));
+		if (!p)
+			return; /* undercounted, not wrong otherwise */
+		h->files = p;
+		h->cap_files = cap;
+	}
+	h->files[h->n_files++] = fp;
 }
 
 /* At the bound, the hazard seen least recently goes: it is the least likely to matter now. */
@@ -197,7 +255,8 @@ static void evict_one(struct top_model *m)
 	m->hazards_dropped++;
 }
 
-static struct top_hazard *new_hazard(struct top_model *m, const char *rule, const char *path)
+static struct top_hazard *new_hazard(struct top_model *m, const char *rule, const char *path,
+				     const char *callsite)
 {
 	struct top_hazard *h;
 
@@ -217,7 +276,8 @@ static struct top_hazard *new_hazard(struct top_model *m, const char *rule, cons
 		return NULL;
 	h->rule = strdup(rule);
 	h->path = strdup(path);
-	if (!h->rule || !h->path) {
+	h->callsite = callsite ? strdup(callsite) : NULL;
+	if (!h->rule || !h->path || (callsite && !h->callsite)) {
 		hazard_free(h);
 		return NULL;
 	}
@@ -265,8 +325,9 @@ static void add_program(struct top_hazard *h, struct json_object *f, int64_t ts)
 
 static int ingest_finding(struct top_model *m, struct json_object *f)
 {
-	const char *rule = jstr(f, "rule"), *path = jstr(f, "path"), *conf;
+	const char *rule = jstr(f, "rule"), *path = jstr(f, "path"), *conf, *site;
 	struct top_hazard *h;
+	struct strbuf key;
 	int64_t ts;
 	int sev;
 
@@ -276,13 +337,17 @@ static int ingest_finding(struct top_model *m, struct json_object *f)
 		return 0;
 	if (!path)
 		path = ""; /* a finding about no file (a mount, a device) is still a hazard */
-	h = find_hazard(m, rule, path);
+	strbuf_init(&key);
+	callsite_key(f, &key);
+	site = key.len ? key.buf : NULL;
+	h = find_hazard(m, rule, path, site);
 	if (!h)
-		h = new_hazard(m, rule, path);
+		h = new_hazard(m, rule, path, site);
+	strbuf_free(&key);
 	if (!h)
 		return -ENOMEM;
 	ts = top_parse_time(jstr(f, "time"));
-	sev = top_severity_parse(jstr(f, "severity"));
+	sev = ioh_severity_from_string(jstr(f, "severity")); /* -EINVAL: never above -1 */
 	if (sev > h->severity)
 		h->severity = sev;
 	conf = jstr(f, "confidence");
@@ -296,7 +361,16 @@ static int ingest_finding(struct top_model *m, struct json_object *f)
 			h->last_ns = ts;
 		json_object_put(h->latest);
 		h->latest = json_object_get(f);
+		if (h->callsite && strcmp(h->path, path) != 0) {
+			char *latest = strdup(path);
+
+			if (latest) {
+				free(h->path);
+				h->path = latest;
+			}
+		}
 	}
+	add_file(h, f);
 	add_program(h, f, ts);
 	m->findings_ingested++;
 	touch(m);

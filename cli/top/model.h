@@ -6,7 +6,10 @@
  * exactly and the batch and curses views show the same rows.
  *
  * A hazard is every finding with the same rule and path: an on-call engineer fixes a path
- * (and the program writing it), not one event.
+ * (and the program writing it), not one event. A finding whose call chain (issue 15:
+ * evidence.stack) has a frame outside libc is grouped by rule and that call site instead
+ * (module build id, else module path, and offset): a program that renamed 102 files from one
+ * function is one hazard to fix in one place, not 102.
  */
 #ifndef IOH_TOP_MODEL_H
 #define IOH_TOP_MODEL_H
@@ -16,6 +19,7 @@
 #include <stdint.h>
 
 struct json_object;
+struct strbuf;
 
 /* Bounds on everything the daemon's stream can make us allocate. */
 #define TOP_HAZARDS_MAX 4096	/* beyond this the least recently seen hazard is dropped */
@@ -26,6 +30,8 @@ struct json_object;
 #define TOP_STALLS_MAX 16	/* worst splice stalls kept */
 #define TOP_SEEN_RING 2048	/* finding fingerprints remembered to drop backlog duplicates */
 #define TOP_PENDING_MAX 65536	/* findings queued while paused before the view moves anyway */
+#define TOP_FILES_MAX 1000	/* distinct paths counted per hazard; beyond: "1000+ files" */
+#define TOP_FRAMES_SHOWN 128	/* call chain frames the details view lists */
 
 enum top_sort {
 	TOP_SORT_SEVERITY, /* severity, then most recent first: the default */
@@ -49,7 +55,11 @@ struct top_program {
 struct top_hazard {
 	uint64_t id;		/* stable across re-sorts, so the selection follows the hazard */
 	char *rule;		/* raw strings as the daemon sent them */
-	char *path;
+	char *path;		/* grouped by call site: the latest finding's path */
+	char *callsite;		/* NULL: grouped by path; else the call site's key (opaque) */
+	uint64_t *files;	/* fingerprints of the distinct non-empty paths seen; owned */
+	size_t n_files, cap_files; /* n_files <= TOP_FILES_MAX */
+	bool files_more;	/* more distinct paths than TOP_FILES_MAX */
 	int severity;		/* 0 info .. 3 critical; the highest seen for this hazard */
 	bool degraded;		/* some finding was made with events lost on its path */
 	uint64_t count;
@@ -178,10 +188,15 @@ struct top_hazard *top_model_selected(struct top_model *m);
 /* Keeps the selection inside a window of `visible` rows starting at m->scroll. */
 void top_model_scroll_to_selection(struct top_model *m, size_t visible);
 
-const char *top_sort_name(enum top_sort sort);
-const char *top_severity_name(int severity);
-/* -1 if unknown. */
-int top_severity_parse(const char *name);
+/* "severity", "last seen", ... ("?" for another value); -EINVAL for an unknown name.
+ * Severity names are daemon/correlator/severity.h's, as the daemon writes them. */
+const char *top_sort_to_string(enum top_sort sort);
+int top_sort_from_string(const char *s);
+/* The hazard's call site as the daemon's text names it ("save_config (config.c:118) in
+ * /usr/bin/app"), raw, from its latest finding; false (nothing appended) when it is grouped
+ * by path. */
+bool top_hazard_site(const struct top_hazard *h, struct strbuf *raw);
+
 /* "2026-11-21T19:40:01.123456789Z" to realtime ns; -1 when malformed. */
 int64_t top_parse_time(const char *text);
 

@@ -9,9 +9,13 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "cli/finding_text.h"
+#include "cli/top/keys.h"
 #include "cli/top/render_text.h"
+#include "daemon/correlator/severity.h"
 #include "daemon/stall_status_json.h"
 #include "daemon/util/jsonw.h"
+#include "daemon/util/string_table.h"
 
 /* ---- lines ---------------------------------------------------------------------------------- */
 
@@ -280,7 +284,14 @@ static void format_duration(char *buf, size_t size, double s)
 
 /* ---- table ---------------------------------------------------------------------------------- */
 
-static const char *const sev_short[] = {"INFO", "NOTE", "WARN", "CRIT"};
+/* The SEV column's four-letter words; "?" for a hazard with no known severity (-1). */
+static const char *const top_sev_short_table[] = {
+    [IOH_SEV_INFO] = "INFO",
+    [IOH_SEV_NOTICE] = "NOTE",
+    [IOH_SEV_WARNING] = "WARN",
+    [IOH_SEV_CRITICAL] = "CRIT",
+};
+IOH_DEFINE_PRIVATE_STRING_TABLE_LOOKUP(top_sev_short, int, "?");
 
 static void programs_text(const struct top_hazard *h, struct strbuf *out)
 {
@@ -415,6 +426,34 @@ void top_render_table_header(const struct top_columns *c, struct strbuf *out)
 	top_put_fitted(out, "PATH", c->path, false, c->path >= 0);
 }
 
+/* "102 files" or "1000+ files". */
+static void files_count(const struct top_hazard *h, struct strbuf *out)
+{
+	strbuf_printf(out, "%zu%s file%s", h->n_files, h->files_more ? "+" : "",
+		      h->n_files == 1 && !h->files_more ? "" : "s");
+}
+
+void top_put_where(const struct top_hazard *h, int width, struct strbuf *out)
+{
+	struct strbuf raw, text;
+
+	strbuf_init(&raw);
+	if (h->n_files < 2 || !top_hazard_site(h, &raw)) {
+		/* One file (or grouped by path): the path, its file name kept when cut. */
+		top_put_name(out, h->path[0] ? h->path : "-", width, true, width >= 0);
+		strbuf_free(&raw);
+		return;
+	}
+	/* Cut on the right: the count and the function matter more than the module. */
+	strbuf_init(&text);
+	files_count(h, &text);
+	strbuf_puts(&text, " from ");
+	top_escape(&text, raw.buf ? raw.buf : "");
+	top_put_fitted(out, text.buf, width, false, width >= 0);
+	strbuf_free(&text);
+	strbuf_free(&raw);
+}
+
 void top_render_row(const struct top_hazard *h, const struct top_columns *c, int64_t now_ns,
 		    struct strbuf *out)
 {
@@ -426,13 +465,12 @@ void top_render_row(const struct top_hazard *h, const struct top_columns *c, int
 		snprintf(count, sizeof(count), "%llu", (unsigned long long)h->count);
 	else
 		snprintf(count, sizeof(count), "%lluk", (unsigned long long)(h->count / 1000));
-	strbuf_printf(out, "%-*s ", c->severity,
-		      h->severity >= 0 && h->severity < 4 ? sev_short[h->severity] : "?");
+	strbuf_printf(out, "%-*s ", c->severity, top_sev_short_to_string(h->severity));
 	top_put_name(out, h->rule, c->rule, false, true);
 	strbuf_printf(out, " %*s %*s %*s ", c->count, count, c->first, first, c->last, last);
 	programs_fitted(h, c->programs, out);
 	strbuf_putc(out, ' ');
-	top_put_name(out, h->path[0] ? h->path : "-", c->path, true, c->path >= 0);
+	top_put_where(h, c->path, out);
 }
 
 /* ---- header --------------------------------------------------------------------------------- */
@@ -515,9 +553,10 @@ void top_render_header(struct top_model *m, const char *host, int width, int64_t
 		strbuf_puts(&sb, " -");
 	fit_line(out, &sb, width);
 
-	strbuf_printf(&sb, "Hazards: %zu shown of %zu (%llu findings)  Sort: %s%s  Filter: ", n_rows,
+	strbuf_printf(&sb,
+		      "Hazards: %zu shown of %zu (%llu findings)  Sort: %s%s  Filter: ", n_rows,
 		      m->n_hazards, (unsigned long long)m->findings_ingested,
-		      top_sort_name(m->sort), m->reverse ? " (reversed)" : "");
+		      top_sort_to_string(m->sort), m->reverse ? " (reversed)" : "");
 	if (m->filter_rule)
 		top_escape(&sb, m->filter_rule);
 	else
@@ -545,6 +584,35 @@ static void sparkline(struct strbuf *sb, const struct top_throttle_dev *d, size_
 
 		strbuf_putc(sb, levels[level > 9 ? 9 : level]);
 	}
+}
+
+/* One device of the dirty-throttle panel: pauses, their mean, and the histogram's range. */
+static void throttle_line(struct strbuf *sb, const struct top_throttle_dev *d)
+{
+	size_t lo = 0, hi = 0;
+	bool any = false;
+	char avg[16], from[16], to[16];
+
+	/* The range shown: from the lowest non-empty slot to the end of the highest. */
+	for (size_t b = 0; b < d->n_buckets; b++)
+		if (d->buckets[b]) {
+			if (!any)
+				lo = b;
+			any = true;
+			hi = b;
+		}
+	/* The kernel keeps no maximum (the range's end bounds it): the mean instead. */
+	format_duration(avg, sizeof(avg),
+			d->count && d->sum_seconds >= 0 ? d->sum_seconds / (double)d->count : -1);
+	format_duration(from, sizeof(from), ioh_st_bucket_low_seconds((unsigned)lo));
+	format_duration(to, sizeof(to), ioh_st_bucket_low_seconds((unsigned)hi + 1));
+	strbuf_puts(sb, "  ");
+	top_put_name(sb, d->bdi, 10, false, true);
+	strbuf_printf(sb, " %8llu pauses  avg %-7s %6s |", (unsigned long long)d->count, avg,
+		      d->count ? from : "-");
+	if (d->count)
+		sparkline(sb, d, lo, hi);
+	strbuf_printf(sb, "| %s", d->count ? to : "-");
 }
 
 void top_render_panel(struct top_model *m, int width, size_t max_lines, struct top_lines *out)
@@ -579,32 +647,7 @@ void top_render_panel(struct top_model *m, int width, size_t max_lines, struct t
 		fit_line(out, &sb, width);
 	}
 	for (size_t i = 0; i < st->n_throttle && i < throttle_rows; i++) {
-		const struct top_throttle_dev *d = &st->throttle[i];
-		size_t lo = 0, hi = 0;
-		bool any = false;
-		char avg[16], from[16], to[16];
-
-		/* The range shown: from the lowest non-empty slot to the end of the highest. */
-		for (size_t b = 0; b < d->n_buckets; b++)
-			if (d->buckets[b]) {
-				if (!any)
-					lo = b;
-				any = true;
-				hi = b;
-			}
-		/* The kernel keeps no maximum (the range's end bounds it): the mean instead. */
-		format_duration(avg, sizeof(avg),
-				d->count && d->sum_seconds >= 0 ? d->sum_seconds / (double)d->count
-								: -1);
-		format_duration(from, sizeof(from), ioh_st_bucket_low_seconds((unsigned)lo));
-		format_duration(to, sizeof(to), ioh_st_bucket_low_seconds((unsigned)hi + 1));
-		strbuf_puts(&sb, "  ");
-		top_put_name(&sb, d->bdi, 10, false, true);
-		strbuf_printf(&sb, " %8llu pauses  avg %-7s %6s |", (unsigned long long)d->count,
-			      avg, d->count ? from : "-");
-		if (d->count)
-			sparkline(&sb, d, lo, hi);
-		strbuf_printf(&sb, "| %s", d->count ? to : "-");
+		throttle_line(&sb, &st->throttle[i]);
 		fit_line(out, &sb, width);
 	}
 	strbuf_puts(&sb, "Worst splice stalls:");
@@ -700,6 +743,72 @@ static const char *field(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* "#1 save_config (/src/config.c:118) in /usr/bin/app+0x1139 [build id 3f2a...]", raw:
+ * no name is ever made up, a frame without a function is its module and offset. */
+static void frame_line(struct json_object *fr, size_t i, struct strbuf *raw)
+{
+	const char *bid = field(fr, "build_id");
+	struct strbuf file;
+	bool named, module;
+
+	strbuf_printf(raw, "#%zu ", i);
+	named = cli_json_raw(fr, "function", raw);
+	strbuf_init(&file);
+	if (cli_json_raw(fr, "file", &file)) {
+		uint64_t line = cli_frame_line(fr);
+
+		strbuf_puts(raw, named ? " (" : "(");
+		strbuf_append(raw, file.buf ? file.buf : "", file.len);
+		if (line)
+			strbuf_printf(raw, ":%llu", (unsigned long long)line);
+		strbuf_putc(raw, ')');
+		named = true;
+	}
+	strbuf_free(&file);
+	if (named)
+		strbuf_puts(raw, " in ");
+	module = cli_json_raw(fr, "module", raw);
+	strbuf_printf(raw, "%s0x%llx", module ? "+" : "", (unsigned long long)cli_frame_offset(fr));
+	if (!module)
+		strbuf_puts(raw, " (no module)");
+	if (bid)
+		strbuf_printf(raw, " [build id %s]", bid);
+}
+
+/* "Call chain:": every frame of the latest finding's chain, and its status when not "ok". */
+static void chain_details(struct json_object *f, int width, struct top_lines *out)
+{
+	const char *status = cli_chain_status(f);
+	struct json_object *frames = cli_chain_frames(f);
+	size_t n = frames ? json_object_array_length(frames) : 0;
+	struct strbuf raw;
+
+	if (!status && !frames)
+		return; /* no user call behind this hazard */
+	top_lines_add(out, "");
+	top_lines_add(out, "Call chain (latest finding, innermost first):");
+	strbuf_init(&raw);
+	for (size_t i = 0; i < n && i < TOP_FRAMES_SHOWN; i++) {
+		frame_line(json_object_array_get_idx(frames, i), i, &raw);
+		wrap(out, "  ", raw.buf, width);
+		strbuf_reset(&raw);
+	}
+	if (n > TOP_FRAMES_SHOWN) {
+		strbuf_printf(&raw, "  ... %zu more frames", n - TOP_FRAMES_SHOWN);
+		fit_line(out, &raw, width);
+	}
+	if (status && strcmp(status, "ok") != 0) {
+		strbuf_puts(&raw, n ? "  (stack " : "  none (stack ");
+		top_escape(&raw, status);
+		strbuf_putc(&raw, ')');
+	} else if (!n) {
+		strbuf_puts(&raw, "  none");
+	}
+	if (raw.len)
+		fit_line(out, &raw, width);
+	strbuf_free(&raw);
+}
+
 void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 			struct top_lines *out)
 {
@@ -710,11 +819,26 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 
 	strbuf_init(&sb);
 	top_escape(&sb, h->rule);
-	strbuf_printf(&sb, "  severity %s, confidence %s", top_severity_name(h->severity),
+	strbuf_printf(&sb, "  severity %s, confidence %s", ioh_severity_to_string(h->severity),
 		      h->degraded ? "degraded (events were lost on its path)" : "high");
 	fit_line(out, &sb, width);
 	top_lines_add(out, "");
 	wrap(out, "Path:      ", h->path[0] ? h->path : "-", width);
+	if (h->n_files > 1 || h->files_more) {
+		strbuf_puts(&sb, "Files:     ");
+		files_count(h, &sb);
+		strbuf_puts(&sb, " from this call site (Path and File: the latest)");
+		fit_line(out, &sb, width);
+	}
+	if (top_hazard_site(h, &sb)) {
+		struct strbuf site;
+
+		strbuf_init(&site);
+		strbuf_append(&site, sb.buf, sb.len);
+		strbuf_reset(&sb);
+		wrap(out, "Call site: ", site.buf, width);
+		strbuf_free(&site);
+	}
 	strbuf_puts(&sb, "File:      ");
 	strbuf_printf(&sb, "device %s  inode %s  filesystem ", (s = field(f, "dev")) ? s : "?",
 		      field(f, "ino") ? field(f, "ino") : "?");
@@ -751,6 +875,7 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 	top_lines_add(out, "");
 	top_lines_add(out, "How to fix it:");
 	wrap(out, "  ", (s = field(f, "fix")) ? s : "(no fix text from the daemon)", width);
+	chain_details(f, width, out);
 	top_lines_add(out, "");
 	top_lines_add(out, "Evidence:");
 	if (f && json_object_object_get_ex(f, "evidence", &ev) &&
@@ -758,6 +883,10 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 		json_object_object_foreach(ev, key, val)
 		{
 			struct strbuf label;
+
+			/* The chain has its own section above. */
+			if (strcmp(key, "stack") == 0 || strcmp(key, "stack_status") == 0)
+				continue;
 
 			strbuf_init(&label);
 			strbuf_puts(&label, "  ");
@@ -776,30 +905,105 @@ void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 	strbuf_free(&sb);
 }
 
+/* The names of a row's keys ("Up k Down j"), `sep` between them. */
+static void key_names(struct strbuf *out, const struct top_key *k, const char *sep)
+{
+	bool first = true;
+
+	for (size_t b = 0; b < TOP_KEY_BINDS_MAX && k->binds[b].code; b++) {
+		if (!k->binds[b].name)
+			continue;
+		if (!first)
+			strbuf_puts(out, sep);
+		strbuf_puts(out, k->binds[b].name);
+		first = false;
+	}
+}
+
 void top_render_help(struct top_lines *out)
 {
-	static const char *const text[] = {
-		"iohazard top: crash-unsafe I/O on this host, live",
-		"",
-		"  q            quit (also Ctrl-C)",
-		"  ? h          this help; any key closes it",
-		"  Up Down      select a hazard     PgUp PgDn  a page     Home End  first, last",
-		"  Enter        details of the selected hazard: evidence and the fix",
-		"  s            next sort order: severity, last seen, count, first seen, rule, path",
-		"  r            reverse the sort order",
-		"  f            filter by rule: cycles through the rules seen, then all rules",
-		"  p            pause (the daemon's data is kept and shown when you resume)",
-		"  Esc Left     back from details or help",
-		"",
-		"A hazard is every finding with the same rule and path. FIRST and LAST are how",
-		"long ago it was first and last seen; PROGRAMS lists comm[pid] and systemd unit,",
-		"latest first. SEV: CRIT critical, WARN warning, NOTE notice, INFO info.",
+	static const char *const about[] = {
+		"A hazard is every finding of one rule and path, or of one rule and call site",
+		"(its chain's first frame outside libc: PATH \"102 files from save_config (c.c:9)",
+		"in /usr/bin/app\"). FIRST, LAST: how long ago; PROGRAMS: comm[pid] and systemd",
+		"unit, latest first. SEV: CRIT critical, WARN warning, NOTE notice, INFO info.",
 		"The header shows events per second (between the daemon's last two samples),",
 		"events lost (total and since the last sample), and how each hook is attached.",
 	};
+	/* Keys in a column this wide (and two spaces); longer names push their text right. */
+	enum { KEYS_COLUMN = 12 };
+	struct strbuf sb;
 
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		top_lines_add(out, text[i]);
+	strbuf_init(&sb);
+	top_lines_add(out, "iohazard top: crash-unsafe I/O on this host, live");
+	top_lines_add(out, "");
+	for (size_t i = 0; i < top_keys_count; i++) {
+		const struct top_key *k = &top_keys[i];
+
+		if (!k->help)
+			continue;
+		strbuf_puts(&sb, "  ");
+		key_names(&sb, k, " ");
+		strbuf_printf(&sb, "%*s%s",
+			      sb.len < 2 + KEYS_COLUMN ? 2 + KEYS_COLUMN + 2 - (int)sb.len : 2, "",
+			      k->help);
+		lines_add_sb(out, &sb);
+	}
+	top_lines_add(out, "");
+	for (size_t i = 0; i < sizeof(about) / sizeof(about[0]); i++)
+		top_lines_add(out, about[i]);
+	strbuf_free(&sb);
+}
+
+void top_render_keybar(enum top_view view, unsigned on, unsigned off, struct strbuf *out)
+{
+	for (size_t i = 0; i < top_keys_count; i++) {
+		const struct top_key *k = &top_keys[i];
+		enum top_action act = k->binds[0].action;
+
+		if (!(k->bar_views & TOP_IN(view)) || (off & TOP_ACT_BIT(act)))
+			continue;
+		strbuf_puts(out, out->len ? "  " : " ");
+		if (k->bar_keys)
+			strbuf_puts(out, k->bar_keys);
+		else
+			strbuf_puts(out, k->binds[0].name);
+		strbuf_putc(out, ' ');
+		strbuf_puts(out, (on & TOP_ACT_BIT(act)) && k->brief_on ? k->brief_on : k->brief);
+	}
+}
+
+void top_render_keys_usage(int width, struct strbuf *out)
+{
+	static const char indent[] = "  ";
+	size_t line_start = out->len;
+	struct strbuf item;
+	bool first = true;
+
+	strbuf_init(&item);
+	strbuf_printf(out, "%sKeys:", indent);
+	for (size_t i = 0; i < top_keys_count; i++) {
+		const struct top_key *k = &top_keys[i];
+
+		if (!k->brief || !(k->views & (TOP_IN_TABLE | TOP_IN_DETAILS)))
+			continue;
+		strbuf_puts(&item, first ? " " : ", ");
+		key_names(&item, k, "/");
+		strbuf_printf(&item, " %s", k->brief);
+		first = false;
+		/* Wrap before an item that would pass `width`; the comma stays on this line. */
+		if (out->len - line_start + item.len > (size_t)width && item.buf[0] == ',') {
+			strbuf_puts(out, ",\n");
+			line_start = out->len;
+			strbuf_puts(out, indent);
+			strbuf_puts(out, item.buf + 2);
+		} else {
+			strbuf_puts(out, item.buf);
+		}
+		strbuf_reset(&item);
+	}
+	strbuf_puts(out, ".\n");
+	strbuf_free(&item);
 }
 
 /* ---- batch frames --------------------------------------------------------------------------- */
@@ -855,6 +1059,126 @@ static void json_time(struct jsonw *w, const char *key, int64_t ns)
 		jsonw_str(w, buf);
 }
 
+/* "callsite": the frame the hazard is grouped by, as in evidence.stack, and its text as the
+ * daemon's text line names it ("site"); null for a hazard grouped by path. */
+static void json_callsite(struct jsonw *w, const struct top_hazard *h)
+{
+	struct json_object *fr = h->callsite ? cli_chain_first_app_frame(h->latest) : NULL;
+	static const char *const strs[] = {"module", "build_id", "function", "file"};
+	struct strbuf raw;
+
+	jsonw_key(w, "callsite");
+	if (!fr) {
+		jsonw_null(w);
+		return;
+	}
+	strbuf_init(&raw);
+	jsonw_obj_begin(w);
+	cli_frame_site(fr, &raw);
+	jsonw_kv_str(w, "site", raw.buf ? raw.buf : "");
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		strbuf_reset(&raw);
+		if (cli_json_raw(fr, strs[i], &raw))
+			jsonw_kv_str(w, strs[i], raw.buf ? raw.buf : "");
+		else
+			jsonw_kv_str(w, strs[i], NULL);
+	}
+	jsonw_kv_uint(w, "offset", cli_frame_offset(fr));
+	jsonw_kv_uint(w, "line", cli_frame_line(fr));
+	jsonw_obj_end(w);
+	strbuf_free(&raw);
+}
+
+static void json_hazards(struct jsonw *w, struct top_hazard *const *rows, size_t n)
+{
+	jsonw_key(w, "hazards");
+	jsonw_arr_begin(w);
+	for (size_t i = 0; i < n; i++) {
+		const struct top_hazard *h = rows[i];
+
+		jsonw_obj_begin(w);
+		jsonw_kv_str(w, "rule", h->rule);
+		jsonw_kv_str(w, "severity", ioh_severity_to_string(h->severity));
+		jsonw_kv_str(w, "confidence", h->degraded ? "degraded" : "high");
+		jsonw_kv_str(w, "path", h->path);
+		jsonw_kv_uint(w, "files", h->n_files);
+		jsonw_kv_bool(w, "files_more", h->files_more);
+		json_callsite(w, h);
+		jsonw_kv_uint(w, "count", h->count);
+		json_time(w, "first_seen", h->first_ns);
+		json_time(w, "last_seen", h->last_ns);
+		jsonw_key(w, "programs");
+		jsonw_arr_begin(w);
+		for (size_t p = 0; p < h->n_programs; p++) {
+			jsonw_obj_begin(w);
+			jsonw_kv_uint(w, "pid", h->programs[p].pid);
+			jsonw_kv_str(w, "comm", h->programs[p].comm);
+			jsonw_key(w, "unit");
+			if (h->programs[p].unit[0])
+				jsonw_str(w, h->programs[p].unit);
+			else
+				jsonw_null(w);
+			jsonw_kv_uint(w, "count", h->programs[p].count);
+			jsonw_obj_end(w);
+		}
+		jsonw_arr_end(w);
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+}
+
+/* The stall sections are null, not empty, while the daemon does not report them: "none" and
+ * "unknown" differ. */
+static void json_throttle(struct jsonw *w, const struct top_stats *st)
+{
+	jsonw_key(w, IOH_ST_DIRTY_THROTTLE);
+	if (st->has_throttle) {
+		jsonw_obj_begin(w);
+		for (size_t i = 0; i < st->n_throttle; i++) {
+			jsonw_key(w, st->throttle[i].bdi);
+			jsonw_obj_begin(w);
+			jsonw_kv_uint(w, IOH_ST_HIST_COUNT, st->throttle[i].count);
+			if (st->throttle[i].sum_seconds >= 0)
+				jsonw_kv_double(w, IOH_ST_HIST_SUM_SECONDS,
+						st->throttle[i].sum_seconds);
+			jsonw_key(w, IOH_ST_HIST_BUCKETS);
+			jsonw_arr_begin(w);
+			for (size_t b = 0; b < st->throttle[i].n_buckets; b++)
+				jsonw_uint(w, st->throttle[i].buckets[b]);
+			jsonw_arr_end(w);
+			jsonw_obj_end(w);
+		}
+		jsonw_obj_end(w);
+	} else {
+		jsonw_null(w);
+	}
+}
+
+static void json_stalls(struct jsonw *w, const struct top_stats *st)
+{
+	jsonw_key(w, IOH_ST_SPLICE_STALLS);
+	if (st->has_splice) {
+		jsonw_arr_begin(w);
+		for (size_t i = 0; i < st->n_stalls; i++) {
+			jsonw_obj_begin(w);
+			jsonw_kv_uint(w, IOH_ST_STALL_PID, st->stalls[i].pid);
+			jsonw_kv_str(w, IOH_ST_STALL_COMM, st->stalls[i].comm);
+			jsonw_key(w, IOH_ST_STALL_UNIT);
+			if (st->stalls[i].unit[0])
+				jsonw_str(w, st->stalls[i].unit);
+			else
+				jsonw_null(w);
+			jsonw_kv_str(w, IOH_ST_STALL_CALL, st->stalls[i].call);
+			jsonw_kv_str(w, IOH_ST_STALL_PATH, st->stalls[i].path);
+			jsonw_kv_double(w, IOH_ST_STALL_DURATION_SECONDS, st->stalls[i].seconds);
+			jsonw_obj_end(w);
+		}
+		jsonw_arr_end(w);
+	} else {
+		jsonw_null(w);
+	}
+}
+
 void top_render_json(struct top_model *m, const char *host, int64_t now_ns, struct strbuf *out)
 {
 	const struct top_stats *st = &m->stats;
@@ -867,7 +1191,7 @@ void top_render_json(struct top_model *m, const char *host, int64_t now_ns, stru
 	jsonw_obj_begin(&w);
 	json_time(&w, "time", now_ns);
 	jsonw_kv_str(&w, "host", host);
-	jsonw_kv_str(&w, "sort", top_sort_name(m->sort));
+	jsonw_kv_str(&w, "sort", top_sort_to_string(m->sort));
 	jsonw_kv_bool(&w, "reverse", m->reverse);
 	jsonw_key(&w, "filter_rule");
 	if (m->filter_rule)
@@ -902,79 +1226,9 @@ void top_render_json(struct top_model *m, const char *host, int64_t now_ns, stru
 		jsonw_obj_end(&w);
 	}
 	jsonw_obj_end(&w);
-	jsonw_key(&w, "hazards");
-	jsonw_arr_begin(&w);
-	for (size_t i = 0; i < n; i++) {
-		const struct top_hazard *h = rows[i];
-
-		jsonw_obj_begin(&w);
-		jsonw_kv_str(&w, "rule", h->rule);
-		jsonw_kv_str(&w, "severity", top_severity_name(h->severity));
-		jsonw_kv_str(&w, "confidence", h->degraded ? "degraded" : "high");
-		jsonw_kv_str(&w, "path", h->path);
-		jsonw_kv_uint(&w, "count", h->count);
-		json_time(&w, "first_seen", h->first_ns);
-		json_time(&w, "last_seen", h->last_ns);
-		jsonw_key(&w, "programs");
-		jsonw_arr_begin(&w);
-		for (size_t p = 0; p < h->n_programs; p++) {
-			jsonw_obj_begin(&w);
-			jsonw_kv_uint(&w, "pid", h->programs[p].pid);
-			jsonw_kv_str(&w, "comm", h->programs[p].comm);
-			jsonw_key(&w, "unit");
-			if (h->programs[p].unit[0])
-				jsonw_str(&w, h->programs[p].unit);
-			else
-				jsonw_null(&w);
-			jsonw_kv_uint(&w, "count", h->programs[p].count);
-			jsonw_obj_end(&w);
-		}
-		jsonw_arr_end(&w);
-		jsonw_obj_end(&w);
-	}
-	jsonw_arr_end(&w);
-	/* null, not empty, while the daemon does not report them: "none" and "unknown" differ. */
-	jsonw_key(&w, IOH_ST_DIRTY_THROTTLE);
-	if (st->has_throttle) {
-		jsonw_obj_begin(&w);
-		for (size_t i = 0; i < st->n_throttle; i++) {
-			jsonw_key(&w, st->throttle[i].bdi);
-			jsonw_obj_begin(&w);
-			jsonw_kv_uint(&w, IOH_ST_HIST_COUNT, st->throttle[i].count);
-			if (st->throttle[i].sum_seconds >= 0)
-				jsonw_kv_double(&w, IOH_ST_HIST_SUM_SECONDS,
-						st->throttle[i].sum_seconds);
-			jsonw_key(&w, IOH_ST_HIST_BUCKETS);
-			jsonw_arr_begin(&w);
-			for (size_t b = 0; b < st->throttle[i].n_buckets; b++)
-				jsonw_uint(&w, st->throttle[i].buckets[b]);
-			jsonw_arr_end(&w);
-			jsonw_obj_end(&w);
-		}
-		jsonw_obj_end(&w);
-	} else {
-		jsonw_null(&w);
-	}
-	jsonw_key(&w, IOH_ST_SPLICE_STALLS);
-	if (st->has_splice) {
-		jsonw_arr_begin(&w);
-		for (size_t i = 0; i < st->n_stalls; i++) {
-			jsonw_obj_begin(&w);
-			jsonw_kv_uint(&w, IOH_ST_STALL_PID, st->stalls[i].pid);
-			jsonw_kv_str(&w, IOH_ST_STALL_COMM, st->stalls[i].comm);
-			jsonw_key(&w, IOH_ST_STALL_UNIT);
-			if (st->stalls[i].unit[0])
-				jsonw_str(&w, st->stalls[i].unit);
-			else
-				jsonw_null(&w);
-			jsonw_kv_str(&w, IOH_ST_STALL_CALL, st->stalls[i].call);
-			jsonw_kv_str(&w, IOH_ST_STALL_PATH, st->stalls[i].path);
-			jsonw_kv_double(&w, IOH_ST_STALL_DURATION_SECONDS, st->stalls[i].seconds);
-			jsonw_obj_end(&w);
-		}
-		jsonw_arr_end(&w);
-	} else {
-		jsonw_null(&w);
-	}
+	json_hazards(&w, rows, n);
+	json_throttle(&w, st);
+	json_stalls(&w, st);
 	jsonw_obj_end(&w);
+	jsonw_finish(&w);
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cli/top/keys.h"
 #include "cli/top/model.h"
 #include "daemon/util/strbuf.h"
 
@@ -53,6 +54,10 @@ void top_columns_layout(struct top_model *m, int width, struct top_columns *cols
 void top_render_table_header(const struct top_columns *cols, struct strbuf *out);
 void top_render_row(const struct top_hazard *h, const struct top_columns *cols, int64_t now_ns,
 		    struct strbuf *out);
+/* The PATH cell in `width` columns (< 0: whole, unpadded): the path, or for a hazard grouped
+ * by call site with more than one file "102 files from save_config (config.c:118) in
+ * /usr/bin/app". */
+void top_put_where(const struct top_hazard *h, int width, struct strbuf *out);
 
 /* The header: host and clock, event rate and losses, hooks and backends, view state. */
 void top_render_header(struct top_model *m, const char *host, int width, int64_t now_ns,
@@ -63,7 +68,15 @@ void top_render_panel(struct top_model *m, int width, size_t max_lines, struct t
 /* One hazard in plain words: what happened, who, since when, the evidence and the fix. */
 void top_render_details(const struct top_hazard *h, int width, int64_t now_ns,
 			struct top_lines *out);
+/* The help screen: a line per row of the key table (cli/top/keys.h), then what the columns
+ * mean. */
 void top_render_help(struct top_lines *out);
+/* The key bar of `view` from the key table: " q quit  ? help  Enter details ...". Actions
+ * in `on` show their toggled label (p: "resume"); those in `off` are left out. Masks of
+ * TOP_ACT_BIT(). */
+void top_render_keybar(enum top_view view, unsigned on, unsigned off, struct strbuf *out);
+/* The "Keys:" paragraph of `iohazard top --help`, lines within `width` columns. */
+void top_render_keys_usage(int width, struct strbuf *out);
 
 /* One batch frame (header, table, panel), each line ending in '\n', then an empty line. */
 void top_render_frame(struct top_model *m, const char *host, int width, int64_t now_ns,

@@ -3,7 +3,8 @@
  * The curses side of `iohazard top`, and the only file that includes curses. Every line comes
  * from render_text.c already escaped and fitted; this file adds colour, the selection bar and
  * the keys. Each view (hazard table, details, help) is an init/loop/fini triple: `loop` takes
- * one key, `draw` paints the view, and fini returns to the previous view.
+ * one action, `draw` paints the view, and fini returns to the previous view. Keys become
+ * actions through the key table (cli/top/keys.c), which also writes the key bar and the help.
  */
 #include <errno.h>
 #include <ncursesw/curses.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/top/keys.h"
 #include "cli/top/render_text.h"
 #include "cli/top/ui.h"
 
@@ -21,14 +23,12 @@
 
 enum { PAIR_CRIT = 1, PAIR_WARN, PAIR_NOTE, PAIR_TITLE };
 
-enum view_id { VIEW_TABLE, VIEW_DETAILS, VIEW_HELP, VIEW__MAX };
-
 struct top_ui {
 	struct top_model *model;
 	const char *host;
 	SCREEN *screen;
-	enum view_id view;
-	enum view_id back;	/* where help returns to */
+	enum top_view view;
+	enum top_view back;	/* where help returns to */
 	size_t details_scroll;	/* first line shown in the details view */
 	bool dirty;		/* a key or a resize changed what is shown */
 	bool quit;
@@ -38,15 +38,16 @@ struct top_ui {
 
 struct view {
 	void (*init)(struct top_ui *ui);
-	/* One key; returns false if the view did not use it (then the global keys apply). */
-	bool (*loop)(struct top_ui *ui, int key);
+	/* One action (cli/top/keys.h); returns false if the view did not use it (then the
+	 * actions of every view apply). */
+	bool (*loop)(struct top_ui *ui, enum top_action action);
 	void (*draw)(struct top_ui *ui);
 	void (*fini)(struct top_ui *ui);
 };
 
-static const struct view views[VIEW__MAX];
+static const struct view views[TOP_VIEW__MAX];
 
-static void switch_view(struct top_ui *ui, enum view_id next)
+static void switch_view(struct top_ui *ui, enum top_view next)
 {
 	if (views[ui->view].fini)
 		views[ui->view].fini(ui);
@@ -89,9 +90,17 @@ static void put_fitted(int y, const char *text, attr_t attr, bool fill)
 	strbuf_free(&sb);
 }
 
-static void draw_keys(const char *keys)
+/* The key bar of the current view from the key table, then `extra`. */
+static void draw_keys(struct top_ui *ui, unsigned on, unsigned off, const char *extra)
 {
-	put_fitted(LINES - 1, keys, A_REVERSE, true);
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	top_render_keybar(ui->view, on, off, &sb);
+	if (extra)
+		strbuf_puts(&sb, extra);
+	put_fitted(LINES - 1, sb.buf ? sb.buf : "", A_REVERSE, true);
+	strbuf_free(&sb);
 }
 
 static bool too_small(void)
@@ -131,44 +140,37 @@ static size_t table_visible(void)
 	return n > 0 ? (size_t)n : 0;
 }
 
-static bool table_loop(struct top_ui *ui, int key)
+static bool table_loop(struct top_ui *ui, enum top_action action)
 {
 	struct top_model *m = ui->model;
 	long page = (long)table_visible();
 
-	switch (key) {
-	case KEY_UP:
-	case 'k':
+	switch (action) {
+	case TOP_ACT_UP:
 		top_model_move(m, -1);
 		return true;
-	case KEY_DOWN:
-	case 'j':
+	case TOP_ACT_DOWN:
 		top_model_move(m, 1);
 		return true;
-	case KEY_PPAGE:
+	case TOP_ACT_PAGE_UP:
 		top_model_move(m, -(page > 1 ? page - 1 : 1));
 		return true;
-	case KEY_NPAGE:
-	case ' ':
+	case TOP_ACT_PAGE_DOWN:
 		top_model_move(m, page > 1 ? page - 1 : 1);
 		return true;
-	case KEY_HOME:
-	case 'g':
+	case TOP_ACT_FIRST:
 		top_model_select_first(m);
 		return true;
-	case KEY_END:
-	case 'G':
+	case TOP_ACT_LAST:
 		top_model_select_last(m);
 		return true;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-	case KEY_RIGHT:
+	case TOP_ACT_OPEN:
 		if (top_model_selected(m))
-			switch_view(ui, VIEW_DETAILS);
+			switch_view(ui, TOP_VIEW_DETAILS);
 		return true;
+	default:
+		return false;
 	}
-	return false;
 }
 
 static void table_draw(struct top_ui *ui)
@@ -215,10 +217,8 @@ static void table_draw(struct top_ui *ui)
 		put_line(y + (int)i, panel.v[i],
 			 panel.v[i][0] != ' ' ? A_BOLD : A_NORMAL, false);
 
-	strbuf_printf(&sb, " q quit  ? help  Enter details  s sort  r reverse  f filter  p %s"
-			   "  row %zu/%zu",
-		      m->paused ? "resume" : "pause", n ? m->selected + 1 : 0, n);
-	draw_keys(sb.buf);
+	strbuf_printf(&sb, "  row %zu/%zu", n ? m->selected + 1 : 0, n);
+	draw_keys(ui, m->paused ? TOP_ACT_BIT(TOP_ACT_PAUSE) : 0, 0, sb.buf);
 	strbuf_free(&sb);
 	top_lines_free(&header);
 	top_lines_free(&panel);
@@ -231,37 +231,29 @@ static void details_init(struct top_ui *ui)
 	ui->details_scroll = 0;
 }
 
-static bool details_loop(struct top_ui *ui, int key)
+static bool details_loop(struct top_ui *ui, enum top_action action)
 {
-	switch (key) {
-	case KEY_UP:
-	case 'k':
+	switch (action) {
+	case TOP_ACT_UP:
 		if (ui->details_scroll)
 			ui->details_scroll--;
 		return true;
-	case KEY_DOWN:
-	case 'j':
+	case TOP_ACT_DOWN:
 		ui->details_scroll++; /* clamped when drawn: the text changes with the data */
 		return true;
-	case KEY_PPAGE:
+	case TOP_ACT_PAGE_UP:
 		ui->details_scroll = ui->details_scroll > (size_t)LINES / 2
 					     ? ui->details_scroll - (size_t)LINES / 2 : 0;
 		return true;
-	case KEY_NPAGE:
-	case ' ':
+	case TOP_ACT_PAGE_DOWN:
 		ui->details_scroll += (size_t)LINES / 2;
 		return true;
-	case 27: /* Esc */
-	case KEY_LEFT:
-	case KEY_BACKSPACE:
-	case 127:
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-		switch_view(ui, VIEW_TABLE);
+	case TOP_ACT_BACK:
+		switch_view(ui, TOP_VIEW_TABLE);
 		return true;
+	default:
+		return false;
 	}
-	return false;
 }
 
 static void details_draw(struct top_ui *ui)
@@ -271,8 +263,8 @@ static void details_draw(struct top_ui *ui)
 	size_t room = (size_t)LINES - 2, max_scroll;
 
 	if (!h) {
-		switch_view(ui, VIEW_TABLE);
-		views[VIEW_TABLE].draw(ui);
+		switch_view(ui, TOP_VIEW_TABLE);
+		views[TOP_VIEW_TABLE].draw(ui);
 		return;
 	}
 	top_lines_init(&lines);
@@ -287,16 +279,16 @@ static void details_draw(struct top_ui *ui)
 			 i + ui->details_scroll == 0 ? severity_attr(ui, h->severity) | A_BOLD
 						     : A_NORMAL,
 			 false);
-	draw_keys(max_scroll ? " Esc/Left back  Up/Down scroll  q quit  ? help"
-			     : " Esc/Left back  q quit  ? help");
+	/* Up/Down only when there is something to scroll to. */
+	draw_keys(ui, 0, max_scroll ? 0 : TOP_ACT_BIT(TOP_ACT_UP), NULL);
 	top_lines_free(&lines);
 }
 
 /* ---- help ----------------------------------------------------------------------------------- */
 
-static bool help_loop(struct top_ui *ui, int key)
+static bool help_loop(struct top_ui *ui, enum top_action action)
 {
-	if (key == 'q')
+	if (action != TOP_ACT_BACK)
 		return false;
 	switch_view(ui, ui->back);
 	return true;
@@ -311,14 +303,14 @@ static void help_draw(struct top_ui *ui)
 	put_fitted(0, "Help", ui->colors ? COLOR_PAIR(PAIR_TITLE) | A_BOLD : A_REVERSE, true);
 	for (size_t i = 0; i < lines.n && (int)i + 1 < LINES - 1; i++)
 		put_fitted((int)i + 1, lines.v[i], A_NORMAL, false);
-	draw_keys(" any key: back  q quit");
+	draw_keys(ui, 0, 0, NULL);
 	top_lines_free(&lines);
 }
 
-static const struct view views[VIEW__MAX] = {
-	[VIEW_TABLE] = {.loop = table_loop, .draw = table_draw},
-	[VIEW_DETAILS] = {.init = details_init, .loop = details_loop, .draw = details_draw},
-	[VIEW_HELP] = {.loop = help_loop, .draw = help_draw},
+static const struct view views[TOP_VIEW__MAX] = {
+	[TOP_VIEW_TABLE] = {.loop = table_loop, .draw = table_draw},
+	[TOP_VIEW_DETAILS] = {.init = details_init, .loop = details_loop, .draw = details_draw},
+	[TOP_VIEW_HELP] = {.loop = help_loop, .draw = help_draw},
 };
 
 /* ---- the public side ------------------------------------------------------------------------ */
@@ -374,43 +366,43 @@ int top_ui_init(struct top_ui **out, struct top_model *model, const char *host)
 		init_pair(PAIR_TITLE, COLOR_BLACK, COLOR_CYAN);
 		ui->colors = true;
 	}
-	ui->view = VIEW_TABLE;
+	ui->view = TOP_VIEW_TABLE;
 	ui->dirty = true;
 	*out = ui;
 	return 0;
 }
 
-static void global_key(struct top_ui *ui, int key)
+/* Actions that mean the same in every view they are bound in. */
+static void global_action(struct top_ui *ui, enum top_action action)
 {
 	struct top_model *m = ui->model;
 
-	switch (key) {
-	case 'q':
-	case 'Q':
+	switch (action) {
+	case TOP_ACT_QUIT:
 		ui->quit = true;
 		break;
-	case '?':
-	case 'h':
-	case KEY_F(1):
-		if (ui->view != VIEW_HELP) {
+	case TOP_ACT_HELP:
+		if (ui->view != TOP_VIEW_HELP) {
 			ui->back = ui->view;
-			switch_view(ui, VIEW_HELP);
+			switch_view(ui, TOP_VIEW_HELP);
 		}
 		break;
-	case 's':
+	case TOP_ACT_SORT:
 		top_model_next_sort(m);
 		break;
-	case 'r':
+	case TOP_ACT_REVERSE:
 		top_model_toggle_reverse(m);
 		break;
-	case 'f':
+	case TOP_ACT_FILTER:
 		top_model_next_filter(m);
 		break;
-	case 'p':
+	case TOP_ACT_PAUSE:
 		top_model_set_paused(m, !m->paused);
 		break;
-	case 12: /* Ctrl-L: a terminal garbled by someone else's output */
+	case TOP_ACT_REDRAW: /* a terminal garbled by someone else's output */
 		clearok(curscr, TRUE);
+		break;
+	default:
 		break;
 	}
 }
@@ -420,11 +412,14 @@ bool top_ui_input(struct top_ui *ui)
 	int key;
 
 	while ((key = getch()) != ERR) {
+		enum top_action action;
+
 		ui->dirty = true;
 		if (key == KEY_RESIZE)
 			continue; /* ncurses already updated LINES and COLS */
-		if (!views[ui->view].loop(ui, key))
-			global_key(ui, key);
+		action = top_key_action(ui->view, key);
+		if (!views[ui->view].loop(ui, action))
+			global_action(ui, action);
 		if (ui->quit)
 			break;
 	}

@@ -15,6 +15,7 @@
 #include "daemon/api/api_server.h"
 #include "daemon/api/request.h"
 #include "daemon/util/log.h"
+#include "daemon/util/timeops.h"
 
 #define IOH_STR_(x) #x
 #define IOH_STR(x) IOH_STR_(x)
@@ -81,14 +82,6 @@ static size_t pending_output(const struct api_client *c)
 static bool has_request(const struct api_client *c)
 {
 	return memchr(c->in, '\n', c->in_len) != NULL;
-}
-
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* Read only when the client has no complete request waiting and reads its replies; write
@@ -217,7 +210,7 @@ static int client_work(struct api_client *c)
 		}
 	}
 	if (handled)
-		c->last_active_usec = mono_usec();
+		c->last_active_usec = ioh_clock_ns(CLOCK_MONOTONIC) / 1000;
 	if (!has_request(c) && c->in_len == IOH_API_REQUEST_MAX) {
 		reply_error(c, "request too large");
 		client_flush(c);
@@ -259,7 +252,7 @@ static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *us
 			return 0;
 		}
 		if (pending_output(c) < before)
-			c->last_active_usec = mono_usec();
+			c->last_active_usec = ioh_clock_ns(CLOCK_MONOTONIC) / 1000;
 	}
 	if ((revents & EPOLLIN) && !has_request(c) && pending_output(c) < IOH_API_OUTPUT_HIGH) {
 		ssize_t n = recv(fd, c->in + c->in_len, IOH_API_REQUEST_MAX - c->in_len,
@@ -420,7 +413,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	}
 	c->server = s;
 	c->fd = cfd;
-	c->last_active_usec = mono_usec();
+	c->last_active_usec = ioh_clock_ns(CLOCK_MONOTONIC) / 1000;
 	strbuf_init(&c->out);
 	for (slot = 0; slot < IOH_API_CLIENTS_MAX && s->clients[slot]; slot++)
 		;

@@ -54,8 +54,7 @@ int ioh_api_parse_request(const char *line, size_t len, struct json_object **req
 	/* "status\u0000x" must not pass for "status" in the handler's strcmp(). */
 	if ((size_t)json_object_get_string_len(cmd) != strlen(name) ||
 	    strlen(name) > IOH_API_COMMAND_MAX) {
-		r = refuse(error, "unknown command (status, findings, subscribe, rules, reload)",
-			   -EINVAL);
+		r = refuse(error, IOH_API_UNKNOWN_COMMAND, -EINVAL);
 		goto out;
 	}
 	*req = obj;

@@ -14,6 +14,9 @@ struct json_object;
 
 /* Longest command name accepted (the known ones are far shorter). */
 #define IOH_API_COMMAND_MAX 64
+/* The reply to a command no table knows (request.c for a malformed name, commands.c for an
+ * unknown one): one text, so the client sees the same either way. */
+#define IOH_API_UNKNOWN_COMMAND "unknown command (status, findings, subscribe, rules, reload)"
 
 /*
  * Parses LINE (LEN bytes, no terminator needed, may contain NUL bytes). On success returns 0,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The correlator core: keeps the per-inode state every detector shares (dirty since when,
- * synced when), accounts losses, and dispatches events to the detectors in
- * daemon/detectors. See correlator.h for the ordering contract.
+ * synced when), accounts losses, keeps each rule's list of enabled rules, and dispatches
+ * events to the detectors in daemon/detectors. See correlator.h for the ordering contract
+ * and docs/architecture.md "The detector core".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,48 @@ struct ioh_correlator {
 	void *cb_ctx;
 	struct ioh_inode_table *inodes;
 	void *detector_state[IOH_DETECTORS_MAX];
+	/* The enabled rules of each registry entry, rebuilt on every set_rules. */
+	const struct ioh_rule **rule_lists[IOH_RULE__COUNT];
+	size_t n_rules[IOH_RULE__COUNT];
 	uint64_t now_ns;       /* latest time seen (events or advance) */
 	struct loss_interval losses[LOSS_HISTORY]; /* oldest first */
 	unsigned n_losses;
 	struct ioh_correlator_stats stats;
 	struct ioh_stacks *stacks; /* not owned; NULL: no call chains */
 };
+
+static void build_rule_lists(struct ioh_correlator *c, const struct ioh_ruleset *rules)
+{
+	for (unsigned id = 0; id < IOH_RULE__COUNT; id++) {
+		free(c->rule_lists[id]);
+		c->rule_lists[id] = NULL;
+		c->n_rules[id] = 0;
+		if (rules)
+			c->rule_lists[id] = ioh_ruleset_for_detector(rules, ioh_rule_name(id),
+								     &c->n_rules[id]);
+		if (!c->rule_lists[id])
+			c->n_rules[id] = 0;
+	}
+}
+
+static int detectors_init(struct ioh_correlator *c)
+{
+	if (ioh_detectors_count > IOH_DETECTORS_MAX)
+		return -1; /* registry grew past the array: a build-time mistake, caught by tests */
+	for (unsigned i = 0; i < ioh_detectors_count; i++) {
+		const struct ioh_detector *d = ioh_detectors[i];
+
+		c->detector_state[i] = calloc(1, d->state_size ? d->state_size : 1);
+		if (!c->detector_state[i])
+			return -1;
+		if (d->init && d->init(c->detector_state[i], &c->cfg) < 0) {
+			free(c->detector_state[i]);
+			c->detector_state[i] = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
 
 struct ioh_correlator *ioh_correlator_new(const struct ioh_correlator_config *cfg,
 					  const struct ioh_ruleset *rules, ioh_finding_cb cb,
@@ -55,34 +92,41 @@ struct ioh_correlator *ioh_correlator_new(const struct ioh_correlator_config *cf
 		c->cfg.max_inodes = DEFAULT_MAX_INODES;
 	if (!c->cfg.max_pending)
 		c->cfg.max_pending = DEFAULT_MAX_PENDING;
-	c->rules = rules;
 	c->cb = cb;
 	c->cb_ctx = cb_ctx;
-	if (ioh_detectors_count > IOH_DETECTORS_MAX)
-		goto fail; /* registry grew past the array: a build-time mistake, caught by tests */
 	c->inodes = ioh_inode_table_new(c->cfg.max_inodes);
-	if (!c->inodes)
-		goto fail;
-	for (unsigned i = 0; i < ioh_detectors_count; i++) {
-		c->detector_state[i] = ioh_detectors[i]->create(c, &c->cfg);
-		if (!c->detector_state[i])
-			goto fail;
-		if (rules)
-			ioh_detectors[i]->rules_changed(c->detector_state[i], rules);
+	if (!c->inodes || detectors_init(c) < 0) {
+		ioh_correlator_free(c);
+		return NULL;
 	}
+	ioh_correlator_set_rules(c, rules);
 	return c;
-fail:
-	ioh_correlator_free(c);
-	return NULL;
+}
+
+/* The detector's bounded file table, or NULL. */
+static struct ioh_file_table *file_table_of(const struct ioh_detector *d, void *state)
+{
+	return d->has_file_table ? (struct ioh_file_table *)((char *)state + d->file_table_offset)
+				 : NULL;
 }
 
 void ioh_correlator_free(struct ioh_correlator *c)
 {
 	if (!c)
 		return;
-	for (unsigned i = 0; i < ioh_detectors_count; i++)
-		if (c->detector_state[i])
-			ioh_detectors[i]->destroy(c->detector_state[i]);
+	for (unsigned i = 0; i < ioh_detectors_count && i < IOH_DETECTORS_MAX; i++) {
+		const struct ioh_detector *d = ioh_detectors[i];
+		void *state = c->detector_state[i];
+
+		if (!state)
+			continue;
+		if (file_table_of(d, state))
+			ioh_file_table_fini(file_table_of(d, state));
+		if (d->fini)
+			d->fini(state);
+		free(state);
+	}
+	build_rule_lists(c, NULL);
 	ioh_inode_table_free(c->inodes);
 	free(c);
 }
@@ -90,8 +134,7 @@ void ioh_correlator_free(struct ioh_correlator *c)
 void ioh_correlator_set_rules(struct ioh_correlator *c, const struct ioh_ruleset *rules)
 {
 	c->rules = rules;
-	for (unsigned i = 0; i < ioh_detectors_count; i++)
-		ioh_detectors[i]->rules_changed(c->detector_state[i], rules);
+	build_rule_lists(c, rules);
 }
 
 struct ioh_inode_table *ioh_correlator_inodes(struct ioh_correlator *c)
@@ -162,13 +205,79 @@ void ioh_correlator_emit(struct ioh_correlator *c, struct ioh_finding *f)
 		c->cb(f, c->cb_ctx);
 }
 
+const struct ioh_rule *const *ioh_correlator_rules_of(const struct ioh_correlator *c,
+						      enum ioh_rule_id id, size_t *count)
+{
+	*count = c->n_rules[id];
+	return c->rule_lists[id];
+}
+
 bool ioh_correlator_rule_applies(const struct ioh_rule *rule, const char *path,
 				 const char *fstype, const struct ioh_event *ev)
 {
 	char unit[256];
 
+	if (!ev)
+		return ioh_rule_matches(rule, path ? path : "", fstype, "", NULL);
 	ioh_unit_from_cgroup(ev->cgroup, unit, sizeof(unit));
-	return ioh_rule_matches(rule, path, fstype, ev->comm, unit);
+	return ioh_rule_matches(rule, path ? path : "", fstype, ev->comm, unit);
+}
+
+static const struct ioh_rule *first_match(const struct ioh_correlator *c, enum ioh_rule_id id,
+					  bool stall, uint64_t stall_ns, const char *path,
+					  const char *fstype, const struct ioh_event *ev)
+{
+	for (size_t i = 0; i < c->n_rules[id]; i++) {
+		const struct ioh_rule *r = c->rule_lists[id][i];
+
+		if ((!stall || stall_ns >= r->threshold_ns) &&
+		    ioh_correlator_rule_applies(r, path, fstype, ev))
+			return r;
+	}
+	return NULL;
+}
+
+const struct ioh_rule *ioh_correlator_match(const struct ioh_correlator *c, enum ioh_rule_id id,
+					    const char *path, const char *fstype,
+					    const struct ioh_event *ev)
+{
+	return first_match(c, id, false, 0, path, fstype, ev);
+}
+
+const struct ioh_rule *ioh_correlator_match_stall(const struct ioh_correlator *c,
+						  enum ioh_rule_id id, uint64_t stall_ns,
+						  const char *path, const char *fstype,
+						  const struct ioh_event *ev)
+{
+	return first_match(c, id, true, stall_ns, path, fstype, ev);
+}
+
+/* Events whose task's own call can start a hazard: their findings carry its call chain
+ * (issue 15; bpf/stacks.bpf.h takes a snapshot at exactly these calls). */
+static bool event_is_user_call(const struct ioh_event *ev)
+{
+	return ev->type == IOH_EV_RENAME || ev->type == IOH_EV_ACCESS_MODE ||
+	       ev->type == IOH_EV_SPLICE_STALL || ev->type == IOH_EV_TRUNCATE;
+}
+
+void ioh_finding_from_event(struct ioh_finding *f, const struct ioh_rule *rule,
+			    const struct ioh_event *ev)
+{
+	memset(f, 0, sizeof(*f));
+	f->ts_ns = ev->ts_ns;
+	f->rule = rule->name;
+	f->severity = rule->severity;
+	f->pid = ev->pid;
+	memcpy(f->comm, ev->comm, sizeof(f->comm));
+	f->cgroup = ev->cgroup;
+	f->user_call = event_is_user_call(ev);
+	f->callsite = ev->callsite;
+}
+
+void ioh_actor_from_event(struct ioh_actor *a, const struct ioh_event *ev)
+{
+	ioh_actor_set(a, ev->pid, ev->comm, ev->cgroup);
+	ioh_actor_set_call(a, event_is_user_call(ev), ev->callsite);
 }
 
 void ioh_correlator_advance(struct ioh_correlator *c, uint64_t now_ns)
@@ -275,7 +384,13 @@ void ioh_correlator_get_stats(const struct ioh_correlator *c, struct ioh_correla
 	*st = c->stats;
 	st->tracked_inodes = ioh_inode_table_count(c->inodes);
 	st->inode_evictions = ioh_inode_table_evictions(c->inodes);
-	for (unsigned i = 0; i < ioh_detectors_count; i++)
-		if (ioh_detectors[i]->stats)
-			ioh_detectors[i]->stats(c->detector_state[i], st);
+	for (unsigned i = 0; i < ioh_detectors_count; i++) {
+		const struct ioh_detector *d = ioh_detectors[i];
+		const struct ioh_file_table *t = file_table_of(d, c->detector_state[i]);
+
+		if (t)
+			st->inode_evictions += t->evictions;
+		if (d->stats)
+			d->stats(c->detector_state[i], st);
+	}
 }

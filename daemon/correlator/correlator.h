@@ -14,10 +14,12 @@
 #define IOH_CORRELATOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "daemon/correlator/event.h"
 #include "daemon/correlator/finding.h"
+#include "daemon/correlator/file_table.h"
 #include "daemon/correlator/inode_table.h"
 #include "daemon/rules/rules.h"
 
@@ -58,14 +60,15 @@ void ioh_correlator_get_stats(const struct ioh_correlator *c, struct ioh_correla
  * a user call take their chain from it. Not owned; NULL (the default): no stack evidence. */
 void ioh_correlator_set_stacks(struct ioh_correlator *c, struct ioh_stacks *stacks);
 
-/* ---- for detectors --------------------------------------------------------------------- */
+/* ---- for detectors (docs/architecture.md "The detector core") --------------------------- */
 
 struct ioh_inode_table *ioh_correlator_inodes(struct ioh_correlator *c);
 const struct ioh_ruleset *ioh_correlator_rules(const struct ioh_correlator *c);
 /*
  * Whether the kernel may have lost a record between `start_ns` and `end_ns` (inclusive): a
  * LOSS event reported losses in an interval (since_ns, ts_ns] that meets this one. A verdict
- * that depends on every event of a window is degraded when this is true for the window.
+ * that depends on every event of a window is degraded when this is true for the window: the
+ * detectors call it when the window closes, so they need no LOSS handling of their own.
  * Correct only if LOSS events reach the correlator before any event later than the loss: the
  * daemon reads the kernel's counters before it feeds an event newer than its last read.
  */
@@ -73,20 +76,57 @@ bool ioh_correlator_loss_overlaps(const struct ioh_correlator *c, uint64_t start
 				  uint64_t end_ns);
 void ioh_correlator_emit(struct ioh_correlator *c, struct ioh_finding *f);
 
-/* Whether a rule applies to an event's task and file. */
+/* The enabled rules of one registry entry (their `detector`), in file order. */
+const struct ioh_rule *const *ioh_correlator_rules_of(const struct ioh_correlator *c,
+						      enum ioh_rule_id id, size_t *count);
+/* Whether a rule applies to an event's task (`ev` NULL: no task, e.g. a mount) and file
+ * (`path` NULL: unknown, matched as ""). */
 bool ioh_correlator_rule_applies(const struct ioh_rule *rule, const char *path,
 				 const char *fstype, const struct ioh_event *ev);
+/* The first enabled rule of `id` that applies, or NULL. */
+const struct ioh_rule *ioh_correlator_match(const struct ioh_correlator *c, enum ioh_rule_id id,
+					    const char *path, const char *fstype,
+					    const struct ioh_event *ev);
+/* The same for stall rules: the first that applies and whose threshold `stall_ns` reaches. */
+const struct ioh_rule *ioh_correlator_match_stall(const struct ioh_correlator *c,
+						  enum ioh_rule_id id, uint64_t stall_ns,
+						  const char *path, const char *fstype,
+						  const struct ioh_event *ev);
 
-/* A detector: one file per hazard in daemon/detectors. */
+/*
+ * Start a finding of `rule` about the event's task at the event's time: the one place that
+ * copies event fields into a finding's header. The detector adds the file, message, fix and
+ * evidence. ioh_actor_from_event() keeps the same fields for a finding made later.
+ */
+void ioh_finding_from_event(struct ioh_finding *f, const struct ioh_rule *rule,
+			    const struct ioh_event *ev);
+void ioh_actor_from_event(struct ioh_actor *a, const struct ioh_event *ev);
+
+/*
+ * A detector: one file per hazard in daemon/detectors, listed in registry.c. It makes the
+ * rules whose registry entry (daemon/rules/registry.c) names it, finds them with
+ * ioh_correlator_match(), and is otherwise its on_event and its evidence. The core
+ * allocates `state_size` zeroed bytes for it, keeps the rule lists, and accounts losses.
+ */
 struct ioh_detector {
-	const char *name;
-	void *(*create)(struct ioh_correlator *c, const struct ioh_correlator_config *cfg);
-	void (*destroy)(void *state);
-	void (*rules_changed)(void *state, const struct ioh_ruleset *rules);
+	const char *name; /* as the registry's `detector` names it */
+	size_t state_size;
+	/* Optional: set up the state (allocations, tables); 0 or a negative errno. */
+	int (*init)(void *state, const struct ioh_correlator_config *cfg);
+	/* Optional: free what the state points to (the core frees the state). */
+	void (*fini)(void *state);
 	void (*on_event)(void *state, struct ioh_correlator *c, const struct ioh_event *ev);
+	/* Optional: expire deadlines at or before now_ns. */
 	void (*advance)(void *state, struct ioh_correlator *c, uint64_t now_ns);
-	/* Adds the detector's gauges and counters. */
+	/* Optional: add the detector's gauges and counters. */
 	void (*stats)(const void *state, struct ioh_correlator_stats *st);
+	/* Optional, set with IOH_DETECTOR_FILE_TABLE(): the state's struct ioh_file_table. The
+	 * core counts its evictions and clears it (before fini) when the correlator goes. */
+	bool has_file_table;
+	size_t file_table_offset;
 };
+
+#define IOH_DETECTOR_FILE_TABLE(state_type, member)                                            \
+	.has_file_table = true, .file_table_offset = offsetof(state_type, member)
 
 #endif

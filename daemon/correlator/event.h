@@ -26,6 +26,9 @@
 /* The name lives on a file system that cannot carry a durable-rename finding and may block
  * a lookup (fuse, nfs, proc, ...): not looked up at all (fsnames.h). */
 #define IOH_EVF_RESOLVE_SKIPPED (1u << 19)
+/* IOH_EV_TRUNCATE: the path is the one the truncating task reaches the file by (its mount
+ * point included, resolved through the task's mount table), not one within the file system. */
+#define IOH_EVF_PATH_MOUNTED (1u << 20)
 
 struct ioh_rename_info {
 	int32_t dfd;
@@ -102,7 +105,8 @@ struct ioh_splice_info {
 struct ioh_truncate_info {
 	struct ioh_file_id file;
 	uint64_t old_size;
-	const char *path; /* within its filesystem ("/dir/file"); the mount point is not in it */
+	const char *path; /* within its filesystem ("/dir/file"), or with IOH_EVF_PATH_MOUNTED
+			   * through the task's mount ("/srv/dir/file") */
 };
 
 /*

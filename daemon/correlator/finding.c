@@ -1,59 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "daemon/correlator/finding.h"
 
-static struct ioh_evidence *evidence_slot(struct ioh_finding *f, const char *key,
-					  enum ioh_evidence_kind kind)
+void ioh_finding_add(struct ioh_finding *f, struct ioh_evidence e)
 {
-	struct ioh_evidence *e;
-
-	/* Detectors add a fixed set; running out is a programming error, not a runtime one, and
-	 * the test suite covers every detector's full set. */
-	if (f->n_evidence >= IOH_EVIDENCE_MAX)
-		return NULL;
-	e = &f->evidence[f->n_evidence++];
-	e->key = key;
-	e->kind = kind;
-	return e;
+	if (f->n_evidence < IOH_EVIDENCE_MAX)
+		f->evidence[f->n_evidence++] = e;
 }
 
-void ioh_finding_add_str(struct ioh_finding *f, const char *key, const char *value)
+void ioh_actor_set(struct ioh_actor *a, uint32_t pid, const char *comm, const char *cgroup)
 {
-	struct ioh_evidence *e = evidence_slot(f, key, IOH_EVK_STR);
-
-	if (e)
-		e->str = value;
+	free(a->cgroup);
+	a->pid = pid;
+	snprintf(a->comm, sizeof(a->comm), "%s", comm ? comm : "");
+	a->cgroup = cgroup ? strdup(cgroup) : NULL;
 }
 
-void ioh_finding_add_int(struct ioh_finding *f, const char *key, int64_t value)
+void ioh_actor_set_call(struct ioh_actor *a, bool user_call, uint64_t callsite)
 {
-	struct ioh_evidence *e = evidence_slot(f, key, IOH_EVK_INT);
-
-	if (e)
-		e->i = value;
+	a->user_call = user_call;
+	a->callsite = callsite;
 }
 
-void ioh_finding_add_uint(struct ioh_finding *f, const char *key, uint64_t value)
+void ioh_actor_clear(struct ioh_actor *a)
 {
-	struct ioh_evidence *e = evidence_slot(f, key, IOH_EVK_UINT);
-
-	if (e)
-		e->u = value;
+	free(a->cgroup);
+	memset(a, 0, sizeof(*a));
 }
 
-void ioh_finding_add_bool(struct ioh_finding *f, const char *key, bool value)
+void ioh_finding_start(struct ioh_finding *f, uint64_t ts_ns, const char *rule,
+		       enum ioh_severity severity, const struct ioh_actor *who)
 {
-	struct ioh_evidence *e = evidence_slot(f, key, IOH_EVK_BOOL);
-
-	if (e)
-		e->b = value;
-}
-
-void ioh_finding_add_duration(struct ioh_finding *f, const char *key, uint64_t ns)
-{
-	struct ioh_evidence *e = evidence_slot(f, key, IOH_EVK_DURATION);
-
-	if (e)
-		e->u = ns;
+	memset(f, 0, sizeof(*f));
+	f->ts_ns = ts_ns;
+	f->rule = rule;
+	f->severity = severity;
+	if (who) {
+		f->pid = who->pid;
+		memcpy(f->comm, who->comm, sizeof(f->comm));
+		f->cgroup = who->cgroup;
+		f->user_call = who->user_call;
+		f->callsite = who->callsite;
+	}
 }

@@ -21,7 +21,6 @@
 #include "daemon/detectors/detectors.h"
 #include "daemon/util/duration.h"
 
-#define RULE_THROTTLE "dirty-throttle-stall"
 #define SAWTOOTH_NS (2ULL * 1000000000ULL)
 #define IDLE_NS (5ULL * 1000000000ULL)
 /* Tasks whose last fsync is remembered; older ones are overwritten (hash slots). */
@@ -33,33 +32,8 @@ struct last_fsync {
 };
 
 struct throttle_state {
-	const struct ioh_rule **rules;
-	size_t n_rules;
 	struct last_fsync fsyncs[FSYNC_SLOTS];
 };
-
-static void *dt_create(struct ioh_correlator *c, const struct ioh_correlator_config *cfg)
-{
-	return calloc(1, sizeof(struct throttle_state));
-}
-
-static void dt_destroy(void *state)
-{
-	struct throttle_state *s = state;
-
-	free(s->rules);
-	free(s);
-}
-
-static void dt_rules_changed(void *state, const struct ioh_ruleset *rules)
-{
-	struct throttle_state *s = state;
-
-	free(s->rules);
-	s->rules = rules ? ioh_ruleset_for_detector(rules, RULE_THROTTLE, &s->n_rules) : NULL;
-	if (!s->rules)
-		s->n_rules = 0;
-}
 
 static const char *throttle_pattern(const struct ioh_throttle_info *t, uint64_t since_fsync_ns,
 				 bool fsynced)
@@ -81,29 +55,18 @@ static void on_throttle(struct throttle_state *s, struct ioh_correlator *c,
 	bool fsynced = lf->pid == ev->pid && lf->ns && lf->ns <= ev->ts_ns;
 	uint64_t since_fsync = fsynced ? ev->ts_ns - lf->ns : 0;
 	uint64_t stall = t->pause_ns + t->paused_ns;
-	const struct ioh_rule *rule = NULL;
-	struct ioh_finding f = {0};
+	const struct ioh_rule *rule =
+		ioh_correlator_match_stall(c, IOH_RULE_DIRTY_THROTTLE_STALL, stall, NULL, NULL, ev);
+	struct ioh_finding f;
 	const char *pattern;
 
-	for (size_t i = 0; i < s->n_rules; i++) {
-		if (stall >= s->rules[i]->threshold_ns &&
-		    ioh_correlator_rule_applies(s->rules[i], "", NULL, ev)) {
-			rule = s->rules[i];
-			break;
-		}
-	}
 	if (!rule)
 		return;
 	pattern = throttle_pattern(t, since_fsync, fsynced);
-	f.ts_ns = ev->ts_ns;
-	f.rule = rule->name;
-	f.severity = rule->severity;
+	ioh_finding_from_event(&f, rule, ev);
 	/* A lost fsync record could have made this a sawtooth. */
 	f.degraded = ioh_correlator_loss_overlaps(
 		c, ev->ts_ns > SAWTOOTH_NS ? ev->ts_ns - SAWTOOTH_NS : 0, ev->ts_ns);
-	f.pid = ev->pid;
-	memcpy(f.comm, ev->comm, sizeof(f.comm));
-	f.cgroup = ev->cgroup;
 	snprintf(f.message, sizeof(f.message),
 		 "%s (pid %u) was paused %s in balance_dirty_pages() writing to %s "
 		 "(%s; dirty %llu of limit %llu pages, device %llu/%llu pages, rate limit "
@@ -157,9 +120,7 @@ static void dt_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 }
 
 const struct ioh_detector ioh_detector_dirty_throttle = {
-	.name = RULE_THROTTLE,
-	.create = dt_create,
-	.destroy = dt_destroy,
-	.rules_changed = dt_rules_changed,
+	.name = "dirty-throttle",
+	.state_size = sizeof(struct throttle_state),
 	.on_event = dt_on_event,
 };

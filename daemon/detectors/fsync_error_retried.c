@@ -15,17 +15,14 @@
 #include "daemon/sinks/event_format.h"
 #include "daemon/util/fsnames.h"
 
-#define RULE_FSYNC_ERROR "fsync-error-retried"
 /* Inodes with an unresolved failed fsync; more means a failing disk, and the oldest go. */
 #define FAILED_MAX 1024
 
 struct failed_fsync {
-	bool live;
-	uint32_t dev;
-	uint64_t ino;
+	struct ioh_file_slot slot; /* age: the last failure */
 	int32_t first_error; /* -errno of the first failure */
 	uint32_t failures;
-	uint64_t first_ns, last_ns;
+	uint64_t first_ns;
 	uint32_t pid;
 	char comm[IOH_COMM_LEN];
 	uint32_t kind;
@@ -34,64 +31,44 @@ struct failed_fsync {
 
 struct fsync_error_state {
 	struct failed_fsync failed[FAILED_MAX];
-	const struct ioh_rule **rules;
-	size_t n_rules;
-	uint64_t evictions;
-	unsigned n_live; /* failed fsyncs remembered: successful fsyncs skip the scan at 0 */
+	struct ioh_file_table table;
 };
 
-static void *fe_create(struct ioh_correlator *c, const struct ioh_correlator_config *cfg)
+static void failed_clear(void *item, void *ctx)
 {
-	return calloc(1, sizeof(struct fsync_error_state));
+	free(((struct failed_fsync *)item)->path);
 }
 
-static void fe_destroy(void *state)
+static int fe_init(void *state, const struct ioh_correlator_config *cfg)
 {
 	struct fsync_error_state *s = state;
 
-	for (unsigned i = 0; i < FAILED_MAX; i++)
-		free(s->failed[i].path);
-	free(s->rules);
-	free(s);
+	IOH_FILE_TABLE_INIT(&s->table, s->failed, failed_clear, s);
+	return 0;
 }
 
-static void fe_rules_changed(void *state, const struct ioh_ruleset *rules)
+/* A failed fsync or fdatasync: remember the first error and who got it. */
+static void on_failure(struct fsync_error_state *s, const struct ioh_event *ev)
 {
-	struct fsync_error_state *s = state;
+	const struct ioh_sync_info *si = &ev->sync;
+	struct failed_fsync *e;
+	bool created;
 
-	free(s->rules);
-	s->rules = rules ? ioh_ruleset_for_detector(rules, RULE_FSYNC_ERROR, &s->n_rules) : NULL;
-	if (!s->rules)
-		s->n_rules = 0;
-}
-
-static struct failed_fsync *find_failed(struct fsync_error_state *s, uint32_t dev, uint64_t ino,
-					bool create)
-{
-	struct failed_fsync *free_slot = NULL, *oldest = NULL;
-
-	if (!create && !s->n_live)
-		return NULL;
-	for (unsigned i = 0; i < FAILED_MAX; i++) {
-		struct failed_fsync *e = &s->failed[i];
-
-		if (e->live && e->dev == dev && e->ino == ino)
-			return e;
-		if (!e->live && !free_slot)
-			free_slot = e;
-		if (e->live && (!oldest || e->last_ns < oldest->last_ns))
-			oldest = e;
+	/* EINVAL/EBADF/EROFS say "cannot sync this", not "your data was dropped". */
+	if (si->ret == -EINVAL || si->ret == -EBADF || si->ret == -EROFS)
+		return;
+	e = ioh_file_table_get(&s->table, si->file.dev, si->file.ino, si->file.gen, &created);
+	if (created) {
+		e->first_error = si->ret;
+		e->first_ns = ev->ts_ns;
+		e->pid = ev->pid;
+		e->kind = si->kind;
+		memcpy(e->comm, ev->comm, sizeof(e->comm));
 	}
-	if (!create)
-		return NULL;
-	if (!free_slot) {
-		s->evictions++;
-		s->n_live--; /* the oldest is overwritten below */
-		free_slot = oldest;
-	}
-	free(free_slot->path);
-	memset(free_slot, 0, sizeof(*free_slot));
-	return free_slot;
+	if (si->path && !e->path)
+		e->path = strdup(si->path);
+	e->failures++;
+	e->slot.age_ns = ev->ts_ns;
 }
 
 static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_event *ev)
@@ -99,71 +76,42 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 	struct fsync_error_state *s = state;
 	const struct ioh_sync_info *si = &ev->sync;
 	const char *fstype;
-	const struct ioh_rule *rule = NULL;
+	const struct ioh_rule *rule;
 	struct failed_fsync *e;
-	struct ioh_finding f = {0};
+	struct ioh_finding f;
+	char inode[64];
 
 	if (ev->type != IOH_EV_SYNC || !si->file.ino ||
 	    (si->kind != IOH_SYNC_FSYNC && si->kind != IOH_SYNC_FDATASYNC))
 		return;
 	if (si->ret < 0) {
-		/* EINVAL/EBADF/EROFS say "cannot sync this", not "your data was dropped". */
-		if (si->ret == -EINVAL || si->ret == -EBADF || si->ret == -EROFS)
-			return;
-		e = find_failed(s, si->file.dev, si->file.ino, true);
-		if (!e->live) {
-			e->live = true;
-			s->n_live++;
-			e->dev = si->file.dev;
-			e->ino = si->file.ino;
-			e->first_error = si->ret;
-			e->first_ns = ev->ts_ns;
-			e->pid = ev->pid;
-			e->kind = si->kind;
-			memcpy(e->comm, ev->comm, sizeof(e->comm));
-		}
-		if (si->path && !e->path)
-			e->path = strdup(si->path);
-		e->failures++;
-		e->last_ns = ev->ts_ns;
+		on_failure(s, ev);
 		return;
 	}
 	if (si->ret != 0)
 		return;
-	e = find_failed(s, si->file.dev, si->file.ino, false);
+	e = ioh_file_table_find(&s->table, si->file.dev, si->file.ino, si->file.gen);
 	if (!e)
 		return;
 	fstype = ioh_fstype_from_magic(si->file.fs_magic);
-	for (size_t i = 0; i < s->n_rules && !rule; i++)
-		if (ioh_correlator_rule_applies(s->rules[i], e->path ? e->path : "", fstype, ev))
-			rule = s->rules[i];
+	rule = ioh_correlator_match(c, IOH_RULE_FSYNC_ERROR_RETRIED, e->path, fstype, ev);
 	if (rule) {
-		f.ts_ns = ev->ts_ns;
-		f.rule = rule->name;
-		f.severity = rule->severity;
+		ioh_finding_from_event(&f, rule, ev);
 		f.degraded = ioh_correlator_loss_overlaps(c, e->first_ns, ev->ts_ns);
-		f.pid = ev->pid;
-		memcpy(f.comm, ev->comm, sizeof(f.comm));
-		f.cgroup = ev->cgroup;
 		f.file = si->file;
 		f.path = e->path;
 		f.fstype = fstype;
-		if (e->path)
-			snprintf(f.message, sizeof(f.message),
-				 "%s (pid %u) got %s from %s() on %s, then a later %s() succeeded: "
-				 "the data that failed to write was dropped, and the program now "
-				 "believes it is durable",
-				 e->comm, e->pid, strerrorname_np(-e->first_error) ?: "an error",
-				 ioh_sync_kind_name(e->kind), e->path, ioh_sync_kind_name(si->kind));
-		else
-			snprintf(f.message, sizeof(f.message),
-				 "%s (pid %u) got %s from %s() on inode %llu (dev %u:%u), then a "
-				 "later %s() succeeded: the data that failed to write was dropped, "
-				 "and the program now believes it is durable",
-				 e->comm, e->pid, strerrorname_np(-e->first_error) ?: "an error",
-				 ioh_sync_kind_name(e->kind), (unsigned long long)si->file.ino,
-				 ioh_kdev_major(si->file.dev), ioh_kdev_minor(si->file.dev),
-				 ioh_sync_kind_name(si->kind));
+		if (!e->path)
+			snprintf(inode, sizeof(inode), "inode %llu (dev %u:%u)",
+				 (unsigned long long)si->file.ino, ioh_kdev_major(si->file.dev),
+				 ioh_kdev_minor(si->file.dev));
+		snprintf(f.message, sizeof(f.message),
+			 "%s (pid %u) got %s from %s() on %s, then a later %s() succeeded: the data "
+			 "that failed to write was dropped, and the program now believes it is "
+			 "durable",
+			 e->comm, e->pid, strerrorname_np(-e->first_error) ?: "an error",
+			 ioh_sync_kind_to_string(e->kind), e->path ? e->path : inode,
+			 ioh_sync_kind_to_string(si->kind));
 		f.fix = "treat an fsync error as fatal for the data written since the last good "
 			"fsync: crash and recover from the journal/WAL (as PostgreSQL does since "
 			"2018), or rewrite the data from its source before fsyncing again";
@@ -172,27 +120,16 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 		ioh_finding_add_uint(&f, "failures", e->failures);
 		ioh_finding_add_uint(&f, "failed_pid", e->pid);
 		ioh_finding_add_str(&f, "failed_comm", e->comm);
-		ioh_finding_add_duration(&f, "retry_after", ev->ts_ns - e->last_ns);
+		ioh_finding_add_duration(&f, "retry_after", ev->ts_ns - e->slot.age_ns);
 		ioh_correlator_emit(c, &f);
 	}
-	e->live = false;
-	free(e->path);
-	e->path = NULL;
-	s->n_live--;
-}
-
-static void fe_stats(const void *state, struct ioh_correlator_stats *st)
-{
-	const struct fsync_error_state *s = state;
-
-	st->inode_evictions += s->evictions;
+	ioh_file_table_remove(&s->table, e);
 }
 
 const struct ioh_detector ioh_detector_fsync_error_retried = {
-	.name = RULE_FSYNC_ERROR,
-	.create = fe_create,
-	.destroy = fe_destroy,
-	.rules_changed = fe_rules_changed,
+	.name = "fsync-error-retried",
+	.state_size = sizeof(struct fsync_error_state),
+	.init = fe_init,
 	.on_event = fe_on_event,
-	.stats = fe_stats,
+	IOH_DETECTOR_FILE_TABLE(struct fsync_error_state, table),
 };

@@ -12,6 +12,7 @@
  *   program fsynced the file first (it wanted durability and missed the directory), one step
  *   lower when it fsynced nothing (it probably never thought about durability).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,10 +21,9 @@
 #include "daemon/correlator/correlator.h"
 #include "daemon/detectors/detectors.h"
 #include "daemon/util/duration.h"
+#include "daemon/sinks/event_format.h"
 #include "daemon/util/fsnames.h"
-
-#define RULE_DIR_FSYNC "rename-without-dir-fsync"
-#define RULE_UNSYNCED_SOURCE "rename-unsynced-source"
+#include "daemon/util/hash.h"
 
 #define NIL UINT32_MAX
 
@@ -73,12 +73,9 @@ struct pending_rename {
 	struct ioh_file_id dir;	 /* directory that must be synced */
 	struct ioh_file_id file; /* the renamed inode, if known */
 	uint32_t identity;
-	uint32_t pid;
-	uint64_t callsite; /* the rename's call chain key (daemon/stacks/table.h) */
-	char comm[IOH_COMM_LEN];
+	struct ioh_actor who;
 	char *path;
 	char *old_path;
-	char *cgroup;
 	struct group_link link[N_GROUPINGS];
 	uint32_t next_free;
 };
@@ -99,10 +96,6 @@ struct rename_durability {
 	uint32_t heap_len;
 	uint64_t evictions;
 	uint64_t unresolved;
-	const struct ioh_rule **dir_rules; /* enabled rules of each detector */
-	size_t n_dir_rules;
-	const struct ioh_rule **source_rules;
-	size_t n_source_rules;
 };
 
 /* ---- groups of pending renames ------------------------------------------------------------ */
@@ -215,38 +208,38 @@ static void group_release_slot(struct group_index *g, uint32_t gi)
 /* FNV-1a of the program's name and cgroup: a shell loop's many mv processes are one program. */
 static uint64_t program_key(const char *comm, const char *cgroup)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = ioh_fnv1a(IOH_FNV1A_INIT, comm, strnlen(comm, IOH_COMM_LEN));
 
-	for (size_t i = 0; i < IOH_COMM_LEN && comm[i]; i++)
-		h = (h ^ (uint8_t)comm[i]) * 0x100000001b3ull;
-	h = (h ^ 0xff) * 0x100000001b3ull; /* separator no name contains */
-	for (const char *p = cgroup ? cgroup : ""; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	return h;
+	h = ioh_fnv1a(h, "\xff", 1); /* separator no name contains */
+	return ioh_fnv1a_str(h, cgroup);
 }
 
-static void *rd_create(struct ioh_correlator *c, const struct ioh_correlator_config *cfg)
+static void rd_fini(void *state)
 {
-	struct rename_durability *d = calloc(1, sizeof(*d));
+	struct rename_durability *d = state;
 
-	if (!d)
-		return NULL;
+	free(d->pending);
+	free(d->heap);
+	group_index_free(&d->groups[BY_PROGRAM]);
+	group_index_free(&d->groups[BY_DIR]);
+}
+
+static int rd_init(void *state, const struct ioh_correlator_config *cfg)
+{
+	struct rename_durability *d = state;
+
 	d->capacity = cfg->max_pending;
 	d->pending = calloc(d->capacity, sizeof(*d->pending));
 	d->heap = calloc((size_t)d->capacity * 2, sizeof(*d->heap));
 	if (!d->pending || !d->heap || group_index_init(&d->groups[BY_PROGRAM], d->capacity) < 0 ||
 	    group_index_init(&d->groups[BY_DIR], d->capacity) < 0) {
-		free(d->pending);
-		free(d->heap);
-		group_index_free(&d->groups[BY_PROGRAM]);
-		group_index_free(&d->groups[BY_DIR]);
-		free(d);
-		return NULL;
+		rd_fini(d);
+		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < d->capacity; i++)
 		d->pending[i].next_free = i + 1 < d->capacity ? i + 1 : NIL;
 	d->free_head = 0;
-	return d;
+	return 0;
 }
 
 static void group_join(struct rename_durability *d, int by, uint32_t i, uint64_t a, uint64_t b)
@@ -313,8 +306,8 @@ static void release(struct rename_durability *d, uint32_t i)
 	group_leave(d, BY_DIR, i);
 	free(p->path);
 	free(p->old_path);
-	free(p->cgroup);
-	p->path = p->old_path = p->cgroup = NULL;
+	p->path = p->old_path = NULL;
+	ioh_actor_clear(&p->who);
 	p->live = false;
 	p->generation++;
 	p->next_free = d->free_head;
@@ -322,6 +315,7 @@ static void release(struct rename_durability *d, uint32_t i)
 	d->live--;
 }
 
+/* Release what is still pending, then the tables. */
 static void rd_destroy(void *state)
 {
 	struct rename_durability *d = state;
@@ -329,31 +323,7 @@ static void rd_destroy(void *state)
 	for (uint32_t i = 0; i < d->capacity; i++)
 		if (d->pending[i].live)
 			release(d, i);
-	free(d->pending);
-	free(d->heap);
-	group_index_free(&d->groups[BY_PROGRAM]);
-	group_index_free(&d->groups[BY_DIR]);
-	free(d->dir_rules);
-	free(d->source_rules);
-	free(d);
-}
-
-static void rd_rules_changed(void *state, const struct ioh_ruleset *rules)
-{
-	struct rename_durability *d = state;
-
-	free(d->dir_rules);
-	free(d->source_rules);
-	d->dir_rules = d->source_rules = NULL;
-	d->n_dir_rules = d->n_source_rules = 0;
-	if (!rules)
-		return;
-	d->dir_rules = ioh_ruleset_for_detector(rules, RULE_DIR_FSYNC, &d->n_dir_rules);
-	d->source_rules = ioh_ruleset_for_detector(rules, RULE_UNSYNCED_SOURCE, &d->n_source_rules);
-	if (!d->dir_rules)
-		d->n_dir_rules = 0;
-	if (!d->source_rules)
-		d->n_source_rules = 0;
+	rd_fini(d);
 }
 
 /* ---- deadline heap ------------------------------------------------------------------------ */
@@ -437,18 +407,6 @@ static void heap_compact(struct rename_durability *d)
 
 /* ---- findings ----------------------------------------------------------------------------- */
 
-static const char *identity_name(uint32_t identity)
-{
-	switch (identity) {
-	case IOH_ID_KERNEL:
-		return "kernel";
-	case IOH_ID_USERSPACE:
-		return "userspace";
-	default:
-		return "unresolved";
-	}
-}
-
 static void dirname_of(const char *path, char *out, size_t size)
 {
 	const char *slash = strrchr(path, '/');
@@ -469,23 +427,16 @@ static void dirname_of(const char *path, char *out, size_t size)
 static void emit_dir_fsync(struct rename_durability *d, struct ioh_correlator *c,
 			   struct pending_rename *p)
 {
-	struct ioh_finding f = {0};
+	struct ioh_finding f;
 	char dir[512];
 	uint64_t window = p->deadline_ns - p->renamed_ns;
 	uint64_t lost_program = evicted_since(d, p, BY_PROGRAM);
 	uint64_t lost_dir = evicted_since(d, p, BY_DIR);
 
 	dirname_of(p->path, dir, sizeof(dir));
-	f.ts_ns = p->deadline_ns;
-	f.rule = p->rule;
-	f.severity = p->severity;
+	ioh_finding_start(&f, p->deadline_ns, p->rule, p->severity, &p->who);
 	f.degraded = lost_program || lost_dir || p->resolve_timed_out ||
 		     ioh_correlator_loss_overlaps(c, p->renamed_ns, p->deadline_ns);
-	f.pid = p->pid;
-	f.user_call = true;
-	f.callsite = p->callsite;
-	memcpy(f.comm, p->comm, sizeof(f.comm));
-	f.cgroup = p->cgroup;
 	f.file = p->file.ino ? p->file : p->dir;
 	f.path = p->path;
 	f.fstype = ioh_fstype_from_magic(p->dir.fs_magic);
@@ -500,7 +451,7 @@ static void emit_dir_fsync(struct rename_durability *d, struct ioh_correlator *c
 	ioh_finding_add_duration(&f, "window", window);
 	/* The name was still not durable when the window closed: at least this long. */
 	ioh_finding_add_duration(&f, "exposure_at_least", window);
-	ioh_finding_add_str(&f, "identity", identity_name(p->identity));
+	ioh_finding_add_str(&f, "identity", ioh_identity_source_to_string(p->identity));
 	if (lost_program || lost_dir) {
 		/* The pending table was full: renames of this program or into this directory
 		 * were dropped unjudged while the window was open, so this finding stands for
@@ -520,19 +471,12 @@ static void emit_unsynced_source(struct ioh_correlator *c, const struct ioh_rule
 				 const struct ioh_event *ev, const struct ioh_inode_state *st,
 				 const char *fstype)
 {
-	struct ioh_finding f = {0};
+	struct ioh_finding f;
 	uint64_t dirty_for = ev->ts_ns - st->dirty_since_ns;
 
-	f.ts_ns = ev->ts_ns;
-	f.rule = rule->name;
-	f.severity = rule->severity;
+	ioh_finding_from_event(&f, rule, ev);
 	/* A lost SYNC or CLEAN record since the file got dirty could mean it was synced. */
 	f.degraded = ioh_correlator_loss_overlaps(c, st->dirty_since_ns, ev->ts_ns);
-	f.pid = ev->pid;
-	f.user_call = true;
-	f.callsite = ev->callsite;
-	memcpy(f.comm, ev->comm, sizeof(f.comm));
-	f.cgroup = ev->cgroup;
 	f.file = ev->rename.src;
 	f.path = ev->rename.new_path;
 	f.fstype = fstype;
@@ -545,16 +489,11 @@ static void emit_unsynced_source(struct ioh_correlator *c, const struct ioh_rule
 	ioh_finding_add_duration(&f, "dirty_for", dirty_for);
 	ioh_finding_add_uint(&f, "dirtied_by_pid", st->dirtier_pid);
 	ioh_finding_add_bool(&f, "ever_fsynced", st->last_sync_ns != 0);
-	ioh_finding_add_str(&f, "identity", identity_name(ev->rename.identity));
+	ioh_finding_add_str(&f, "identity", ioh_identity_source_to_string(ev->rename.identity));
 	ioh_correlator_emit(c, &f);
 }
 
 /* ---- events ------------------------------------------------------------------------------- */
-
-static enum ioh_severity one_lower(enum ioh_severity s)
-{
-	return s > IOH_SEV_INFO ? s - 1 : IOH_SEV_INFO;
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -604,19 +543,16 @@ static void add_pending(struct rename_durability *d, const struct ioh_rule *rule
 	p->live = true;
 	p->resolve_timed_out = ev->flags & IOH_EVF_RESOLVE_TIMEOUT;
 	p->file_fsynced = file_fsynced;
-	p->severity = file_fsynced ? rule->severity : one_lower(rule->severity);
+	p->severity = file_fsynced ? rule->severity : ioh_severity_lower(rule->severity);
 	snprintf(p->rule, sizeof(p->rule), "%s", rule->name);
 	p->dir = ev->rename.dst_dir;
 	p->file = ev->rename.src;
 	p->identity = ev->rename.identity;
-	p->pid = ev->pid;
-	p->callsite = ev->callsite;
-	memcpy(p->comm, ev->comm, sizeof(p->comm));
+	ioh_actor_from_event(&p->who, ev);
 	p->path = dup_or_null(ev->rename.new_path);
 	p->old_path = dup_or_null(ev->rename.old_path);
-	p->cgroup = dup_or_null(ev->cgroup);
 
-	group_join(d, BY_PROGRAM, i, program_key(p->comm, p->cgroup), 0);
+	group_join(d, BY_PROGRAM, i, program_key(p->who.comm, p->who.cgroup), 0);
 	group_join(d, BY_DIR, i, p->dir.dev, p->dir.ino);
 	d->live++;
 	heap_push(d, p->deadline_ns, i);
@@ -658,6 +594,8 @@ static void on_rename(struct rename_durability *d, struct ioh_correlator *c,
 {
 	const struct ioh_rename_info *r = &ev->rename;
 	const struct ioh_inode_state *st = NULL;
+	const struct ioh_rule *const *rules;
+	size_t n;
 	const char *fstype;
 	bool file_fsynced;
 
@@ -678,20 +616,21 @@ static void on_rename(struct rename_durability *d, struct ioh_correlator *c,
 	}
 	file_fsynced = st && st->last_sync_ns && !st->dirty_since_ns;
 
-	if (st && st->dirty_since_ns) {
-		for (size_t i = 0; i < d->n_source_rules; i++)
-			if (ioh_correlator_rule_applies(d->source_rules[i], r->new_path, fstype, ev))
-				emit_unsynced_source(c, d->source_rules[i], ev, st, fstype);
-	}
+	/* Every rule that applies, not only the first: each is its own policy. */
+	rules = ioh_correlator_rules_of(c, IOH_RULE_RENAME_UNSYNCED_SOURCE, &n);
+	for (size_t i = 0; st && st->dirty_since_ns && i < n; i++)
+		if (ioh_correlator_rule_applies(rules[i], r->new_path, fstype, ev))
+			emit_unsynced_source(c, rules[i], ev, st, fstype);
 
-	for (size_t i = 0; i < d->n_dir_rules; i++) {
-		if (!ioh_correlator_rule_applies(d->dir_rules[i], r->new_path, fstype, ev))
+	rules = ioh_correlator_rules_of(c, IOH_RULE_RENAME_WITHOUT_DIR_FSYNC, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!ioh_correlator_rule_applies(rules[i], r->new_path, fstype, ev))
 			continue;
 		if (!r->dst_dir.ino) {
 			d->unresolved++; /* no directory to wait for; counted, not guessed */
 			continue;
 		}
-		add_pending(d, d->dir_rules[i], ev, file_fsynced);
+		add_pending(d, rules[i], ev, file_fsynced);
 	}
 }
 
@@ -774,9 +713,9 @@ static void rd_stats(const void *state, struct ioh_correlator_stats *st)
 
 const struct ioh_detector ioh_detector_rename_durability = {
 	.name = "rename-durability",
-	.create = rd_create,
-	.destroy = rd_destroy,
-	.rules_changed = rd_rules_changed,
+	.state_size = sizeof(struct rename_durability),
+	.init = rd_init,
+	.fini = rd_destroy,
 	.on_event = rd_on_event,
 	.advance = rd_advance,
 	.stats = rd_stats,

@@ -25,8 +25,6 @@
 #include "daemon/util/duration.h"
 #include "daemon/util/fsnames.h"
 
-#define RULE_MOUNT "writeback-mount"
-#define RULE_TRUNCATE "writeback-truncate-unsynced"
 #define MOUNTS_MAX 256
 #define TRUNCATES_MAX 1024
 
@@ -43,21 +41,15 @@ struct wb_mount {
 
 /* A truncated file waiting for its rewrite and then for an fsync. */
 struct wb_truncate {
-	bool live;
+	struct ioh_file_slot slot; /* age: the truncation */
 	bool rewritten;
-	uint32_t dev;
-	uint64_t ino;
 	uint32_t mode;
 	uint32_t fs_magic;
-	uint64_t truncated_ns;
 	uint64_t rewritten_ns;
 	uint64_t deadline_ns;
 	uint64_t old_size;
-	uint32_t pid; /* the truncating task */
-	uint64_t callsite; /* its call chain key */
-	char comm[IOH_COMM_LEN];
-	char *cgroup;
-	char *path; /* mount point + path within the filesystem */
+	struct ioh_actor who; /* the truncating task */
+	char *path;	      /* mount point + path within the filesystem */
 	char *mount_point;
 	char rule[IOH_RULE_NAME_MAX];
 	enum ioh_severity severity;
@@ -66,12 +58,10 @@ struct wb_truncate {
 struct wb_state {
 	struct wb_mount mounts[MOUNTS_MAX];
 	struct wb_truncate truncates[TRUNCATES_MAX];
+	/* Truncations tracked: every dirty/clean/sync event asks it first, so the common case
+	 * (none) costs no scan. */
+	struct ioh_file_table table;
 	unsigned n_pending; /* rewritten and waiting for a deadline */
-	unsigned n_live;    /* truncations tracked: every dirty/clean/sync event checks this
-			     * first, so the common case (none) costs no scan */
-	uint64_t evictions;
-	const struct ioh_rule **mount_rules, **truncate_rules;
-	size_t n_mount_rules, n_truncate_rules;
 };
 
 static void mount_clear(struct wb_mount *m)
@@ -81,50 +71,32 @@ static void mount_clear(struct wb_mount *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static void truncate_clear(struct wb_state *s, struct wb_truncate *t)
+static void truncate_clear(void *item, void *ctx)
 {
-	if (t->live && t->rewritten)
+	struct wb_truncate *t = item;
+	struct wb_state *s = ctx;
+
+	if (t->rewritten)
 		s->n_pending--;
-	if (t->live)
-		s->n_live--;
-	free(t->cgroup);
+	ioh_actor_clear(&t->who);
 	free(t->path);
 	free(t->mount_point);
-	memset(t, 0, sizeof(*t));
 }
 
-static void *wb_create(struct ioh_correlator *c, const struct ioh_correlator_config *cfg)
+static int wb_init(void *state, const struct ioh_correlator_config *cfg)
 {
-	return calloc(1, sizeof(struct wb_state));
+	struct wb_state *s = state;
+
+	IOH_FILE_TABLE_INIT(&s->table, s->truncates, truncate_clear, s);
+	return 0;
 }
 
-static void wb_destroy(void *state)
+static void wb_fini(void *state)
 {
 	struct wb_state *s = state;
 
 	for (unsigned i = 0; i < MOUNTS_MAX; i++)
 		mount_clear(&s->mounts[i]);
-	for (unsigned i = 0; i < TRUNCATES_MAX; i++)
-		truncate_clear(s, &s->truncates[i]);
-	free(s->mount_rules);
-	free(s->truncate_rules);
-	free(s);
-}
-
-static void wb_rules_changed(void *state, const struct ioh_ruleset *rules)
-{
-	struct wb_state *s = state;
-
-	free(s->mount_rules);
-	free(s->truncate_rules);
-	s->mount_rules = rules ? ioh_ruleset_for_detector(rules, RULE_MOUNT, &s->n_mount_rules)
-			       : NULL;
-	if (!s->mount_rules)
-		s->n_mount_rules = 0;
-	s->truncate_rules =
-		rules ? ioh_ruleset_for_detector(rules, RULE_TRUNCATE, &s->n_truncate_rules) : NULL;
-	if (!s->truncate_rules)
-		s->n_truncate_rules = 0;
 }
 
 static struct wb_mount *find_mount(struct wb_state *s, uint64_t mnt_id, const char *mount_point)
@@ -136,19 +108,33 @@ static struct wb_mount *find_mount(struct wb_state *s, uint64_t mnt_id, const ch
 	return NULL;
 }
 
-/* The data=writeback mount of a device (the shortest mount point when bind-mounted). */
-static const struct wb_mount *writeback_mount_of(const struct wb_state *s, uint32_t dev)
+static bool under(const char *path, const char *dir)
 {
-	const struct wb_mount *best = NULL;
+	size_t n = strlen(dir);
+
+	return strcmp(dir, "/") == 0 ||
+	       (strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0'));
+}
+
+/* The data=writeback mount of a device: the one a full path (IOH_EVF_PATH_MOUNTED) is under
+ * (the longest mount point), else the shortest mount point when bind-mounted. */
+static const struct wb_mount *writeback_mount_of(const struct wb_state *s, uint32_t dev,
+						 const char *full_path)
+{
+	const struct wb_mount *best = NULL, *holder = NULL;
 
 	for (unsigned i = 0; i < MOUNTS_MAX; i++) {
 		const struct wb_mount *m = &s->mounts[i];
 
-		if (m->live && m->dev == dev && (m->flags & IOH_MNT_DATA_WRITEBACK) &&
-		    (!best || strlen(m->mount_point) < strlen(best->mount_point)))
+		if (!m->live || m->dev != dev || !(m->flags & IOH_MNT_DATA_WRITEBACK))
+			continue;
+		if (!best || strlen(m->mount_point) < strlen(best->mount_point))
 			best = m;
+		if (full_path && under(full_path, m->mount_point) &&
+		    (!holder || strlen(m->mount_point) > strlen(holder->mount_point)))
+			holder = m;
 	}
-	return best;
+	return holder ? holder : best;
 }
 
 static void describe_flags(uint32_t flags, uint32_t commit_s, char *out, size_t size)
@@ -167,29 +153,26 @@ static void describe_flags(uint32_t flags, uint32_t commit_s, char *out, size_t 
 		snprintf(out + used, size - used, "%scommit=%u", used ? ", " : "", commit_s);
 }
 
-static void report_mount(struct wb_state *s, struct ioh_correlator *c, const struct ioh_event *ev,
+static void report_mount(struct ioh_correlator *c, const struct ioh_event *ev,
 			 const struct wb_mount *m)
 {
 	const struct ioh_mount_info *mi = &ev->mount;
-	const struct ioh_rule *rule = NULL;
-	struct ioh_finding f = {0};
+	/* A property of the mount, not of a task: no task to match, pid 0 in the finding. */
+	const struct ioh_rule *rule =
+		ioh_correlator_match(c, IOH_RULE_WRITEBACK_MOUNT, mi->mount_point, mi->fstype, NULL);
+	struct ioh_finding f;
 	char what[128];
 
-	for (size_t i = 0; i < s->n_mount_rules && !rule; i++)
-		if (ioh_rule_matches(s->mount_rules[i], mi->mount_point, mi->fstype, "", NULL))
-			rule = s->mount_rules[i];
 	if (!rule)
 		return;
 	describe_flags(mi->flags, mi->commit_s, what, sizeof(what));
-	f.ts_ns = ev->ts_ns;
-	f.rule = rule->name;
 	/* data=writeback and barriers off can expose or lose data; the rest only widens the
 	 * window of loss: one step lower. */
-	f.severity = (mi->flags & (IOH_MNT_DATA_WRITEBACK | IOH_MNT_NOBARRIER)) ||
-				     rule->severity == IOH_SEV_INFO
-			     ? rule->severity
-			     : rule->severity - 1;
-	f.pid = 0; /* a property of the mount, not of a task */
+	ioh_finding_start(&f, ev->ts_ns, rule->name,
+			  (mi->flags & (IOH_MNT_DATA_WRITEBACK | IOH_MNT_NOBARRIER))
+				  ? rule->severity
+				  : ioh_severity_lower(rule->severity),
+			  NULL);
 	f.file.dev = mi->dev;
 	f.path = mi->mount_point;
 	f.fstype = mi->fstype;
@@ -244,72 +227,41 @@ static void on_mount(struct wb_state *s, struct ioh_correlator *c, const struct 
 	m->flags = mi->flags & IOH_MNT_HAZARDS;
 	m->commit_s = mi->commit_s;
 	if (m->flags & ~m->reported) {
-		report_mount(s, c, ev, m);
+		report_mount(c, ev, m);
 		m->reported |= m->flags;
 	}
-}
-
-static struct wb_truncate *find_truncate(struct wb_state *s, uint32_t dev, uint64_t ino,
-					 bool create)
-{
-	struct wb_truncate *free_slot = NULL, *oldest = NULL;
-
-	if (!create && !s->n_live)
-		return NULL;
-	for (unsigned i = 0; i < TRUNCATES_MAX; i++) {
-		struct wb_truncate *t = &s->truncates[i];
-
-		if (t->live && t->dev == dev && t->ino == ino)
-			return t;
-		if (!t->live && !free_slot)
-			free_slot = t;
-		if (t->live && (!oldest || t->truncated_ns < oldest->truncated_ns))
-			oldest = t;
-	}
-	if (!create)
-		return NULL;
-	if (!free_slot) {
-		truncate_clear(s, oldest);
-		s->evictions++;
-		free_slot = oldest;
-	}
-	return free_slot;
 }
 
 static void on_truncate(struct wb_state *s, struct ioh_correlator *c, const struct ioh_event *ev)
 {
 	const struct ioh_truncate_info *ti = &ev->truncate;
-	const struct wb_mount *m = writeback_mount_of(s, ti->file.dev);
-	const struct ioh_rule *rule = NULL;
+	bool mounted = ti->path && (ev->flags & IOH_EVF_PATH_MOUNTED);
+	const struct wb_mount *m = writeback_mount_of(s, ti->file.dev, mounted ? ti->path : NULL);
+	const struct ioh_rule *rule;
 	struct wb_truncate *t;
 	char path[4096];
+	bool created;
 
 	if (!m)
 		return; /* not (or no longer) a data=writeback mount */
-	if (ti->path)
+	if (mounted) /* the resolver went through the task's mount (bind mounts: its root) */
+		snprintf(path, sizeof(path), "%s", ti->path);
+	else if (ti->path)
 		snprintf(path, sizeof(path), "%s%s", strcmp(m->mount_point, "/") ? m->mount_point : "",
 			 ti->path);
 	else
 		snprintf(path, sizeof(path), "%s", m->mount_point);
-	for (size_t i = 0; i < s->n_truncate_rules && !rule; i++)
-		if (ioh_correlator_rule_applies(s->truncate_rules[i], path, m->fstype, ev))
-			rule = s->truncate_rules[i];
+	rule = ioh_correlator_match(c, IOH_RULE_WRITEBACK_TRUNCATE_UNSYNCED, path, m->fstype, ev);
 	if (!rule)
 		return;
-	t = find_truncate(s, ti->file.dev, ti->file.ino, true);
-	truncate_clear(s, t);
-	t->live = true;
-	s->n_live++;
-	t->dev = ti->file.dev;
-	t->ino = ti->file.ino;
+	t = ioh_file_table_get(&s->table, ti->file.dev, ti->file.ino, ti->file.gen, &created);
+	if (!created)
+		ioh_file_table_reset(&s->table, t); /* truncated again: start over */
+	t->slot.age_ns = ev->ts_ns;
 	t->mode = ti->file.mode;
 	t->fs_magic = ti->file.fs_magic;
-	t->truncated_ns = ev->ts_ns;
 	t->old_size = ti->old_size;
-	t->pid = ev->pid;
-	t->callsite = ev->callsite;
-	memcpy(t->comm, ev->comm, sizeof(t->comm));
-	t->cgroup = ev->cgroup ? strdup(ev->cgroup) : NULL;
+	ioh_actor_from_event(&t->who, ev);
 	t->path = strdup(path);
 	t->mount_point = strdup(m->mount_point);
 	t->severity = rule->severity;
@@ -319,7 +271,8 @@ static void on_truncate(struct wb_state *s, struct ioh_correlator *c, const stru
 
 static void on_dirty(struct wb_state *s, const struct ioh_event *ev)
 {
-	struct wb_truncate *t = find_truncate(s, ev->inode.file.dev, ev->inode.file.ino, false);
+	const struct ioh_file_id *file = &ev->inode.file;
+	struct wb_truncate *t = ioh_file_table_find(&s->table, file->dev, file->ino, file->gen);
 
 	if (!t || t->rewritten)
 		return;
@@ -333,25 +286,23 @@ static void on_sync(struct wb_state *s, const struct ioh_event *ev)
 {
 	const struct ioh_sync_info *si = &ev->sync;
 
-	if (si->ret != 0 || !s->n_live)
-		return;
-	for (unsigned i = 0; i < TRUNCATES_MAX; i++) {
-		struct wb_truncate *t = &s->truncates[i];
+	struct wb_truncate *t;
 
-		if (!t->live)
-			continue;
+	if (si->ret != 0)
+		return;
+	for (unsigned it = 0; (t = ioh_file_table_next(&s->table, &it));) {
 		switch (si->kind) {
 		case IOH_SYNC_FSYNC:
 		case IOH_SYNC_FDATASYNC:
-			if (t->dev == si->file.dev && t->ino == si->file.ino)
-				truncate_clear(s, t);
+			if (t->slot.dev == si->file.dev && t->slot.ino == si->file.ino)
+				ioh_file_table_remove(&s->table, t);
 			break;
 		case IOH_SYNC_SYNCFS:
-			if (t->dev == si->file.dev)
-				truncate_clear(s, t);
+			if (t->slot.dev == si->file.dev)
+				ioh_file_table_remove(&s->table, t);
 			break;
 		case IOH_SYNC_SYNC:
-			truncate_clear(s, t);
+			ioh_file_table_remove(&s->table, t);
 			break;
 		}
 	}
@@ -373,9 +324,10 @@ static void wb_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 		on_dirty(s, ev);
 		break;
 	case IOH_EV_INODE_CLEAN: /* the new data reached the disk: nothing stale to expose */
-		t = find_truncate(s, ev->inode.file.dev, ev->inode.file.ino, false);
+		t = ioh_file_table_find(&s->table, ev->inode.file.dev, ev->inode.file.ino,
+					ev->inode.file.gen);
 		if (t)
-			truncate_clear(s, t);
+			ioh_file_table_remove(&s->table, t);
 		break;
 	case IOH_EV_SYNC:
 		on_sync(s, ev);
@@ -386,19 +338,13 @@ static void wb_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 
 static void emit_truncate(struct ioh_correlator *c, const struct wb_truncate *t)
 {
-	struct ioh_finding f = {0};
+	struct ioh_finding f;
+	uint64_t truncated_ns = t->slot.age_ns;
 
-	f.ts_ns = t->deadline_ns;
-	f.rule = t->rule;
-	f.severity = t->severity;
-	f.degraded = ioh_correlator_loss_overlaps(c, t->truncated_ns, t->deadline_ns);
-	f.pid = t->pid;
-	f.user_call = true;
-	f.callsite = t->callsite;
-	memcpy(f.comm, t->comm, sizeof(f.comm));
-	f.cgroup = t->cgroup;
-	f.file.dev = t->dev;
-	f.file.ino = t->ino;
+	ioh_finding_start(&f, t->deadline_ns, t->rule, t->severity, &t->who);
+	f.degraded = ioh_correlator_loss_overlaps(c, truncated_ns, t->deadline_ns);
+	f.file.dev = t->slot.dev;
+	f.file.ino = t->slot.ino;
 	f.file.mode = t->mode;
 	f.file.fs_magic = t->fs_magic;
 	f.path = t->path;
@@ -406,13 +352,13 @@ static void emit_truncate(struct ioh_correlator *c, const struct wb_truncate *t)
 	snprintf(f.message, sizeof(f.message),
 		 "%s (pid %u) truncated and rewrote %s on data=writeback mount %s without fsync "
 		 "within %s: after a crash it can contain stale blocks of other files",
-		 t->comm, t->pid, t->path, t->mount_point,
+		 t->who.comm, t->who.pid, t->path, t->mount_point,
 		 IOH_DURATION(t->deadline_ns - t->rewritten_ns));
 	f.fix = "fsync(2) the file after rewriting it (or write a new file, fsync it and rename "
 		"it over the old one), or remount the filesystem data=ordered";
 	ioh_finding_add_str(&f, "mount_point", t->mount_point);
 	ioh_finding_add_uint(&f, "old_size", t->old_size);
-	ioh_finding_add_duration(&f, "rewrite_after_truncate", t->rewritten_ns - t->truncated_ns);
+	ioh_finding_add_duration(&f, "rewrite_after_truncate", t->rewritten_ns - truncated_ns);
 	ioh_finding_add_duration(&f, "window", t->deadline_ns - t->rewritten_ns);
 	ioh_correlator_emit(c, &f);
 }
@@ -421,31 +367,24 @@ static void wb_advance(void *state, struct ioh_correlator *c, uint64_t now_ns)
 {
 	struct wb_state *s = state;
 
+	struct wb_truncate *t;
+
 	if (!s->n_pending)
 		return;
-	for (unsigned i = 0; i < TRUNCATES_MAX; i++) {
-		struct wb_truncate *t = &s->truncates[i];
-
-		if (!t->live || !t->rewritten || t->deadline_ns > now_ns)
+	for (unsigned it = 0; (t = ioh_file_table_next(&s->table, &it));) {
+		if (!t->rewritten || t->deadline_ns > now_ns)
 			continue;
 		emit_truncate(c, t);
-		truncate_clear(s, t);
+		ioh_file_table_remove(&s->table, t);
 	}
 }
 
-static void wb_stats(const void *state, struct ioh_correlator_stats *st)
-{
-	const struct wb_state *s = state;
-
-	st->inode_evictions += s->evictions;
-}
-
 const struct ioh_detector ioh_detector_writeback_exposure = {
-	.name = RULE_MOUNT,
-	.create = wb_create,
-	.destroy = wb_destroy,
-	.rules_changed = wb_rules_changed,
+	.name = "writeback-exposure",
+	.state_size = sizeof(struct wb_state),
+	.init = wb_init,
+	.fini = wb_fini,
 	.on_event = wb_on_event,
 	.advance = wb_advance,
-	.stats = wb_stats,
+	IOH_DETECTOR_FILE_TABLE(struct wb_state, table),
 };

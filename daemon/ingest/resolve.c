@@ -9,37 +9,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/ingest/mountinfo.h"
 #include "daemon/ingest/resolve.h"
 #include "daemon/ingest/stat_pool.h"
 #include "daemon/util/fsnames.h"
 #include "daemon/stacks/capture.h"
 
 #define CGROUP_CACHE_SIZE 1024 /* direct-mapped; a miss costs one syscall pair */
-#define MOUNTS_MAX 4096
 /* FILEID_KERNFS: cgroup ids are kernfs node ids, usable as file handles on cgroupfs. */
 #define FILEID_KERNFS 0xfe
 
-struct mount_entry {
-	uint64_t mnt_id;
-	char fstype[32];
-};
-
-/* A mount point as a task sees it, for the file-system type of a name before any lookup. */
-struct mount_point {
-	char *path; /* unescaped, relative to the task's root */
-	size_t len;
-	char fstype[32];
-};
-
-/* The mount table of one mount namespace, re-read after MOUNT_POINTS_TTL_NS or a change. */
-struct mount_points {
+/* The mount table of one mount namespace, re-read when the kernel says it changed (POLLPRI on
+ * the open mountinfo) or a mount event made it stale; never on a lookup that misses. */
+struct ns_mounts {
 	uint64_t mnt_ns; /* 0: nothing loaded */
-	uint64_t loaded_ns;
+	int fd;		 /* /proc/PID/mountinfo of that namespace; -1: none */
 	bool stale;
-	struct mount_point *points;
-	size_t n;
+	struct ioh_mount_table *table;
 };
-#define MOUNT_POINTS_TTL_NS 1000000000ull
 
 struct cgroup_entry {
 	uint64_t id;
@@ -51,11 +38,11 @@ struct ioh_resolver {
 	size_t cgroup_root_len; /* length of the mount point, stripped from resolved paths */
 	char cgroup_root[PATH_MAX];
 	struct cgroup_entry cgroups[CGROUP_CACHE_SIZE];
-	struct mount_entry *mounts;
-	size_t n_mounts;
 	uint64_t own_mnt_ns; /* names from tasks in our mount namespace need no /proc/PID/root */
 	struct ioh_stat_pool *pool; /* every statx of a name: off the loop, with a deadline */
-	struct mount_points table;  /* the last namespace whose mount points were needed */
+	struct ns_mounts own_mounts;   /* our namespace */
+	struct ns_mounts other_mounts; /* the last other namespace whose mounts were needed */
+	char path[PATH_MAX];	       /* a truncated file's path through its mount */
 	struct ioh_resolver_stats stats;
 	bool timed_out; /* the last ioh_resolver_enrich() gave up on a statx */
 };
@@ -64,23 +51,16 @@ struct ioh_resolver {
  * hybrid ones. */
 static void find_cgroup2_mount(char *out, size_t size)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[8192], mnt[4096], fstype[64];
+	struct ioh_mount_table *t;
+	const struct ioh_mount_entry *m;
 
 	snprintf(out, size, "/sys/fs/cgroup");
-	if (!f)
+	if (ioh_mount_table_load("/proc/self/mountinfo", &t) < 0)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *sep = strstr(line, " - ");
-
-		if (!sep || sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
-			continue;
-		if (sscanf(line, "%*u %*u %*u:%*u %*s %4095s", mnt) == 1) {
-			snprintf(out, size, "%s", mnt);
-			break;
-		}
-	}
-	fclose(f);
+	m = ioh_mount_table_by_fstype(t, "cgroup2");
+	if (m)
+		snprintf(out, size, "%s", m->mount_point);
+	ioh_mount_table_free(t);
 }
 
 struct ioh_resolver *ioh_resolver_new(const char *cgroup_root)
@@ -89,6 +69,7 @@ struct ioh_resolver *ioh_resolver_new(const char *cgroup_root)
 
 	if (!r)
 		return NULL;
+	r->own_mounts.fd = r->other_mounts.fd = -1;
 	if (cgroup_root)
 		snprintf(r->cgroup_root, sizeof(r->cgroup_root), "%s", cgroup_root);
 	else
@@ -101,10 +82,7 @@ struct ioh_resolver *ioh_resolver_new(const char *cgroup_root)
 		if (stat("/proc/self/ns/mnt", &st) == 0)
 			r->own_mnt_ns = st.st_ino;
 	}
-	r->mounts = calloc(MOUNTS_MAX, sizeof(*r->mounts));
-	r->table.points = calloc(MOUNTS_MAX, sizeof(*r->table.points));
-	if (!r->mounts || !r->table.points ||
-	    ioh_stat_pool_new(IOH_STAT_POOL_TIMEOUT_NS, NULL, &r->pool) < 0) {
+	if (ioh_stat_pool_new(IOH_STAT_POOL_TIMEOUT_NS, NULL, &r->pool) < 0) {
 		ioh_resolver_free(r);
 		return NULL;
 	}
@@ -119,11 +97,12 @@ void ioh_resolver_free(struct ioh_resolver *r)
 		close(r->cgroup_root_fd);
 	for (size_t i = 0; i < CGROUP_CACHE_SIZE; i++)
 		free(r->cgroups[i].path);
-	free(r->mounts);
-	if (r->table.points)
-		for (size_t i = 0; i < r->table.n; i++)
-			free(r->table.points[i].path);
-	free(r->table.points);
+	ioh_mount_table_free(r->own_mounts.table);
+	ioh_mount_table_free(r->other_mounts.table);
+	if (r->own_mounts.fd >= 0)
+		close(r->own_mounts.fd);
+	if (r->other_mounts.fd >= 0)
+		close(r->other_mounts.fd);
 	ioh_stat_pool_free(r->pool);
 	free(r);
 }
@@ -142,7 +121,8 @@ int ioh_resolver_set_statx(struct ioh_resolver *r, uint64_t timeout_ns, ioh_stat
 
 void ioh_resolver_mounts_changed(struct ioh_resolver *r)
 {
-	r->table.stale = true;
+	r->own_mounts.stale = true;
+	r->other_mounts.stale = true;
 }
 
 void ioh_resolver_get_stats(struct ioh_resolver *r, struct ioh_resolver_stats *out)
@@ -160,68 +140,48 @@ bool ioh_resolver_timed_out(const struct ioh_resolver *r)
 	return r->timed_out;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
+/*
+ * The mount table of `pid`'s namespace `mnt_ns` (ours when 0 or our own), read when not
+ * cached or changed since. A task that is gone gives ours: its paths are then tried as we see
+ * them. NULL when no table can be read. The open mountinfo pins the namespace and tells of
+ * its changes, so a mount id or path that misses is not worth a second read. Reading a mount
+ * table asks no file system anything: it cannot block on one.
+ */
+static struct ioh_mount_table *mount_table(struct ioh_resolver *r, uint32_t pid, uint64_t mnt_ns)
 {
-	char *out = s;
+	bool ours = !mnt_ns || mnt_ns == r->own_mnt_ns || !pid;
+	struct ns_mounts *c = ours ? &r->own_mounts : &r->other_mounts;
+	uint64_t key = ours ? r->own_mnt_ns : mnt_ns;
+	struct ioh_mount_table *t;
+	char name[64];
 
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*out++ = *s;
-		}
-	}
-	*out = '\0';
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Reads the mount points of `pid`'s namespace (ours when pid is 0). Reading mountinfo asks
- * no file system anything: it cannot block on one. */
-static int load_mount_points(struct ioh_resolver *r, uint32_t pid, uint64_t mnt_ns)
-{
-	struct mount_points *t = &r->table;
-	char name[64], line[8192], point[4096];
-	FILE *f;
-
-	if (pid)
-		snprintf(name, sizeof(name), "/proc/%u/mountinfo", pid);
-	else
+	if (ours)
 		snprintf(name, sizeof(name), "/proc/self/mountinfo");
-	f = fopen(name, "re");
-	if (!f)
-		return -errno;
-	for (size_t i = 0; i < t->n; i++)
-		free(t->points[i].path);
-	t->n = 0;
-	while (t->n < MOUNTS_MAX && fgets(line, sizeof(line), f)) {
-		struct mount_point *m = &t->points[t->n];
-		char *sep = strstr(line, " - ");
+	else
+		snprintf(name, sizeof(name), "/proc/%u/mountinfo", pid);
+	if (c->fd >= 0 && c->mnt_ns == key) {
+		bool changed = ioh_mount_table_changed(c->fd); /* asking acknowledges it */
 
-		if (!sep || sscanf(sep + 3, "%31s", m->fstype) != 1 ||
-		    sscanf(line, "%*u %*u %*u:%*u %*s %4095s", point) != 1)
-			continue;
-		unescape_octal(point);
-		m->path = strdup(point);
-		if (!m->path)
-			break;
-		m->len = strlen(point);
-		t->n++;
+		if (c->table && !c->stale && !changed)
+			return c->table;
+	} else {
+		int fd = open(name, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return ours ? NULL : mount_table(r, 0, 0);
+		if (c->fd >= 0)
+			close(c->fd);
+		ioh_mount_table_free(c->table);
+		c->table = NULL;
+		c->fd = fd;
+		c->mnt_ns = key;
 	}
-	fclose(f);
-	t->mnt_ns = mnt_ns;
-	t->loaded_ns = mono_ns();
-	t->stale = false;
-	return 0;
+	if (ioh_mount_table_read(c->fd, name, &t) < 0)
+		return ours ? c->table : mount_table(r, 0, 0);
+	ioh_mount_table_free(c->table);
+	c->table = t;
+	c->stale = false;
+	return t;
 }
 
 /* The type of the file system `path` lives on as task `pid` sees it, from the mount table
@@ -229,27 +189,20 @@ static int load_mount_points(struct ioh_resolver *r, uint32_t pid, uint64_t mnt_
 static const char *fstype_of_path(struct ioh_resolver *r, uint32_t pid, uint64_t mnt_ns,
 				  const char *path)
 {
-	struct mount_points *t = &r->table;
-	const struct mount_point *best = NULL;
-	bool ours = !mnt_ns || mnt_ns == r->own_mnt_ns;
-	uint64_t key = ours ? r->own_mnt_ns : mnt_ns;
+	const struct ioh_mount_entry *m =
+		ioh_mount_table_by_path(mount_table(r, pid, mnt_ns), path);
 
-	if (t->mnt_ns != key || t->stale || mono_ns() - t->loaded_ns > MOUNT_POINTS_TTL_NS) {
-		if (load_mount_points(r, ours ? 0 : pid, key) < 0 &&
-		    (ours || load_mount_points(r, 0, r->own_mnt_ns) < 0))
-			return NULL; /* the task is gone: the path is tried as we see it */
-	}
-	for (size_t i = 0; i < t->n; i++) {
-		const struct mount_point *m = &t->points[i];
+	return m ? m->fstype : NULL;
+}
 
-		if (strncmp(path, m->path, m->len) != 0)
-			continue;
-		if (m->len > 1 && path[m->len] != '/' && path[m->len] != '\0')
-			continue;
-		if (!best || m->len >= best->len)
-			best = m;
-	}
-	return best ? best->fstype : NULL;
+/* The type of the mount with this id, from the table of the namespace it was seen from (mount
+ * ids are unique across namespaces). */
+static const char *fstype_of_mount(struct ioh_resolver *r, uint32_t pid, uint64_t mnt_ns,
+				   uint64_t mnt_id)
+{
+	const struct ioh_mount_entry *m = ioh_mount_table_by_id(mount_table(r, pid, mnt_ns), mnt_id);
+
+	return m ? m->fstype : NULL;
 }
 
 const char *ioh_resolver_cgroup_path(struct ioh_resolver *r, uint64_t cgroup_id)
@@ -288,44 +241,10 @@ const char *ioh_resolver_cgroup_path(struct ioh_resolver *r, uint64_t cgroup_id)
 	return e->path;
 }
 
-static void load_mounts(struct ioh_resolver *r)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[8192];
-
-	r->n_mounts = 0;
-	if (!f)
-		return;
-	while (r->n_mounts < MOUNTS_MAX && fgets(line, sizeof(line), f)) {
-		struct mount_entry *m = &r->mounts[r->n_mounts];
-		unsigned long long id;
-		char *sep;
-
-		if (sscanf(line, "%llu", &id) != 1)
-			continue;
-		/* fstype is the first field after the " - " separator. */
-		sep = strstr(line, " - ");
-		if (!sep || sscanf(sep + 3, "%31s", m->fstype) != 1)
-			continue;
-		m->mnt_id = id;
-		r->n_mounts++;
-	}
-	fclose(f);
-}
-
 int ioh_resolver_mount_fstype(struct ioh_resolver *r, uint64_t mnt_id, const char **fstype)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < r->n_mounts; i++) {
-			if (r->mounts[i].mnt_id == mnt_id) {
-				*fstype = r->mounts[i].fstype;
-				return 0;
-			}
-		}
-		if (pass == 0)
-			load_mounts(r); /* a new mount since the last read */
-	}
-	return -ENOENT;
+	*fstype = fstype_of_mount(r, 0, 0, mnt_id);
+	return *fstype ? 0 : -ENOENT;
 }
 
 /*
@@ -356,7 +275,7 @@ static int stat_as_task(struct ioh_resolver *r, uint32_t pid, uint32_t mnt_ns, c
 	struct statx stx;
 	const char *fstype;
 	uint64_t mnt_id;
-	bool ours = mnt_ns && mnt_ns == r->own_mnt_ns;
+	bool ours = mnt_ns && mnt_ns == r->own_mnt_ns, as_task = !ours;
 	int err;
 
 	/* Going through /proc/PID/root costs a second path walk: only for other namespaces. */
@@ -374,16 +293,18 @@ static int stat_as_task(struct ioh_resolver *r, uint32_t pid, uint32_t mnt_ns, c
 		err = ioh_stat_pool_statx(r->pool, buf, AT_SYMLINK_NOFOLLOW, mask, &stx);
 		if (err < 0)
 			return err;
+		as_task = false;
 	}
 	/* stat's device is what the kernel side reports too (bpf/common.bpf.h inode_dev():
 	 * s_dev, or the subvolume's anonymous device on btrfs). The mount (glibc takes struct
-	 * statx from <linux/stat.h>, which has stx_mnt_id) gives the filesystem type without a
-	 * statfs(2) per event. */
+	 * statx from <linux/stat.h>, which has stx_mnt_id) gives the filesystem type from the
+	 * mount table of the namespace the name was looked up in, without a statfs(2), which
+	 * would be a second call into the file system. */
 	mnt_id = stx.stx_mnt_id;
 	id->dev = ioh_kdev_make(stx.stx_dev_major, stx.stx_dev_minor);
 	id->fs_magic = 0;
 	if ((stx.stx_mask & STATX_MNT_ID) &&
-	    ioh_resolver_mount_fstype(r, mnt_id, &fstype) == 0)
+	    (fstype = fstype_of_mount(r, as_task ? pid : 0, as_task ? mnt_ns : 0, mnt_id)))
 		id->fs_magic = ioh_fstype_magic_from_name(fstype);
 	id->ino = stx.stx_ino;
 	id->mode = stx.stx_mode;
@@ -532,6 +453,39 @@ static void resolve_stack(struct ioh_event *ev, struct ioh_decode_scratch *s)
 		ioh_stack_hint_fill(&s->stack_modules[i]);
 }
 
+/* The mount namespace of a task (the inode of /proc/PID/ns/mnt, on nsfs); 0 when gone. */
+static uint64_t task_mnt_ns(uint32_t pid)
+{
+	char name[64];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "/proc/%u/ns/mnt", pid);
+	return pid && stat(name, &st) == 0 ? st.st_ino : 0;
+}
+
+/*
+ * The kernel names a truncated file within its file system ("/dir/file" from the file
+ * system's root). The truncating task's mount table turns that into the path the task reaches
+ * it by: through the mount of that device whose root holds it, so on a bind mount of "/dir"
+ * at /srv/b it is /srv/b/file. The event then carries IOH_EVF_PATH_MOUNTED. A cut path, or
+ * one no mount shows, stays within its file system.
+ */
+static void resolve_truncate(struct ioh_resolver *r, struct ioh_event *ev)
+{
+	struct ioh_truncate_info *ti = &ev->truncate;
+	uint64_t mnt_ns;
+
+	if (!ti->path || (ev->flags & IOH_EVF_PATH_TRUNCATED) ||
+	    strncmp(ti->path, IOH_TRUNCATION_MARK, strlen(IOH_TRUNCATION_MARK)) == 0)
+		return;
+	mnt_ns = task_mnt_ns(ev->pid);
+	if (ioh_mount_table_path(mount_table(r, ev->pid, mnt_ns), ti->file.dev, ti->path, r->path,
+				 sizeof(r->path)) < 0)
+		return;
+	ti->path = r->path;
+	ev->flags |= IOH_EVF_PATH_MOUNTED;
+}
+
 void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 			 struct ioh_decode_scratch *scratch)
 {
@@ -543,6 +497,8 @@ void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 		resolve_other_side(ev, scratch);
 	else if (ev->type == IOH_EV_STACK)
 		resolve_stack(ev, scratch);
+	else if (ev->type == IOH_EV_TRUNCATE)
+		resolve_truncate(r, ev);
 	else if (ev->type == IOH_EV_DIRTY_THROTTLE && ev->throttle.cgroup_ino) {
 		/* cgroup v2 ids are kernfs inode numbers: the same lookup as the task's. Copied
 		 * into scratch (other_cgroup, unused by this type), because the next lookup may

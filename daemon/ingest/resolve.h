@@ -8,7 +8,11 @@
  *    kernel side reports too (bpf/common.bpf.h inode_dev(): s_dev, or the btrfs subvolume's),
  *    and the renamed file's birth time (statx gives no i_generation; the birth tells the file
  *    apart from a deleted one that had the same inode number: event.h src_btime_ns);
+ *  - a truncated file's path within its file system -> the path through the truncating
+ *    task's mount (the mount's root stripped: bind mounts), IOH_EVF_PATH_MOUNTED;
  *  - cgroup id -> cgroup v2 path, cached.
+ * File system types come from the mount table of the task's namespace (mountinfo.h), which
+ * asks no file system anything.
  * Results are marked IOH_EVF_RESOLVED_IN_USERSPACE / IOH_EVF_RESOLVE_FAILED.
  */
 #ifndef IOH_RESOLVE_H
@@ -29,7 +33,8 @@ void ioh_resolver_free(struct ioh_resolver *r);
 /* Replaces the statx the workers call and their deadline (tests). */
 int ioh_resolver_set_statx(struct ioh_resolver *r, uint64_t timeout_ns, ioh_statx_fn fn);
 
-/* The mount table changed: the next type check re-reads it. */
+/* The mount table changed: the next lookup re-reads it (it would also see the change by
+ * itself, through POLLPRI on its own mountinfo descriptor). */
 void ioh_resolver_mounts_changed(struct ioh_resolver *r);
 
 struct ioh_resolver_stats {
@@ -61,8 +66,8 @@ uint64_t ioh_btime_to_monotonic(int64_t btime_realtime_ns);
 /* Path of a cgroup v2 id, or NULL. Cached; a miss costs one open_by_handle_at(2). */
 const char *ioh_resolver_cgroup_path(struct ioh_resolver *r, uint64_t cgroup_id);
 
-/* The filesystem type of the mount with this id (from /proc/self/mountinfo, re-read on a
- * miss). Returns 0 or -ENOENT. */
+/* The filesystem type of the mount with this id in our namespace (from its mount table, read
+ * again only when the kernel says it changed). Returns 0 or -ENOENT. */
 int ioh_resolver_mount_fstype(struct ioh_resolver *r, uint64_t mnt_id, const char **fstype);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "daemon/ingest/stat_pool.h"
+#include "daemon/util/timeops.h"
 
 enum worker_state {
 	W_IDLE,	     /* waiting for a call */
@@ -37,14 +38,6 @@ struct worker {
  */
 #define SPIN_NS 50000ull
 
-static uint64_t spin_clock_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -58,7 +51,7 @@ static inline void cpu_relax(void)
  * lock and read here without it. */
 static void spin_while(const enum worker_state *state, enum worker_state a, enum worker_state b)
 {
-	uint64_t until = spin_clock_ns() + SPIN_NS;
+	uint64_t until = ioh_clock_ns(CLOCK_MONOTONIC) + SPIN_NS;
 
 	do {
 		for (int i = 0; i < 64; i++) {
@@ -68,7 +61,7 @@ static void spin_while(const enum worker_state *state, enum worker_state a, enum
 				return;
 			cpu_relax();
 		}
-	} while (spin_clock_ns() < until);
+	} while (ioh_clock_ns(CLOCK_MONOTONIC) < until);
 }
 
 struct ioh_stat_pool {

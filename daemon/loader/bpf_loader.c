@@ -15,6 +15,7 @@
 #include "daemon/loader/bpf_loader.h"
 #include "daemon/loader/hooks.h"
 #include "daemon/util/log.h"
+#include "daemon/util/string_table.h"
 #include "iohazard.skel.h"
 
 #define DEFAULT_RINGBUF_BYTES (8u << 20)
@@ -43,18 +44,13 @@ struct ioh_loader {
 	int canary_fd; /* memfd the daemon fsyncs as its canary */
 };
 
-int ioh_backend_parse(const char *name, enum ioh_backend *out)
-{
-	static const char *const names[] = {"auto", "fentry", "kprobe", "tracepoint"};
-
-	for (unsigned i = 0; i < 4; i++) {
-		if (strcmp(name, names[i]) == 0) {
-			*out = (enum ioh_backend)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
+static const char *const ioh_backend_table[] = {
+    [IOH_BACKEND_AUTO] = "auto",
+    [IOH_BACKEND_FENTRY] = "fentry",
+    [IOH_BACKEND_KPROBE] = "kprobe",
+    [IOH_BACKEND_TRACEPOINT] = "tracepoint",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_backend, enum ioh_backend, "?");
 
 /* libbpf's own messages go through our log at debug level; its warnings stay warnings. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)

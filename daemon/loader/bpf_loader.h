@@ -31,7 +31,10 @@ enum ioh_backend {
 	IOH_BACKEND_TRACEPOINT,
 };
 
-int ioh_backend_parse(const char *name, enum ioh_backend *out);
+/* The --backend words: "auto", "fentry", "kprobe", "tracepoint" ("?" for another value);
+ * from_string gives -EINVAL for an unknown word. */
+const char *ioh_backend_to_string(enum ioh_backend backend);
+int ioh_backend_from_string(const char *s);
 
 struct ioh_hook_status {
 	const char *hook;    /* the hook table's name: "rename", "fsync", "cache_reads", ... */

@@ -8,20 +8,16 @@
 #include <string.h>
 
 #include "daemon/metrics/exposition.h"
+#include "daemon/util/hash.h"
 #include "daemon/util/log.h"
+#include "daemon/util/string_table.h"
+#include "daemon/util/strutil.h"
 #include "daemon/util/utf8.h"
 
 void ioh_expo_init(struct ioh_expo *x, struct strbuf *out)
 {
 	memset(x, 0, sizeof(*x));
 	x->out = out;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 /*
@@ -89,29 +85,13 @@ void ioh_expo_put_double(struct strbuf *sb, double v)
 	strbuf_puts(sb, buf);
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static const char *type_word(enum ioh_metric_type type)
-{
-	switch (type) {
-	case IOH_METRIC_COUNTER:
-		return "counter";
-	case IOH_METRIC_GAUGE:
-		return "gauge";
-	case IOH_METRIC_HISTOGRAM:
-		return "histogram";
-	}
-	return NULL;
-}
+/* The `# TYPE` words; NULL for a type that has none (refused by ioh_expo_family()). */
+static const char *const ioh_metric_type_table[] = {
+    [IOH_METRIC_COUNTER] = "counter",
+    [IOH_METRIC_GAUGE] = "gauge",
+    [IOH_METRIC_HISTOGRAM] = "histogram",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_metric_type, enum ioh_metric_type, NULL);
 
 /* HELP text escapes only backslash and newline (a quote is literal there). */
 static void put_help(struct strbuf *sb, const char *help)
@@ -162,20 +142,21 @@ int ioh_expo_family(struct ioh_expo *x, const char *name, enum ioh_metric_type t
 		    const char *help)
 {
 	const char *why = NULL;
+	size_t len = name ? strlen(name) : 0;
 	uint64_t h;
 
 	x->family[0] = '\0';
 	if (!ioh_expo_valid_metric_name(name))
 		why = "not a lower snake case metric name";
-	else if (!type_word(type))
+	else if (!ioh_metric_type_to_string(type))
 		why = "unknown metric type";
-	else if (type == IOH_METRIC_COUNTER && !ends_with(name, "_total"))
+	else if (type == IOH_METRIC_COUNTER && !ioh_ends_with(name, len, "_total"))
 		why = "a counter's name must end in _total";
-	else if (type != IOH_METRIC_COUNTER && ends_with(name, "_total"))
+	else if (type != IOH_METRIC_COUNTER && ioh_ends_with(name, len, "_total"))
 		why = "only counters end in _total";
 	else if (type == IOH_METRIC_HISTOGRAM &&
-		 (ends_with(name, "_bucket") || ends_with(name, "_sum") ||
-		  ends_with(name, "_count")))
+		 (ioh_ends_with(name, len, "_bucket") || ioh_ends_with(name, len, "_sum") ||
+		  ioh_ends_with(name, len, "_count")))
 		why = "a histogram's name must not end in _bucket, _sum or _count";
 	else if (!help || !*help)
 		why = "no HELP text";
@@ -185,7 +166,7 @@ int ioh_expo_family(struct ioh_expo *x, const char *name, enum ioh_metric_type t
 			  name ? name : "(null)", why);
 		return -EINVAL;
 	}
-	h = fnv1a(name);
+	h = ioh_fnv1a_str(IOH_FNV1A_INIT, name);
 	for (unsigned i = 0; i < x->n_seen; i++) {
 		if (x->seen[i] == h) {
 			x->errors++;
@@ -206,7 +187,7 @@ int ioh_expo_family(struct ioh_expo *x, const char *name, enum ioh_metric_type t
 	x->type = type;
 	strbuf_printf(x->out, "# HELP %s ", name);
 	put_help(x->out, help);
-	strbuf_printf(x->out, "\n# TYPE %s %s\n", name, type_word(type));
+	strbuf_printf(x->out, "\n# TYPE %s %s\n", name, ioh_metric_type_to_string(type));
 	return 0;
 }
 

@@ -39,6 +39,10 @@ enum ioh_metric_type {
 	IOH_METRIC_HISTOGRAM,
 };
 
+/* "counter", "gauge", "histogram" (the `# TYPE` word); NULL for another value. */
+const char *ioh_metric_type_to_string(enum ioh_metric_type type);
+int ioh_metric_type_from_string(const char *s);
+
 struct ioh_label {
 	const char *name;  /* [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__" */
 	const char *value; /* any bytes: escaped, invalid UTF-8 replaced by U+FFFD */

@@ -15,6 +15,7 @@
 #include "daemon/metrics/exposition.h"
 #include "daemon/metrics/http_server.h"
 #include "daemon/util/log.h"
+#include "daemon/util/timeops.h"
 
 /* What we know about one connection MHD holds, to enforce the deadline and evict idlers. */
 struct http_conn {
@@ -43,14 +44,6 @@ struct ioh_metrics_http {
 	 * scrape among them) would wait for some unrelated timeout. */
 	bool run_again;
 };
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* ---- listen address ------------------------------------------------------------------------ */
 
@@ -233,7 +226,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		if (!c || !info) /* cannot happen: MHD's limit is our array size */
 			return;
 		*c = (struct http_conn){
-		    .server = s, .conn = conn, .fd = info->connect_fd, .accepted_usec = now_usec()};
+		    .server = s, .conn = conn, .fd = info->connect_fd,
+		    .accepted_usec = ioh_clock_ns(CLOCK_MONOTONIC) / 1000};
 		s->n_conns++;
 		if (s->n_conns > IOH_METRICS_HTTP_CONNECTIONS_SOFT)
 			evict_idle(s, c);
@@ -336,7 +330,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void rearm(struct ioh_metrics_http *s)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
-	uint64_t now = now_usec(), next = UINT64_MAX;
+	uint64_t now = ioh_clock_ns(CLOCK_MONOTONIC) / 1000, next = UINT64_MAX;
 
 	if (s->run_again)
 		next = now;
@@ -379,7 +373,7 @@ static int on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
 	struct ioh_metrics_http *s = userdata;
-	uint64_t now = now_usec();
+	uint64_t now = ioh_clock_ns(CLOCK_MONOTONIC) / 1000;
 
 	for (unsigned i = 0; i < IOH_METRICS_HTTP_CONNECTIONS_MAX; i++) {
 		struct http_conn *c = &s->conns[i];
@@ -404,6 +398,53 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 	log_debug("metrics: microhttpd: %s", msg);
 }
 
+/* MHD on an already bound socket: MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD, so
+ * no thread; the loop drives it. */
+static int start_mhd(struct ioh_metrics_http *s, int fd, const char *listen_addr)
+{
+	s->mhd = MHD_start_daemon(
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)IOH_METRICS_HTTP_CONNECTIONS_MAX,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)IOH_METRICS_HTTP_PER_IP_MAX,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IOH_METRICS_HTTP_IDLE_TIMEOUT_SEC,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)IOH_METRICS_HTTP_MEMORY_LIMIT,
+	    MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)1024,
+	    /* Reject sloppy HTTP rather than guess what a client meant. */
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+	    MHD_OPTION_END);
+	/* On failure MHD may or may not have closed the socket it was given, so it is left
+	 * alone: one descriptor leaked on a startup failure beats closing a number that may
+	 * already belong to someone else. */
+	if (!s->mhd)
+		return log_error_errno(-EIO, "Failed to start the metrics HTTP server on %s",
+				       listen_addr);
+	return 0;
+}
+
+/* MHD's epoll descriptor and its timeout, as sources of the daemon's loop. */
+static int attach_to_loop(struct ioh_metrics_http *s, sd_event *e)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	int r;
+
+	if (!info)
+		return log_error_errno(-EIO, "Failed to get microhttpd's epoll descriptor");
+	r = sd_event_add_io(e, &s->io, info->epoll_fd, EPOLLIN, on_io, s);
+	if (r >= 0)
+		/* Accuracy 1 us, not sd_event's default 250 ms: MHD asks for "0 ms" whenever a
+		 * connection still has buffered work that epoll will not signal again (it uses
+		 * edge triggering), and each of those must run now, not a quarter second later. */
+		r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, s);
+	if (r < 0)
+		return log_error_errno(r, "Failed to add the metrics endpoint to the event loop: %m");
+	(void)sd_event_source_set_description(s->io, "metrics-http");
+	(void)sd_event_source_set_description(s->timer, "metrics-http-timer");
+	sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+	rearm(s);
+	return 0;
+}
+
 int ioh_metrics_http_new(sd_event *e, const char *listen_addr, ioh_metrics_render_fn render,
 			 void *ctx, struct ioh_metrics_http **out)
 {
@@ -411,7 +452,6 @@ int ioh_metrics_http_new(sd_event *e, const char *listen_addr, ioh_metrics_rende
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	unsigned len;
-	const union MHD_DaemonInfo *info;
 	int fd, any, r;
 
 	*out = NULL;
@@ -442,47 +482,10 @@ int ioh_metrics_http_new(sd_event *e, const char *listen_addr, ioh_metrics_rende
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 							 : ((struct sockaddr_in *)&ss)->sin_port);
-
-	/* MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD: no thread, we drive it. */
-	s->mhd = MHD_start_daemon(
-	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)IOH_METRICS_HTTP_CONNECTIONS_MAX,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)IOH_METRICS_HTTP_PER_IP_MAX,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IOH_METRICS_HTTP_IDLE_TIMEOUT_SEC,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)IOH_METRICS_HTTP_MEMORY_LIMIT,
-	    MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)1024,
-	    /* Reject sloppy HTTP rather than guess what a client meant. */
-	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-	    MHD_OPTION_END);
-	if (!s->mhd) {
-		/* MHD may or may not have closed the socket it was given on this path, so it is
-		 * left alone: one descriptor leaked on a startup failure beats closing a number
-		 * that may already belong to someone else. */
+	if ((r = start_mhd(s, fd, listen_addr)) < 0 || (r = attach_to_loop(s, e)) < 0) {
 		ioh_metrics_http_free(s);
-		return log_error_errno(-EIO, "Failed to start the metrics HTTP server on %s",
-				       listen_addr);
+		return r;
 	}
-	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!info) {
-		ioh_metrics_http_free(s);
-		return log_error_errno(-EIO, "Failed to get microhttpd's epoll descriptor");
-	}
-	r = sd_event_add_io(e, &s->io, info->epoll_fd, EPOLLIN, on_io, s);
-	if (r >= 0)
-		/* Accuracy 1 us, not sd_event's default 250 ms: MHD asks for "0 ms" whenever a
-		 * connection still has buffered work that epoll will not signal again (it uses
-		 * edge triggering), and each of those must run now, not a quarter second later. */
-		r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, s);
-	if (r < 0) {
-		ioh_metrics_http_free(s);
-		return log_error_errno(r,
-				       "Failed to add the metrics endpoint to the event loop: %m");
-	}
-	(void)sd_event_source_set_description(s->io, "metrics-http");
-	(void)sd_event_source_set_description(s->timer, "metrics-http-timer");
-	sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
-	rearm(s);
 	/* The bound port, not the asked one: ":0" lets the kernel choose. */
 	log_info("Metrics on http://%.*s:%u/metrics",
 		 (int)(strrchr(listen_addr, ':') ? strrchr(listen_addr, ':') - listen_addr : 0),

@@ -2,17 +2,14 @@
 /*
  * The rules-file parser: one file's text to rules, every problem as "file:line: message".
  *
- * libinih splits "key = value" lines and strips inline comments, but as Debian builds it the
- * handler gets no line number, only the first syntax error is returned, section names are
- * silently cut at 50 bytes and lines at 200. So the reader callback below sees every physical
- * line first: it counts lines, rejects control bytes, handles section headers itself (full
- * names, with their line), reports lines inih would only count as errors, drops leading
- * whitespace (so inih's indented "continuation lines" never happen: indentation means
- * nothing and lists grow by repeating the key), and feeds over-long list lines to inih one
- * entry at a time. inih only ever sees "key = value" lines of valid sections.
+ * The syntax is a strict INI (docs/rules.md): "[rule NAME]" sections, "key = value" lines,
+ * comments starting a line with "#" or ";", inline comments from a ";" after whitespace.
+ * Every physical line is handled here, so every error carries its line and parsing goes on
+ * after one to report the rest. (libinih was used for the "key = value" split until Debian's
+ * build turned out to give no line numbers and to cut lines at 200 bytes and section names
+ * at 50: docs/rules.md, "Implementation notes".)
  */
 #include <errno.h>
-#include <ini.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +48,7 @@ struct draft {
 struct parser {
 	struct ioh_rules_load *ld;
 	const char *file;
-	const char *text; /* the whole file, `len` bytes, not NUL-terminated */
-	size_t len, pos;
-	unsigned lineno;       /* of the last line handed out by the reader */
+	unsigned lineno;       /* of the line being parsed, from 1 */
 	struct draft **drafts; /* sections of this file, in order */
 	size_t ndrafts;
 	struct draft *cur;     /* section keys go to; NULL before the first or after a bad header */
@@ -61,9 +56,6 @@ struct parser {
 	bool in_daemon;	       /* in the [daemon] section: daemon-wide keys (daemon_key()) */
 	size_t section_errors; /* errors->count when the current section began */
 	bool stop;	       /* this file is beyond repair (too many rules): read no further */
-	/* An over-long list line is handed to inih as one "key = entry" line per entry. */
-	const struct ioh_rule_key *split_key;
-	const char *split_pos, *split_end;
 };
 
 /* Quote at most SHOWN_MAX bytes of `s` (len bytes) into buf, for error messages. */
@@ -153,8 +145,8 @@ static void finish_section(struct parser *p)
 					"[rule %s] needs \"detector = NAME\": \"%s\" is not a "
 					"detector%s",
 					r->name, r->name,
-					suggest(hint, r->name, ioh_rule_detectors,
-						ioh_rule_detectors_count, sizeof(char *)));
+					suggest(hint, r->name, &ioh_rule_kinds[0].name,
+						IOH_RULE__COUNT, sizeof(ioh_rule_kinds[0])));
 			/* Keep messages in line order: this one belongs to the header line. */
 			if (e->count == before + 1 && p->section_errors < before) {
 				char *msg = e->messages[before];
@@ -338,8 +330,8 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 	case IOH_KEY_DETECTOR:
 		if (!ioh_rule_detector_known(value)) {
 			perr(p, "unknown detector \"%s\" in [rule %s]%s", value, r->name,
-			     suggest(hint, value, ioh_rule_detectors, ioh_rule_detectors_count,
-				     sizeof(char *)));
+			     suggest(hint, value, &ioh_rule_kinds[0].name, IOH_RULE__COUNT,
+				     sizeof(ioh_rule_kinds[0])));
 			return;
 		}
 		snprintf(r->detector, sizeof(r->detector), "%s", value);
@@ -354,13 +346,15 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 		*(bool *)field = b;
 		return;
 	case IOH_KEY_SEVERITY:
-		if (ioh_severity_parse(value, &r->severity) < 0) {
+		ret = ioh_severity_from_string(value);
+		if (ret < 0) {
 			perr(p,
 			     "invalid severity \"%s\" in [rule %s] (expected info, notice, warning "
 			     "or critical)",
 			     value, r->name);
 			return;
 		}
+		r->severity = ret;
 		r->severity_set = true;
 		return;
 	case IOH_KEY_DURATION:
@@ -394,81 +388,7 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 	}
 }
 
-/* inih's handler: a "key = value" line of the current (valid) section. */
-static int on_key(void *user, const char *section, const char *name, const char *value)
-{
-	struct parser *p = user;
-	const struct ioh_rule_key *k;
-	char q[SHOWN_MAX + 4];
-	size_t idx, vlen = strlen(value);
-
-	if (!p->cur || p->stop || p->ld->stopped)
-		return 1;
-	k = find_key(name, strlen(name));
-	if (!k) {
-		unknown_key(p, name, strlen(name));
-		return 1;
-	}
-	if (!vlen) {
-		perr(p, "empty value for \"%s\" in [rule %s]", name, p->cur->rule.name);
-		return 1;
-	}
-	if (k->type == IOH_KEY_LIST) {
-		const char *s = value, *end = value + vlen;
-
-		while (s < end) {
-			size_t n = strcspn(s, " \t");
-
-			if (n)
-				list_add(p, k, s, n);
-			s += n;
-			s += strspn(s, " \t");
-		}
-		return 1;
-	}
-	idx = (size_t)(k - ioh_rule_keys);
-	if (p->cur->key_line[idx]) {
-		perr(p, "\"%s\" set twice in [rule %s] (first on line %u)", name, p->cur->rule.name,
-		     p->cur->key_line[idx]);
-		return 1;
-	}
-	p->cur->key_line[idx] = p->lineno;
-	if (vlen > IOH_RULES_VALUE_MAX) {
-		perr(p, "value \"%s\" for \"%s\" in [rule %s] is too long (max %d bytes)",
-		     shown(q, value, vlen), name, p->cur->rule.name, IOH_RULES_VALUE_MAX);
-		return 1;
-	}
-	scalar_set(p, k, value);
-	return 1;
-}
-
-/* Hand inih the next entry of an over-long list line; false when there is none left. */
-static bool next_split(struct parser *p, char *str, size_t num)
-{
-	while (p->split_pos < p->split_end) {
-		const char *s = p->split_pos;
-		size_t n = 0;
-
-		while (s + n < p->split_end && s[n] != ' ' && s[n] != '\t')
-			n++;
-		p->split_pos = s + n;
-		while (p->split_pos < p->split_end && is_blank(*p->split_pos))
-			p->split_pos++;
-		if (!n)
-			continue;
-		if (n > IOH_RULES_VALUE_MAX || strlen(p->split_key->name) + n + 5 > num) {
-			/* Too long for inih's line buffer: report it the way the handler would. */
-			list_add(p, p->split_key, s, n);
-			continue;
-		}
-		snprintf(str, num, "%s = %.*s\n", p->split_key->name, (int)n, s);
-		return true;
-	}
-	p->split_key = NULL;
-	return false;
-}
-
-/* Offset of an inline comment (";" after whitespace, as inih sees it), or n. */
+/* Offset of an inline comment (";" after whitespace), or n. */
 static size_t comment_start(const char *s, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
@@ -481,15 +401,13 @@ static size_t comment_start(const char *s, size_t n)
 static void daemon_key(struct parser *p, const char *key, size_t key_len, const char *value,
 		       size_t value_len)
 {
-	char q[SHOWN_MAX + 4];
+	char q[SHOWN_MAX + 4], text[8];
+	bool on;
 
 	if (key_len != 6 || memcmp(key, "stacks", 6)) {
 		perr(p, "unknown key \"%s\" in [daemon] (known: stacks)", shown(q, key, key_len));
 		return;
 	}
-	char text[8];
-	bool on;
-
 	if (value_len >= sizeof(text)) {
 		perr(p, "invalid value \"%s\" for \"stacks\" (yes or no)", shown(q, value, value_len));
 		return;
@@ -502,130 +420,128 @@ static void daemon_key(struct parser *p, const char *key, size_t key_len, const 
 		p->ld->rs->no_stacks = !on;
 }
 
-static bool key_line(struct parser *p, const char *line, size_t n, char *str, size_t num)
+/* "key = value" (or "key: value") of the current section: the key up to the first "=" or
+ * ":", the value after it up to an inline comment, both trimmed. */
+static void key_line(struct parser *p, const char *line, size_t n)
 {
-	size_t end = comment_start(line, n), sep = 0, key_len, value_len;
+	size_t end = comment_start(line, n), sep = 0, key_len, value_len, idx;
 	const char *key = line, *value;
 	const struct ioh_rule_key *k;
-	char q[SHOWN_MAX + 4];
+	char q[SHOWN_MAX + 4], buf[IOH_RULES_VALUE_MAX + 1];
 
 	while (sep < end && line[sep] != '=' && line[sep] != ':')
 		sep++;
 	if (sep >= end) {
 		perr(p, "expected \"key = value\", \"[rule NAME]\" or a comment, got \"%s\"",
 		     shown(q, line, end));
-		return false;
+		return;
 	}
 	key_len = sep;
 	trim(&key, &key_len);
 	if (!key_len) {
 		perr(p, "missing key before \"%c\"", line[sep]);
-		return false;
+		return;
 	}
 	if (p->in_daemon) {
 		value = line + sep + 1;
 		value_len = end - sep - 1;
 		trim(&value, &value_len);
 		daemon_key(p, key, key_len, value, value_len);
-		return false;
+		return;
 	}
 	if (!p->cur) {
 		if (!p->skipping)
 			perr(p, "key \"%s\" outside of a [rule NAME] section",
 			     shown(q, key, key_len));
-		return false;
-	}
-	if (n + 2 <= num) {
-		memcpy(str, line, n);
-		str[n] = '\n';
-		str[n + 1] = '\0';
-		return true;
+		return;
 	}
 	k = find_key(key, key_len);
 	if (!k) {
 		unknown_key(p, key, key_len);
-		return false;
+		return;
 	}
 	value = line + sep + 1;
 	value_len = end - sep - 1;
 	trim(&value, &value_len);
-	if (k->type != IOH_KEY_LIST) {
+	if (!value_len) {
+		perr(p, "empty value for \"%s\" in [rule %s]", k->name, p->cur->rule.name);
+		return;
+	}
+	if (k->type == IOH_KEY_LIST) {
+		/* Entries are separated by blanks; each is checked on its own. */
+		while (value_len) {
+			size_t item = 0;
+
+			while (item < value_len && !is_blank(value[item]))
+				item++;
+			list_add(p, k, value, item);
+			value += item;
+			value_len -= item;
+			trim(&value, &value_len);
+		}
+		return;
+	}
+	idx = (size_t)(k - ioh_rule_keys);
+	if (p->cur->key_line[idx]) {
+		perr(p, "\"%s\" set twice in [rule %s] (first on line %u)", k->name,
+		     p->cur->rule.name, p->cur->key_line[idx]);
+		return;
+	}
+	p->cur->key_line[idx] = p->lineno;
+	if (value_len > IOH_RULES_VALUE_MAX) {
 		perr(p, "value \"%s\" for \"%s\" in [rule %s] is too long (max %d bytes)",
 		     shown(q, value, value_len), k->name, p->cur->rule.name, IOH_RULES_VALUE_MAX);
-		return false;
+		return;
 	}
-	p->split_key = k;
-	p->split_pos = value;
-	p->split_end = value + value_len;
-	return false;
+	memcpy(buf, value, value_len);
+	buf[value_len] = '\0';
+	scalar_set(p, k, buf);
 }
 
-/* One physical line; true when it left a line for inih in str. */
-static bool feed_line(struct parser *p, const char *line, size_t n, char *str, size_t num)
+/* One physical line (without its "\n"). */
+static void parse_line(struct parser *p, const char *line, size_t n)
 {
 	if (n > IOH_RULES_LINE_MAX) {
 		perr(p, "line too long (max %d bytes)", IOH_RULES_LINE_MAX);
-		return false;
+		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)line[i];
 
-		/* A CR only as part of a CRLF line end: inih would take a lone one for a space. */
+		/* A CR only as part of a CRLF line end: a lone one is not whitespace. */
 		if ((c < 0x20 && c != '\t' && !(c == '\r' && i + 1 == n)) || c == 0x7f) {
 			perr(p, "invalid control character 0x%02x in column %zu", c, i + 1);
-			return false;
+			return;
 		}
 	}
 	if (p->lineno == 1 && n >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
 		line += 3;
 		n -= 3;
 	}
+	/* Indentation means nothing: there are no continuation lines. */
 	trim(&line, &n);
 	if (!n || line[0] == '#' || line[0] == ';')
-		return false;
-	if (line[0] == '[') {
+		return;
+	if (line[0] == '[')
 		section_line(p, line, n);
-		return false;
-	}
-	return key_line(p, line, n, str, num);
-}
-
-static char *reader(char *str, int num, void *stream)
-{
-	struct parser *p = stream;
-
-	if (num < 2)
-		return NULL;
-	for (;;) {
-		const char *line, *nl;
-		size_t n;
-
-		if (p->stop || p->ld->stopped)
-			return NULL;
-		if (p->split_key && next_split(p, str, (size_t)num))
-			return str;
-		if (p->pos >= p->len)
-			return NULL;
-		line = p->text + p->pos;
-		nl = memchr(line, '\n', p->len - p->pos);
-		n = nl ? (size_t)(nl - line) : p->len - p->pos;
-		p->pos += n + (nl ? 1 : 0);
-		p->lineno++;
-		if (feed_line(p, line, n, str, (size_t)num))
-			return str;
-	}
+	else
+		key_line(p, line, n);
 }
 
 int ioh_rules_parse_text(struct ioh_rules_load *ld, const char *file, const char *text, size_t len)
 {
-	struct parser p = {.ld = ld, .file = file, .text = text, .len = len};
-	size_t errors_before = ld->errors->count;
-	int ret;
+	struct parser p = {.ld = ld, .file = file};
+	size_t errors_before = ld->errors->count, pos = 0;
 
-	ret = ini_parse_stream(reader, &p, on_key, &p);
+	while (pos < len && !p.stop && !ld->stopped) {
+		const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - line) : len - pos;
+
+		pos += n + (nl ? 1 : 0);
+		p.lineno++;
+		parse_line(&p, line, n);
+	}
 	finish_section(&p);
-	if (ret == -2)
-		ioh_rules_error(ld, file, 0, -ENOMEM, "out of memory");
 	/* A file with errors fails the whole load, so only a clean one is worth merging. */
 	for (size_t i = 0; i < p.ndrafts; i++) {
 		if (ld->errors->count == errors_before && !ld->stopped &&

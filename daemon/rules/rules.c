@@ -26,60 +26,23 @@ const size_t ioh_rules_default_dirs_count =
 
 #define MSEC 1000000ULL
 
-/* What a rule gets from its detector when the file does not say otherwise. */
-struct detector_defaults {
-	const char *name;
-	enum ioh_severity severity;
-	uint64_t threshold_ns; /* 0 for detectors that do not measure a stall */
-};
-
-static const struct detector_defaults detectors[] = {
-    {"rename-without-dir-fsync", IOH_SEV_WARNING, 0},
-    {"rename-unsynced-source", IOH_SEV_NOTICE, 0},
-    {"mixed-direct-buffered", IOH_SEV_CRITICAL, 0},
-    {"dirty-throttle-stall", IOH_SEV_WARNING, 50 * MSEC},
-    {"splice-stall", IOH_SEV_WARNING, 100 * MSEC},
-    {"writeback-mount", IOH_SEV_WARNING, 0},
-    {"writeback-truncate-unsynced", IOH_SEV_WARNING, 0},
-    {"fsync-error-retried", IOH_SEV_CRITICAL, 0},
-};
-#define NDETECTORS (sizeof(detectors) / sizeof(detectors[0]))
-
-const char *const ioh_rule_detectors[] = {
-    "rename-without-dir-fsync",	   "rename-unsynced-source", "mixed-direct-buffered",
-    "dirty-throttle-stall",	   "splice-stall",	     "writeback-mount",
-    "writeback-truncate-unsynced", "fsync-error-retried",
-};
-const size_t ioh_rule_detectors_count = NDETECTORS;
-
-_Static_assert(sizeof(ioh_rule_detectors) / sizeof(ioh_rule_detectors[0]) == NDETECTORS,
-	       "one name per detector");
-
-static const struct detector_defaults *detector_find(const char *name)
-{
-	for (size_t i = 0; i < NDETECTORS; i++)
-		if (strcmp(detectors[i].name, name) == 0)
-			return &detectors[i];
-	return NULL;
-}
-
 bool ioh_rule_detector_known(const char *detector)
 {
-	return detector && detector_find(detector);
+	return ioh_rule_kind_find(detector) != NULL;
 }
 
 enum ioh_severity ioh_rule_detector_severity(const char *detector)
 {
-	const struct detector_defaults *d = detector_find(detector);
+	const struct ioh_rule_kind *k = ioh_rule_kind_find(detector);
 
-	return d ? d->severity : IOH_SEV_WARNING;
+	return k ? k->severity : IOH_SEV_WARNING;
 }
 
 uint64_t ioh_rule_detector_threshold(const char *detector)
 {
-	const struct detector_defaults *d = detector_find(detector);
+	const struct ioh_rule_kind *k = ioh_rule_kind_find(detector);
 
-	return d ? d->threshold_ns : 0;
+	return k ? k->threshold_ns : 0;
 }
 
 bool ioh_rule_name_valid(const char *name, size_t len)
@@ -242,11 +205,85 @@ static bool is_dev_null(const struct stat *st)
  * Read a whole file into *text (NUL-terminated for convenience; the parser uses the length).
  * A symlink to /dev/null reads as empty: that is how an admin masks a vendor file.
  */
+/* What may be read as a rules file: 1 for /dev/null (an empty file, the way to mask one),
+ * 0 for a regular file within the size limit, or -errno (reported). */
+static int check_rules_fd(struct ioh_rules_load *ld, const char *path, int fd, struct stat *st)
+{
+	int err;
+
+	if (fstat(fd, st) < 0) {
+		err = -errno;
+		ioh_rules_error(ld, path, 0, err, "cannot stat: %s", strerror(-err));
+		return err;
+	}
+	if (is_dev_null(st))
+		return 1;
+	if (!S_ISREG(st->st_mode)) {
+		ioh_rules_error(ld, path, 0, -EINVAL, "not a regular file");
+		return -EINVAL;
+	}
+	if (st->st_size > IOH_RULES_FILE_MAX) {
+		ioh_rules_error(ld, path, 0, -EFBIG, "file too large (%lld bytes, max %d)",
+				(long long)st->st_size, IOH_RULES_FILE_MAX);
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/* Reads `fd` to EOF into a NUL-terminated buffer of at most IOH_RULES_FILE_MAX bytes: the size
+ * may change under us, so `size_hint` only sizes the first allocation. */
+static int read_bounded(struct ioh_rules_load *ld, const char *path, int fd, size_t size_hint,
+			char **text, size_t *len)
+{
+	size_t cap = size_hint + 1 < IOH_RULES_FILE_MAX + 1 ? size_hint + 1 : IOH_RULES_FILE_MAX + 1;
+	size_t n = 0;
+	char *buf = malloc(cap + 1), *bigger;
+	ssize_t r;
+	int err;
+
+	if (!buf)
+		goto nomem;
+	for (;;) {
+		if (n == cap) {
+			if (cap > IOH_RULES_FILE_MAX) {
+				free(buf);
+				ioh_rules_error(ld, path, 0, -EFBIG, "file too large (max %d bytes)",
+						IOH_RULES_FILE_MAX);
+				return -EFBIG;
+			}
+			cap = cap * 2 > IOH_RULES_FILE_MAX + 1 ? IOH_RULES_FILE_MAX + 1 : cap * 2;
+			bigger = realloc(buf, cap + 1);
+			if (!bigger) {
+				free(buf);
+				goto nomem;
+			}
+			buf = bigger;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			free(buf);
+			ioh_rules_error(ld, path, 0, err, "cannot read: %s", strerror(-err));
+			return err;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+nomem:
+	ioh_rules_error(ld, path, 0, -ENOMEM, "out of memory");
+	return -ENOMEM;
+}
+
 static int read_rules_file(struct ioh_rules_load *ld, const char *path, char **text, size_t *len)
 {
-	size_t cap = IOH_RULES_FILE_MAX + 1, n = 0;
 	struct stat st;
-	char *buf;
 	int fd, err;
 
 	*text = NULL;
@@ -258,86 +295,22 @@ static int read_rules_file(struct ioh_rules_load *ld, const char *path, char **t
 		ioh_rules_error(ld, path, 0, err, "cannot open: %s", strerror(-err));
 		return err;
 	}
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		ioh_rules_error(ld, path, 0, err, "cannot stat: %s", strerror(-err));
-		goto out;
-	}
-	if (is_dev_null(&st)) {
-		err = 0;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		ioh_rules_error(ld, path, 0, err, "not a regular file");
-		goto out;
-	}
-	if (st.st_size > IOH_RULES_FILE_MAX) {
-		err = -EFBIG;
-		ioh_rules_error(ld, path, 0, err, "file too large (%lld bytes, max %d)",
-				(long long)st.st_size, IOH_RULES_FILE_MAX);
-		goto out;
-	}
-	if ((size_t)st.st_size + 1 < cap)
-		cap = (size_t)st.st_size + 1;
-	buf = malloc(cap + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		ioh_rules_error(ld, path, 0, err, "out of memory");
-		goto out;
-	}
-	/* The size may change under us: read until EOF, but never past the limit. */
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *bigger;
-
-			if (cap > IOH_RULES_FILE_MAX) {
-				free(buf);
-				err = -EFBIG;
-				ioh_rules_error(ld, path, 0, err, "file too large (max %d bytes)",
-						IOH_RULES_FILE_MAX);
-				goto out;
-			}
-			cap = cap * 2 > IOH_RULES_FILE_MAX + 1 ? IOH_RULES_FILE_MAX + 1 : cap * 2;
-			bigger = realloc(buf, cap + 1);
-			if (!bigger) {
-				free(buf);
-				err = -ENOMEM;
-				ioh_rules_error(ld, path, 0, err, "out of memory");
-				goto out;
-			}
-			buf = bigger;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			free(buf);
-			ioh_rules_error(ld, path, 0, err, "cannot read: %s", strerror(-err));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (ld->total_bytes + n > IOH_RULES_TOTAL_MAX) {
-		free(buf);
-		err = -EFBIG;
-		ioh_rules_error(ld, path, 0, err, "rules files too large together (max %d bytes)",
-				IOH_RULES_TOTAL_MAX);
-		goto out;
-	}
-	ld->total_bytes += n;
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	err = 0;
-out:
+	err = check_rules_fd(ld, path, fd, &st);
+	if (err == 0)
+		err = read_bounded(ld, path, fd, (size_t)st.st_size, text, len);
 	close(fd);
-	return err;
+	if (err)
+		return err < 0 ? err : 0;
+	if (ld->total_bytes + *len > IOH_RULES_TOTAL_MAX) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
+		ioh_rules_error(ld, path, 0, -EFBIG, "rules files too large together (max %d bytes)",
+				IOH_RULES_TOTAL_MAX);
+		return -EFBIG;
+	}
+	ld->total_bytes += *len;
+	return 0;
 }
 
 static int load_begin(struct ioh_rules_load *ld, struct ioh_rules_errors *errors,
@@ -566,6 +539,19 @@ const struct ioh_rule *ioh_ruleset_find(const struct ioh_ruleset *rs, const char
 	return NULL;
 }
 
+uint64_t ioh_rules_min_threshold(const struct ioh_ruleset *rs, const char *detector)
+{
+	size_t n = 0;
+	const struct ioh_rule **rules = rs ? ioh_ruleset_for_detector(rs, detector, &n) : NULL;
+	uint64_t min = 0;
+
+	for (size_t i = 0; rules && i < n; i++)
+		if (!min || rules[i]->threshold_ns < min)
+			min = rules[i]->threshold_ns;
+	free(rules);
+	return min;
+}
+
 struct scale_unit {
 	const char *s;
 	uint64_t f;
@@ -661,7 +647,7 @@ void ioh_ruleset_print(const struct ioh_ruleset *rs, FILE *out)
 				break;
 			case IOH_KEY_SEVERITY:
 				fprintf(out, "%s = %s\n", key->name,
-					ioh_severity_name(r->severity));
+					ioh_severity_to_string(r->severity));
 				break;
 			case IOH_KEY_DURATION:
 				fprintf(out, "%s = ", key->name);

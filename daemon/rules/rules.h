@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "daemon/correlator/severity.h"
+#include "daemon/rules/registry.h"
 
 #define IOH_RULE_NAME_MAX 64
 
@@ -108,6 +109,9 @@ void ioh_rules_errors_free(struct ioh_rules_errors *errors);
 const struct ioh_rule **ioh_ruleset_for_detector(const struct ioh_ruleset *rs,
 						 const char *detector, size_t *count);
 const struct ioh_rule *ioh_ruleset_find(const struct ioh_ruleset *rs, const char *name);
+/* Smallest threshold of the enabled rules of `detector` (0: none enabled): what the kernel
+ * side filters stalls with, so it never drops an occurrence a rule would report. */
+uint64_t ioh_rules_min_threshold(const struct ioh_ruleset *rs, const char *detector);
 
 /*
  * Whether a rule applies to an occurrence. `fstype` may be NULL (unknown: treated as not
@@ -149,9 +153,8 @@ void ioh_ruleset_print(const struct ioh_ruleset *rs, FILE *out);
 #define IOH_RULES_LINE_MAX 4096		      /* bytes of one line */
 #define IOH_RULES_ERRORS_MAX 100	      /* messages kept before giving up */
 
-/* The detectors a rule can name (design.md "Rule names"), in that order. */
-extern const char *const ioh_rule_detectors[];
-extern const size_t ioh_rule_detectors_count;
+/* Whether `detector` is a rule kind of the registry (daemon/rules/registry.h), which a rule
+ * can name in `detector =` or by its section name. */
 bool ioh_rule_detector_known(const char *detector);
 
 /*

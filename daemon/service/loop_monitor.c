@@ -9,6 +9,7 @@
 
 #include "daemon/service/loop_monitor.h"
 #include "daemon/util/log.h"
+#include "daemon/util/timeops.h"
 
 #define CHECK_EVERY_NS (250ull * 1000000ull)
 
@@ -19,14 +20,6 @@ struct ioh_loop_monitor {
 	bool started;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void *monitor_main(void *arg)
 {
 	struct ioh_loop_monitor *m = arg;
@@ -34,7 +27,7 @@ static void *monitor_main(void *arg)
 	struct timespec step = {0, (long)CHECK_EVERY_NS};
 
 	while (!atomic_load(&m->quit)) {
-		uint64_t pet = atomic_load(&m->last_pet_ns), now = mono_ns();
+		uint64_t pet = atomic_load(&m->last_pet_ns), now = ioh_clock_ns(CLOCK_MONOTONIC);
 
 		if (now > pet + IOH_LOOP_STALL_NS && pet != reported_pet) {
 			reported_pet = pet;
@@ -56,7 +49,7 @@ int ioh_loop_monitor_start(struct ioh_loop_monitor **out)
 
 	if (!m)
 		return -ENOMEM;
-	atomic_store(&m->last_pet_ns, mono_ns());
+	atomic_store(&m->last_pet_ns, ioh_clock_ns(CLOCK_MONOTONIC));
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old); /* signals belong to the loop's signalfd */
 	r = pthread_create(&m->thread, NULL, monitor_main, m);
@@ -92,7 +85,7 @@ uint64_t ioh_loop_monitor_pet(struct ioh_loop_monitor *m, uint64_t now_ns)
 
 uint64_t ioh_loop_monitor_stalled_ns(struct ioh_loop_monitor *m)
 {
-	uint64_t pet, now = mono_ns();
+	uint64_t pet, now = ioh_clock_ns(CLOCK_MONOTONIC);
 
 	if (!m)
 		return 0;

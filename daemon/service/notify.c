@@ -11,12 +11,7 @@
 
 #include "daemon/service/notify.h"
 #include "daemon/util/strbuf.h"
-
-struct ioh_watchdog {
-	sd_event_source *timer; /* the petting timer on the main loop */
-	uint64_t usec;		/* WATCHDOG_USEC: the manager kills us after this long silent */
-	uint64_t pets;		/* WATCHDOG=1 sent */
-};
+#include "daemon/util/timeops.h"
 
 /* sd_notify() returns >0 sent, 0 not under a manager, <0 error: fold the first two. */
 static int notify(const char *state)
@@ -91,97 +86,16 @@ int ioh_notify_status(const char *fmt, ...)
 
 int ioh_notify_reloading(void)
 {
-	struct timespec ts;
 	char msg[64];
 
 	/* The manager compares it with the time it sent SIGHUP, to tell this reload from an
 	 * earlier one: CLOCK_MONOTONIC, as sd_notify(3) specifies. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
-		 (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+		 ioh_clock_ns(CLOCK_MONOTONIC) / 1000u);
 	return notify(msg);
 }
 
 int ioh_notify_stopping(void)
 {
 	return notify("STOPPING=1");
-}
-
-/* ---- watchdog -------------------------------------------------------------------------------- */
-
-static uint64_t pet_period(const struct ioh_watchdog *w)
-{
-	/* Half the interval, as sd_watchdog_enabled(3) recommends: one late or lost pet does
-	 * not kill us, two in a row do. */
-	return w->usec / 2 ? w->usec / 2 : 1;
-}
-
-static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	struct ioh_watchdog *w = userdata;
-
-	if (notify("WATCHDOG=1") == 0)
-		w->pets++;
-	/* Relative to now, not to the planned time: after a stall we pet at once (we are
-	 * here) and then keep the full half-interval margin instead of firing in a burst. */
-	return sd_event_source_set_time_relative(s, pet_period(w));
-}
-
-int ioh_watchdog_start(sd_event *e, struct ioh_watchdog **out)
-{
-	struct ioh_watchdog *w;
-	uint64_t usec = 0;
-	int r;
-
-	*out = NULL;
-	/* Checks WATCHDOG_PID too: a child that inherited the environment must not pet on
-	 * behalf of its parent. The environment is kept so a re-exec still sees it. */
-	r = sd_watchdog_enabled(0, &usec);
-	if (r <= 0 || usec == 0)
-		return r < 0 ? r : 0;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	w->usec = usec;
-	/*
-	 * Accuracy: sd-event's default (250 ms) lets it coalesce the wakeup that late, longer
-	 * than a short test interval. A tenth of the period is slack enough to batch with other
-	 * timers and still far inside the margin.
-	 */
-	r = sd_event_add_time_relative(e, &w->timer, CLOCK_MONOTONIC, pet_period(w),
-				       pet_period(w) / 10 ? pet_period(w) / 10 : 1, on_watchdog, w);
-	if (r < 0) {
-		free(w);
-		return r;
-	}
-	/* Time sources are one-shot by default: keep it on, the callback moves the time. */
-	r = sd_event_source_set_enabled(w->timer, SD_EVENT_ON);
-	if (r < 0) {
-		ioh_watchdog_free(w);
-		return r;
-	}
-	(void)sd_event_source_set_description(w->timer, "watchdog");
-	/* Pet once now: startup may have taken a good part of the interval already. */
-	if (notify("WATCHDOG=1") == 0)
-		w->pets++;
-	*out = w;
-	return 1;
-}
-
-uint64_t ioh_watchdog_usec(const struct ioh_watchdog *w)
-{
-	return w ? w->usec : 0;
-}
-
-uint64_t ioh_watchdog_pets(const struct ioh_watchdog *w)
-{
-	return w ? w->pets : 0;
-}
-
-void ioh_watchdog_free(struct ioh_watchdog *w)
-{
-	if (!w)
-		return;
-	sd_event_source_disable_unref(w->timer);
-	free(w);
 }

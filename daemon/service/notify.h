@@ -2,7 +2,8 @@
 /*
  * The service manager's side channel (sd_notify(3)): READY=1 once every hook is attached and
  * every listener bound, STATUS= with a one-line summary, RELOADING=1 / READY=1 around a
- * SIGHUP reload, STOPPING=1 on the way out, and WATCHDOG=1 from the main loop.
+ * SIGHUP reload and STOPPING=1 on the way out. WATCHDOG=1 is sd-event's own
+ * (sd_event_set_watchdog(), daemon/manager.c): sent from the loop, so a stuck loop stops it.
  *
  * Every function is a no-op returning 0 when NOTIFY_SOCKET is unset (run by hand, in tests,
  * under another supervisor), so the daemon calls them unconditionally. They never block: the
@@ -10,10 +11,6 @@
  */
 #ifndef IOH_NOTIFY_H
 #define IOH_NOTIFY_H
-
-#include <stdint.h>
-
-#include <systemd/sd-event.h>
 
 /* STATUS= values longer than this are cut (systemctl status shows one line anyway). */
 #define IOH_NOTIFY_STATUS_MAX 256
@@ -37,24 +34,5 @@ int ioh_notify_reloading(void);
 
 /* STOPPING=1: the manager shows "deactivating" instead of waiting for the pid to die. */
 int ioh_notify_stopping(void);
-
-struct ioh_watchdog;
-
-/*
- * If the manager enabled the watchdog for this process (WATCHDOG_USEC set and WATCHDOG_PID
- * unset or ours), add a timer to `e` that sends WATCHDOG=1 every half interval, and set *out.
- * The timer runs on the main loop, so a loop stuck in a callback stops petting and the
- * manager restarts us: that is the point, and why there is no thread.
- * Returns 1 (started), 0 (no watchdog requested; *out = NULL) or -errno.
- */
-int ioh_watchdog_start(sd_event *e, struct ioh_watchdog **out);
-
-/* The interval the manager asked for, in microseconds (0 when not running). */
-uint64_t ioh_watchdog_usec(const struct ioh_watchdog *w);
-/* WATCHDOG=1 messages sent so far (status output, tests). */
-uint64_t ioh_watchdog_pets(const struct ioh_watchdog *w);
-
-/* Stops the timer; accepts NULL. */
-void ioh_watchdog_free(struct ioh_watchdog *w);
 
 #endif

@@ -4,107 +4,87 @@
 #include "daemon/sinks/event_format.h"
 #include "daemon/sinks/finding_format.h"
 #include "daemon/util/fsnames.h"
+#include "daemon/util/string_table.h"
 
-const char *ioh_event_type_name(uint32_t type)
-{
-	switch (type) {
-	case IOH_EV_RENAME:
-		return "rename";
-	case IOH_EV_SYNC:
-		return "sync";
-	case IOH_EV_INODE_DIRTY:
-		return "inode_dirty";
-	case IOH_EV_INODE_CLEAN:
-		return "inode_clean";
-	case IOH_EV_ACCESS_MODE:
-		return "access_mode";
-	case IOH_EV_HEARTBEAT:
-		return "heartbeat";
-	case IOH_EV_DIRTY_THROTTLE:
-		return "dirty_throttle";
-	case IOH_EV_SPLICE_STALL:
-		return "splice_stall";
-	case IOH_EV_TRUNCATE:
-		return "truncate";
-	case IOH_EV_STACK:
-		return "stack";
-	case IOH_EV_MOUNT:
-		return "mount";
-	case IOH_EV_LOSS:
-		return "loss";
-	case IOH_EV_END:
-		return "end";
-	}
-	return "unknown";
-}
+/* The names are the `type`, `kind`, `where`, ... values of `iohazard replay --events`, the
+ * iohazard_events_total{type} and iohazard_events_lost_total{where} labels, and finding
+ * evidence: keep them stable. */
+static const char *const ioh_event_type_table[] = {
+    [IOH_EV_RENAME] = "rename",
+    [IOH_EV_SYNC] = "sync",
+    [IOH_EV_INODE_DIRTY] = "inode_dirty",
+    [IOH_EV_INODE_CLEAN] = "inode_clean",
+    [IOH_EV_ACCESS_MODE] = "access_mode",
+    [IOH_EV_HEARTBEAT] = "heartbeat",
+    [IOH_EV_DIRTY_THROTTLE] = "dirty_throttle",
+    [IOH_EV_SPLICE_STALL] = "splice_stall",
+    [IOH_EV_TRUNCATE] = "truncate",
+    [IOH_EV_STACK] = "stack",
+    [IOH_EV_MOUNT] = "mount",
+    [IOH_EV_LOSS] = "loss",
+    [IOH_EV_END] = "end",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_event_type, uint32_t, "unknown");
 
-const char *ioh_sync_kind_name(uint32_t kind)
-{
-	static const char *const names[] = {"?",	     "fsync",  "fdatasync",
-					    "sync_file_range", "syncfs", "sync"};
+static const char *const ioh_sync_kind_table[] = {
+    [IOH_SYNC_FSYNC] = "fsync",
+    [IOH_SYNC_FDATASYNC] = "fdatasync",
+    [IOH_SYNC_FILE_RANGE] = "sync_file_range",
+    [IOH_SYNC_SYNCFS] = "syncfs",
+    [IOH_SYNC_SYNC] = "sync",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_sync_kind, uint32_t, "?");
 
-	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
-}
+static const char *const ioh_loss_where_table[IOH_LOSS__MAX] = {
+    [IOH_LOSS_RINGBUF_RENAME] = "ringbuf_rename",
+    [IOH_LOSS_RINGBUF_SYNC] = "ringbuf_sync",
+    [IOH_LOSS_RINGBUF_INODE] = "ringbuf_inode",
+    [IOH_LOSS_INFLIGHT_FULL] = "inflight_full",
+    [IOH_LOSS_INODE_MAP_FULL] = "inode_map_full",
+    [IOH_LOSS_USER_STRING] = "user_string",
+    [IOH_LOSS_RINGBUF_MODE] = "ringbuf_mode",
+    [IOH_LOSS_MODE_MAP_FULL] = "mode_map_full",
+    [IOH_LOSS_RINGBUF_THROTTLE] = "ringbuf_throttle",
+    [IOH_LOSS_RINGBUF_SPLICE] = "ringbuf_splice",
+    [IOH_LOSS_SPLICE_INFLIGHT_FULL] = "splice_inflight_full",
+    [IOH_LOSS_HIST_MAP_FULL] = "hist_map_full",
+    [IOH_LOSS_RINGBUF_TRUNCATE] = "ringbuf_truncate",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_loss_where, uint32_t, "?");
 
-const char *ioh_loss_where_name(uint32_t where)
-{
-	static const char *const names[IOH_LOSS__MAX] = {
-		[IOH_LOSS_RINGBUF_RENAME] = "ringbuf_rename",
-		[IOH_LOSS_RINGBUF_SYNC] = "ringbuf_sync",
-		[IOH_LOSS_RINGBUF_INODE] = "ringbuf_inode",
-		[IOH_LOSS_INFLIGHT_FULL] = "inflight_full",
-		[IOH_LOSS_INODE_MAP_FULL] = "inode_map_full",
-		[IOH_LOSS_USER_STRING] = "user_string",
-		[IOH_LOSS_RINGBUF_MODE] = "ringbuf_mode",
-		[IOH_LOSS_MODE_MAP_FULL] = "mode_map_full",
-		[IOH_LOSS_RINGBUF_THROTTLE] = "ringbuf_throttle",
-		[IOH_LOSS_RINGBUF_SPLICE] = "ringbuf_splice",
-		[IOH_LOSS_SPLICE_INFLIGHT_FULL] = "splice_inflight_full",
-		[IOH_LOSS_HIST_MAP_FULL] = "hist_map_full",
-		[IOH_LOSS_RINGBUF_TRUNCATE] = "ringbuf_truncate",
-	};
+static const char *const ioh_access_table[] = {
+    [IOH_ACC_NONE] = "none",
+    [IOH_ACC_OPEN_DIRECT] = "O_DIRECT open",
+    [IOH_ACC_OPEN_BUFFERED] = "buffered open",
+    [IOH_ACC_DIRECT_READ] = "direct read",
+    [IOH_ACC_DIRECT_WRITE] = "direct write",
+    [IOH_ACC_BUFFERED_READ] = "buffered read",
+    [IOH_ACC_BUFFERED_WRITE] = "buffered write",
+    [IOH_ACC_MMAP] = "mmap",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_access, uint32_t, "?");
 
-	return where < IOH_LOSS__MAX ? names[where] : "?";
-}
+static const char *const ioh_splice_call_table[] = {
+    [IOH_SPLICE_CALL_SPLICE] = "splice",
+    [IOH_SPLICE_CALL_TEE] = "tee",
+    [IOH_SPLICE_CALL_VMSPLICE] = "vmsplice",
+    [IOH_SPLICE_CALL_SENDFILE] = "sendfile",
+    [IOH_SPLICE_CALL_COPY_FILE_RANGE] = "copy_file_range",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_splice_call, uint32_t, "?");
 
-const char *ioh_access_name(uint32_t access)
-{
-	static const char *const names[] = {
-		[IOH_ACC_NONE] = "none",
-		[IOH_ACC_OPEN_DIRECT] = "O_DIRECT open",
-		[IOH_ACC_OPEN_BUFFERED] = "buffered open",
-		[IOH_ACC_DIRECT_READ] = "direct read",
-		[IOH_ACC_DIRECT_WRITE] = "direct write",
-		[IOH_ACC_BUFFERED_READ] = "buffered read",
-		[IOH_ACC_BUFFERED_WRITE] = "buffered write",
-		[IOH_ACC_MMAP] = "mmap",
-	};
+static const char *const ioh_end_kind_table[] = {
+    [IOH_END_NONE] = "none",	 [IOH_END_FILE] = "file",   [IOH_END_PIPE] = "pipe",
+    [IOH_END_SOCKET] = "socket", [IOH_END_OTHER] = "other",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_end_kind, uint32_t, "?");
 
-	return access < sizeof(names) / sizeof(names[0]) ? names[access] : "?";
-}
-
-const char *ioh_splice_call_name(uint32_t call)
-{
-	static const char *const names[] = {
-		[IOH_SPLICE_CALL_SPLICE] = "splice",
-		[IOH_SPLICE_CALL_TEE] = "tee",
-		[IOH_SPLICE_CALL_VMSPLICE] = "vmsplice",
-		[IOH_SPLICE_CALL_SENDFILE] = "sendfile",
-		[IOH_SPLICE_CALL_COPY_FILE_RANGE] = "copy_file_range",
-	};
-
-	return call && call < sizeof(names) / sizeof(names[0]) ? names[call] : "?";
-}
-
-const char *ioh_end_kind_name(uint32_t kind)
-{
-	static const char *const names[] = {
-		[IOH_END_NONE] = "none", [IOH_END_FILE] = "file",     [IOH_END_PIPE] = "pipe",
-		[IOH_END_SOCKET] = "socket", [IOH_END_OTHER] = "other",
-	};
-
-	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
-}
+static const char *const ioh_identity_source_table[] = {
+    [IOH_ID_NONE] = "unresolved",
+    [IOH_ID_KERNEL] = "kernel",
+    [IOH_ID_USERSPACE] = "userspace",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_identity_source, uint32_t, "unresolved");
 
 static void file_jsonw(struct jsonw *w, const char *key, const struct ioh_file_id *f);
 
@@ -113,7 +93,7 @@ static void splice_end_jsonw(struct jsonw *w, const char *key, const struct ioh_
 	jsonw_key(w, key);
 	jsonw_obj_begin(w);
 	jsonw_kv_int(w, "fd", e->fd);
-	jsonw_kv_str(w, "kind", ioh_end_kind_name(e->kind));
+	jsonw_kv_str(w, "kind", ioh_end_kind_to_string(e->kind));
 	if (e->kind == IOH_END_PIPE) {
 		jsonw_kv_uint(w, "pipe_bytes", e->pipe_bytes);
 		jsonw_kv_uint(w, "pipe_used_slots", e->pipe_used);
@@ -147,7 +127,7 @@ void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, str
 	jsonw_obj_begin(w);
 	jsonw_kv_str(w, "time", time);
 	jsonw_kv_uint(w, "ts_ns", ev->ts_ns);
-	jsonw_kv_str(w, "type", ioh_event_type_name(ev->type));
+	jsonw_kv_str(w, "type", ioh_event_type_to_string(ev->type));
 	jsonw_kv_uint(w, "flags", ev->flags);
 	jsonw_kv_uint(w, "pid", ev->pid);
 	jsonw_kv_uint(w, "tid", ev->tid);
@@ -165,7 +145,7 @@ void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, str
 		file_jsonw(w, "dst_dir", &ev->rename.dst_dir);
 		break;
 	case IOH_EV_SYNC:
-		jsonw_kv_str(w, "kind", ioh_sync_kind_name(ev->sync.kind));
+		jsonw_kv_str(w, "kind", ioh_sync_kind_to_string(ev->sync.kind));
 		jsonw_kv_int(w, "ret", ev->sync.ret);
 		jsonw_kv_int(w, "fd", ev->sync.fd);
 		jsonw_kv_uint(w, "duration_ns", ev->sync.duration_ns);
@@ -177,10 +157,10 @@ void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, str
 		break;
 	case IOH_EV_ACCESS_MODE:
 		jsonw_kv_uint(w, "kind", ev->access.kind);
-		jsonw_kv_str(w, "access", ioh_access_name(ev->access.access));
+		jsonw_kv_str(w, "access", ioh_access_to_string(ev->access.access));
 		jsonw_kv_uint(w, "other_pid", ev->access.other_pid);
 		jsonw_kv_str(w, "other_comm", ev->access.other_comm);
-		jsonw_kv_str(w, "other_access", ioh_access_name(ev->access.other_access));
+		jsonw_kv_str(w, "other_access", ioh_access_to_string(ev->access.other_access));
 		jsonw_kv_str(w, "path", ev->access.path);
 		file_jsonw(w, "file", &ev->access.file);
 		break;
@@ -207,7 +187,7 @@ void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, str
 		break;
 	}
 	case IOH_EV_SPLICE_STALL:
-		jsonw_kv_str(w, "call", ioh_splice_call_name(ev->splice.call));
+		jsonw_kv_str(w, "call", ioh_splice_call_to_string(ev->splice.call));
 		jsonw_kv_uint(w, "blocked", ev->splice.blocked);
 		jsonw_kv_int(w, "ret", ev->splice.ret);
 		jsonw_kv_uint(w, "duration_ns", ev->splice.duration_ns);
@@ -244,7 +224,7 @@ void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, str
 		break;
 	}
 	case IOH_EV_LOSS:
-		jsonw_kv_str(w, "where", ioh_loss_where_name(ev->loss.where));
+		jsonw_kv_str(w, "where", ioh_loss_where_to_string(ev->loss.where));
 		jsonw_kv_uint(w, "count", ev->loss.count);
 		break;
 	}

@@ -119,7 +119,7 @@ void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns,
 	jsonw_obj_begin(w);
 	jsonw_kv_str(w, "time", time);
 	jsonw_kv_str(w, "rule", f->rule);
-	jsonw_kv_str(w, "severity", ioh_severity_name(f->severity));
+	jsonw_kv_str(w, "severity", ioh_severity_to_string(f->severity));
 	jsonw_kv_str(w, "confidence", f->degraded ? "degraded" : "high");
 	jsonw_kv_uint(w, "pid", f->pid);
 	kv_str_recoverable(w, "comm", f->comm);
@@ -192,7 +192,7 @@ void ioh_finding_text(const struct ioh_finding *f, int64_t realtime_offset_ns,
 
 	ioh_format_time(f->ts_ns, realtime_offset_ns, time, sizeof(time));
 	ioh_unit_from_cgroup(f->cgroup, unit, sizeof(unit));
-	strbuf_printf(out, "%s %s %s%s pid=%u comm=", time, ioh_severity_name(f->severity),
+	strbuf_printf(out, "%s %s %s%s pid=%u comm=", time, ioh_severity_to_string(f->severity),
 		      f->rule, f->degraded ? " (degraded)" : "", f->pid);
 	strbuf_put_escaped(out, f->comm, strlen(f->comm));
 	if (unit[0]) {

@@ -12,23 +12,10 @@
 #include <systemd/sd-journal.h>
 
 #include "daemon/sinks/finding_format.h"
+#include "daemon/rules/registry.h"
 #include "daemon/sinks/journal.h"
 #include "daemon/util/fsnames.h"
 #include "daemon/util/log.h"
-
-/* Generated once with `systemd-id128 new`; packaging/iohazard.catalog uses the same ids. */
-const struct ioh_journal_message_id ioh_journal_message_ids[] = {
-    {"rename-without-dir-fsync", "82e1c9cf451148419450c3aab90f0204"},
-    {"rename-unsynced-source", "44b2f282fc2448208c2e83ab5b3357b2"},
-    {"mixed-direct-buffered", "263999b0c7df44f08a0097c6b658daa3"},
-    {"dirty-throttle-stall", "6086eda43a264916b3c7321fccf1553f"},
-    {"splice-stall", "43950b6aefc34bbdb06882baf4f3b58f"},
-    {"writeback-mount", "bf374d38058746df9dc427aba82a1026"},
-    {"writeback-truncate-unsynced", "50572b38ffc14544a924da4e1bdcf377"},
-    {"fsync-error-retried", "d98f7524e216486f8dc18f1693ca36f2"},
-};
-const size_t ioh_journal_message_ids_count =
-    sizeof(ioh_journal_message_ids) / sizeof(ioh_journal_message_ids[0]);
 
 /* Where sd_journal_sendv() sends; fixed in libsystemd. */
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
@@ -38,12 +25,9 @@ static struct ioh_journal_stats journal_stats;
 
 const char *ioh_journal_message_id(const char *rule)
 {
-	if (!rule)
-		return NULL;
-	for (size_t i = 0; i < ioh_journal_message_ids_count; i++)
-		if (strcmp(ioh_journal_message_ids[i].rule, rule) == 0)
-			return ioh_journal_message_ids[i].id;
-	return NULL;
+	const struct ioh_rule_kind *k = ioh_rule_kind_find(rule);
+
+	return k ? k->message_id : NULL;
 }
 
 /* syslog(3) levels: the journal filters and colours by them (`journalctl -p warning`). */
@@ -212,7 +196,7 @@ int ioh_journal_build_fields(const struct ioh_finding *f, int64_t realtime_offse
 	/* The JSON finding's keys, in its order. */
 	field_str(jf, "IOHAZARD_TIME", time);
 	field_str(jf, "IOHAZARD_RULE", f->rule);
-	field_str(jf, "IOHAZARD_SEVERITY", ioh_severity_name(f->severity));
+	field_str(jf, "IOHAZARD_SEVERITY", ioh_severity_to_string(f->severity));
 	field_str(jf, "IOHAZARD_CONFIDENCE", f->degraded ? "degraded" : "high");
 	field_printf(jf, "IOHAZARD_PID", "%" PRIu32, f->pid);
 	field_bytes(jf, "IOHAZARD_COMM", f->comm, comm_len);

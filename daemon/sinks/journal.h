@@ -3,7 +3,7 @@
  * The journald sink: one structured journal entry per finding.
  *
  *   MESSAGE=            one printable line (rule, comm[pid], path, message), names escaped
- *   MESSAGE_ID=         fixed per rule (ioh_journal_message_ids[]); keys the catalog
+ *   MESSAGE_ID=         fixed per rule (daemon/rules/registry.c); keys the catalog
  *                       packaging/iohazard.catalog that `journalctl -x` shows
  *   PRIORITY=           from severity: critical 2, warning 4, notice 5, info 6
  *   SYSLOG_IDENTIFIER=  iohazardd
@@ -28,17 +28,8 @@
 /* Upper bound of fields per entry (the fixed ones above; evidence is one field). */
 #define IOH_JOURNAL_MAX_FIELDS 32
 
-struct ioh_journal_message_id {
-	const char *rule; /* design.md rule name */
-	const char *id;	  /* 32 lowercase hex digits, as MESSAGE_ID= and the catalog write it */
-};
-
-/* One per rule of design.md, in its order. Never change an id: dashboards, alerts and the
- * catalog key on it. */
-extern const struct ioh_journal_message_id ioh_journal_message_ids[];
-extern const size_t ioh_journal_message_ids_count;
-
-/* The MESSAGE_ID of `rule`, or NULL for a rule design.md does not name. */
+/* The MESSAGE_ID of `rule` (daemon/rules/registry.c), or NULL for a rule design.md does not
+ * name. */
 const char *ioh_journal_message_id(const char *rule);
 
 /*

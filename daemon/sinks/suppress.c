@@ -5,6 +5,7 @@
 
 #include "daemon/rules/rules.h"
 #include "daemon/sinks/suppress.h"
+#include "daemon/util/hash.h"
 #include "daemon/util/timeops.h"
 
 struct suppress_entry {
@@ -28,13 +29,6 @@ struct ioh_suppressor {
 
 #define PROBE_MAX 16
 
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-	for (const char *c = s; c && *c; c++)
-		h = (h ^ (uint8_t)*c) * 1099511628211ull;
-	return h;
-}
-
 /*
  * The path is part of the key because inode numbers are reused: ext4 and xfs give a deleted
  * file's number to the next file created, so a program that recreates files (a new segment
@@ -42,12 +36,12 @@ static uint64_t fnv1a(uint64_t h, const char *s)
  */
 static uint64_t path_hash(const struct ioh_finding *f)
 {
-	return fnv1a(1469598103934665603ull, f->path);
+	return ioh_fnv1a_str(IOH_FNV1A_INIT, f->path);
 }
 
 static uint64_t key_hash(const struct ioh_finding *f, uint64_t path_h)
 {
-	uint64_t h = fnv1a(fnv1a(1469598103934665603ull, f->rule), f->comm);
+	uint64_t h = ioh_fnv1a_str(ioh_fnv1a_str(IOH_FNV1A_INIT, f->rule), f->comm);
 
 	h ^= f->file.ino * 0x9E3779B97F4A7C15ull;
 	h ^= (uint64_t)f->file.dev << 17;

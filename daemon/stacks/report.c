@@ -54,21 +54,17 @@ void ioh_stacks_metrics(struct ioh_expo *x, const uint64_t *kernel, const struct
 
 	if (t)
 		ioh_stacks_get_stats(t, &st);
-	ioh_expo_family(x, IOH_M_STACK_SNAPSHOTS_TOTAL, IOH_METRIC_COUNTER,
-			IOH_M_STACK_SNAPSHOTS_TOTAL_HELP);
+	IOH_EXPO_FAMILY(x, STACK_SNAPSHOTS_TOTAL);
 	for (uint32_t i = 0; i < IOH_STACK__MAX; i++)
 		ioh_expo_u64(x, IOH_LABELS({"result", ioh_stack_count_name(i)}),
 			     kernel ? kernel[i] : 0);
-	ioh_expo_family(x, IOH_M_STACK_CHAINS_TOTAL, IOH_METRIC_COUNTER,
-			IOH_M_STACK_CHAINS_TOTAL_HELP);
+	IOH_EXPO_FAMILY(x, STACK_CHAINS_TOTAL);
 	ioh_expo_u64(x, IOH_LABELS({"status", "ok"}), st.ok);
 	ioh_expo_u64(x, IOH_LABELS({"status", "truncated"}), st.truncated);
 	ioh_expo_u64(x, IOH_LABELS({"status", "unresolved"}), st.unresolved);
-	ioh_expo_family(x, IOH_M_STACK_FINDINGS_TOTAL, IOH_METRIC_COUNTER,
-			IOH_M_STACK_FINDINGS_TOTAL_HELP);
+	IOH_EXPO_FAMILY(x, STACK_FINDINGS_TOTAL);
 	ioh_expo_u64(x, IOH_LABELS({"stack", "attached"}), st.attached);
 	ioh_expo_u64(x, IOH_LABELS({"stack", "omitted"}), st.omitted);
-	ioh_expo_family(x, IOH_M_STACK_TABLE_EVICTIONS_TOTAL, IOH_METRIC_COUNTER,
-			IOH_M_STACK_TABLE_EVICTIONS_TOTAL_HELP);
+	IOH_EXPO_FAMILY(x, STACK_TABLE_EVICTIONS_TOTAL);
 	ioh_expo_u64(x, IOH_NO_LABELS, st.evictions);
 }

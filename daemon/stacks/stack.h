@@ -80,6 +80,10 @@ struct ioh_stack_frame {
 	const char *file;     /* source file from debug info, NULL without */
 	uint32_t line;
 	uint8_t how;	      /* enum ioh_stack_frame_how: how this frame's pc was found */
+	/* An inlined call (from DWARF): same pc as the next frame, the function that was
+	 * inlined into it, with the line inside this function; the next frame's line is
+	 * the call site. function_offset 0. */
+	bool inlined;
 };
 
 /* How a frame was found: the innermost from the captured registers; each caller by the
@@ -139,7 +143,10 @@ struct ioh_unwinder_stats {
 };
 void ioh_unwinder_stats(const struct ioh_unwinder *u, struct ioh_unwinder_stats *st);
 
-/* Unwinds `snap` into at most `max` frames; returns the number written and sets *status. */
+/* Unwinds `snap` into at most `max` frames; returns the number written and sets *status
+ * (OK, TRUNCATED or UNRESOLVED; UNRESOLVED with 0 frames when `regs_mask` lacks IP or SP).
+ * A caller frame's `pc` is its return address; its function and file:line are those of the
+ * call (pc - 1). With snap->process_gone, module files are looked up by host path only. */
 int ioh_unwind(struct ioh_unwinder *u, const struct ioh_stack_snapshot *snap,
 	       struct ioh_stack_frame *frames, int max, enum ioh_stack_status *status);
 

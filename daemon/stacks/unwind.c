@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dwarf.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 
@@ -40,12 +41,14 @@
 #define SYM_SETS 1024	/* symbol cache: SYM_SETS x SYM_WAYS (build id, offset) entries */
 #define SYM_WAYS 4
 #define MODULES_MAX 512 /* modules per snapshot used (more are ignored) */
-#define SYMFILES_MAX 32 /* one-module Dwfl per build id, for symbols and lines, LRU */
+#define SYMFILES_MAX 8 /* one-module Dwfl per build id, for symbols and lines, LRU: a big
+			 * dbgsym file holds ~16 MiB decompressed (libc), see docs/performance.md */
 
 struct layout_module {
 	struct ioh_stack_module m; /* path interned */
 	uint64_t bias;		   /* start - vaddr */
-	Dwfl_Module *mod;	   /* NULL: no usable file */
+	Dwfl_Module *mod;	   /* NULL: no usable file (or not tried yet) */
+	bool tried;		   /* reported lazily: only the modules a chain passes through */
 	char build_id_hex[2 * IOH_STACK_BUILD_ID_MAX + 1];
 };
 
@@ -68,14 +71,24 @@ struct symfile {
 	Dwfl_Module *mod;
 };
 
+#define INLINE_MAX 4 /* inlined calls kept per pc (deeper ones are folded into the outer) */
+
 struct sym_entry {
 	uint8_t build_id[IOH_STACK_BUILD_ID_MAX];
 	uint8_t build_id_len; /* 0: empty slot */
 	uint64_t offset;      /* module-relative address looked up (a return address - 1) */
 	uint64_t used;
+	/* the function the pc is in (symbol table) and the line in it (of its call to the
+	 * outermost inlined function, if any) */
 	const char *function, *file;
 	uint64_t sym_offset; /* offset - symbol start */
 	uint32_t line;
+	/* inlined calls at the pc, innermost first (DWARF inlined_subroutine scopes) */
+	uint8_t n_inl;
+	struct {
+		const char *function, *file;
+		uint32_t line;
+	} inl[INLINE_MAX];
 };
 
 struct intern {
@@ -194,7 +207,7 @@ static bool get_thread(Dwfl *dwfl, pid_t tid, void *dwfl_arg, void **thread_argp
 	return tid == (pid_t)u->snap->tid;
 }
 
-static const struct layout_module *layout_find(const struct layout *l, uint64_t addr)
+static struct layout_module *layout_find(const struct layout *l, uint64_t addr)
 {
 	unsigned lo = 0, hi = l->n;
 
@@ -211,6 +224,9 @@ static const struct layout_module *layout_find(const struct layout *l, uint64_t 
 	return NULL;
 }
 
+static Dwfl_Module *module_report(struct ioh_unwinder *u, struct layout *l,
+				  struct layout_module *lm);
+
 /* A word of the task's memory: from the copied stack, else from a module's file (its text is
  * what the task had mapped, as the build id check guarantees). */
 static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *dwfl_arg)
@@ -224,8 +240,8 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *d
 		memcpy(result, s->stack + (addr - sp), sizeof(*result));
 		return true;
 	}
-	const struct layout_module *lm = layout_find(u->cur, addr);
-	if (lm && lm->mod) {
+	struct layout_module *lm = layout_find(u->cur, addr);
+	if (lm && module_report(u, u->cur, lm)) {
 		Dwarf_Addr bias;
 		Elf *elf = dwfl_module_getelf(lm->mod, &bias);
 		size_t size = 0;
@@ -441,50 +457,61 @@ static int layout_build(struct ioh_unwinder *u, struct layout *l,
 	qsort(l->mods, n, sizeof(*l->mods), cmp_module_start);
 
 	dwfl_report_begin(l->dwfl);
-	for (unsigned i = 0; i < n; i++) {
-		struct layout_module *lm = &l->mods[i];
-		char used[4200];
-		uint64_t bias;
-		int fd;
-
-		/* A second mapping of a file already reported (same inode and bias). */
-		for (unsigned j = 0; j < i; j++) {
-			if (l->mods[j].mod && l->mods[j].m.ino == lm->m.ino &&
-			    l->mods[j].bias == lm->bias &&
-			    strcmp(l->mods[j].m.path, lm->m.path) == 0) {
-				lm->mod = l->mods[j].mod;
-				break;
-			}
-		}
-		if (lm->mod || !lm->m.path || lm->m.path[0] != '/')
-			continue;
-		fd = module_open(u, s, &lm->m, &bias, used, sizeof(used));
-		if (fd < 0) {
-			u->st.modules_unopened++;
-			continue;
-		}
-		if (!symfile_find(u, &lm->m)) {
-			int fd2 = dup(fd);
-			if (fd2 >= 0)
-				symfile_add(u, &lm->m, fd2, used);
-		}
-		/* libdwfl owns fd from here (closed by dwfl_end). */
-		lm->mod = dwfl_report_elf(l->dwfl, lm->m.path, used, fd, bias, true);
-		if (!lm->mod) {
-			u->st.modules_unopened++;
-			continue;
-		}
-		u->st.modules_opened++;
-		lm->bias = bias;
-		void **ud;
-		dwfl_module_info(lm->mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
-		*ud = u;
-	}
 	if (dwfl_report_end(l->dwfl, NULL, NULL) != 0) {
 		layout_clear(l);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * Opens and reports module `lm` of layout `l` into its Dwfl, once: only the modules a chain
+ * may pass through (those the stack copy points into: 2-4 of a program's 5-30).
+ */
+static Dwfl_Module *module_report(struct ioh_unwinder *u, struct layout *l,
+				  struct layout_module *lm)
+{
+	char used[4200];
+	uint64_t bias;
+	int fd;
+
+	if (lm->tried)
+		return lm->mod;
+	lm->tried = true;
+	/* A second mapping of a file already reported (same inode and bias). */
+	for (unsigned j = 0; j < l->n; j++) {
+		const struct layout_module *o = &l->mods[j];
+
+		if (o->mod && o->m.ino == lm->m.ino && o->bias == lm->bias &&
+		    strcmp(o->m.path, lm->m.path) == 0)
+			return lm->mod = o->mod;
+	}
+	if (!lm->m.path || lm->m.path[0] != '/')
+		return NULL;
+	fd = module_open(u, u->snap, &lm->m, &bias, used, sizeof(used));
+	if (fd < 0) {
+		u->st.modules_unopened++;
+		return NULL;
+	}
+	if (!symfile_find(u, &lm->m)) {
+		int fd2 = dup(fd);
+		if (fd2 >= 0)
+			symfile_add(u, &lm->m, fd2, used);
+	}
+	/* libdwfl owns fd from here (closed by dwfl_end). */
+	dwfl_report_begin_add(l->dwfl);
+	lm->mod = dwfl_report_elf(l->dwfl, lm->m.path, used, fd, bias, true);
+	if (dwfl_report_end(l->dwfl, NULL, NULL) != 0 || !lm->mod) {
+		lm->mod = NULL;
+		u->st.modules_unopened++;
+		return NULL;
+	}
+	u->st.modules_opened++;
+	lm->bias = bias;
+	void **ud;
+	dwfl_module_info(lm->mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	*ud = u;
+	return lm->mod;
 }
 
 /* The layout for `s`'s modules: cached, or built into the least recently used slot. */
@@ -528,15 +555,64 @@ static struct layout *layout_get(struct ioh_unwinder *u, const struct ioh_stack_
 
 /* ---- symbolization -------------------------------------------------------------------- */
 
-/* function, file:line for `lookup` (a pc inside the call for a caller frame) in lm. */
-static void symbolize(struct ioh_unwinder *u, const struct layout_module *lm, uint64_t lookup,
-		      struct ioh_stack_frame *f)
+/*
+ * The inlined calls at `addr` in `mod` (DWARF scopes), innermost first, into e->inl; e->file and
+ * e->line (the line table's, i.e. the innermost location) move to the innermost inlined frame,
+ * and the function's own frame gets the call site of the outermost one.
+ */
+static void inlines(struct ioh_unwinder *u, Dwfl_Module *mod, uint64_t addr, struct sym_entry *e)
+{
+	Dwarf_Addr cubias;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &cubias), *scopes = NULL;
+	Dwarf_Files *files = NULL;
+	const char *file = e->file;
+	uint32_t line = e->line;
+	int ns;
+
+	if (!cu || (ns = dwarf_getscopes(cu, addr - cubias, &scopes)) <= 0)
+		return;
+	if (dwarf_getsrcfiles(cu, &files, NULL) != 0)
+		files = NULL;
+	for (int i = 0; i < ns; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		Dwarf_Attribute a;
+		Dwarf_Word v;
+
+		if (tag == DW_TAG_subprogram)
+			break;
+		if (tag != DW_TAG_inlined_subroutine)
+			continue; /* lexical blocks */
+		if (e->n_inl < INLINE_MAX) {
+			e->inl[e->n_inl].function = intern(&u->strings, dwarf_diename(&scopes[i]));
+			e->inl[e->n_inl].file = file;
+			e->inl[e->n_inl].line = line;
+			e->n_inl++;
+		}
+		/* where it was called from: a line of the next scope out */
+		line = dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &v) == 0 ?
+			       (uint32_t)v :
+			       0;
+		file = files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &v) == 0 ?
+			       intern(&u->strings, dwarf_filesrc(files, v, NULL, NULL)) :
+			       NULL;
+	}
+	if (e->n_inl) {
+		e->file = line ? file : NULL;
+		e->line = file ? line : 0;
+	}
+	free(scopes);
+}
+
+/* The symbol entry for `lookup` (a pc inside the call, for a caller frame) in lm: from the
+ * cache, else looked up into the cache (or into *tmp for a module without build id). */
+static const struct sym_entry *symbolize(struct ioh_unwinder *u, const struct layout_module *lm,
+					 uint64_t lookup, struct sym_entry *tmp_out)
 {
 	uint64_t off = lookup - lm->bias;
 	struct sym_entry *set = NULL, *e;
 
 	if (!lm->mod)
-		return; /* no file: module + build id + offset only, never a guessed name */
+		return NULL; /* no file: module + build id + offset only, never a guessed name */
 	u->st.sym_lookups++;
 	if (lm->m.build_id_len) {
 		uint64_t h = hash_bytes(lm->m.build_id, lm->m.build_id_len, off * 0x9e3779b97f4a7c15ull);
@@ -547,7 +623,7 @@ static void symbolize(struct ioh_unwinder *u, const struct layout_module *lm, ui
 			    memcmp(e->build_id, lm->m.build_id, e->build_id_len) == 0) {
 				e->used = ++u->clock;
 				u->st.sym_hits++;
-				goto fill;
+				return e;
 			}
 		}
 	}
@@ -581,8 +657,10 @@ static void symbolize(struct ioh_unwinder *u, const struct layout_module *lm, ui
 			tmp.file = intern(&u->strings, file);
 			tmp.line = (uint32_t)lineno;
 		}
+		inlines(u, mod, addr, &tmp);
 	}
-	e = &tmp;
+	*tmp_out = tmp;
+	e = tmp_out;
 	if (set) {
 		e = &set[0];
 		for (int w = 1; w < SYM_WAYS; w++)
@@ -596,11 +674,7 @@ static void symbolize(struct ioh_unwinder *u, const struct layout_module *lm, ui
 		e->offset = off;
 		e->used = ++u->clock;
 	}
-fill:
-	f->function = e->function;
-	f->function_offset = e->function ? e->sym_offset + (f->pc - lookup) : 0;
-	f->file = e->file;
-	f->line = e->line;
+	return e;
 }
 
 /* ---- the walk ------------------------------------------------------------------------- */
@@ -609,6 +683,7 @@ struct walk {
 	struct ioh_unwinder *u;
 	struct ioh_stack_frame *frames;
 	int max, n;
+	int physical; /* frames libdwfl gave (n also counts inlined calls) */
 	uint64_t prev_lookup; /* the callee's pc as libdwfl unwound it */
 };
 
@@ -647,13 +722,13 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	if (!dwfl_frame_pc(state, &pc, &activation))
 		return DWARF_CB_ABORT;
 
-	struct ioh_stack_frame *f = &w->frames[w->n];
+	struct ioh_stack_frame fr, *f = &fr;
 	/* A return address points after the call: look up the call itself. */
 	uint64_t lookup = activation ? pc : pc - 1;
 
 	memset(f, 0, sizeof(*f));
 	f->pc = pc;
-	if (w->n == 0) {
+	if (w->physical++ == 0) {
 		f->how = IOH_STACK_FRAME_REGS;
 	} else if (has_cfi(u->cur, w->prev_lookup)) {
 		f->how = IOH_STACK_FRAME_CFI;
@@ -663,14 +738,35 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 		u->st.frames_fp++;
 	}
 	w->prev_lookup = lookup;
-	const struct layout_module *lm = layout_find(u->cur, pc);
+	struct layout_module *lm = layout_find(u->cur, pc);
 	if (lm) {
+		module_report(u, u->cur, lm); /* a no-op unless the pc came from no stack word */
 		f->module = lm->m.path;
 		memcpy(f->build_id, lm->build_id_hex, sizeof(f->build_id));
 		f->offset = pc - lm->bias;
-		symbolize(u, lm, lookup, f);
+		struct sym_entry tmp;
+		const struct sym_entry *e = symbolize(u, lm, lookup, &tmp);
+		if (e) {
+			/* the inlined calls first: same pc, each inside the next */
+			for (unsigned i = 0; i < e->n_inl; i++) {
+				if (w->n >= w->max)
+					return DWARF_CB_ABORT;
+				struct ioh_stack_frame *g = &w->frames[w->n++];
+				*g = fr;
+				g->inlined = true;
+				g->function = e->inl[i].function;
+				g->file = e->inl[i].file;
+				g->line = e->inl[i].line;
+			}
+			f->function = e->function;
+			f->function_offset = e->function ? e->sym_offset + (pc - lookup) : 0;
+			f->file = e->file;
+			f->line = e->line;
+		}
 	}
-	w->n++;
+	if (w->n >= w->max)
+		return DWARF_CB_ABORT;
+	w->frames[w->n++] = fr;
 	return DWARF_CB_OK;
 }
 
@@ -693,15 +789,38 @@ int ioh_unwind(struct ioh_unwinder *u, const struct ioh_stack_snapshot *snap,
 	u->cur = l;
 	u->read_failed = false;
 
-	bool any = false;
+	/* The innermost frame's module, and every module a word of the copied stack points into
+	 * (the return addresses are among them): libdwfl must find a frame's module when it
+	 * unwinds the frame below it, before the frame callback sees it. Reporting all modules
+	 * instead costs 5x more per new process (docs/performance.md). */
+	struct layout_module *first = layout_find(l, snap->regs[IOH_STACK_REG_IP]);
+	bool any = first && module_report(u, l, first);
+	unsigned untried = 0;
+	for (unsigned i = 0; i < l->n; i++)
+		untried += !l->mods[i].tried;
+	uint64_t lo = l->n ? l->mods[0].m.start : 0, hi = l->n ? l->mods[l->n - 1].m.end : 0;
+	for (uint32_t off = 0; untried && off + 8 <= snap->stack_len; off += 8) {
+		uint64_t word;
+		memcpy(&word, snap->stack + off, sizeof(word));
+		if (word < lo || word >= hi) /* small values, stack addresses */
+			continue;
+		struct layout_module *lm = layout_find(l, word);
+		if (lm && !lm->tried) {
+			any = module_report(u, l, lm) != NULL || any;
+			untried--;
+		}
+	}
+	/* libdwfl needs one ELF for the architecture, even to walk frame pointers. */
 	for (unsigned i = 0; i < l->n && !any; i++)
-		any = l->mods[i].mod != NULL;
+		any = module_report(u, l, &l->mods[i]) != NULL;
 	if (!any) {
 		/* Nothing to unwind with: the innermost frame, from the registers alone. */
 		struct ioh_stack_frame *f = &frames[0];
 		uint64_t pc = snap->regs[IOH_STACK_REG_IP];
 		const struct layout_module *lm = layout_find(l, pc);
 
+		u->snap = NULL;
+		u->cur = NULL;
 		memset(f, 0, sizeof(*f));
 		f->pc = pc;
 		if (lm) {

@@ -3,6 +3,7 @@
 #include <sys/sysmacros.h>
 
 #include "daemon/util/fsnames.h"
+#include "daemon/util/strutil.h"
 
 static const struct {
 	uint32_t magic;
@@ -67,13 +68,6 @@ bool ioh_fstype_skip_resolve(const char *name)
 	return false;
 }
 
-static int ends_with(const char *s, size_t len, const char *suffix)
-{
-	size_t n = strlen(suffix);
-
-	return len >= n && memcmp(s + len - n, suffix, n) == 0;
-}
-
 void ioh_unit_from_cgroup(const char *cgroup, char *unit, size_t size)
 {
 	static const char *const unit_suffixes[] = {".service", ".scope", ".socket", ".mount",
@@ -99,7 +93,7 @@ void ioh_unit_from_cgroup(const char *cgroup, char *unit, size_t size)
 		if (len == 0)
 			break;
 		for (size_t i = 0; i < sizeof(unit_suffixes) / sizeof(unit_suffixes[0]); i++) {
-			if (ends_with(start, len, unit_suffixes[i])) {
+			if (ioh_ends_with(start, len, unit_suffixes[i])) {
 				/* The first unit from the root wins: a service's sub-cgroups
 				 * ("app.service/worker") still belong to the service. */
 				if (!best) {
@@ -108,7 +102,7 @@ void ioh_unit_from_cgroup(const char *cgroup, char *unit, size_t size)
 				}
 			}
 		}
-		if (ends_with(start, len, ".slice")) {
+		if (ioh_ends_with(start, len, ".slice")) {
 			slice = start;
 			slice_len = len;
 		}

@@ -12,7 +12,7 @@
 /* "ext4", "xfs", ... for a super_block.s_magic, or NULL when unknown. ext2/3/4 share a magic
  * and are all reported as "ext4" (the driver that mounts all three on current kernels). */
 const char *ioh_fstype_from_magic(uint32_t magic);
-/* The reverse, for fstype names from /proc/self/mountinfo; 0 when unknown. */
+/* The reverse, for fstype names from a mount table (mountinfo); 0 when unknown. */
 uint32_t ioh_fstype_magic_from_name(const char *name);
 
 /*

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/util/jsonw.h"
@@ -25,20 +28,42 @@ static void jsonw_sep(struct jsonw *w)
 	w->first[w->depth] = false;
 }
 
+/* A nesting bug in the caller: fatal in a debug build, logged and remembered otherwise. */
+static void jsonw_bug(struct jsonw *w, const char *what)
+{
+	if (!w->broken)
+		fprintf(stderr, "jsonw: bug: %s (depth %d)\n", what, w->depth);
+	w->broken = true;
+	assert(!"unbalanced JSON nesting (jsonw: bug above)");
+}
+
 static void jsonw_open(struct jsonw *w, char c)
 {
 	jsonw_sep(w);
 	strbuf_putc(w->out, c);
-	if (w->depth < JSONW_MAX_DEPTH - 1)
-		w->depth++;
+	if (w->depth >= JSONW_MAX_DEPTH - 1) {
+		jsonw_bug(w, "nested deeper than JSONW_MAX_DEPTH");
+		return;
+	}
+	w->depth++;
 	w->first[w->depth] = true;
 }
 
 static void jsonw_close(struct jsonw *w, char c)
 {
 	strbuf_putc(w->out, c);
-	if (w->depth > 0)
-		w->depth--;
+	if (w->depth <= 0) {
+		jsonw_bug(w, "end of a container that was never begun");
+		return;
+	}
+	w->depth--;
+}
+
+int jsonw_finish(struct jsonw *w)
+{
+	if (w->depth)
+		jsonw_bug(w, "document ends with containers still open");
+	return w->broken ? -EINVAL : 0;
 }
 
 void jsonw_obj_begin(struct jsonw *w)

@@ -14,16 +14,24 @@
 
 #include "daemon/util/strbuf.h"
 
+/* Containers open at once. Nesting is fixed by the code, never by the data, so going deeper,
+ * or closing a container that was never opened, is a bug in the caller: like bpftool's
+ * json_writer.c, the writer asserts, and with NDEBUG it logs the bug on stderr and marks the
+ * writer broken (jsonw_finish() says so) instead of writing unbalanced JSON quietly. */
 #define JSONW_MAX_DEPTH 16
 
 struct jsonw {
 	struct strbuf *out;
-	int depth;
+	int depth;		     /* containers open now */
 	bool first[JSONW_MAX_DEPTH]; /* no element written yet at this depth */
 	bool after_key;		     /* a key was written; the value needs no comma */
+	bool broken;		     /* nesting went wrong (NDEBUG builds only get this far) */
 };
 
 void jsonw_init(struct jsonw *w, struct strbuf *out);
+/* The document is complete: every container closed, nesting never went wrong. 0, or -EINVAL
+ * (after an assertion failure in a debug build). */
+int jsonw_finish(struct jsonw *w);
 void jsonw_obj_begin(struct jsonw *w);
 void jsonw_obj_end(struct jsonw *w);
 void jsonw_arr_begin(struct jsonw *w);

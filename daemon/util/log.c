@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "daemon/util/log.h"
+#include "daemon/util/string_table.h"
 
 static enum ioh_log_level max_level = IOH_LOG_INFO;
 static int syslog_prefix;
@@ -23,21 +24,12 @@ void ioh_log_set_syslog_prefix(int on)
 	syslog_prefix = on;
 }
 
-static const char *level_word(enum ioh_log_level level)
-{
-	switch (level) {
-	case IOH_LOG_ERR:
-		return "error";
-	case IOH_LOG_WARNING:
-		return "warning";
-	case IOH_LOG_NOTICE:
-		return "notice";
-	case IOH_LOG_INFO:
-		return "info";
-	default:
-		return "debug";
-	}
-}
+/* The --log-level words, also the prefix of each line when not under systemd. */
+static const char *const ioh_log_level_table[] = {
+    [IOH_LOG_ERR] = "error", [IOH_LOG_WARNING] = "warning", [IOH_LOG_NOTICE] = "notice",
+    [IOH_LOG_INFO] = "info", [IOH_LOG_DEBUG] = "debug",
+};
+IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_log_level, enum ioh_log_level, "debug");
 
 int ioh_log_errno(enum ioh_log_level level, int error, const char *fmt, ...)
 {
@@ -56,6 +48,6 @@ int ioh_log_errno(enum ioh_log_level level, int error, const char *fmt, ...)
 	if (syslog_prefix)
 		fprintf(stderr, "<%d>%s\n", (int)level, msg);
 	else
-		fprintf(stderr, "iohazardd: %s: %s\n", level_word(level), msg);
+		fprintf(stderr, "iohazardd: %s: %s\n", ioh_log_level_to_string(level), msg);
 	return error;
 }

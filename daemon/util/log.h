@@ -18,6 +18,11 @@ enum ioh_log_level {
 	IOH_LOG_DEBUG = 7,
 };
 
+/* "error", "warning", "notice", "info", "debug" (any other value reads as "debug"). */
+const char *ioh_log_level_to_string(enum ioh_log_level level);
+/* The level named, or -EINVAL. */
+int ioh_log_level_from_string(const char *s);
+
 void ioh_log_set_level(enum ioh_log_level level);
 enum ioh_log_level ioh_log_get_level(void);
 /* Prefix each line with "<N>" (sd-daemon priority) instead of a level word: under systemd. */

@@ -12,6 +12,7 @@
 #   daemon_wait_exit SECONDS           for a start that must fail: wait, no signal first
 #   mount_fs TYPE                      loop-mount a fresh ext4|xfs|btrfs image at MOUNT_DIR
 #                                      (call it directly, not in $(...): the trap must see it)
+#   mount_ext4_writeback               mount_fs ext4, mounted data=writeback
 #   findings_for PID FILE              that pid's findings from a JSON-lines file
 #   ioh CLI-ARGS...                    build/iohazard
 #
@@ -214,6 +215,17 @@ mount_fs() {
 	E2E_MOUNTS+=("$mnt")
 	MOUNT_DIR=$mnt
 	MOUNT_DEV=$dev
+}
+
+# mount_ext4_writeback: mount_fs ext4, then data=writeback (a remount, or a fresh mount where
+# the kernel will not change data= on a remount). Sets MOUNT_DIR and MOUNT_DEV.
+mount_ext4_writeback() {
+	mount_fs ext4 || { echo "mount_ext4_writeback: mkfs/losetup/mount failed" >&2; return 1; }
+	mount -o remount,data=writeback "$MOUNT_DIR" 2>/dev/null ||
+		{ umount "$MOUNT_DIR" && mount -t ext4 -o data=writeback "$MOUNT_DEV" "$MOUNT_DIR"; } ||
+		{ echo "mount_ext4_writeback: cannot mount data=writeback" >&2; return 1; }
+	grep -q "data=writeback" /proc/self/mountinfo ||
+		{ echo "mount_ext4_writeback: data=writeback not in mountinfo" >&2; return 1; }
 }
 
 # ---- findings -----------------------------------------------------------------------------

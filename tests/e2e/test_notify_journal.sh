@@ -3,8 +3,9 @@
 # The service side without systemd as PID 1:
 #  - sd_notify: the harness (tests/e2e/service/harness.c, built here against
 #    daemon/service/notify.c) talks to a NOTIFY_SOCKET this test listens on: READY=1 and
-#    STATUS= (no injected assignments), RELOADING=1 then READY=1, WATCHDOG=1 every half
-#    WATCHDOG_USEC from the event loop and none while the loop is blocked, STOPPING=1; no
+#    STATUS= (no injected assignments), RELOADING=1 then READY=1, WATCHDOG=1 from sd-event's
+#    own watchdog (sd_event_set_watchdog, as iohazardd: the next ping between a half and three
+#    quarters of WATCHDOG_USEC after the last) and none while the loop is blocked, STOPPING=1; no
 #    watchdog for another WATCHDOG_PID; everything a no-op without NOTIFY_SOCKET.
 #  - journald: a real systemd-journald in a private mount namespace receives a finding with
 #    hostile values; journalctl reads back every field, and `journalctl -x` shows the catalog.
@@ -42,6 +43,7 @@ if ! gcc -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SO
 	"$IOH_SRC"/daemon/correlator/severity.c "$IOH_SRC"/daemon/util/fsnames.c \
 	"$IOH_SRC"/daemon/util/jsonw.c "$IOH_SRC"/daemon/util/strbuf.c \
 	"$IOH_SRC"/daemon/util/utf8.c "$IOH_SRC"/daemon/util/log.c \
+	"$IOH_SRC"/daemon/rules/registry.c \
 	$(pkg-config --cflags --libs libsystemd) 2>"$W/build.err"; then
 	fail "build the harness" "$(cat "$W/build.err")"
 	exit 1
@@ -49,7 +51,7 @@ fi
 ok "build the harness"
 
 # ---- sd_notify ------------------------------------------------------------------------------
-# Run 1000 ms with WATCHDOG_USEC=200000 (pets every 100 ms), then block the loop 800 ms.
+# Run 1000 ms with WATCHDOG_USEC=200000 (pets every 100-150 ms), then block the loop 800 ms.
 start_listener() { # out-file
 	rm -f "$W/notify.sock" "$W/listener.ready"
 	python3 "$SERVICE_DIR/notify_listen.py" "$W/notify.sock" "$1" "$W/listener.ready" 10 &
@@ -103,11 +105,14 @@ check('notify: READY=1 after RELOADING=1',
       rel and rel[0] + 1 < len(data) and data[rel[0] + 1] == 'READY=1\nSTATUS=reloaded: 8 rules',
       data[:6])
 pets = [m['t'] for m in msgs if m['data'] == 'WATCHDOG=1']
-check('notify: WATCHDOG=1 arrives repeatedly (>= 8 in 1 s at 100 ms)', len(pets) >= 8, len(pets))
+check('notify: WATCHDOG=1 arrives repeatedly (>= 8 in the run, every 100-150 ms)', len(pets) >= 8,
+      len(pets))
 gaps = [b - a for a, b in zip(pets, pets[1:])]
 running = [g for g in gaps if g < 0.5]
-check('notify: pets at most 150 ms apart while the loop runs (interval 200 ms)',
-      running and max(running) <= 0.15, ['%.3f' % g for g in gaps])
+# sd-event arms its watchdog timer at three quarters of the interval at the latest (150 ms);
+# 25 ms more for the wake-up on a loaded host, still well inside the 200 ms.
+check('notify: pets at most 175 ms apart while the loop runs (interval 200 ms)',
+      running and max(running) <= 0.175, ['%.3f' % g for g in gaps])
 check('notify: no pet while the loop is blocked 800 ms',
       gaps and max(gaps) >= 0.7, ['%.3f' % g for g in gaps])
 check('notify: pets resume after the loop unblocks',
@@ -156,7 +161,7 @@ elif ! unshare --mount --propagation private "$SERVICE_DIR/journal_ns.sh" "$HARN
 else
 	ok "journald in a mount namespace"
 	python3 "$SERVICE_DIR/check_journal.py" "$W/jns" "$W/path2" \
-		"$IOH_SRC/daemon/sinks/journal.c" || E2E_FAILED=$((E2E_FAILED + 1))
+		"$IOH_SRC/daemon/rules/registry.c" || E2E_FAILED=$((E2E_FAILED + 1))
 fi
 
 # ---- the unit ------------------------------------------------------------------------------

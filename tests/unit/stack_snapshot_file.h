@@ -5,7 +5,7 @@
  * daemon's recordings carry snapshots in their own event form (daemon/record); this is not it.
  *
  * Layout (native endian): "IOHSNAP1", u32 pid, tid, regs_mask, stack_len, n_modules,
- * expect_line_save, expect_line_main, u64 regs[IOH_STACK_NREGS], stack bytes, then per module:
+ * expect_line_inline, expect_line_save, expect_line_main, u64 regs[IOH_STACK_NREGS], stack bytes, then per module:
  * u64 start, end, pgoff, dev, ino, vaddr, u8 vaddr_known, build_id_len, build_id[20],
  * u32 path_len, path bytes (no NUL).
  */
@@ -22,18 +22,19 @@
 
 struct snapfile {
 	struct ioh_stack_snapshot snap;
-	uint32_t expect_line_save, expect_line_main; /* the source lines of the two calls */
+	/* the source lines of the calls: in the inlined write_config(), in save_config(), main() */
+	uint32_t expect_line_inline, expect_line_save, expect_line_main;
 	uint8_t *stack;
 	struct ioh_stack_module *modules;
 	char **paths;
 };
 
 static inline int snapfile_write(const char *path, const struct ioh_stack_snapshot *s,
-				 uint32_t line_save, uint32_t line_main)
+				 uint32_t line_inline, uint32_t line_save, uint32_t line_main)
 {
 	FILE *f = fopen(path, "we");
-	uint32_t h[7] = { s->pid, s->tid, s->regs_mask, s->stack_len, s->n_modules, line_save,
-			  line_main };
+	uint32_t h[8] = { s->pid,	s->tid,	     s->regs_mask, s->stack_len, s->n_modules,
+			  line_inline, line_save, line_main };
 
 	if (!f)
 		return -1;
@@ -71,7 +72,7 @@ static inline int snapfile_read(const char *path, struct snapfile *sf)
 {
 	FILE *f = fopen(path, "re");
 	char magic[8];
-	uint32_t h[7];
+	uint32_t h[8];
 	int ok = 0;
 
 	memset(sf, 0, sizeof(*sf));
@@ -85,8 +86,9 @@ static inline int snapfile_read(const char *path, struct snapfile *sf)
 	sf->snap.regs_mask = h[2];
 	sf->snap.stack_len = h[3];
 	sf->snap.n_modules = h[4];
-	sf->expect_line_save = h[5];
-	sf->expect_line_main = h[6];
+	sf->expect_line_inline = h[5];
+	sf->expect_line_save = h[6];
+	sf->expect_line_main = h[7];
 	sf->stack = malloc(h[3] ? h[3] : 1);
 	sf->modules = calloc(h[4] ? h[4] : 1, sizeof(*sf->modules));
 	sf->paths = calloc(h[4] ? h[4] : 1, sizeof(*sf->paths));

@@ -2,7 +2,7 @@
 /*
  * The program whose call chain the unwinder tests recover (built -O2 -g with and without
  * frame pointers, and stripped; see the Makefile). main() calls save_config(), which calls
- * take_snapshot() where a hazardous call would be: it captures what the BPF side captures at a
+ * write_config() (always inlined), which calls take_snapshot() where a hazardous call would be: it captures what the BPF side captures at a
  * syscall (the user registers the unwinder needs and up to 8 KiB of stack from rsp) and this
  * task's modules, and writes them to argv[1] (tests/unit/stack_snapshot_file.h).
  *
@@ -39,8 +39,8 @@ static uint64_t stack_end(uint64_t sp)
 	return end;
 }
 
-static __attribute__((noipa)) int take_snapshot(const char *out, uint32_t line_save,
-						uint32_t line_main)
+static __attribute__((noipa)) int take_snapshot(const char *out, uint32_t line_inline,
+						uint32_t line_save, uint32_t line_main)
 {
 	struct ioh_stack_snapshot s = { 0 };
 	uint64_t r[IOH_STACK_NREGS] = { 0 };
@@ -73,9 +73,16 @@ static __attribute__((noipa)) int take_snapshot(const char *out, uint32_t line_s
 		return 1;
 	s.modules = modules;
 	s.n_modules = (uint32_t)n;
-	int rc = snapfile_write(out, &s, line_save, line_main);
+	int rc = snapfile_write(out, &s, line_inline, line_save, line_main);
 	free(strings);
 	return rc;
+}
+
+/* Inlined: the chain must still show it, between take_snapshot and save_config (DWARF). */
+static inline __attribute__((always_inline)) int write_config(const char *out, uint32_t line_save,
+							      uint32_t line_main)
+{
+	return take_snapshot(out, __LINE__, line_save, line_main) + sink; /* the hazardous call */
 }
 
 static __attribute__((noipa)) int save_config(const char *out, uint32_t line_main)
@@ -84,7 +91,7 @@ static __attribute__((noipa)) int save_config(const char *out, uint32_t line_mai
 	int rc;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	rc = take_snapshot(out, __LINE__, line_main); /* the hazardous call */
+	rc = write_config(out, __LINE__, line_main);
 	sink = rc; /* no tail call: save_config keeps its frame */
 	return rc;
 }

@@ -33,7 +33,7 @@ static uint32_t OTHER_DEV;
 
 static const char *sev(enum ioh_severity s)
 {
-	return ioh_severity_name(s);
+	return ioh_severity_to_string(s);
 }
 
 static void reset_found(void)

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 
+#include "daemon/rules/registry.h"
 #include "daemon/sinks/journal.h"
 #include "tests/unit/check.h"
 
@@ -273,7 +274,7 @@ static void test_message_ids(void)
 	{
 		int all_valid = 1, unique = 1, v4 = 1;
 
-		CHECK_INT(ioh_journal_message_ids_count, 8);
+		CHECK_INT(IOH_RULE__COUNT, 8);
 		for (size_t i = 0; i < sizeof(design_rules) / sizeof(design_rules[0]); i++) {
 			const char *id = ioh_journal_message_id(design_rules[i]);
 

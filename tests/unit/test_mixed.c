@@ -43,7 +43,7 @@ static uint32_t DEV;
 
 static const char *sev(enum ioh_severity s)
 {
-	return ioh_severity_name(s);
+	return ioh_severity_to_string(s);
 }
 
 /* ---- events ------------------------------------------------------------------------------ */

@@ -209,9 +209,9 @@ static void test_defaults(void)
 
 	TEST_CASE("defaults per detector")
 	{
-		CHECK_INT(ioh_rule_detectors_count, 8);
+		CHECK_INT(IOH_RULE__COUNT, 8);
 		for (size_t i = 0; i < 8; i++) {
-			CHECK_STR(ioh_rule_detectors[i], want[i].name);
+			CHECK_STR(ioh_rule_kinds[i].name, want[i].name);
 			strcat(text, "[rule ");
 			strcat(text, want[i].name);
 			strcat(text, "]\n");
@@ -339,7 +339,7 @@ static void test_keys(void)
 
 	TEST_CASE("long list lines are split, not truncated")
 	{
-		/* Longer than libinih's 200-byte line buffer. */
+		/* Longer than the 200-byte lines of Debian's libinih, which the parser once used. */
 		n = (size_t)snprintf(longline, sizeof(longline), "[rule splice-stall]\nexclude =");
 		for (int i = 0; i < 60; i++)
 			n += (size_t)snprintf(longline + n, sizeof(longline) - n, " /p%02d/*", i);
@@ -357,7 +357,7 @@ static void test_keys(void)
 		ioh_rules_errors_free(&e);
 	}
 
-	TEST_CASE("long rule names (beyond libinih's 50-byte section buffer)")
+	TEST_CASE("long rule names (beyond the 50 bytes Debian's libinih kept)")
 	{
 		const char *name63 =
 		    "a23456789-123456789-123456789-123456789-123456789-123456789-123";
@@ -911,8 +911,8 @@ static void test_print(void)
 		for (size_t i = 0; i < e.count; i++)
 			printf("# %s\n", e.messages[i]);
 		CHECK(rs && rs->count == 8);
-		for (size_t i = 0; rs && i < ioh_rule_detectors_count; i++)
-			CHECK(ioh_ruleset_find(rs, ioh_rule_detectors[i]) != NULL);
+		for (size_t i = 0; rs && i < IOH_RULE__COUNT; i++)
+			CHECK(ioh_ruleset_find(rs, ioh_rule_kinds[i].name) != NULL);
 		if (rs) {
 			const struct ioh_rule *r = ioh_ruleset_find(rs, "rename-without-dir-fsync");
 
@@ -1033,7 +1033,7 @@ static void test_hostile(void)
 							"(max 256)"));
 		ioh_rules_errors_free(&e);
 
-		/* One entry longer than IOH_RULES_VALUE_MAX, in a line inih cannot hold. */
+		/* One entry longer than IOH_RULES_VALUE_MAX, in a long line. */
 		n = (size_t)snprintf(big, cap, "[rule splice-stall]\nexclude = /ok ");
 		memset(big + n, 'b', 300);
 		strcpy(big + n + 300, " /ok2\n");
@@ -1043,7 +1043,7 @@ static void test_hostile(void)
 					    "long (max 160 bytes)"));
 		ioh_rules_errors_free(&e);
 
-		/* A lone CR is not whitespace (inih would treat it as such). */
+		/* A lone CR is not whitespace. */
 		CHECK_INT(load_text("[rule splice-stall]\nexclude = a \r b\n", &rs, &e), -EINVAL);
 		CHECK(e.count == 1 && !strcmp(e.messages[0], "t.rules:2: invalid control "
 							     "character 0x0d in column 13"));

@@ -2,7 +2,7 @@
 /*
  * dirty-throttle-stall, splice-stall, writeback-mount, writeback-truncate-unsynced and
  * fsync-error-retried through the correlator with hand-made events (as replay feeds them),
- * the mountinfo parser, and record/replay of the new event types.
+ * and record/replay of the new event types (the mount table: test_mount_table.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,7 +10,6 @@
 
 #include "tests/unit/check.h"
 #include "daemon/correlator/correlator.h"
-#include "daemon/ingest/mountinfo.h"
 #include "daemon/record/eventlog.h"
 
 #define MS 1000000ULL
@@ -39,7 +38,7 @@ static void on_finding(const struct ioh_finding *f, void *ctx)
 	c = &found[n_found++];
 	memset(c, 0, sizeof(*c));
 	snprintf(c->rule, sizeof(c->rule), "%s", f->rule);
-	snprintf(c->severity, sizeof(c->severity), "%s", ioh_severity_name(f->severity));
+	snprintf(c->severity, sizeof(c->severity), "%s", ioh_severity_to_string(f->severity));
 	c->pid = f->pid;
 	snprintf(c->comm, sizeof(c->comm), "%s", f->comm);
 	snprintf(c->path, sizeof(c->path), "%s", f->path ? f->path : "");
@@ -298,6 +297,26 @@ static void test_writeback(void)
 		CHECK_INT(found[0].pid, 21);
 		ioh_correlator_free(c);
 	}
+	TEST_CASE("truncate through a bind mount (IOH_EVF_PATH_MOUNTED): its path and mount") {
+		struct ioh_correlator *c = fresh();
+		struct ioh_event m = mount_ev(1 * S, IOH_MNT_DATA_WRITEBACK, "/srv");
+		struct ioh_event b = mount_ev(1 * S, IOH_MNT_DATA_WRITEBACK, "/srv/b");
+		struct ioh_event t = truncate_ev(2 * S, 100), d = dirty_ev(2 * S + MS, 100);
+
+		b.mount.mnt_id = 78; /* /srv/b: a bind mount of /srv's "/conf" */
+		t.truncate.path = "/srv/b/state.json";
+		t.flags |= IOH_EVF_PATH_MOUNTED;
+		ioh_correlator_feed(c, &m);
+		ioh_correlator_feed(c, &b);
+		n_found = 0;
+		ioh_correlator_feed(c, &t);
+		ioh_correlator_feed(c, &d);
+		ioh_correlator_advance(c, 8 * S);
+		CHECK_INT(n_found, 1);
+		CHECK_STR(found[0].path, "/srv/b/state.json");
+		CHECK(strstr(found[0].message, "data=writeback mount /srv/b ") != NULL);
+		ioh_correlator_free(c);
+	}
 	TEST_CASE("truncate without a data=writeback mount, or never rewritten -> none") {
 		struct ioh_correlator *c = fresh();
 		struct ioh_event t1 = truncate_ev(2 * S, 100), d1 = dirty_ev(2 * S + MS, 100);
@@ -312,28 +331,6 @@ static void test_writeback(void)
 		ioh_correlator_advance(c, 60 * S);
 		CHECK_INT(n_found, 0);
 		ioh_correlator_free(c);
-	}
-}
-
-static void test_mountinfo(void)
-{
-	TEST_CASE("mountinfo line: escapes, super options, hazards") {
-		char line[] = "36 35 7:1 / /mnt/my\\040disk rw,relatime shared:1 - ext4 /dev/loop1 "
-			      "rw,nobarrier,data=writeback,commit=60\n";
-		struct ioh_mount_entry m;
-		uint32_t commit = 0, flags;
-
-		CHECK_INT(ioh_mountinfo_parse_line(line, &m), 0);
-		CHECK_STR(m.mount_point, "/mnt/my disk");
-		CHECK_STR(m.fstype, "ext4");
-		CHECK_STR(m.super_opts, "rw,nobarrier,data=writeback,commit=60");
-		CHECK_INT(m.mnt_id, 36);
-		flags = ioh_mount_hazards(m.super_opts, &commit);
-		CHECK_INT(flags, IOH_MNT_DATA_WRITEBACK | IOH_MNT_NOBARRIER | IOH_MNT_LONG_COMMIT);
-		CHECK_INT(commit, 60);
-		CHECK_INT(ioh_mount_hazards("rw,data=ordered,commit=5,barrier=1", NULL), 0);
-		CHECK_INT(ioh_mount_hazards("rw,barrier=0,journal_async_commit", NULL),
-			  IOH_MNT_NOBARRIER | IOH_MNT_JOURNAL_ASYNC_COMMIT);
 	}
 }
 
@@ -403,7 +400,6 @@ int main(void)
 	test_dirty_throttle();
 	test_splice_stall();
 	test_writeback();
-	test_mountinfo();
 	test_record_roundtrip();
 	ioh_ruleset_free(rules);
 	return check_summary();

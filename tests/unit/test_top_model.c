@@ -4,6 +4,7 @@
 #include <locale.h>
 #include <stdlib.h>
 
+#include "cli/finding_text.h"
 #include "cli/top/model.h"
 #include "cli/top/render_text.h"
 #include "tests/unit/check.h"
@@ -462,6 +463,346 @@ static void test_rendering(void)
 	}
 }
 
+/* ---- call chains (issue 15) ----------------------------------------------------------------- */
+
+/*
+ * Literal evidence.stack JSON in the schema of the daemon's writer (daemon/sinks/
+ * finding_format.c stack_json(): module, build_id, offset, function, file, line; innermost
+ * first). NULL strings are JSON null.
+ */
+static struct json_object *frame(const char *module, const char *build_id, uint64_t offset,
+				 const char *function, const char *file, unsigned line)
+{
+	struct json_object *fr = json_object_new_object();
+
+	json_object_object_add(fr, "module", module ? json_object_new_string(module) : NULL);
+	json_object_object_add(fr, "build_id", build_id ? json_object_new_string(build_id) : NULL);
+	json_object_object_add(fr, "offset", json_object_new_int64((int64_t)offset));
+	json_object_object_add(fr, "function", function ? json_object_new_string(function) : NULL);
+	json_object_object_add(fr, "file", file ? json_object_new_string(file) : NULL);
+	json_object_object_add(fr, "line", json_object_new_int64(line));
+	return fr;
+}
+
+#define LIBC "/usr/lib/x86_64-linux-gnu/libc.so.6"
+#define APP "/usr/sbin/mariadbd"
+#define APP_BID "3f2a9c0e5b1d7a6e4c8f0b2d9e1a3c5f7b9d0e2a"
+
+/* A finding with a chain: renameat2 in libc, then `function` at `offset` in mariadbd (from
+ * /src/config.c:118), then its caller without symbols. status NULL: no chain at all. */
+static struct json_object *chained(const char *rule, const char *path, unsigned pid, int sec,
+				   const char *status, const char *function, uint64_t offset)
+{
+	struct json_object *f = finding(rule, "warning", path, pid, "mariadbd", NULL, sec), *ev,
+			   *stack;
+
+	json_object_object_get_ex(f, "evidence", &ev);
+	json_object_object_add(ev, "directory_fsync", json_object_new_boolean(0));
+	if (!status)
+		return f;
+	json_object_object_add(ev, "stack_status", json_object_new_string(status));
+	if (strcmp(status, "omitted") == 0 || strcmp(status, "disabled") == 0)
+		return f;
+	stack = json_object_new_array();
+	json_object_array_add(stack, frame(LIBC, "aa01", 0x4a1f, "renameat2", NULL, 0));
+	if (offset) {
+		json_object_array_add(stack, frame(APP, APP_BID, offset, function, "/src/config.c",
+						   118));
+		json_object_array_add(stack, frame(APP, APP_BID, 0x2200, NULL, NULL, 0));
+	}
+	json_object_object_add(ev, "stack", stack);
+	return f;
+}
+
+static int add_chained(struct top_model *m, const char *path, int sec, const char *status,
+		       const char *function, uint64_t offset)
+{
+	struct json_object *f = chained("rename-without-dir-fsync", path, 4242, sec, status,
+					function, offset);
+	int r = top_model_add_finding(m, f);
+
+	json_object_put(f);
+	return r;
+}
+
+static bool lines_have(const struct top_lines *l, const char *needle)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strstr(l->v[i], needle))
+			return true;
+	return false;
+}
+
+static void test_callsites(void)
+{
+	struct top_hazard *const *rows;
+	struct top_columns cols;
+	struct top_model m;
+	struct strbuf sb;
+	char path[64];
+	size_t n;
+
+	TEST_CASE("102 renames from one call site: one row, 102 files")
+	{
+		top_model_init(&m);
+		for (int i = 0; i < 102; i++) {
+			snprintf(path, sizeof(path), "/var/lib/mysql/db/t%d.frm", i);
+			CHECK(add_chained(&m, path, i % 60, "ok", "save_config", 0x1139) == 1);
+		}
+		rows = top_model_rows(&m, &n);
+		CHECK_INT(n, 1);
+		CHECK_INT(rows[0]->count, 102);
+		CHECK_INT(rows[0]->n_files, 102);
+		CHECK(!rows[0]->files_more);
+		strbuf_init(&sb);
+		top_columns_layout(&m, 0, &cols);
+		top_render_row(rows[0], &cols, at(59), &sb);
+		printf("# %s\n", sb.buf);
+		CHECK(strstr(sb.buf, "102 files from save_config (config.c:118) in " APP) != NULL);
+		strbuf_reset(&sb);
+		top_columns_layout(&m, 80, &cols);
+		top_render_row(rows[0], &cols, at(59), &sb);
+		printf("# %s\n", sb.buf);
+		CHECK_INT(top_width(sb.buf), 79);
+		CHECK(strstr(sb.buf, "] 102 files from s") != NULL); /* cut on the right */
+		strbuf_reset(&sb);
+		top_render_json(&m, "h", at(59), &sb);
+		{
+			struct json_object *o = json_tokener_parse(sb.buf), *hz, *h, *v, *cs;
+
+			CHECK(o != NULL);
+			CHECK(json_object_object_get_ex(o, "hazards", &hz));
+			h = json_object_array_get_idx(hz, 0);
+			CHECK(json_object_object_get_ex(h, "files", &v) &&
+			      json_object_get_int(v) == 102);
+			CHECK(json_object_object_get_ex(h, "files_more", &v) &&
+			      !json_object_get_boolean(v));
+			CHECK(json_object_object_get_ex(h, "callsite", &cs));
+			CHECK(json_object_object_get_ex(cs, "function", &v) &&
+			      strcmp(json_object_get_string(v), "save_config") == 0);
+			CHECK(json_object_object_get_ex(cs, "build_id", &v) &&
+			      strcmp(json_object_get_string(v), APP_BID) == 0);
+			CHECK(json_object_object_get_ex(cs, "offset", &v) &&
+			      json_object_get_int(v) == 0x1139);
+			CHECK(json_object_object_get_ex(cs, "site", &v) &&
+			      strcmp(json_object_get_string(v),
+				     "save_config (config.c:118) in " APP) == 0);
+			/* The path: the latest file (i % 60 == 59). */
+			CHECK(json_object_object_get_ex(h, "path", &v) &&
+			      strcmp(json_object_get_string(v), "/var/lib/mysql/db/t59.frm") == 0);
+			json_object_put(o);
+		}
+		strbuf_free(&sb);
+		top_model_fini(&m);
+	}
+	TEST_CASE("two call sites: two rows; one file: its path")
+	{
+		top_model_init(&m);
+		add_chained(&m, "/srv/a", 1, "ok", "save_config", 0x1139);
+		add_chained(&m, "/srv/b", 2, "ok", "save_config", 0x1139);
+		add_chained(&m, "/srv/c", 3, "ok", "save_state", 0x1400);
+		rows = top_model_rows(&m, &n);
+		CHECK_INT(n, 2);
+		CHECK_INT(rows[0]->n_files, 1); /* latest first: save_state */
+		CHECK_STR(rows[0]->path, "/srv/c");
+		CHECK_INT(rows[1]->n_files, 2);
+		strbuf_init(&sb);
+		top_columns_layout(&m, 0, &cols);
+		top_render_row(rows[0], &cols, at(9), &sb);
+		/* One file: the row shows the path, as before; the call site is in the details. */
+		CHECK(strstr(sb.buf, "/srv/c") && !strstr(sb.buf, "save_state"));
+		strbuf_reset(&sb);
+		top_render_row(rows[1], &cols, at(9), &sb);
+		CHECK(strstr(sb.buf, "2 files from save_config") != NULL);
+		/* The same call site under another rule is another hazard. */
+		{
+			struct json_object *f = chained("rename-unsynced-source", "/srv/a", 4242, 4,
+							"ok", "save_config", 0x1139);
+
+			top_model_add_finding(&m, f);
+			json_object_put(f);
+		}
+		top_model_rows(&m, &n);
+		CHECK_INT(n, 3);
+		strbuf_free(&sb);
+		top_model_fini(&m);
+	}
+	TEST_CASE("no chain outside libc: grouped by rule and path as before")
+	{
+		top_model_init(&m);
+		add_chained(&m, "/srv/a", 1, NULL, NULL, 0);	   /* no user call */
+		add_chained(&m, "/srv/b", 2, "omitted", NULL, 0);  /* no chain kept */
+		add_chained(&m, "/srv/c", 3, "ok", NULL, 0);	   /* libc frames only */
+		add_chained(&m, "/srv/c", 4, "disabled", NULL, 0); /* same path: same row */
+		rows = top_model_rows(&m, &n);
+		CHECK_INT(n, 3);
+		for (size_t i = 0; i < n; i++) {
+			CHECK(rows[i]->callsite == NULL);
+			CHECK_INT(rows[i]->n_files, 1);
+		}
+		CHECK_STR(rows[0]->path, "/srv/c");
+		CHECK_INT(rows[0]->count, 2);
+		strbuf_init(&sb);
+		top_render_json(&m, "h", at(9), &sb);
+		CHECK(strstr(sb.buf, "\"callsite\":null") != NULL);
+		strbuf_free(&sb);
+		top_model_fini(&m);
+	}
+	TEST_CASE("files bounded: N+ files")
+	{
+		top_model_init(&m);
+		for (int i = 0; i < TOP_FILES_MAX + 7; i++) {
+			snprintf(path, sizeof(path), "/var/lib/x/%d", i);
+			add_chained(&m, path, 1, "ok", "save_config", 0x1139);
+		}
+		rows = top_model_rows(&m, &n);
+		CHECK_INT(n, 1);
+		CHECK_INT(rows[0]->n_files, TOP_FILES_MAX);
+		CHECK(rows[0]->files_more);
+		CHECK_INT(rows[0]->count, TOP_FILES_MAX + 7);
+		strbuf_init(&sb);
+		top_columns_layout(&m, 0, &cols);
+		top_render_row(rows[0], &cols, at(9), &sb);
+		CHECK(strstr(sb.buf, "1000+ files from save_config") != NULL);
+		strbuf_free(&sb);
+		top_model_fini(&m);
+	}
+	TEST_CASE("hostile function and module names escaped")
+	{
+		struct json_object *f, *ev, *stack, *fr;
+		struct top_lines lines;
+		bool raw = false;
+
+		top_model_init(&m);
+		for (int i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path), "/srv/h%d", i);
+			f = finding("rename-without-dir-fsync", "warning", path, 7, "x", NULL, i);
+			json_object_object_get_ex(f, "evidence", &ev);
+			json_object_object_add(ev, "stack_status", json_object_new_string("ok"));
+			stack = json_object_new_array();
+			fr = frame("/opt/\xe2\x80\xae" "gpj.exe\x1b[2J", "bb", 0x10,
+				   "evil\nfn\x1b]0;pwned\x07", "/src/a\xc2\x9b" "b.c", 3);
+			/* A module name that is not UTF-8: its real bytes in module_bytes. */
+			json_object_object_add(fr, "module_bytes",
+					       json_object_new_string("2f6f70742fe280ae67706a2e6578651b5b324aff"));
+			json_object_array_add(stack, fr);
+			json_object_object_add(ev, "stack", stack);
+			CHECK_INT(top_model_add_finding(&m, f), 1);
+			json_object_put(f);
+		}
+		rows = top_model_rows(&m, &n);
+		CHECK_INT(n, 1);
+		strbuf_init(&sb);
+		top_columns_layout(&m, 0, &cols);
+		top_render_row(rows[0], &cols, at(9), &sb);
+		printf("# %s\n", sb.buf);
+		CHECK(strstr(sb.buf, "2 files from evil\\x0afn\\x1b]0;pwned\\x07") != NULL);
+		CHECK(strstr(sb.buf, "/opt/\\u202egpj.exe\\x1b[2J\\xff") != NULL);
+		CHECK(!strchr(sb.buf, '\x1b') && !strchr(sb.buf, '\n') && !strchr(sb.buf, '\a'));
+		strbuf_reset(&sb);
+		top_render_frame(&m, "h", 0, at(9), &sb);
+		CHECK(!strchr(sb.buf, '\x1b') && !strstr(sb.buf, "\xe2\x80\xae"));
+		top_lines_init(&lines);
+		top_render_details(rows[0], 100, at(9), &lines);
+		for (size_t i = 0; i < lines.n; i++) {
+			raw |= strchr(lines.v[i], '\x1b') || strchr(lines.v[i], '\a') ||
+			       strstr(lines.v[i], "\xe2\x80\xae") || strstr(lines.v[i], "\xc2\x9b");
+			CHECK(top_width(lines.v[i]) <= 100);
+		}
+		CHECK(!raw);
+		CHECK(lines_have(&lines, "#0 evil\\x0afn\\x1b]0;pwned\\x07 (/src/a\\u009bb.c:3)"));
+		top_lines_free(&lines);
+		strbuf_reset(&sb);
+		cli_finding_text(rows[0]->latest, &sb);
+		printf("# %s\n", sb.buf);
+		CHECK(strstr(sb.buf, " at evil\\x0afn\\x1b]0;pwned\\x07 (a\\u009bb.c:3) in "
+				     "/opt/\\u202egpj.exe\\x1b[2J\\xff") != NULL);
+		CHECK(!strchr(sb.buf, '\x1b') && !strchr(sb.buf, '\n'));
+		strbuf_free(&sb);
+		top_model_fini(&m);
+	}
+	TEST_CASE("details list every frame of the chain")
+	{
+		struct top_lines lines;
+
+		top_model_init(&m);
+		add_chained(&m, "/srv/a", 1, "truncated", "save_config", 0x1139);
+		add_chained(&m, "/srv/b", 2, "truncated", "save_config", 0x1139);
+		top_lines_init(&lines);
+		top_render_details(top_model_selected(&m), 160, at(3), &lines);
+		for (size_t i = 0; i < lines.n; i++)
+			printf("# %s\n", lines.v[i]);
+		CHECK(lines_have(&lines, "Call site: save_config (config.c:118) in " APP));
+		CHECK(lines_have(&lines, "Files:     2 files from this call site"));
+		CHECK(lines_have(&lines, "Call chain"));
+		CHECK(lines_have(&lines, "  #0 renameat2 in " LIBC "+0x4a1f [build id aa01]"));
+		CHECK(lines_have(&lines, "  #1 save_config (/src/config.c:118) in " APP
+					 "+0x1139 [build id " APP_BID "]"));
+		/* No symbol: module and offset, no "??". */
+		CHECK(lines_have(&lines, "  #2 " APP "+0x2200 [build id " APP_BID "]"));
+		CHECK(!lines_have(&lines, "??"));
+		CHECK(lines_have(&lines, "  (stack truncated)"));
+		/* The chain is not repeated as raw JSON under Evidence. */
+		CHECK(!lines_have(&lines, "stack:"));
+		CHECK(lines_have(&lines, "directory_fsync: false"));
+		top_lines_free(&lines);
+		top_model_fini(&m);
+
+		/* A chain the daemon did not keep: said so, nothing made up. */
+		top_model_init(&m);
+		add_chained(&m, "/srv/a", 1, "omitted", NULL, 0);
+		top_lines_init(&lines);
+		top_render_details(top_model_selected(&m), 80, at(3), &lines);
+		CHECK(lines_have(&lines, "  none (stack omitted)"));
+		CHECK(!lines_have(&lines, "Call site:"));
+		top_lines_free(&lines);
+		top_model_fini(&m);
+
+		/* No user call: no chain section at all. */
+		top_model_init(&m);
+		add_chained(&m, "/srv/a", 1, NULL, NULL, 0);
+		top_lines_init(&lines);
+		top_render_details(top_model_selected(&m), 80, at(3), &lines);
+		CHECK(!lines_have(&lines, "Call chain"));
+		top_lines_free(&lines);
+		top_model_fini(&m);
+	}
+	TEST_CASE("findings text line: the daemon's ' at ...' form")
+	{
+		static const struct {
+			const char *status, *function;
+			uint64_t offset;
+			const char *tail;
+		} cases[] = {
+			{"ok", "save_config", 0x1139,
+			 ": renamed without fsync at save_config (config.c:118) in " APP},
+			{"truncated", NULL, 0x1139, ": renamed without fsync at 0x1139 (config.c:118) in " APP},
+			{"ok", NULL, 0, ": renamed without fsync (stack in libc only)"},
+			{"omitted", NULL, 0, ": renamed without fsync (stack omitted)"},
+			{"disabled", NULL, 0, ": renamed without fsync (stack disabled)"},
+			{NULL, NULL, 0, ": renamed without fsync"},
+		};
+
+		strbuf_init(&sb);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct json_object *f = chained("rename-without-dir-fsync", "/srv/a", 7, 1,
+							cases[i].status, cases[i].function,
+							cases[i].offset);
+			size_t tl = strlen(cases[i].tail);
+
+			strbuf_reset(&sb);
+			cli_finding_text(f, &sb);
+			printf("# %s\n", sb.buf);
+			CHECK(sb.len >= tl && strcmp(sb.buf + sb.len - tl, cases[i].tail) == 0);
+			CHECK(strncmp(sb.buf, "2026-11-21T19:40:01.000000001Z warning "
+					      "rename-without-dir-fsync pid=7 comm=mariadbd path=/srv/a",
+				      70) == 0);
+			json_object_put(f);
+		}
+		strbuf_free(&sb);
+	}
+}
+
 int main(void)
 {
 	/* Widths and escaping follow the locale; the tests pin UTF-8. */
@@ -471,5 +812,6 @@ int main(void)
 	test_sort_filter();
 	test_stats();
 	test_rendering();
+	test_callsites();
 	return check_summary();
 }

@@ -154,6 +154,38 @@ int main(void)
 			munmap(p, (size_t)sb.st_size);
 	}
 
+	TEST_CASE("file rewritten in place: the cached build id is not reused")
+	{
+		char tmp[] = "/tmp/ioh-unwind-mod-XXXXXX";
+		char cmd[4300];
+		const char *other = "/bin/true";
+		int fd = mkstemp(tmp);
+		struct stat sb;
+		CHECK(fd >= 0);
+		for (int round = 0; round < 2; round++) {
+			/* same inode, other content: `cat >` truncates and rewrites */
+			snprintf(cmd, sizeof(cmd), "cat '%s' > '%s'", round ? other : exe, tmp);
+			CHECK(system(cmd) == 0);
+			fstat(fd, &sb);
+			void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd,
+				       0);
+			CHECK(p != MAP_FAILED);
+			int n = ioh_stack_modules_read(getpid(), mods, MAX_MODS, &strings);
+			const struct ioh_stack_module *m = module_at(mods, n, (uint64_t)(uintptr_t)p);
+			CHECK(m != NULL);
+			if (m) {
+				ioh_stack_build_id_hex(m->build_id, m->build_id_len, hex);
+				readelf_build_id(round ? other : exe, want, sizeof(want));
+				CHECK_STR(hex, want);
+			}
+			free(strings);
+			if (p != MAP_FAILED)
+				munmap(p, (size_t)sb.st_size);
+		}
+		close(fd);
+		unlink(tmp);
+	}
+
 	TEST_CASE("exited task")
 	{
 		pid_t c = fork();

@@ -31,55 +31,45 @@ static void render(void *ctx, struct strbuf *out)
 
 	scrapes++;
 	ioh_expo_init(&x, out);
-	ioh_expo_family(&x, IOH_M_FINDINGS_TOTAL, IOH_METRIC_COUNTER, IOH_M_FINDINGS_TOTAL_HELP);
+	IOH_EXPO_FAMILY(&x, FINDINGS_TOTAL);
 	ioh_expo_u64(&x, IOH_LABELS({"rule", "rename-without-fsync"}, {"severity", "error"}), 17);
 	ioh_expo_u64(
 	    &x, IOH_LABELS({"rule", "weird \"rule\"\\with\nnewline"}, {"severity", "warning"}), 2);
-	ioh_expo_family(&x, IOH_M_EVENTS_TOTAL, IOH_METRIC_COUNTER, IOH_M_EVENTS_TOTAL_HELP);
+	IOH_EXPO_FAMILY(&x, EVENTS_TOTAL);
 	ioh_expo_u64(&x, IOH_LABELS({"type", "rename"}), 1000 + scrapes);
 	ioh_expo_u64(&x, IOH_LABELS({"type", "sync"}), 4242);
-	ioh_expo_family(&x, IOH_M_EVENTS_LOST_TOTAL, IOH_METRIC_COUNTER,
-			IOH_M_EVENTS_LOST_TOTAL_HELP);
+	IOH_EXPO_FAMILY(&x, EVENTS_LOST_TOTAL);
 	ioh_expo_u64(&x, IOH_LABELS({"where", "ringbuf_rename"}), 0);
 	ioh_expo_u64(&x, IOH_LABELS({"where", "inode_map_full"}), 3);
-	ioh_expo_family(&x, IOH_M_PROBE_ATTACHED, IOH_METRIC_GAUGE, IOH_M_PROBE_ATTACHED_HELP);
+	IOH_EXPO_FAMILY(&x, PROBE_ATTACHED);
 	ioh_expo_u64(&x, IOH_LABELS({"probe", "syscalls"}, {"backend", "fentry"}), 1);
 	ioh_expo_u64(&x, IOH_LABELS({"probe", "dirty_state"}, {"backend", "none"}), 0);
-	ioh_expo_family(&x, IOH_M_DIRTY_THROTTLE_PAUSE_SECONDS, IOH_METRIC_HISTOGRAM,
-			IOH_M_DIRTY_THROTTLE_PAUSE_SECONDS_HELP);
+	IOH_EXPO_FAMILY(&x, DIRTY_THROTTLE_PAUSE_SECONDS);
 	ioh_expo_log2_histogram(&x, IOH_LABELS({"bdi", "8:0"}), pause_ns, 20, 1e-9, 123456789, 64);
 	ioh_expo_log2_histogram(&x, IOH_LABELS({"bdi", "259:0"}), pause_ns, 20, 1e-9, 0, 0);
-	ioh_expo_family(&x, IOH_M_SPLICE_DURATION_SECONDS, IOH_METRIC_HISTOGRAM,
-			IOH_M_SPLICE_DURATION_SECONDS_HELP);
+	IOH_EXPO_FAMILY(&x, SPLICE_DURATION_SECONDS);
 	ioh_expo_log2_histogram(&x, IOH_NO_LABELS, splice_ns, 12, 1e-9, 98765, 47);
-	ioh_expo_family(&x, IOH_M_TRACKED_INODES, IOH_METRIC_GAUGE, IOH_M_TRACKED_INODES_HELP);
+	IOH_EXPO_FAMILY(&x, TRACKED_INODES);
 	ioh_expo_u64(&x, IOH_NO_LABELS, 812);
-	ioh_expo_family(&x, IOH_M_PENDING_RENAMES, IOH_METRIC_GAUGE, IOH_M_PENDING_RENAMES_HELP);
+	IOH_EXPO_FAMILY(&x, PENDING_RENAMES);
 	ioh_expo_u64(&x, IOH_NO_LABELS, 4);
-	ioh_expo_family(&x, IOH_M_STATE_EVICTIONS_TOTAL, IOH_METRIC_COUNTER,
-			IOH_M_STATE_EVICTIONS_TOTAL_HELP);
+	IOH_EXPO_FAMILY(&x, STATE_EVICTIONS_TOTAL);
 	ioh_expo_u64(&x, IOH_NO_LABELS, 0);
-	ioh_expo_family(&x, IOH_M_BPF_RUN_SECONDS_TOTAL, IOH_METRIC_COUNTER,
-			IOH_M_BPF_RUN_SECONDS_TOTAL_HELP);
+	IOH_EXPO_FAMILY(&x, BPF_RUN_SECONDS_TOTAL);
 	for (unsigned i = 0; i < 3; i++)
 		ioh_expo_double(&x, IOH_LABELS({"prog", progs[i]}), 0.000125 * (i + 1));
-	ioh_expo_family(&x, IOH_M_BPF_RUN_COUNT_TOTAL, IOH_METRIC_COUNTER,
-			IOH_M_BPF_RUN_COUNT_TOTAL_HELP);
+	IOH_EXPO_FAMILY(&x, BPF_RUN_COUNT_TOTAL);
 	for (unsigned i = 0; i < 3; i++)
 		ioh_expo_u64(&x, IOH_LABELS({"prog", progs[i]}), 1000 * (i + 1));
-	ioh_expo_family(&x, IOH_M_RULES_LAST_RELOAD_SUCCESS, IOH_METRIC_GAUGE,
-			IOH_M_RULES_LAST_RELOAD_SUCCESS_HELP);
+	IOH_EXPO_FAMILY(&x, RULES_LAST_RELOAD_SUCCESS);
 	ioh_expo_u64(&x, IOH_NO_LABELS, 1);
-	ioh_expo_family(&x, IOH_M_RULES_LAST_RELOAD_SUCCESS_TIMESTAMP, IOH_METRIC_GAUGE,
-			IOH_M_RULES_LAST_RELOAD_SUCCESS_TIMESTAMP_HELP);
+	IOH_EXPO_FAMILY(&x, RULES_LAST_RELOAD_SUCCESS_TIMESTAMP);
 	ioh_expo_double(&x, IOH_NO_LABELS, 1700000000.5);
-	ioh_expo_family(&x, IOH_M_SELFTEST_LAST_SUCCESS, IOH_METRIC_GAUGE,
-			IOH_M_SELFTEST_LAST_SUCCESS_HELP);
+	IOH_EXPO_FAMILY(&x, SELFTEST_LAST_SUCCESS);
 	ioh_expo_u64(&x, IOH_LABELS({"rule", "rename-without-fsync"}), 1);
-	ioh_expo_family(&x, IOH_M_BUILD_INFO, IOH_METRIC_GAUGE, IOH_M_BUILD_INFO_HELP);
+	IOH_EXPO_FAMILY(&x, BUILD_INFO);
 	ioh_expo_u64(&x, IOH_LABELS({"version", "0.1.0"}), 1);
-	ioh_expo_family(&x, IOH_M_SCRAPE_ERRORS_TOTAL, IOH_METRIC_COUNTER,
-			IOH_M_SCRAPE_ERRORS_TOTAL_HELP);
+	IOH_EXPO_FAMILY(&x, SCRAPE_ERRORS_TOTAL);
 	ioh_expo_u64(&x, IOH_NO_LABELS, x.errors);
 }
 

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Checks what tests/e2e/service/journal_ns.sh read back from a real journald: every field of
 # the harness's hostile finding byte for byte, OBJECT_*, MESSAGE, the rule query and the
-# catalog text of `journalctl -x`. Usage: check_journal.py OUT_DIR PATH_FILE JOURNAL_C
+# catalog text of `journalctl -x`. Usage: check_journal.py OUT_DIR PATH_FILE REGISTRY_C
+# (daemon/rules/registry.c, where each rule's MESSAGE_ID is defined)
 import json, re, sys
 
-d, path_file, journal_c = sys.argv[1:4]
+d, path_file, registry_c = sys.argv[1:4]
 failed = 0
 
 
@@ -32,7 +33,8 @@ entries = [json.loads(l) for l in open(d + '/entries.json') if l.strip()]
 check('journal: two entries from iohazardd', len(entries) == 2, len(entries))
 e = entries[0] if entries else {}
 path = open(path_file, 'rb').read()
-ids = dict(re.findall(r'\{"([a-z-]+)", "([0-9a-f]{32})"\}', open(journal_c).read()))
+# {"rule-name", severity, threshold, "message id", "detector"}
+ids = dict(re.findall(r'\{"([a-z-]+)",[^{}"]*"([0-9a-f]{32})"', open(registry_c).read()))
 want = {
     'MESSAGE_ID': ids.get('rename-without-dir-fsync', '?').encode(),
     'PRIORITY': b'2',

@@ -3,8 +3,8 @@
  * Drives daemon/service/notify.c and daemon/sinks/journal.c the way iohazardd does, for
  * tests/e2e/test_notify_journal.sh, which listens on NOTIFY_SOCKET or runs a journald.
  *
- *   harness notify RUN_MS STALL_MS   READY/STATUS/RELOADING/READY, the watchdog on an
- *                                    sd_event loop for RUN_MS, then one callback that blocks
+ *   harness notify RUN_MS STALL_MS   READY/STATUS/RELOADING/READY, sd-event's watchdog on
+ *                                    an sd_event loop for RUN_MS, then one callback that blocks
  *                                    STALL_MS (no pets may arrive), 300 ms more, STOPPING=1
  *   harness journal PATH_FILE        one finding whose path is PATH_FILE's bytes (hostile),
  *                                    sent twice; prints "sent=N failed=N r=ERR"
@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
 #include "daemon/service/notify.h"
@@ -44,7 +45,7 @@ static int on_stall(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int run_notify(long run_ms, long stall_ms)
 {
-	struct ioh_watchdog *wd = NULL;
+	uint64_t usec = 0;
 	sd_event *e = NULL;
 	int r;
 
@@ -59,8 +60,11 @@ static int run_notify(long run_ms, long stall_ms)
 	r = sd_event_new(&e);
 	if (r < 0)
 		return 1;
-	r = ioh_watchdog_start(e, &wd);
-	printf("watchdog_start=%d usec=%llu\n", r, (unsigned long long)ioh_watchdog_usec(wd));
+	/* As iohazardd does (daemon/manager.c): sd-event's own watchdog. */
+	r = sd_event_set_watchdog(e, true);
+	if (r > 0)
+		(void)sd_watchdog_enabled(0, &usec);
+	printf("watchdog_start=%d usec=%llu\n", r, (unsigned long long)usec);
 	if (r < 0)
 		return 1;
 	r = sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, (uint64_t)run_ms * 1000, 1,
@@ -68,9 +72,7 @@ static int run_notify(long run_ms, long stall_ms)
 	if (r < 0)
 		return 1;
 	r = sd_event_loop(e);
-	printf("pets=%llu\n", (unsigned long long)ioh_watchdog_pets(wd));
 	ioh_notify_stopping();
-	ioh_watchdog_free(wd);
 	sd_event_unref(e);
 	return r < 0 ? 1 : 0;
 }
