@@ -18,7 +18,7 @@
 #include "daemon/sinks/event_format.h"
 #include "daemon/sinks/journal.h"
 #include "daemon/sinks/suppress.h"
-#include "daemon/stacks/report.h"
+#include "daemon/metrics/stack_report.h"
 #include "daemon/util/log.h"
 
 /* Build, findings, events and losses, hooks. */

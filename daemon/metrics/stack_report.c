@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "daemon/metrics/families.h"
-#include "daemon/stacks/report.h"
+#include "daemon/metrics/stack_report.h"
 
 const char *ioh_stack_count_name(uint32_t what)
 {

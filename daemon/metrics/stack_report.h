@@ -5,8 +5,8 @@
  * iohazard_stack_table_evictions_total): the kernel's snapshots by outcome, the chains
  * unwound, and findings given one or marked omitted. A skipped snapshot is not a lost event.
  */
-#ifndef IOH_STACKS_REPORT_H
-#define IOH_STACKS_REPORT_H
+#ifndef IOH_METRICS_STACK_REPORT_H
+#define IOH_METRICS_STACK_REPORT_H
 
 #include <stdbool.h>
 #include <stdint.h>
