@@ -191,8 +191,7 @@ const char *ioh_stack_status_name(enum ioh_stack_status s)
 	return NULL;
 }
 
-/* libc.so.6, libc-2.31.so, libpthread.so.0, ld-linux-x86-64.so.2: the frames to look past. */
-static bool is_libc_module(const char *path)
+bool ioh_stack_is_libc_module(const char *path)
 {
 	const char *base = path ? strrchr(path, '/') : NULL;
 
@@ -206,7 +205,7 @@ static bool is_libc_module(const char *path)
 const struct ioh_stack_frame *ioh_stack_first_app_frame(const struct ioh_stack_chain *c)
 {
 	for (uint32_t i = 0; i < c->n_frames; i++)
-		if (c->frames[i].module && !is_libc_module(c->frames[i].module))
+		if (c->frames[i].module && !ioh_stack_is_libc_module(c->frames[i].module))
 			return &c->frames[i];
 	return NULL;
 }

@@ -63,6 +63,10 @@ void ioh_stacks_get_stats(const struct ioh_stacks *t, struct ioh_stacks_stats *s
 /* "ok", "truncated", "omitted", "disabled", "unresolved"; NULL for IOH_STACK_NONE. */
 const char *ioh_stack_status_name(enum ioh_stack_status s);
 
+/* libc.so.6, libc-2.31.so, libpthread.so.0, ld-linux-x86-64.so.2: the frames a call site
+ * looks past (also the CLI's, cli/finding_text.c). */
+bool ioh_stack_is_libc_module(const char *path);
+
 /* The first frame outside the C library (and the dynamic loader), the one text output names;
  * NULL when the chain has none. */
 const struct ioh_stack_frame *ioh_stack_first_app_frame(const struct ioh_stack_chain *c);
