@@ -511,5 +511,36 @@ for be in $BACKENDS; do
 		log "$be vs $first: only under $be: $(comm -13 "$W/a.norm" "$W/b.norm" | tr '\n' ' ')"
 	fi
 done
+# Issue 15: the same innermost frame outside libc (module file name + function, or offset)
+# for a finding under every backend: they snapshot the same user call. Compared for the
+# findings both backends report; at least one chain must name a function.
+chain() {
+	jq -R -r 'fromjson? | select(.evidence.stack_status != null) |
+		([.evidence.stack[]? | select(.module != null) | (.module | split("/") | last) as $m |
+		  select($m | test("^(libc[.-]|libpthread|ld-linux)") | not) |
+		  "\($m)+\(.function // .offset)"][0] // "-") as $f |
+		"\(.rule)|\(.comm)|\(.path)\t\(.evidence.stack_status) \($f)"' "$1" | LC_ALL=C sort -u
+}
+first=
+for be in $BACKENDS; do
+	[ -f "$W/$be.jsonl" ] || continue
+	if [ -z "$first" ]; then
+		first=$be
+		chain "$W/$be.jsonl" >"$W/a.chain"
+		if grep -q $'\tok [^ ]*+[A-Za-z_]' "$W/a.chain"; then
+			ok "$be: findings carry call chains naming the workload's functions"
+		else
+			notok "$be: findings carry call chains naming the workload's functions: $(head -c 600 "$W/a.chain" | tr '\n\t' '; ')"
+		fi
+		continue
+	fi
+	chain "$W/$be.jsonl" >"$W/b.chain"
+	diffs=$(LC_ALL=C join -t $'\t' "$W/a.chain" "$W/b.chain" | awk -F'\t' '$2 != $3' | head -5)
+	if [ -z "$diffs" ]; then
+		ok "$be: the same innermost frame outside libc as $first, finding by finding"
+	else
+		notok "$be: the same innermost frame outside libc as $first: $(echo "$diffs" | tr '\n\t' '; ')"
+	fi
+done
 log "coverage: $seen rule findings seen, $blind not seen with status saying why, $fails failures"
 [ "$fails" -eq 0 ]
