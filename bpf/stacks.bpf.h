@@ -205,38 +205,14 @@ static __always_inline __u64 stack_capture(void)
 	return 0;
 }
 #else
-static __always_inline __u64 stack_capture(void)
+/* The call site key: the user ip and the first return address into the executable's text
+ * among the IOH_STACK_KEY_WORDS words at sp (else the word at sp). `words` is scratch. */
+static __always_inline __u64 stack_callsite_key(__u64 *words, __u64 ip, __u64 sp,
+						__u64 start_code, __u64 end_code)
 {
-	struct task_struct *task;
-	struct pt_regs *regs;
-	struct mm_struct *mm;
-	struct ioh_stack_record *rec;
-	struct stack_seen_key seen = {};
-	__u64 ip, sp, ret = 0, start_code, end_code, start_stack, now, used, off2, off3, n;
-	__u64 *last, *words;
-	__u32 zero = 0, want, tgid;
+	__u64 ret = 0;
 	int i;
 
-	if (!stacks_enabled)
-		return 0;
-	task = bpf_get_current_task_btf();
-	mm = BPF_CORE_READ(task, mm);
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (!mm || !regs || BPF_CORE_READ(regs, cs) != USER_CS_X86_64) {
-		count_stack(IOH_STACK_NO_USER);
-		return 0;
-	}
-	rec = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!rec)
-		return 0;
-	ip = BPF_CORE_READ(regs, ip);
-	sp = BPF_CORE_READ(regs, sp);
-	start_code = BPF_CORE_READ(mm, start_code);
-	end_code = BPF_CORE_READ(mm, end_code);
-	start_stack = BPF_CORE_READ(mm, start_stack);
-
-	/* The call site key: ip and the first return address into the executable's text. */
-	words = (__u64 *)rec->data;
 	if (!bpf_probe_read_user(words, IOH_STACK_KEY_WORDS * 8, (const void *)sp)) {
 		ret = words[0];
 		for (i = 0; i < IOH_STACK_KEY_WORDS; i++) {
@@ -246,62 +222,44 @@ static __always_inline __u64 stack_capture(void)
 			}
 		}
 	}
-	seen.mm = (__u64)mm;
-	seen.callsite = mix64(ip * 31 + mix64(ret)) | 1;
+	return mix64(ip * 31 + mix64(ret)) | 1;
+}
 
-	now = bpf_ktime_get_ns();
-	last = bpf_map_lookup_elem(&stack_seen, &seen);
-	if (last && now - *last < IOH_STACK_DEDUPE_NS) {
-		count_stack(IOH_STACK_DEDUPED);
-		return seen.callsite;
-	}
-	tgid = current_tgid();
-	if (!stack_budget_take(tgid, now)) {
-		count_stack(IOH_STACK_BUDGET);
-		return seen.callsite;
-	}
+/* The user registers in DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip. */
+static __always_inline void stack_fill_regs(struct ioh_stack_event *ev, struct pt_regs *regs,
+					    __u64 ip, __u64 sp)
+{
+	ev->regs[0] = BPF_CORE_READ(regs, ax);
+	ev->regs[1] = BPF_CORE_READ(regs, dx);
+	ev->regs[2] = BPF_CORE_READ(regs, cx);
+	ev->regs[3] = BPF_CORE_READ(regs, bx);
+	ev->regs[4] = BPF_CORE_READ(regs, si);
+	ev->regs[5] = BPF_CORE_READ(regs, di);
+	ev->regs[6] = BPF_CORE_READ(regs, bp);
+	ev->regs[7] = sp;
+	ev->regs[8] = BPF_CORE_READ(regs, r8);
+	ev->regs[9] = BPF_CORE_READ(regs, r9);
+	ev->regs[10] = BPF_CORE_READ(regs, r10);
+	ev->regs[11] = BPF_CORE_READ(regs, r11);
+	ev->regs[12] = BPF_CORE_READ(regs, r12);
+	ev->regs[13] = BPF_CORE_READ(regs, r13);
+	ev->regs[14] = BPF_CORE_READ(regs, r14);
+	ev->regs[15] = BPF_CORE_READ(regs, r15);
+	ev->regs[16] = ip;
+	ev->regs_mask = (1u << IOH_STACK_REGS) - 1;
+}
 
-	fill_header(&rec->ev.hdr, IOH_EV_STACK, sizeof(rec->ev));
-	rec->ev.callsite = seen.callsite;
-	/* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip. */
-	rec->ev.regs[0] = BPF_CORE_READ(regs, ax);
-	rec->ev.regs[1] = BPF_CORE_READ(regs, dx);
-	rec->ev.regs[2] = BPF_CORE_READ(regs, cx);
-	rec->ev.regs[3] = BPF_CORE_READ(regs, bx);
-	rec->ev.regs[4] = BPF_CORE_READ(regs, si);
-	rec->ev.regs[5] = BPF_CORE_READ(regs, di);
-	rec->ev.regs[6] = BPF_CORE_READ(regs, bp);
-	rec->ev.regs[7] = sp;
-	rec->ev.regs[8] = BPF_CORE_READ(regs, r8);
-	rec->ev.regs[9] = BPF_CORE_READ(regs, r9);
-	rec->ev.regs[10] = BPF_CORE_READ(regs, r10);
-	rec->ev.regs[11] = BPF_CORE_READ(regs, r11);
-	rec->ev.regs[12] = BPF_CORE_READ(regs, r12);
-	rec->ev.regs[13] = BPF_CORE_READ(regs, r13);
-	rec->ev.regs[14] = BPF_CORE_READ(regs, r14);
-	rec->ev.regs[15] = BPF_CORE_READ(regs, r15);
-	rec->ev.regs[16] = ip;
-	rec->ev.regs_mask = (1u << IOH_STACK_REGS) - 1;
+/*
+ * Hints for a task gone before user space reads its maps (mv exits at once): the executable's
+ * text and the ip's mapping, their paths packed behind the `used` stack bytes. Offsets and
+ * lengths are clamped where the verifier sees it. Returns the bytes used in rec->data.
+ */
+static __always_inline __u64 stack_append_hints(struct ioh_stack_record *rec,
+						struct task_struct *task, __u64 used, __u64 ip,
+						__u64 start_code, __u64 end_code)
+{
+	__u64 n, off2;
 
-	/* The main thread's frames end at start_stack (argc); other threads' stacks are
-	 * mappings of their own, read up to IOH_STACK_BYTES_MAX with retries on a fault. */
-	want = IOH_STACK_BYTES_MAX;
-	if (sp < start_stack && start_stack - sp < IOH_STACK_BYTES_MAX)
-		want = start_stack - sp;
-	used = stack_copy(rec->data, sp, want);
-	if (!used) {
-		count_stack(IOH_STACK_FAULT);
-		return 0;
-	}
-	if (used < want)
-		rec->ev.hdr.flags |= IOH_EVF_STACK_SHORT;
-	barrier_var(used);
-	if (used > IOH_STACK_BYTES_MAX)
-		used = IOH_STACK_BYTES_MAX;
-	rec->ev.stack_len = used;
-
-	/* Hints for a task gone before user space reads its maps (mv exits at once), packed
-	 * behind the stack bytes. Offsets and lengths are clamped where the verifier sees it. */
 	stack_vma_hint(task, start_code, &rec->ev.exe, rec->hint[0]);
 	if (ip >= start_code && ip < end_code)
 		__builtin_memset(&rec->ev.code, 0, sizeof(rec->ev.code)); /* the exe itself */
@@ -321,7 +279,70 @@ static __always_inline __u64 stack_capture(void)
 	if (n > IOH_DIR_PATH_REGION)
 		n = IOH_DIR_PATH_REGION;
 	bpf_probe_read_kernel(rec->data + off2, n, rec->hint[1]);
-	off3 = off2 + n;
+	return off2 + n;
+}
+
+static __always_inline __u64 stack_capture(void)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
+	struct mm_struct *mm;
+	struct ioh_stack_record *rec;
+	struct stack_seen_key seen = {};
+	__u64 ip, sp, start_code, end_code, start_stack, now, used, off3, *last;
+	__u32 zero = 0, want;
+
+	if (!stacks_enabled)
+		return 0;
+	task = bpf_get_current_task_btf();
+	mm = BPF_CORE_READ(task, mm);
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!mm || !regs || BPF_CORE_READ(regs, cs) != USER_CS_X86_64) {
+		count_stack(IOH_STACK_NO_USER);
+		return 0;
+	}
+	rec = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!rec)
+		return 0;
+	ip = BPF_CORE_READ(regs, ip);
+	sp = BPF_CORE_READ(regs, sp);
+	start_code = BPF_CORE_READ(mm, start_code);
+	end_code = BPF_CORE_READ(mm, end_code);
+	start_stack = BPF_CORE_READ(mm, start_stack);
+	seen.mm = (__u64)mm;
+	seen.callsite = stack_callsite_key((__u64 *)rec->data, ip, sp, start_code, end_code);
+
+	now = bpf_ktime_get_ns();
+	last = bpf_map_lookup_elem(&stack_seen, &seen);
+	if (last && now - *last < IOH_STACK_DEDUPE_NS) {
+		count_stack(IOH_STACK_DEDUPED);
+		return seen.callsite;
+	}
+	if (!stack_budget_take(current_tgid(), now)) {
+		count_stack(IOH_STACK_BUDGET);
+		return seen.callsite;
+	}
+
+	fill_header(&rec->ev.hdr, IOH_EV_STACK, sizeof(rec->ev));
+	rec->ev.callsite = seen.callsite;
+	stack_fill_regs(&rec->ev, regs, ip, sp);
+	/* The main thread's frames end at start_stack (argc); other threads' stacks are
+	 * mappings of their own, read up to IOH_STACK_BYTES_MAX with retries on a fault. */
+	want = IOH_STACK_BYTES_MAX;
+	if (sp < start_stack && start_stack - sp < IOH_STACK_BYTES_MAX)
+		want = start_stack - sp;
+	used = stack_copy(rec->data, sp, want);
+	if (!used) {
+		count_stack(IOH_STACK_FAULT);
+		return 0;
+	}
+	if (used < want)
+		rec->ev.hdr.flags |= IOH_EVF_STACK_SHORT;
+	barrier_var(used);
+	if (used > IOH_STACK_BYTES_MAX)
+		used = IOH_STACK_BYTES_MAX;
+	rec->ev.stack_len = used;
+	off3 = stack_append_hints(rec, task, used, ip, start_code, end_code);
 	barrier_var(off3);
 	if (off3 > IOH_STACK_STRINGS_MAX)
 		off3 = IOH_STACK_STRINGS_MAX;
