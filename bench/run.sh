@@ -51,7 +51,8 @@
 # IOH_BENCH_FSYNC_ITERS (300), IOH_BENCH_RENAME_ITERS (20000),
 # IOH_BENCH_SYSCALL_ITERS (1000000, getppid), IOH_BENCH_IO_ITERS (500000, the pread and pwrite
 # loops), IOH_BENCH_STORM_SECONDS (10), IOH_BENCH_STORM_CPU (0), IOH_BENCH_MIXED_WINDOW (2s),
-# IOH_BENCH_LEGACY (unset), IOH_BENCH_FLOOR_ROUNDS (41, legacy only).
+# IOH_BENCH_LEGACY (unset), IOH_BENCH_FLOOR_ROUNDS (41, legacy only), IOH_BENCH_STORM_ONLY
+# (unset; set: only the rename storm (s), with issue 15's stacks on/off comparison).
 #
 # Extending: add a workload to COST_WORKLOADS (label|iterations|command) and to AB_WORKLOADS,
 # HOT_WORKLOADS or IO_WORKLOADS below.
@@ -68,6 +69,7 @@ STORM_SECONDS=${IOH_BENCH_STORM_SECONDS:-10}
 STORM_CPU=${IOH_BENCH_STORM_CPU:-0}
 MIXED_WINDOW=${IOH_BENCH_MIXED_WINDOW:-2s}
 LEGACY=${IOH_BENCH_LEGACY:-}
+STORM_ONLY=${IOH_BENCH_STORM_ONLY:-}
 FSYNC_ITERS=${IOH_BENCH_FSYNC_ITERS:-300}
 RENAME_ITERS=${IOH_BENCH_RENAME_ITERS:-20000}
 SYSCALL_ITERS=${IOH_BENCH_SYSCALL_ITERS:-1000000}
@@ -453,7 +455,7 @@ MIXED_S=$(python3 -c 'import re, sys
 m = re.fullmatch(r"([0-9.]+)\s*(ms|s|min|m)?", sys.argv[1])
 print("%g" % (float(m.group(1)) * {"ms": 0.001, "s": 1, "min": 60, "m": 60, None: 1}[m.group(2)]))' \
 	"$MIXED_WINDOW") || fail "IOH_BENCH_MIXED_WINDOW: not a duration: $MIXED_WINDOW"
-if [ -n "$kernel_ok" ]; then
+if [ -n "$kernel_ok" ] && [ -z "$STORM_ONLY" ]; then
 	others=$(foreign_programs)
 	if [ "$others" != 0 ]; then
 		log "warning: $others BPF program(s) of other processes on raw_syscalls" \
@@ -710,13 +712,15 @@ mark "(h)"
 
 # ---- (s) issue 11: rename storm -------------------------------------------------------------
 
-# One storm: fsync_rename_loop MODE for SECONDS on one core in $storm_dir with a default daemon;
-# writes "renames rate seen lost lost_detail produced peak size daemon_cpu_ns elapsed old new"
-# to $WORK/storm.res (not a subshell: the daemon and the watcher stay this shell's children).
-storm_run() { # MODE SECONDS
+# One storm: fsync_rename_loop MODE for SECONDS on one core in $storm_dir with a default daemon
+# (plus OPTIONS); writes "renames rate seen lost lost_detail produced peak size daemon_cpu_ns
+# elapsed old new stacks_captured stacks_skipped" to $WORK/storm.res (not a subshell: the daemon
+# and the watcher stay this shell's children).
+storm_run() { # MODE SECONDS [daemon options...]
 	local mode=$1 secs=$2 ring out w m
 
-	start_daemon
+	shift 2
+	start_daemon "$@"
 	ring=
 	for m in $(bpf_ids_of "$daemon_pid" map_id); do
 		"$BPFTOOL" map show id "$m" 2>/dev/null | grep -q "^$m: ringbuf " && ring="$ring $m"
@@ -752,9 +756,31 @@ renames, ns = int(kv["iterations"]), int(kv["elapsed_ns"])
 seen = b["events"].get("rename", 0) - a["events"].get("rename", 0)
 lost = {k: b["events_lost"][k] - a["events_lost"].get(k, 0) for k in b["events_lost"]}
 detail = ",".join("%s=%d" % (k, v) for k, v in lost.items() if v) or "none"
+snap = lambda s, k: s.get("stacks", {}).get("snapshots", {}).get(k, 0)
+captured = snap(b, "captured") - snap(a, "captured")
+skipped = sum(snap(b, k) - snap(a, k) for k in ("deduped", "budget", "ringbuf", "fault",
+                                                "no_user_regs"))
 print(renames, "%.0f" % (renames / ns * 1e9), seen, sum(lost.values()), detail,
       kv.get("produced", "nan"), kv.get("peak_used", "nan"), kv.get("size", "nan"), sys.argv[5],
-      "%.2f" % (ns / 1e9), kv["old_name_len"], kv["new_name_len"])
+      "%.2f" % (ns / 1e9), kv["old_name_len"], kv["new_name_len"], captured, skipped)
+EOF
+}
+
+# Issue 15: the same storm with --no-stacks, right after the default one (stacks on): ring bytes
+# and daemon CPU per rename, on against off, and the losses of both.
+stacks_storm() { # SECONDS RENAMES LOST PRODUCED DAEMON_CPU_NS CAPTURED SKIPPED  (stacks on)
+	local n1 lost1 prod1 cpu1 rest
+	storm_run --storm "$1" --no-stacks
+	read -r n1 _ _ lost1 _ prod1 _ _ cpu1 rest <"$WORK/storm.res" || fail "rename storm: no result"
+	python3 - "$2" "$3" "$4" "$5" "$n1" "$lost1" "$prod1" "$cpu1" "$6" "$7" <<'EOF'
+import sys
+n, lost, prod, cpu, n1, lost1, prod1, cpu1, cap, skip = (float(x) for x in sys.argv[1:11])
+b, b1, c, c1 = prod / n, prod1 / n1, cpu / n / 1000, cpu1 / n1 / 1000
+print("  issue 15, stack snapshots on (default) vs --no-stacks, same storm:")
+print("    stacks captured %d, skipped %d (deduped or over budget) in %d renames" % (cap, skip, n))
+print("    ring bytes per rename: %.1f on, %.1f off (+%.1f B, x%.3f)" % (b, b1, b - b1, b / b1))
+print("    daemon CPU per rename: %.2f us on, %.2f us off (x%.3f)" % (c, c1, c / c1 if c1 else 0))
+print("    lost: %d on, %d off; renames/s on/off x%.3f" % (lost, lost1, n / n1))
 EOF
 }
 
@@ -773,8 +799,8 @@ if [ -n "$kernel_ok" ]; then
 		secs=$STORM_SECONDS
 		[ "$mode" = rename-only ] && secs=$(( (STORM_SECONDS + 1) / 2 ))
 		storm_run "--$mode" "$secs"
-		read -r n rate seen lost detail produced peak size dcpu el oldl newl <"$WORK/storm.res" ||
-			fail "rename storm: no result"
+		read -r n rate seen lost detail produced peak size dcpu el oldl newl scap sskip \
+			<"$WORK/storm.res" || fail "rename storm: no result"
 		# A record that carries only the bytes used: the struct, the two names as passed
 		# (absolute: no base directory), the ring header, rounded to 8.
 		rec_used=$(( (8 + abi_rename_struct_bytes + oldl + newl + 7) / 8 * 8 ))
@@ -789,6 +815,7 @@ if [ -n "$kernel_ok" ]; then
 		echo "    ring ($size B): $produced B reserved, $per B per rename (every record of the run:"
 		echo "    renames and the dirty/sync records around them); peak lag of the daemon $peak B"
 		awk -v c="$dcpu" -v n="$n" 'BEGIN { printf "    daemon CPU %.1f us per rename\n", c / n / 1000 }'
+		[ "$mode" = storm ] && stacks_storm "$secs" "$n" "$lost" "$produced" "$dcpu" "$scap" "$sskip"
 	done
 	rm -rf "$storm_dir"
 	storm_dir=
@@ -811,6 +838,10 @@ if [ -n "$kernel_ok" ]; then
 fi
 
 mark "(s)"
+if [ -n "$STORM_ONLY" ]; then
+	echo "bench: IOH_BENCH_STORM_ONLY set: stopping after (s)"
+	exit 0
+fi
 
 # ---- (w) issue 11 wall clock against the kernel floor; (e) legacy: issue 3's bpftrace ----------
 

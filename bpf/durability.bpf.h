@@ -18,6 +18,7 @@
 #include "common.bpf.h"
 #include "compat.bpf.h"
 #include "path.bpf.h"
+#include "stacks.bpf.h"
 
 /*
  * When sync(2) or syncfs(2) last succeeded. Every inode reported dirty before it counts as
@@ -193,10 +194,12 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 	__u64 old_off, new_off, used; /* 64-bit: a 32-bit clamp would bound a zero-extended copy */
 	bool relative;
 	char first;
+	__u64 callsite = stack_capture(); /* its STACK record goes first */
 
 	if (!rec)
 		return;
 	fill_header(&rec->ev.hdr, IOH_EV_RENAME, sizeof(rec->ev));
+	rec->ev.callsite = callsite;
 	rec->ev.dfd = in->new_dfd;
 	rec->ev.rename_flags = in->rename_flags;
 	rec->ev.identity = in->identity;

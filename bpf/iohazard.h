@@ -17,7 +17,7 @@
 #ifndef IOHAZARD_ABI_H
 #define IOHAZARD_ABI_H
 
-#define IOH_ABI_VERSION 3
+#define IOH_ABI_VERSION 4
 
 #define IOH_COMM_LEN 16
 /* A single path component as the kernel stores it (NAME_MAX). */
@@ -47,6 +47,8 @@ enum ioh_event_type {
 	IOH_EV_DIRTY_THROTTLE = 7, /* a task paused in balance_dirty_pages() above the threshold */
 	IOH_EV_SPLICE_STALL = 8,   /* splice-family syscall took longer than the threshold */
 	IOH_EV_TRUNCATE = 9,	   /* a file on a watched (data=writeback) device was truncated */
+	IOH_EV_STACK = 10,	   /* the user registers and stack of the call the next record is
+				    * about (struct ioh_stack_event) */
 	IOH_EV__KERNEL_MAX,
 	/* Types below are made by user space and only exist in decoded form. */
 	IOH_EV_LOSS = 100, /* the kernel counted lost records since the previous LOSS */
@@ -87,6 +89,8 @@ enum ioh_loss_where {
 /* rename: the new name existed and was replaced. Known only where vfs_rename() is hooked
  * (fentry, kprobe); unset on the tracepoint backend, where nothing says either way. */
 #define IOH_EVF_RENAME_REPLACED (1u << 2)
+/* stack: the copy is shorter than asked (a fault; a retry read less) */
+#define IOH_EVF_STACK_SHORT (1u << 3)
 
 /* ioh_rename_event.identity: how the renamed inode and target directory were found. */
 enum ioh_identity_source {
@@ -148,6 +152,7 @@ struct ioh_rename_event {
 	__u32 identity; /* enum ioh_identity_source */
 	__u32 mnt_ns;	/* inode number of the task's mount namespace (user space resolves names
 			 * in it: directly when it is the daemon's, else via /proc/PID/root) */
+	__u64 callsite; /* key of the call's IOH_EV_STACK snapshot (see there); 0: none taken */
 };
 
 /* A sync-family call returned. */
@@ -250,6 +255,7 @@ struct ioh_access_event {
 	__u16 path_len;
 	__u16 path_components;
 	__u64 other_ns; /* when the other side's access happened */
+	__u64 callsite; /* this task's call (hdr.pid): see struct ioh_stack_event; 0: none */
 };
 
 /* ---- stalls: dirty throttling and the splice family (seed cases 4 and 5) ---------------- */
@@ -345,6 +351,7 @@ struct ioh_splice_event {
 	__u32 _pad;
 	struct ioh_splice_end in;  /* source (vmsplice: the pipe when it reads from it) */
 	struct ioh_splice_end out; /* destination */
+	__u64 callsite;		   /* see struct ioh_stack_event; 0: none */
 };
 
 /* Which syscall an ioh_splice_event timed. */
@@ -371,6 +378,64 @@ struct ioh_truncate_event {
 	__u16 path_len;
 	__u16 path_components;
 	__u32 _pad;
+	__u64 callsite; /* see struct ioh_stack_event; 0: none */
+};
+
+/* ---- user call chains (issue 15) ---------------------------------------------------------- */
+
+/*
+ * Most user stack bytes one snapshot copies from the stack pointer up; the main thread's copy
+ * stops at mm->start_stack, where its frames end. Twice perf's DWARF-mode default: a function
+ * with two PATH_MAX buffers on its stack (tests/e2e/workloads/stack_app.c) puts its caller's
+ * frame more than 8 KiB above sp.
+ */
+#define IOH_STACK_BYTES_MAX 16384
+/* x86-64 user registers in DWARF order (rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip), as
+ * daemon/stacks/stack.h's snapshot takes them. */
+#define IOH_STACK_REGS 17
+
+/* Why no IOH_EV_STACK accompanies a hazard record (index of the per-CPU `stack_counts`
+ * array; iohazard_stacks_total{result}). A skipped stack is not a lost event. */
+enum ioh_stack_count {
+	IOH_STACK_CAPTURED = 0, /* a STACK record went to the ring */
+	IOH_STACK_DEDUPED = 1,	/* same (process, call site) sent within the dedupe window: the
+				 * daemon reuses the chain it has */
+	IOH_STACK_BUDGET = 2,	/* the process spent its stack budget (token bucket) */
+	IOH_STACK_RINGBUF = 3,	/* the ring was full (the hazard record may still fit) */
+	IOH_STACK_FAULT = 4,	/* no stack bytes could be read at the stack pointer */
+	IOH_STACK_NO_USER = 5,	/* no user registers: kernel thread or not from user mode */
+	IOH_STACK__MAX,
+};
+
+/* A mapping the kernel saw at the call: a hint for when the task is gone before user space
+ * reads /proc/PID/maps. end == 0: none. */
+struct ioh_stack_vma {
+	__u64 start, end; /* [start, end) */
+	__u64 pgoff;	  /* file offset mapped at start, in bytes */
+	__u64 ino;
+	__u32 dev;	  /* kernel encoding, like ioh_file_id.dev */
+	__u16 path_len;	  /* leaf-first components (see IOH_DIR_PATH_REGION) */
+	__u16 path_components;
+};
+
+/*
+ * The user side of a call that can start a hazard, sent just before the hazard's record (the
+ * same task, the same `callsite`). `callsite` hashes the user ip with the first return
+ * address into the executable's text found in the 32 words at the stack pointer (else the
+ * word at sp): cheap, stable for one call site of one binary, but two callers that differ only
+ * deeper than that share a key. Followed by stack_len stack bytes (from regs[sp] up), then
+ * exe.path_len bytes of the executable's path, then code.path_len bytes of the path of the
+ * mapping holding the ip. hdr.size == sizeof(struct ioh_stack_event) + stack_len +
+ * exe.path_len + code.path_len.
+ */
+struct ioh_stack_event {
+	struct ioh_event_hdr hdr;
+	__u64 callsite;
+	__u64 regs[IOH_STACK_REGS];
+	__u32 regs_mask; /* bit n: regs[n] valid */
+	__u32 stack_len;
+	struct ioh_stack_vma exe;  /* the executable's text (mm->start_code) */
+	struct ioh_stack_vma code; /* the mapping holding the ip (libc's text, usually) */
 };
 
 /* Read-only knobs the loader sets in .rodata before load. */

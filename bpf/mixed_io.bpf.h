@@ -25,6 +25,7 @@
 #include "common.bpf.h"
 #include "compat.bpf.h"
 #include "path.bpf.h"
+#include "stacks.bpf.h"
 
 #define IS_ERR_PTR(p) ((unsigned long)(p) >= (unsigned long)-4095)
 
@@ -103,10 +104,12 @@ static __always_inline void emit_access(struct inode *inode, struct file *file, 
 	__u64 flags = kind == IOH_MODE_BOTH_OPEN ? BPF_RB_FORCE_WAKEUP : ringbuf_flags();
 	__u32 zero = 0;
 	struct access_record *rec = bpf_map_lookup_elem(&access_scratch, &zero);
+	__u64 callsite = stack_capture(); /* this task's side of the pair */
 
 	if (!rec)
 		return;
 	fill_header(&rec->ev.hdr, IOH_EV_ACCESS_MODE, sizeof(rec->ev));
+	rec->ev.callsite = callsite;
 	__builtin_memset(&rec->ev.file, 0, sizeof(rec->ev.file));
 	file_id_from_inode(&rec->ev.file, inode);
 	rec->ev.kind = kind;

@@ -21,6 +21,7 @@
 #include "common.bpf.h"
 #include "compat.bpf.h"
 #include "path.bpf.h"
+#include "stacks.bpf.h"
 
 #define S_IFIFO 0010000
 #define S_IFSOCK 0140000
@@ -375,10 +376,12 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 	struct splice_record *rec = bpf_map_lookup_elem(&splice_scratch, &zero);
 	struct file *in_file, *out_file, *path_file = NULL;
 	__u32 blocked = 0;
+	__u64 callsite = stack_capture();
 
 	if (!rec)
 		return;
 	fill_header(&rec->ev.hdr, IOH_EV_SPLICE_STALL, sizeof(rec->ev));
+	rec->ev.callsite = callsite;
 	rec->ev.call = call->call;
 	rec->ev.ret = ret;
 	rec->ev.duration_ns = duration;

@@ -47,6 +47,7 @@ static __always_inline int on_ext4_truncate(struct inode *inode)
 	struct path_walk walk = {};
 	struct hlist_node *alias;
 	__u32 zero = 0;
+	__u64 callsite;
 
 	if (!writeback_devs_count || !inode)
 		return 0;
@@ -63,10 +64,12 @@ static __always_inline int on_ext4_truncate(struct inode *inode)
 	/* The rewrite must be reported as a fresh dirtying. */
 	bpf_map_delete_elem(&inode_sync, &key);
 
+	callsite = stack_capture();
 	rec = bpf_map_lookup_elem(&truncate_scratch, &zero);
 	if (!rec)
 		return 0;
 	fill_header(&rec->ev.hdr, IOH_EV_TRUNCATE, sizeof(rec->ev));
+	rec->ev.callsite = callsite;
 	__builtin_memset(&rec->ev.file, 0, sizeof(rec->ev.file));
 	file_id_from_inode(&rec->ev.file, inode);
 	rec->ev.old_size = BPF_CORE_READ(inode, i_size);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/finding_text.h"
+#include "daemon/stacks/table.h"
 
 static int hex_digit(char c)
 {
@@ -42,16 +43,10 @@ bool cli_json_raw(struct json_object *o, const char *key, struct strbuf *out)
 	return true;
 }
 
-/* libc.so.6, libc-2.31.so, libpthread.so.0, ld-linux-x86-64.so.2 (table.c is_libc_module). */
+/* The daemon's own test (daemon/stacks/table.c), so both name the same first frame. */
 bool cli_chain_is_libc_module(const char *path)
 {
-	const char *base = path ? strrchr(path, '/') : NULL;
-
-	base = base ? base + 1 : path;
-	if (!base)
-		return false;
-	return strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0 ||
-	       strncmp(base, "libpthread", 10) == 0 || strncmp(base, "ld-linux", 8) == 0;
+	return ioh_stack_is_libc_module(path);
 }
 
 static struct json_object *evidence(struct json_object *f)

@@ -26,6 +26,7 @@
 #include "daemon/service/notify.h"
 #include "daemon/service/privileges.h"
 #include "daemon/sinks/suppress.h"
+#include "daemon/stacks/table.h"
 #include "daemon/util/log.h"
 
 /* How often losses are polled, deadlines checked and the recording flushed. */
@@ -182,6 +183,8 @@ int manager_reload_rules(struct daemon *d, struct ioh_rules_errors *errors)
 		return r;
 	}
 	ioh_correlator_set_rules(d->correlator, fresh);
+	ioh_stacks_set_enabled(d->stacks, !d->opts.no_stacks && !fresh->no_stacks);
+	ioh_loader_set_stacks(d->loader, !d->opts.no_stacks && !fresh->no_stacks);
 	ioh_loader_set_thresholds(d->loader, ioh_rules_min_threshold(fresh, "dirty-throttle-stall"),
 				  ioh_rules_min_threshold(fresh, "splice-stall"));
 	ioh_ruleset_free(d->rules);
@@ -267,10 +270,13 @@ static int start_core(struct daemon *d)
 	d->realtime_offset_ns = realtime_offset();
 	d->correlator = ioh_correlator_new(&cfg, d->rules, pipeline_on_finding, d);
 	d->resolver = ioh_resolver_new(NULL);
+	d->stacks = ioh_stacks_new(0);
 	d->suppressor = ioh_suppressor_new(IOH_SUPPRESSOR_CAPACITY);
 	d->findings_log = ioh_findings_log_new(FINDINGS_LOG_SIZE);
-	if (!d->correlator || !d->resolver || !d->suppressor || !d->findings_log)
+	if (!d->correlator || !d->resolver || !d->stacks || !d->suppressor || !d->findings_log)
 		return log_error_errno(-ENOMEM, "Out of memory");
+	ioh_stacks_set_enabled(d->stacks, !d->opts.no_stacks && !d->rules->no_stacks);
+	ioh_correlator_set_stacks(d->correlator, d->stacks);
 	if (!d->opts.record_path)
 		return 0;
 	r = ioh_eventlog_create(d->opts.record_path, d->realtime_offset_ns,
@@ -330,6 +336,7 @@ static int start_hooks(struct daemon *d)
 	lopts->ctx = d;
 	lopts->throttle_threshold_ns = ioh_rules_min_threshold(d->rules, "dirty-throttle-stall");
 	lopts->splice_threshold_ns = ioh_rules_min_threshold(d->rules, "splice-stall");
+	lopts->no_stacks = !ioh_stacks_enabled(d->stacks);
 	r = ioh_loader_start(lopts, &d->loader);
 	if (r < 0)
 		return r;
@@ -450,7 +457,9 @@ void manager_free(struct daemon *d)
 	ioh_mount_watch_free(d->mounts);
 	sd_event_unref(d->event);
 	ioh_correlator_free(d->correlator);
+	ioh_stacks_free(d->stacks);
 	ioh_resolver_free(d->resolver);
+	free(d->scratch.stack_strings);
 	ioh_ruleset_free(d->rules);
 	ioh_suppressor_free(d->suppressor);
 	ioh_findings_log_free(d->findings_log);

@@ -57,6 +57,7 @@ struct daemon {
 	 * and ctx from them): they live as long as the manager. */
 	struct ioh_loader_opts loader_opts;
 	struct ioh_resolver *resolver;
+	struct ioh_stacks *stacks; /* call chains (issue 15), fed through the correlator */
 	struct ioh_correlator *correlator;
 	struct ioh_ruleset *rules;
 	struct ioh_eventlog_writer *recorder;

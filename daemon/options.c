@@ -43,6 +43,8 @@ static void usage(FILE *out)
 		"                            collector (atomically, every 15s)\n"
 		"  --bpf-stats               count in-kernel run time per program while running\n"
 		"                            (kernel.bpf_stats_enabled; costs ~20ns per run)\n"
+		"  --no-stacks               take no user call chains of hazardous calls (also the\n"
+		"                            rules' [daemon] stacks = no)\n"
 		"  -h, --help                this text\n"
 		"  --version                 print the version\n");
 }
@@ -113,6 +115,7 @@ enum {
 	OPT_TEXTFILE,
 	OPT_BPF_STATS,
 	OPT_RECORD_REPLACE,
+	OPT_NO_STACKS,
 };
 
 static const struct option longopts[] = {
@@ -134,6 +137,7 @@ static const struct option longopts[] = {
 	{"mixed-window", required_argument, NULL, OPT_MIXED_WINDOW},
 	{"metrics-textfile", required_argument, NULL, OPT_TEXTFILE},
 	{"bpf-stats", no_argument, NULL, OPT_BPF_STATS},
+	{"no-stacks", no_argument, NULL, OPT_NO_STACKS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{0},
@@ -167,6 +171,9 @@ static int set_plain_option(int c, const char *arg, struct ioh_options *o)
 		break;
 	case OPT_BPF_STATS:
 		o->bpf_stats = true;
+		break;
+	case OPT_NO_STACKS:
+		o->no_stacks = true;
 		break;
 	default:
 		return -ENOENT;

@@ -55,6 +55,7 @@ struct ioh_options {
 	uint64_t mixed_window_ns;
 	const char *metrics_textfile;
 	bool bpf_stats; /* turn on the kernel's per-program run-time accounting */
+	bool no_stacks; /* --no-stacks: no user call chains (issue 15) */
 };
 
 /* Returns 0, 1 when the program should exit successfully (--help, --version), or a negative

@@ -24,6 +24,7 @@
 #include "daemon/sinks/event_format.h"
 #include "daemon/sinks/journal.h"
 #include "daemon/sinks/suppress.h"
+#include "daemon/metrics/stack_report.h"
 
 /* ---- status -------------------------------------------------------------------------------- */
 
@@ -94,6 +95,13 @@ static void status_events(struct daemon *d, const struct ioh_correlator_stats *s
 	jsonw_kv_uint(w, "pending_renames", st->pending_renames);
 	jsonw_kv_uint(w, "pending_evictions", st->pending_evictions);
 	jsonw_kv_uint(w, "renames_unresolved", st->renames_unresolved);
+	{
+		uint64_t sc[IOH_STACK__MAX];
+
+		ioh_stacks_status_jsonw(w, ioh_stacks_enabled(d->stacks),
+					ioh_loader_read_stack_counts(d->loader, sc) == 0 ? sc : NULL,
+					d->stacks);
+	}
 	{
 		struct ioh_resolver_stats rs;
 

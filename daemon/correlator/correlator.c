@@ -42,6 +42,7 @@ struct ioh_correlator {
 	struct loss_interval losses[LOSS_HISTORY]; /* oldest first */
 	unsigned n_losses;
 	struct ioh_correlator_stats stats;
+	struct ioh_stacks *stacks; /* not owned; NULL: no call chains */
 };
 
 static void build_rule_lists(struct ioh_correlator *c, const struct ioh_ruleset *rules)
@@ -190,9 +191,16 @@ static void remember_loss(struct ioh_correlator *c, uint64_t from_ns, uint64_t t
 	c->losses[c->n_losses++] = (struct loss_interval){from_ns, to_ns};
 }
 
+void ioh_correlator_set_stacks(struct ioh_correlator *c, struct ioh_stacks *stacks)
+{
+	c->stacks = stacks;
+}
+
 void ioh_correlator_emit(struct ioh_correlator *c, struct ioh_finding *f)
 {
 	c->stats.findings++;
+	if (f->user_call && c->stacks)
+		ioh_stacks_lookup(c->stacks, f->pid, f->callsite, &f->stack);
 	if (c->cb)
 		c->cb(f, c->cb_ctx);
 }
@@ -244,6 +252,14 @@ const struct ioh_rule *ioh_correlator_match_stall(const struct ioh_correlator *c
 	return first_match(c, id, true, stall_ns, path, fstype, ev);
 }
 
+/* Events whose task's own call can start a hazard: their findings carry its call chain
+ * (issue 15; bpf/stacks.bpf.h takes a snapshot at exactly these calls). */
+static bool event_is_user_call(const struct ioh_event *ev)
+{
+	return ev->type == IOH_EV_RENAME || ev->type == IOH_EV_ACCESS_MODE ||
+	       ev->type == IOH_EV_SPLICE_STALL || ev->type == IOH_EV_TRUNCATE;
+}
+
 void ioh_finding_from_event(struct ioh_finding *f, const struct ioh_rule *rule,
 			    const struct ioh_event *ev)
 {
@@ -254,11 +270,14 @@ void ioh_finding_from_event(struct ioh_finding *f, const struct ioh_rule *rule,
 	f->pid = ev->pid;
 	memcpy(f->comm, ev->comm, sizeof(f->comm));
 	f->cgroup = ev->cgroup;
+	f->user_call = event_is_user_call(ev);
+	f->callsite = ev->callsite;
 }
 
 void ioh_actor_from_event(struct ioh_actor *a, const struct ioh_event *ev)
 {
 	ioh_actor_set(a, ev->pid, ev->comm, ev->cgroup);
+	ioh_actor_set_call(a, event_is_user_call(ev), ev->callsite);
 }
 
 void ioh_correlator_advance(struct ioh_correlator *c, uint64_t now_ns)
@@ -350,6 +369,11 @@ void ioh_correlator_feed(struct ioh_correlator *c, const struct ioh_event *ev)
 		c->stats.events[ev->type]++;
 	if (ev->type == IOH_EV_END)
 		return;
+	if (ev->type == IOH_EV_STACK) {
+		if (c->stacks)
+			ioh_stacks_feed(c->stacks, ev); /* before the hazard record that follows it */
+		return;
+	}
 	update_inode_state(c, ev);
 	for (unsigned i = 0; i < ioh_detectors_count; i++)
 		ioh_detectors[i]->on_event(c->detector_state[i], c, ev);

@@ -56,6 +56,9 @@ void ioh_correlator_advance(struct ioh_correlator *c, uint64_t now_ns);
  * rule set must outlive the correlator or the next set_rules call. */
 void ioh_correlator_set_rules(struct ioh_correlator *c, const struct ioh_ruleset *rules);
 void ioh_correlator_get_stats(const struct ioh_correlator *c, struct ioh_correlator_stats *st);
+/* Call chains (daemon/stacks/table.h): STACK events are unwound into `stacks`, and findings of
+ * a user call take their chain from it. Not owned; NULL (the default): no stack evidence. */
+void ioh_correlator_set_stacks(struct ioh_correlator *c, struct ioh_stacks *stacks);
 
 /* ---- for detectors (docs/architecture.md "The detector core") --------------------------- */
 

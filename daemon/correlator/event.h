@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "iohazard.h"
+#include "daemon/stacks/stack.h"
 
 /* Decoded-only flags, beside IOH_EVF_* from the ABI (which fit in the low 16 bits). */
 #define IOH_EVF_RESOLVED_IN_USERSPACE (1u << 16) /* identity found with stat(2) at event time */
@@ -108,6 +109,15 @@ struct ioh_truncate_info {
 			   * through the task's mount ("/srv/dir/file") */
 };
 
+/*
+ * IOH_EV_STACK is decoded into a struct ioh_stack_snapshot (daemon/stacks/stack.h): the
+ * registers and stack bytes from the kernel, and the task's executable mappings, read from
+ * /proc/PID/maps at event time (resolve.c) or, when the task was already gone, the kernel's
+ * hints (process_gone). Recordings carry all of it, so replay unwinds the same bytes.
+ * At most IOH_STACK_MODULES_MAX modules are kept.
+ */
+#define IOH_STACK_MODULES_MAX 64
+
 /* IOH_EV_MOUNT flags: crash-relevant options of a mount. */
 #define IOH_MNT_DATA_WRITEBACK (1u << 0)      /* ext3/ext4 data=writeback */
 #define IOH_MNT_NOBARRIER (1u << 1)	      /* nobarrier / barrier=0 */
@@ -147,6 +157,9 @@ struct ioh_event {
 	uint64_t cgroup_id;
 	char comm[IOH_COMM_LEN]; /* NUL-terminated */
 	const char *cgroup;	 /* cgroup v2 path ("/system.slice/x.service") or NULL */
+	/* Rename, access-mode, splice-stall and truncate events: the key of the user call's
+	 * IOH_EV_STACK (sent just before, or earlier for the same (pid, callsite)); 0: none. */
+	uint64_t callsite;
 	union {
 		struct ioh_rename_info rename;
 		struct ioh_sync_info sync;
@@ -157,6 +170,7 @@ struct ioh_event {
 		struct ioh_splice_info splice;
 		struct ioh_truncate_info truncate;
 		struct ioh_mount_info mount;
+		struct ioh_stack_snapshot stack; /* IOH_EV_STACK */
 	};
 };
 

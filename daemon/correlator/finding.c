@@ -19,6 +19,12 @@ void ioh_actor_set(struct ioh_actor *a, uint32_t pid, const char *comm, const ch
 	a->cgroup = cgroup ? strdup(cgroup) : NULL;
 }
 
+void ioh_actor_set_call(struct ioh_actor *a, bool user_call, uint64_t callsite)
+{
+	a->user_call = user_call;
+	a->callsite = callsite;
+}
+
 void ioh_actor_clear(struct ioh_actor *a)
 {
 	free(a->cgroup);
@@ -36,5 +42,7 @@ void ioh_finding_start(struct ioh_finding *f, uint64_t ts_ns, const char *rule,
 		f->pid = who->pid;
 		memcpy(f->comm, who->comm, sizeof(f->comm));
 		f->cgroup = who->cgroup;
+		f->user_call = who->user_call;
+		f->callsite = who->callsite;
 	}
 }

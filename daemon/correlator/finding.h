@@ -12,6 +12,7 @@
 
 #include "iohazard.h"
 #include "daemon/correlator/severity.h"
+#include "daemon/stacks/table.h"
 
 #define IOH_EVIDENCE_MAX 16
 #define IOH_MESSAGE_MAX 512
@@ -50,6 +51,12 @@ struct ioh_finding {
 	const char *fix;	/* static advice */
 	unsigned n_evidence;
 	struct ioh_evidence evidence[IOH_EVIDENCE_MAX];
+	/* A hazard started by a user call (issue 15): the detector sets user_call and the
+	 * event's callsite key; ioh_correlator_emit() attaches the chain kept for (pid, callsite)
+	 * (evidence.stack, evidence.stack_status). Left zero otherwise: no stack evidence. */
+	bool user_call;
+	uint64_t callsite;
+	struct ioh_stack_chain stack;
 };
 
 /*
@@ -82,11 +89,15 @@ struct ioh_actor {
 	uint32_t pid;
 	char comm[IOH_COMM_LEN];
 	char *cgroup; /* owned; NULL if unknown */
+	bool user_call;	   /* the task's own call started the hazard: the finding has a chain */
+	uint64_t callsite; /* that call's chain key (daemon/stacks/table.h); 0: none taken */
 };
 
 /* Replace `a` with a copy of (pid, comm, cgroup); comm and cgroup may be NULL. */
 void ioh_actor_set(struct ioh_actor *a, uint32_t pid, const char *comm, const char *cgroup);
 void ioh_actor_clear(struct ioh_actor *a);
+/* The user call behind the actor's part (a call chain key; see struct ioh_finding). */
+void ioh_actor_set_call(struct ioh_actor *a, bool user_call, uint64_t callsite);
 
 /* Zero `f` and fill its header: time, rule, severity and (when `who` is not NULL) the task. */
 void ioh_finding_start(struct ioh_finding *f, uint64_t ts_ns, const char *rule,

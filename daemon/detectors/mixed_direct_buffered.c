@@ -83,6 +83,7 @@ static const char *side_comm(const struct side *s)
 static void side_set(struct side *dst, const struct side *src)
 {
 	ioh_actor_set(&dst->who, src->who.pid, src->who.comm, src->who.cgroup);
+	ioh_actor_set_call(&dst->who, src->who.user_call, src->who.callsite);
 	dst->access = src->access;
 	dst->ns = src->ns;
 }
@@ -199,11 +200,15 @@ static void sides_of(const struct ioh_event *ev, struct side *self, struct side 
 {
 	const struct ioh_access_info *a = &ev->access;
 
-	*self = (struct side){{ev->pid, {0}, (char *)ev->cgroup}, a->access, ev->ts_ns};
+	*self = (struct side){.who = {.pid = ev->pid, .cgroup = (char *)ev->cgroup},
+			      .access = a->access, .ns = ev->ts_ns};
 	memcpy(self->who.comm, ev->comm, sizeof(self->who.comm));
-	*other = (struct side){{a->other_pid, {0}, (char *)a->other_cgroup}, a->other_access,
-			       a->other_ns};
+	/* This task's call has its chain; the other side's call came earlier, unkeyed here. */
+	ioh_actor_set_call(&self->who, true, ev->callsite);
+	*other = (struct side){.who = {.pid = a->other_pid, .cgroup = (char *)a->other_cgroup},
+			       .access = a->other_access, .ns = a->other_ns};
 	memcpy(other->who.comm, a->other_comm, sizeof(other->who.comm));
+	ioh_actor_set_call(&other->who, true, 0);
 }
 
 /* Hold a BOTH_OPEN for the rule's window, one severity lower (only a possibility so far). */

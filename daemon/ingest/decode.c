@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "daemon/ingest/decode.h"
 
@@ -167,6 +168,7 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 	}
 	if (s->new_in_base_dir && !ev->rename.dst_dir.ino)
 		ev->rename.dst_dir = re->base_dir;
+	ev->callsite = re->callsite;
 	return 0;
 }
 
@@ -188,6 +190,7 @@ static int decode_access(const void *data, size_t len, struct ioh_event *ev,
 	ev->access.other_access = ae->other_access;
 	ev->access.other_pid = ae->other_pid;
 	ev->access.other_ns = ae->other_ns;
+	ev->callsite = ae->callsite;
 	if (ae->path_len) {
 		/* The walk started at the file itself, so its components end with the name. */
 		err = rebuild_dir(path, ae->path_len, ae->path_components,
@@ -247,6 +250,7 @@ static int decode_splice(const void *data, size_t len, struct ioh_event *ev,
 	sp->path_end = se->path_end;
 	sp->in = se->in;
 	sp->out = se->out;
+	ev->callsite = se->callsite;
 	if (se->path_len) {
 		/* Walked from the file itself: the components end with its name. */
 		int err = rebuild_dir((const char *)(se + 1), se->path_len, se->path_components,
@@ -268,6 +272,7 @@ static int decode_truncate(const void *data, size_t len, struct ioh_event *ev,
 		return -EBADMSG;
 	ev->truncate.file = te->file;
 	ev->truncate.old_size = te->old_size;
+	ev->callsite = te->callsite;
 	if (te->path_len) {
 		/* Components up to the filesystem's root: a path within the filesystem. */
 		int err = rebuild_dir((const char *)(te + 1), te->path_len, te->path_components,
@@ -277,6 +282,73 @@ static int decode_truncate(const void *data, size_t len, struct ioh_event *ev,
 			return err;
 		ev->truncate.path = s->access_path;
 	}
+	return 0;
+}
+
+/* A kernel mapping hint (struct ioh_stack_vma) as a module; its path at `path`, which the
+ * caller checked holds path_len bytes. Returns 1 if it is one, 0 if absent, -EBADMSG. */
+static int decode_stack_vma(const struct ioh_stack_vma *v, const char *path, bool truncated,
+			    struct ioh_stack_module *m, char *out, size_t size)
+{
+	int err;
+
+	if (!v->end)
+		return 0;
+	if (v->end <= v->start || !v->path_len)
+		return -EBADMSG;
+	err = rebuild_dir(path, v->path_len, v->path_components, truncated, out, size);
+	if (err)
+		return err;
+	memset(m, 0, sizeof(*m));
+	m->start = v->start;
+	m->end = v->end;
+	m->pgoff = v->pgoff;
+	m->dev = makedev(v->dev >> 20, v->dev & 0xfffff); /* kernel encoding -> st_dev's */
+	m->ino = v->ino;
+	m->path = out;
+	return 1;
+}
+
+/*
+ * A STACK record: registers, stack bytes, then the two hint paths; the sizes must add up to
+ * the record exactly. The modules are the kernel's hints until resolve.c reads the task's own
+ * mappings.
+ */
+static int decode_stack(const void *data, size_t len, struct ioh_event *ev,
+			struct ioh_decode_scratch *s)
+{
+	const struct ioh_stack_event *se = data;
+	const char *tail = (const char *)(se + 1);
+	struct ioh_stack_snapshot *snap = &ev->stack;
+	int r;
+
+	if (len < sizeof(*se) || se->stack_len > IOH_STACK_BYTES_MAX || !se->callsite ||
+	    se->exe.path_len > IOH_DIR_PATH_REGION || se->code.path_len > IOH_DIR_PATH_REGION ||
+	    len - sizeof(*se) != (size_t)se->stack_len + se->exe.path_len + se->code.path_len)
+		return -EBADMSG;
+	snap->pid = se->hdr.pid;
+	snap->tid = se->hdr.tid;
+	snap->callsite = se->callsite;
+	_Static_assert(IOH_STACK_REGS == IOH_STACK_NREGS, "ABI and snapshot registers differ");
+	memcpy(snap->regs, se->regs, sizeof(snap->regs));
+	snap->regs_mask = se->regs_mask & ((1u << IOH_STACK_NREGS) - 1);
+	snap->stack = (const uint8_t *)tail;
+	snap->stack_len = se->stack_len;
+	snap->modules = s->stack_modules;
+	snap->n_modules = 0;
+	tail += se->stack_len;
+	r = decode_stack_vma(&se->exe, tail, false, &s->stack_modules[0], s->stack_hint_path[0],
+			     sizeof(s->stack_hint_path[0]));
+	if (r < 0)
+		return r;
+	snap->n_modules += r;
+	tail += se->exe.path_len;
+	r = decode_stack_vma(&se->code, tail, false, &s->stack_modules[snap->n_modules],
+			     s->stack_hint_path[1], sizeof(s->stack_hint_path[1]));
+	if (r < 0)
+		return r;
+	snap->n_modules += r;
+	ev->callsite = se->callsite;
 	return 0;
 }
 
@@ -325,6 +397,8 @@ int ioh_decode_record(const void *data, size_t len, struct ioh_event *ev,
 		return decode_splice(data, len, ev, scratch);
 	case IOH_EV_TRUNCATE:
 		return decode_truncate(data, len, ev, scratch);
+	case IOH_EV_STACK:
+		return decode_stack(data, len, ev, scratch);
 	case IOH_EV_HEARTBEAT:
 		return 0; /* header only: the daemon consumes it, nothing records it */
 	case IOH_EV_INODE_DIRTY:

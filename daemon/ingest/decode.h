@@ -33,6 +33,11 @@ struct ioh_decode_scratch {
 	bool new_in_base_dir;
 	struct ioh_file_id base_dir_id;
 	uint32_t mnt_ns; /* the renaming task's mount namespace (0: unknown) */
+	/* A STACK record: its modules (the kernel's hints here; resolve.c replaces them with the
+	 * task's mappings while it lives) and the hint paths. */
+	struct ioh_stack_module stack_modules[IOH_STACK_MODULES_MAX];
+	char stack_hint_path[2][IOH_DIR_PATH_REGION + 16];
+	char *stack_strings; /* resolve.c: strings of ioh_stack_modules_read() (malloc'd) */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "daemon/ingest/resolve.h"
 #include "daemon/ingest/stat_pool.h"
 #include "daemon/util/fsnames.h"
+#include "daemon/stacks/capture.h"
 
 #define CGROUP_CACHE_SIZE 1024 /* direct-mapped; a miss costs one syscall pair */
 /* FILEID_KERNFS: cgroup ids are kernfs node ids, usable as file handles on cgroupfs. */
@@ -426,6 +427,32 @@ static void resolve_other_side(struct ioh_event *ev, struct ioh_decode_scratch *
 	fclose(f);
 }
 
+/*
+ * A STACK event: the task's executable mappings, read now, while it may still live (a
+ * snapshot needs them to be unwound, also later in a replay). A task already gone keeps the
+ * kernel's hints (the executable and the ip's mapping) and is marked process_gone.
+ */
+static void resolve_stack(struct ioh_event *ev, struct ioh_decode_scratch *s)
+{
+	char *strings = NULL;
+	int n = ioh_stack_modules_read((pid_t)ev->stack.pid, s->stack_modules,
+				       IOH_STACK_MODULES_MAX, &strings);
+
+	if (n > 0) {
+		free(s->stack_strings);
+		s->stack_strings = strings;
+		ev->stack.modules = s->stack_modules;
+		ev->stack.n_modules = (uint32_t)n;
+		ev->stack.process_gone = false;
+		return;
+	}
+	free(strings);
+	/* modules_read wrote over the hints only when it found modules: n <= 0 left them. */
+	ev->stack.process_gone = true;
+	for (uint32_t i = 0; i < ev->stack.n_modules; i++)
+		ioh_stack_hint_fill(&s->stack_modules[i]);
+}
+
 /* The mount namespace of a task (the inode of /proc/PID/ns/mnt, on nsfs); 0 when gone. */
 static uint64_t task_mnt_ns(uint32_t pid)
 {
@@ -468,6 +495,8 @@ void ioh_resolver_enrich(struct ioh_resolver *r, struct ioh_event *ev,
 		resolve_rename(r, ev, scratch);
 	else if (ev->type == IOH_EV_ACCESS_MODE)
 		resolve_other_side(ev, scratch);
+	else if (ev->type == IOH_EV_STACK)
+		resolve_stack(ev, scratch);
 	else if (ev->type == IOH_EV_TRUNCATE)
 		resolve_truncate(r, ev);
 	else if (ev->type == IOH_EV_DIRTY_THROTTLE && ev->throttle.cgroup_ino) {

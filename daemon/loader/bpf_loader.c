@@ -524,6 +524,7 @@ static int configure(struct ioh_loader *l, const struct ioh_loader_opts *opts)
 	if (opts->mixed_window_ns)
 		l->skel->rodata->mode_window_ns = opts->mixed_window_ns;
 	l->skel->rodata->self_tgid = (uint32_t)opts->self_pid;
+	l->skel->data->stacks_enabled = opts->no_stacks ? 0 : 1;
 	l->skel->rodata->ringbuf_wakeup_bytes = ringbuf_bytes / 4;
 	err = bpf_map__set_max_entries(l->skel->maps.events, ringbuf_bytes);
 	if (err)
@@ -643,10 +644,10 @@ int ioh_loader_consume(struct ioh_loader *l)
 	return r;
 }
 
-int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS__MAX])
+/* Sums the CPUs of each of the `n` slots of a per-CPU u64 array. */
+static int read_percpu_counters(int fd, uint64_t *totals, uint32_t n)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(l->skel->maps.lost);
 	uint64_t *values;
 
 	if (ncpu <= 0)
@@ -654,15 +655,31 @@ int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS_
 	values = calloc((size_t)ncpu, sizeof(*values));
 	if (!values)
 		return -ENOMEM;
-	for (uint32_t where = 0; where < IOH_LOSS__MAX; where++) {
-		totals[where] = 0;
-		if (bpf_map_lookup_elem(fd, &where, values) < 0)
+	for (uint32_t i = 0; i < n; i++) {
+		totals[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, values) < 0)
 			continue;
 		for (int c = 0; c < ncpu; c++)
-			totals[where] += values[c];
+			totals[i] += values[c];
 	}
 	free(values);
 	return 0;
+}
+
+int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS__MAX])
+{
+	return read_percpu_counters(bpf_map__fd(l->skel->maps.lost), totals, IOH_LOSS__MAX);
+}
+
+int ioh_loader_read_stack_counts(const struct ioh_loader *l, uint64_t totals[IOH_STACK__MAX])
+{
+	return read_percpu_counters(bpf_map__fd(l->skel->maps.stack_counts), totals,
+				    IOH_STACK__MAX);
+}
+
+void ioh_loader_set_stacks(struct ioh_loader *l, bool on)
+{
+	l->skel->data->stacks_enabled = on ? 1 : 0;
 }
 
 int ioh_loader_expire_watched(struct ioh_loader *l, uint64_t now_ns)

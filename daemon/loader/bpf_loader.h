@@ -58,6 +58,7 @@ struct ioh_loader_opts {
 	 * pauses and calls only reach the kernel histograms. 0: the BPF defaults (50/100 ms). */
 	uint64_t throttle_threshold_ns;
 	uint64_t splice_threshold_ns;
+	bool no_stacks; /* no call chains: the kernel takes no stack snapshots */
 	/* Called for every ring buffer record. */
 	int (*on_record)(void *ctx, void *data, size_t len);
 	void *ctx;
@@ -81,6 +82,12 @@ int ioh_loader_consume(struct ioh_loader *l);
 
 /* Totals since load, summed over CPUs. */
 int ioh_loader_read_losses(const struct ioh_loader *l, uint64_t totals[IOH_LOSS__MAX]);
+/* Stack snapshots by outcome (enum ioh_stack_count), totals since load. Skipped snapshots are
+ * not lost events: their findings say "stack omitted". */
+int ioh_loader_read_stack_counts(const struct ioh_loader *l, uint64_t totals[IOH_STACK__MAX]);
+/* Turns stack snapshots on or off in the kernel (--no-stacks, the rules' `stacks = no`;
+ * reload). */
+void ioh_loader_set_stacks(struct ioh_loader *l, bool on);
 /*
  * Stops watching inodes whose mixed episode ended (one side idle for the mixed window), so
  * the read/write hot path returns at its first check again. Returns how many expired.

@@ -44,6 +44,30 @@
 	"made while this grows are marked degraded."
 #define IOH_M_EVENTS_LOST_TOTAL_TYPE IOH_METRIC_COUNTER
 
+/* counter {result}: captured, deduped, budget, ringbuf, fault, no_user_regs (issue 15) */
+#define IOH_M_STACK_SNAPSHOTS_TOTAL "iohazard_stack_snapshots_total"
+#define IOH_M_STACK_SNAPSHOTS_TOTAL_HELP                                                           \
+	"User stack snapshots at hazardous calls, by outcome: captured, or skipped (deduped, "     \
+	"budget, ringbuf, fault, no_user_regs). A skipped snapshot is not a lost event."
+#define IOH_M_STACK_SNAPSHOTS_TOTAL_TYPE IOH_METRIC_COUNTER
+
+/* counter {status}: ok, truncated, unresolved */
+#define IOH_M_STACK_CHAINS_TOTAL "iohazard_stack_chains_total"
+#define IOH_M_STACK_CHAINS_TOTAL_HELP "Stack snapshots unwound into call chains, by status."
+#define IOH_M_STACK_CHAINS_TOTAL_TYPE IOH_METRIC_COUNTER
+
+/* counter {stack}: attached, omitted */
+#define IOH_M_STACK_FINDINGS_TOTAL "iohazard_stack_findings_total"
+#define IOH_M_STACK_FINDINGS_TOTAL_HELP                                                            \
+	"Findings of a user call, with its call chain attached or marked stack omitted."
+#define IOH_M_STACK_FINDINGS_TOTAL_TYPE IOH_METRIC_COUNTER
+
+/* counter: chains dropped from the bounded (pid, call site) table */
+#define IOH_M_STACK_TABLE_EVICTIONS_TOTAL "iohazard_stack_table_evictions_total"
+#define IOH_M_STACK_TABLE_EVICTIONS_TOTAL_HELP                                                     \
+	"Call chains dropped from the daemon's (pid, call site) table for room."
+#define IOH_M_STACK_TABLE_EVICTIONS_TOTAL_TYPE IOH_METRIC_COUNTER
+
 /* counter: records the daemon could not decode (version skew between BPF and user space) */
 #define IOH_M_DECODE_ERRORS_TOTAL "iohazard_decode_errors_total"
 #define IOH_M_DECODE_ERRORS_TOTAL_HELP "Ring buffer records that could not be decoded."

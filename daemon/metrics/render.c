@@ -18,6 +18,7 @@
 #include "daemon/sinks/event_format.h"
 #include "daemon/sinks/journal.h"
 #include "daemon/sinks/suppress.h"
+#include "daemon/metrics/stack_report.h"
 #include "daemon/util/log.h"
 
 /* Build, findings, events and losses, hooks. */
@@ -51,6 +52,12 @@ static void render_counters(struct daemon *d, struct ioh_expo *x,
 		ioh_expo_u64(x, IOH_LABELS({"where", ioh_loss_where_to_string(w)}), st->lost[w]);
 	IOH_EXPO_FAMILY(x, DECODE_ERRORS_TOTAL);
 	ioh_expo_u64(x, IOH_NO_LABELS, d->decode_errors);
+	{
+		uint64_t sc[IOH_STACK__MAX];
+
+		ioh_stacks_metrics(x, ioh_loader_read_stack_counts(d->loader, sc) == 0 ? sc : NULL,
+				   d->stacks);
+	}
 
 	IOH_EXPO_FAMILY(x, PROBE_ATTACHED);
 	hooks = ioh_loader_hooks(d->loader, &n_hooks);

@@ -186,6 +186,114 @@ static void get_splice_end(struct cursor *c, struct ioh_splice_end *e)
 		c->bad = true;
 }
 
+/* Most bytes one module of a STACK record takes. */
+#define STACK_MODULE_BYTES_MAX(path_len) (5 * 8 + 1 + IOH_STACK_BUILD_ID_MAX + 2 + 8 + 2 + (path_len))
+
+/*
+ * A STACK event: key, registers, flags, the stack bytes (u32 length), then the modules (u16
+ * count; each range, offset, dev, ino, build id (u8 length + IOH_STACK_BUILD_ID_MAX bytes),
+ * ELF vaddr (u8 known + u64) and path). Modules that would not fit the record are left out:
+ * the chain then ends where they begin, which is better than stopping the recording.
+ */
+static void put_stack(struct cursor *c, const struct ioh_stack_snapshot *s)
+{
+	uint32_t n = 0, count_at;
+
+	put_u64(c, s->callsite);
+	put_u32(c, s->regs_mask);
+	for (int i = 0; i < IOH_STACK_NREGS; i++)
+		put_u64(c, s->regs[i]);
+	put_u16(c, s->process_gone ? 1 : 0);
+	put_u32(c, s->stack_len);
+	put_bytes(c, s->stack, s->stack_len);
+	count_at = c->off;
+	put_u16(c, 0); /* patched below */
+	for (uint32_t i = 0; i < s->n_modules && i < IOH_STACK_MODULES_MAX; i++) {
+		const struct ioh_stack_module *m = &s->modules[i];
+		size_t pl = m->path ? strlen(m->path) + 1 : 0;
+
+		if (c->bad || c->len - c->off < STACK_MODULE_BYTES_MAX(pl))
+			break;
+		put_u64(c, m->start);
+		put_u64(c, m->end);
+		put_u64(c, m->pgoff);
+		put_u64(c, m->dev);
+		put_u64(c, m->ino);
+		put_bytes(c, &(uint8_t){m->build_id_len > IOH_STACK_BUILD_ID_MAX
+						? IOH_STACK_BUILD_ID_MAX
+						: m->build_id_len},
+			  1);
+		put_bytes(c, m->build_id, IOH_STACK_BUILD_ID_MAX);
+		put_u16(c, m->vaddr_known ? 1 : 0);
+		put_u64(c, m->vaddr);
+		put_str(c, m->path);
+		n++;
+	}
+	if (!c->bad) {
+		c->p[count_at] = (uint8_t)n;
+		c->p[count_at + 1] = (uint8_t)(n >> 8);
+	}
+}
+
+/* Decoded modules of the last STACK event read (strings point into the payload): valid
+ * until the next decode on this thread, like the strings. */
+static _Thread_local struct ioh_stack_module decoded_modules[IOH_STACK_MODULES_MAX];
+
+static void get_stack(struct cursor *c, struct ioh_event *ev)
+{
+	struct ioh_stack_snapshot *s = &ev->stack;
+	uint16_t gone, n;
+
+	s->pid = ev->pid;
+	s->tid = ev->tid;
+	s->callsite = get_u64(c);
+	s->regs_mask = get_u32(c);
+	for (int i = 0; i < IOH_STACK_NREGS; i++)
+		s->regs[i] = get_u64(c);
+	gone = get_u16(c);
+	s->process_gone = gone == 1;
+	s->stack_len = get_u32(c);
+	if (s->stack_len > IOH_STACK_BYTES_MAX || gone > 1 || !s->callsite ||
+	    (s->regs_mask >> IOH_STACK_NREGS)) {
+		c->bad = true;
+		return;
+	}
+	s->stack = get_bytes(c, s->stack_len);
+	n = get_u16(c);
+	if (n > IOH_STACK_MODULES_MAX) {
+		c->bad = true;
+		return;
+	}
+	s->modules = decoded_modules;
+	for (uint16_t i = 0; i < n && !c->bad; i++) {
+		struct ioh_stack_module *m = &decoded_modules[i];
+		const uint8_t *id_len, *id;
+		uint16_t known;
+
+		memset(m, 0, sizeof(*m));
+		m->start = get_u64(c);
+		m->end = get_u64(c);
+		m->pgoff = get_u64(c);
+		m->dev = get_u64(c);
+		m->ino = get_u64(c);
+		id_len = get_bytes(c, 1);
+		id = get_bytes(c, IOH_STACK_BUILD_ID_MAX);
+		known = get_u16(c);
+		m->vaddr = get_u64(c);
+		m->path = get_str(c);
+		if (!id_len || !id || *id_len > IOH_STACK_BUILD_ID_MAX || known > 1 || !m->path ||
+		    m->end <= m->start) {
+			c->bad = true;
+			break;
+		}
+		m->build_id_len = *id_len;
+		memcpy(m->build_id, id, IOH_STACK_BUILD_ID_MAX);
+		m->vaddr_known = known == 1;
+	}
+	s->n_modules = c->bad ? 0 : n;
+	ev->callsite = s->callsite;
+}
+
 int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32_t size)
 {
 	struct cursor c = {.p = buf, .len = size};
@@ -209,6 +317,7 @@ int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32
 		put_u64(&c, ev->rename.src_btime_ns); /* since version 2 */
 		put_str(&c, ev->rename.new_path);
 		put_str(&c, ev->rename.old_path);
+		put_u64(&c, ev->callsite); /* since version 4, as for the next three types */
 		break;
 	case IOH_EV_SYNC:
 		put_u32(&c, ev->sync.kind);
@@ -233,6 +342,7 @@ int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32
 		put_str(&c, ev->access.path);
 		put_bytes(&c, ev->access.other_comm, IOH_COMM_LEN);
 		put_str(&c, ev->access.other_cgroup);
+		put_u64(&c, ev->callsite);
 		break;
 	case IOH_EV_DIRTY_THROTTLE: {
 		const struct ioh_throttle_info *t = &ev->throttle;
@@ -267,11 +377,16 @@ int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32
 		put_splice_end(&c, &ev->splice.in);
 		put_splice_end(&c, &ev->splice.out);
 		put_str(&c, ev->splice.path);
+		put_u64(&c, ev->callsite);
 		break;
 	case IOH_EV_TRUNCATE:
 		put_file(&c, &ev->truncate.file);
 		put_u64(&c, ev->truncate.old_size);
 		put_str(&c, ev->truncate.path);
+		put_u64(&c, ev->callsite);
+		break;
+	case IOH_EV_STACK:
+		put_stack(&c, &ev->stack);
 		break;
 	case IOH_EV_MOUNT:
 		put_u64(&c, ev->mount.mnt_id);
@@ -328,6 +443,8 @@ int ioh_eventlog_decode_payload_version(const uint8_t *payload, uint32_t len, ui
 			ev->rename.src_btime_ns = get_u64(&c);
 		ev->rename.new_path = get_str(&c);
 		ev->rename.old_path = get_str(&c);
+		if (version >= 4)
+			ev->callsite = get_u64(&c);
 		if (ev->rename.identity > IOH_ID_USERSPACE)
 			c.bad = true;
 		break;
@@ -362,6 +479,8 @@ int ioh_eventlog_decode_payload_version(const uint8_t *payload, uint32_t len, ui
 		else if (other_comm)
 			memcpy(ev->access.other_comm, other_comm, IOH_COMM_LEN);
 		ev->access.other_cgroup = get_str(&c);
+		if (version >= 4)
+			ev->callsite = get_u64(&c);
 		if (ev->access.kind < IOH_MODE_BOTH_OPEN ||
 		    ev->access.kind > IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ ||
 		    ev->access.access > IOH_ACC_MMAP || ev->access.other_access > IOH_ACC_MMAP)
@@ -406,6 +525,8 @@ int ioh_eventlog_decode_payload_version(const uint8_t *payload, uint32_t len, ui
 		get_splice_end(&c, &ev->splice.in);
 		get_splice_end(&c, &ev->splice.out);
 		ev->splice.path = get_str(&c);
+		if (version >= 4)
+			ev->callsite = get_u64(&c);
 		if (ev->splice.call < IOH_SPLICE_CALL_SPLICE ||
 		    ev->splice.call > IOH_SPLICE_CALL_COPY_FILE_RANGE || ev->splice.path_end > 1)
 			c.bad = true;
@@ -414,6 +535,14 @@ int ioh_eventlog_decode_payload_version(const uint8_t *payload, uint32_t len, ui
 		get_file(&c, &ev->truncate.file);
 		ev->truncate.old_size = get_u64(&c);
 		ev->truncate.path = get_str(&c);
+		if (version >= 4)
+			ev->callsite = get_u64(&c);
+		break;
+	case IOH_EV_STACK:
+		if (version < 4)
+			c.bad = true;
+		else
+			get_stack(&c, ev);
 		break;
 	case IOH_EV_MOUNT:
 		ev->mount.mnt_id = get_u64(&c);
@@ -589,6 +718,19 @@ int64_t ioh_eventlog_realtime_offset(const struct ioh_eventlog_reader *r)
 	return r->realtime_offset_ns;
 }
 
+/*
+ * Whether a read that returned nothing met the end of a complete gzip stream: a file cut short
+ * between two records decompresses to whole records, and only zlib's "unexpected end of file"
+ * (Z_BUF_ERROR) tells it from a clean end.
+ */
+static bool gz_stream_complete(gzFile gz)
+{
+	int zerr = Z_OK;
+
+	gzerror(gz, &zerr);
+	return zerr == Z_OK || zerr == Z_STREAM_END;
+}
+
 int ioh_eventlog_read(struct ioh_eventlog_reader *r, struct ioh_event *ev)
 {
 	uint8_t lenbuf[4];
@@ -598,7 +740,7 @@ int ioh_eventlog_read(struct ioh_eventlog_reader *r, struct ioh_event *ev)
 
 	for (;;) {
 		n = gzread(r->gz, lenbuf, 4);
-		if (n == 0)
+		if (n == 0 && gz_stream_complete(r->gz))
 			return 0;
 		if (n != 4)
 			goto truncated;

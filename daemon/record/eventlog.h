@@ -17,12 +17,16 @@
 
 #define IOH_EVENTLOG_MAGIC "IOHZEVT\n"
 /*
+ * 4: rename, access-mode, splice-stall and truncate events end with their call site key;
+ *    STACK events (registers, stack bytes, modules) exist.
+ * 3: a failed fsync's path.
  * 2: file ids carry i_generation, renames the source's birth time (src_btime_ns).
  * 1: without them; still read (generation and birth time 0: unknown).
  */
-#define IOH_EVENTLOG_VERSION 3
+#define IOH_EVENTLOG_VERSION 4
 #define IOH_EVENTLOG_VERSION_MIN 1
-/* No record is larger: two paths, a cgroup path and fixed fields. */
+/* No record is larger: two paths, a cgroup path and fixed fields; a STACK event's stack
+ * bytes (IOH_STACK_BYTES_MAX) and as many of its modules as fit. */
 #define IOH_EVENTLOG_RECORD_MAX 65536
 
 struct ioh_eventlog_writer;

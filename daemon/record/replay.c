@@ -7,6 +7,7 @@
 #include "daemon/record/eventlog.h"
 #include "daemon/record/replay.h"
 #include "daemon/sinks/suppress.h"
+#include "daemon/stacks/table.h"
 
 struct replay_ctx {
 	ioh_replay_finding_cb cb;
@@ -40,6 +41,7 @@ int ioh_replay_file(const char *path, const struct ioh_ruleset *rules,
 	struct replay_ctx rc = {.cb = cb, .ctx = ctx, .rules = rules};
 	struct ioh_eventlog_reader *reader;
 	struct ioh_correlator *c;
+	struct ioh_stacks *stacks;
 	struct ioh_event ev;
 	uint64_t last_ts = 0;
 	bool ended = false;
@@ -52,12 +54,18 @@ int ioh_replay_file(const char *path, const struct ioh_ruleset *rules,
 	rc.offset = ioh_eventlog_realtime_offset(reader);
 	rc.suppressor = ioh_suppressor_new(IOH_SUPPRESSOR_CAPACITY);
 	c = rc.suppressor ? ioh_correlator_new(cfg, rules, on_finding, &rc) : NULL;
-	if (!c) {
+	/* The recorded STACK events are unwound again: the chains come from this machine's
+	 * copies of the binaries (checked by build id), or say why not. */
+	stacks = c ? ioh_stacks_new(0) : NULL;
+	if (!stacks) {
+		ioh_correlator_free(c);
 		ioh_suppressor_free(rc.suppressor);
 		ioh_eventlog_close_reader(reader);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	ioh_stacks_set_enabled(stacks, !(rules && rules->no_stacks));
+	ioh_correlator_set_stacks(c, stacks);
 	while ((r = ioh_eventlog_read(reader, &ev)) > 0) {
 		result->events++;
 		if (ev.type == IOH_EV_END)
@@ -76,6 +84,7 @@ int ioh_replay_file(const char *path, const struct ioh_ruleset *rules,
 	ioh_correlator_get_stats(c, &result->stats);
 	result->findings = rc.findings;
 	ioh_correlator_free(c);
+	ioh_stacks_free(stacks);
 	ioh_suppressor_free(rc.suppressor);
 	ioh_eventlog_close_reader(reader);
 	return r < 0 ? r : 0;

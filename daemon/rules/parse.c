@@ -53,6 +53,7 @@ struct parser {
 	size_t ndrafts;
 	struct draft *cur;     /* section keys go to; NULL before the first or after a bad header */
 	bool skipping;	       /* after a bad header: its keys are ignored without more errors */
+	bool in_daemon;	       /* in the [daemon] section: daemon-wide keys (daemon_key()) */
 	size_t section_errors; /* errors->count when the current section began */
 	bool stop;	       /* this file is beyond repair (too many rules): read no further */
 };
@@ -234,6 +235,7 @@ static void section_line(struct parser *p, const char *line, size_t n)
 
 	finish_section(p);
 	p->skipping = true;
+	p->in_daemon = false;
 	if (!close) {
 		perr(p, "missing \"]\" at the end of the section header");
 		return;
@@ -255,7 +257,13 @@ static void section_line(struct parser *p, const char *line, size_t n)
 		begin_rule(p, inner, inner_len);
 		return;
 	}
-	perr(p, "unknown section \"[%s]\" (only \"[rule NAME]\" sections are allowed)",
+	if (inner_len == 6 && !memcmp(inner, "daemon", 6)) {
+		p->cur = NULL;
+		p->skipping = false;
+		p->in_daemon = true;
+		return;
+	}
+	perr(p, "unknown section \"[%s]\" (only \"[rule NAME]\" and \"[daemon]\" are allowed)",
 	     shown(q, inner, inner_len));
 }
 
@@ -389,6 +397,29 @@ static size_t comment_start(const char *s, size_t n)
 	return n;
 }
 
+/* A key of the [daemon] section; the only one so far is `stacks = yes|no`. */
+static void daemon_key(struct parser *p, const char *key, size_t key_len, const char *value,
+		       size_t value_len)
+{
+	char q[SHOWN_MAX + 4], text[8];
+	bool on;
+
+	if (key_len != 6 || memcmp(key, "stacks", 6)) {
+		perr(p, "unknown key \"%s\" in [daemon] (known: stacks)", shown(q, key, key_len));
+		return;
+	}
+	if (value_len >= sizeof(text)) {
+		perr(p, "invalid value \"%s\" for \"stacks\" (yes or no)", shown(q, value, value_len));
+		return;
+	}
+	memcpy(text, value, value_len);
+	text[value_len] = '\0';
+	if (ioh_parse_bool(text, &on) < 0)
+		perr(p, "invalid value \"%s\" for \"stacks\" (yes or no)", shown(q, value, value_len));
+	else
+		p->ld->rs->no_stacks = !on;
+}
+
 /* "key = value" (or "key: value") of the current section: the key up to the first "=" or
  * ":", the value after it up to an inline comment, both trimmed. */
 static void key_line(struct parser *p, const char *line, size_t n)
@@ -409,6 +440,13 @@ static void key_line(struct parser *p, const char *line, size_t n)
 	trim(&key, &key_len);
 	if (!key_len) {
 		perr(p, "missing key before \"%c\"", line[sep]);
+		return;
+	}
+	if (p->in_daemon) {
+		value = line + sep + 1;
+		value_len = end - sep - 1;
+		trim(&value, &value_len);
+		daemon_key(p, key, key_len, value, value_len);
 		return;
 	}
 	if (!p->cur) {

@@ -60,6 +60,9 @@ struct ioh_ruleset {
 	/* The compiled-in vendor rules (ioh_rules_load_builtin): no directory of the search
 	 * path held a *.rules file. `files` then names ioh_builtin_rules_name. */
 	bool builtin;
+	/* [daemon] stacks = no: take no user call chains (like --no-stacks). The last file that
+	 * sets it wins. */
+	bool no_stacks;
 };
 
 /*

@@ -19,6 +19,7 @@ static const char *const ioh_event_type_table[] = {
     [IOH_EV_DIRTY_THROTTLE] = "dirty_throttle",
     [IOH_EV_SPLICE_STALL] = "splice_stall",
     [IOH_EV_TRUNCATE] = "truncate",
+    [IOH_EV_STACK] = "stack",
     [IOH_EV_MOUNT] = "mount",
     [IOH_EV_LOSS] = "loss",
     [IOH_EV_END] = "end",
@@ -182,6 +183,8 @@ void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, str
 	jsonw_kv_uint(w, "tid", ev->tid);
 	jsonw_kv_str(w, "comm", ev->comm);
 	jsonw_kv_str(w, "cgroup", ev->cgroup);
+	if (ev->callsite)
+		jsonw_kv_uint(w, "callsite", ev->callsite);
 	switch (ev->type) {
 	case IOH_EV_RENAME:
 		jsonw_kv_str(w, "new_path", ev->rename.new_path);
@@ -221,6 +224,11 @@ void ioh_event_jsonw(const struct ioh_event *ev, int64_t realtime_offset_ns, str
 		jsonw_kv_str(w, "path", ev->truncate.path);
 		jsonw_kv_uint(w, "old_size", ev->truncate.old_size);
 		file_jsonw(w, "file", &ev->truncate.file);
+		break;
+	case IOH_EV_STACK:
+		jsonw_kv_uint(w, "stack_bytes", ev->stack.stack_len);
+		jsonw_kv_uint(w, "modules", ev->stack.n_modules);
+		jsonw_kv_bool(w, "process_gone", ev->stack.process_gone);
 		break;
 	case IOH_EV_MOUNT:
 		mount_jsonw(w, &ev->mount);

@@ -74,6 +74,38 @@ static void evidence_json(const struct ioh_evidence *e, struct jsonw *w)
 	}
 }
 
+/*
+ * evidence.stack: the user call chain, innermost frame first; one object per frame (the
+ * schema docs/hazards.md documents, "Call chains"):
+ *   module    path of the mapped file as the task named it (null: no mapping, e.g. JIT code)
+ *   build_id  hex GNU build id of the module (null: unknown)
+ *   offset    module-relative address (the ELF address `addr2line -e module` takes)
+ *   function  symbol (null without symbols: never guessed)
+ *   file, line  source position from debug info (null, 0 without)
+ * evidence.stack_status: ok, truncated, omitted, disabled or unresolved (table.h).
+ */
+static void stack_json(const struct ioh_stack_chain *c, struct jsonw *w)
+{
+	jsonw_kv_str(w, "stack_status", ioh_stack_status_name(c->status));
+	if (!c->n_frames)
+		return;
+	jsonw_key(w, "stack");
+	jsonw_arr_begin(w);
+	for (uint32_t i = 0; i < c->n_frames; i++) {
+		const struct ioh_stack_frame *fr = &c->frames[i];
+
+		jsonw_obj_begin(w);
+		kv_str_recoverable(w, "module", fr->module);
+		jsonw_kv_str(w, "build_id", fr->build_id[0] ? fr->build_id : NULL);
+		jsonw_kv_uint(w, "offset", fr->offset);
+		kv_str_recoverable(w, "function", fr->function);
+		kv_str_recoverable(w, "file", fr->file);
+		jsonw_kv_uint(w, "line", fr->line);
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+}
+
 void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns,
 		       struct jsonw *w)
 {
@@ -107,6 +139,8 @@ void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns,
 	jsonw_obj_begin(w);
 	for (unsigned i = 0; i < f->n_evidence; i++)
 		evidence_json(&f->evidence[i], w);
+	if (f->stack.status != IOH_STACK_NONE)
+		stack_json(&f->stack, w);
 	jsonw_obj_end(w);
 	jsonw_obj_end(w);
 }
@@ -118,6 +152,37 @@ void ioh_finding_json(const struct ioh_finding *f, int64_t realtime_offset_ns,
 
 	jsonw_init(&w, out);
 	ioh_finding_jsonw(f, realtime_offset_ns, &w);
+}
+
+void ioh_finding_stack_text(const struct ioh_finding *f, struct strbuf *out)
+{
+	const struct ioh_stack_frame *fr;
+
+	if (f->stack.status == IOH_STACK_NONE)
+		return;
+	fr = ioh_stack_first_app_frame(&f->stack);
+	if (!fr) {
+		strbuf_printf(out, " (stack %s)",
+			      f->stack.status == IOH_STACK_OK || f->stack.status == IOH_STACK_TRUNCATED
+				      ? "in libc only"
+				      : ioh_stack_status_name(f->stack.status));
+		return;
+	}
+	strbuf_puts(out, " at ");
+	if (fr->function)
+		strbuf_put_escaped(out, fr->function, strlen(fr->function));
+	else
+		strbuf_printf(out, "0x%llx", (unsigned long long)fr->offset);
+	if (fr->file) {
+		const char *base = strrchr(fr->file, '/');
+
+		base = base ? base + 1 : fr->file;
+		strbuf_puts(out, " (");
+		strbuf_put_escaped(out, base, strlen(base));
+		strbuf_printf(out, ":%u)", fr->line);
+	}
+	strbuf_puts(out, " in ");
+	strbuf_put_escaped(out, fr->module, strlen(fr->module));
 }
 
 void ioh_finding_text(const struct ioh_finding *f, int64_t realtime_offset_ns,
@@ -141,6 +206,7 @@ void ioh_finding_text(const struct ioh_finding *f, int64_t realtime_offset_ns,
 		strbuf_puts(out, "?");
 	strbuf_puts(out, ": ");
 	strbuf_put_escaped(out, f->message, strlen(f->message));
+	ioh_finding_stack_text(f, out);
 	strbuf_puts(out, " -- fix: ");
 	strbuf_put_escaped(out, f->fix ? f->fix : "", f->fix ? strlen(f->fix) : 0);
 }

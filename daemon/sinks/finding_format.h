@@ -22,6 +22,9 @@ void ioh_finding_json(const struct ioh_finding *f, int64_t realtime_offset_ns,
 /* Writes the object through an existing writer (inside an array or a reply). */
 void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns,
 		       struct jsonw *w);
+/* " at save_config (config.c:118) in /usr/bin/app": the first call chain frame outside libc,
+ * or " (stack omitted)"; nothing for a finding without a user call. */
+void ioh_finding_stack_text(const struct ioh_finding *f, struct strbuf *out);
 /* Appends one readable line (no newline); names are escaped for a terminal. */
 void ioh_finding_text(const struct ioh_finding *f, int64_t realtime_offset_ns,
 		      struct strbuf *out);

@@ -140,6 +140,7 @@ static void field_summary(struct ioh_journal_fields *jf, const struct ioh_findin
 		strbuf_puts(sb, "?");
 	strbuf_puts(sb, ": ");
 	strbuf_put_escaped(sb, f->message, message_len);
+	ioh_finding_stack_text(f, sb); /* the call site; the chain is in IOHAZARD_EVIDENCE */
 	if (f->degraded)
 		strbuf_puts(sb, " (degraded: events were lost)");
 	field_end(jf);

@@ -38,6 +38,12 @@ struct truncate_rec {
 	char path[IOH_DIR_PATH_REGION];
 };
 
+/* A call chain snapshot: registers, stack bytes, the two hint paths (ABI 4). */
+struct stack_rec {
+	struct ioh_stack_event ev;
+	char data[256 + 64];
+};
+
 /* "c.json" in /srv/app, leaf first. */
 static const char c_json_path[] = "c.json\0app\0srv";
 
@@ -268,6 +274,49 @@ static void eventlog_seeds(const char *dir)
 	memset(&ev.loss, 0, sizeof(ev.loss));
 	ev.type = IOH_EV_END;
 	payload_seed(dir, "end", &ev);
+
+	{
+		static const uint8_t bytes[64] = {1, 2, 3, 4};
+		static const struct ioh_stack_module mods[] = {
+		    {.start = 0x1000, .end = 0x9000, .pgoff = 0x1000, .dev = 0x801, .ino = 7,
+		     .path = "/usr/bin/mv", .build_id = {0xab}, .build_id_len = 1},
+		};
+
+		ev.type = IOH_EV_STACK;
+		ev.callsite = ev.stack.callsite = 0x1234;
+		ev.stack.regs[IOH_STACK_REG_IP] = 0x1234;
+		ev.stack.regs[IOH_STACK_REG_SP] = 0x7ffc0000;
+		ev.stack.regs_mask = (1u << IOH_STACK_NREGS) - 1;
+		ev.stack.stack = bytes;
+		ev.stack.stack_len = sizeof(bytes);
+		ev.stack.modules = mods;
+		ev.stack.n_modules = 1;
+		payload_seed(dir, "stack", &ev);
+	}
+}
+
+/* A STACK record with both mapping hints (exe: /usr/bin/mv, ip: /lib/libc.so.6). */
+static void stack_seed(const char *dir)
+{
+	static const char exe[] = "mv\0bin\0usr", libc[] = "libc.so.6\0lib";
+	static struct stack_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.ev.callsite = 0x1234;
+	r.ev.regs[16] = 0x7f0000001000;
+	r.ev.regs[7] = 0x7ffc00000000;
+	r.ev.regs_mask = (1u << IOH_STACK_REGS) - 1;
+	r.ev.stack_len = 256;
+	r.ev.exe = (struct ioh_stack_vma){.start = 0x1000, .end = 0x9000, .pgoff = 0x1000, .ino = 7,
+					  .dev = 0x800001, .path_len = sizeof(exe),
+					  .path_components = 3};
+	r.ev.code = (struct ioh_stack_vma){.start = 0x7f0000000000, .end = 0x7f0000100000,
+					   .ino = 5, .dev = 0x800001, .path_len = sizeof(libc),
+					   .path_components = 2};
+	memcpy(r.data + 256, exe, sizeof(exe));
+	memcpy(r.data + 256 + sizeof(exe), libc, sizeof(libc));
+	hdr(&r.ev.hdr, IOH_EV_STACK, sizeof(r.ev) + 256 + sizeof(exe) + sizeof(libc), 5000, 1000);
+	write_seed(dir, "stack", &r, r.ev.hdr.size);
 }
 
 int main(int argc, char **argv)
@@ -277,6 +326,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	decode_seeds(argv[1]);
+	stack_seed(argv[1]);
 	eventlog_seeds(argv[2]);
 	return 0;
 }

@@ -8,4 +8,5 @@ fuzz_run decode "fuzz record decoder" 15 16384 - -- \
 	daemon/ingest/decode.c daemon/correlator/*.c daemon/detectors/*.c daemon/rules/*.c \
 	daemon/util/jsonw.c daemon/util/strbuf.c daemon/util/utf8.c daemon/util/fsnames.c \
 	daemon/util/duration.c \
-	daemon/sinks/finding_format.c daemon/sinks/event_format.c tests/fuzz/fuzz_decode.c
+	daemon/sinks/finding_format.c daemon/sinks/event_format.c daemon/stacks/*.c \
+	tests/fuzz/fuzz_decode.c -ldw -lelf -lz

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <fcntl.h>
 #include <time.h>
@@ -677,6 +678,112 @@ static void test_header(void)
 	}
 }
 
+/* A STACK record (issue 15): registers, stack bytes, then the two hint paths. */
+struct stack_rec {
+	struct ioh_stack_event ev;
+	char data[IOH_STACK_BYTES_MAX + 2 * IOH_DIR_PATH_REGION];
+};
+
+static void test_stack(void)
+{
+	static struct stack_rec r;
+	static const char exe[] = "mv\0bin\0usr"; /* leaf first: /usr/bin/mv */
+	static const char libc[] = "libc.so.6\0lib"; /* /lib/libc.so.6 */
+	struct ioh_event ev;
+
+	TEST_CASE("stack record: registers, bytes and the hints as modules")
+	{
+		memset(&r, 0, sizeof(r));
+		r.ev.callsite = 0x1234567;
+		for (int i = 0; i < IOH_STACK_REGS; i++)
+			r.ev.regs[i] = 1000 + i;
+		r.ev.regs_mask = 0xffffffffu; /* bits past the registers are dropped */
+		r.ev.stack_len = 64;
+		memset(r.data, 0xab, 64);
+		r.ev.exe = (struct ioh_stack_vma){.start = 0x5000, .end = 0x9000, .pgoff = 0x2000,
+						  .ino = 77, .dev = (8u << 20) | 1,
+						  .path_len = sizeof(exe), .path_components = 3};
+		memcpy(r.data + 64, exe, sizeof(exe));
+		r.ev.code = (struct ioh_stack_vma){.start = 0x7f00, .end = 0x7fff, .ino = 5,
+						   .dev = (8u << 20) | 1,
+						   .path_len = sizeof(libc), .path_components = 2};
+		memcpy(r.data + 64 + sizeof(exe), libc, sizeof(libc));
+		fill_hdr(&r.ev.hdr, IOH_EV_STACK, sizeof(r.ev) + 64 + sizeof(exe) + sizeof(libc));
+		CHECK_INT(decode_exact(&r, &ev), 0);
+		CHECK_INT(ev.type, IOH_EV_STACK);
+		CHECK(ev.callsite == 0x1234567 && ev.stack.callsite == 0x1234567);
+		CHECK_INT(ev.stack.pid, 4242);
+		CHECK_INT(ev.stack.tid, 4243);
+		CHECK(ev.stack.regs[IOH_STACK_REG_IP] == 1016 && ev.stack.regs[IOH_STACK_REG_SP] == 1007);
+		CHECK_INT(ev.stack.regs_mask, (1u << IOH_STACK_NREGS) - 1);
+		CHECK_INT(ev.stack.stack_len, 64);
+		CHECK_INT(decode(&r, r.ev.hdr.size, &ev), 0); /* the bytes point into the record */
+		CHECK(ev.stack.stack == (const uint8_t *)r.data && ev.stack.stack[63] == 0xab);
+		CHECK_INT(ev.stack.n_modules, 2);
+		CHECK_STR(ev.stack.modules[0].path, "/usr/bin/mv");
+		CHECK(ev.stack.modules[0].pgoff == 0x2000 && ev.stack.modules[0].ino == 77);
+		CHECK(ev.stack.modules[0].dev == makedev(8, 1)); /* st_dev form */
+		CHECK_STR(ev.stack.modules[1].path, "/lib/libc.so.6");
+		CHECK(!ev.stack.process_gone && ev.stack.modules[0].build_id_len == 0);
+	}
+
+	TEST_CASE("stack record: no hints, no bytes beyond the registers")
+	{
+		r.ev.exe.end = r.ev.code.end = 0;
+		r.ev.exe.path_len = r.ev.code.path_len = 0;
+		r.ev.stack_len = 8;
+		r.ev.hdr.size = sizeof(r.ev) + 8;
+		CHECK_INT(decode_exact(&r, &ev), 0);
+		CHECK_INT(ev.stack.n_modules, 0);
+	}
+
+	TEST_CASE("stack record: bad sizes are -EBADMSG")
+	{
+		r.ev.hdr.size = sizeof(r.ev) + 7; /* one byte short of stack_len */
+		CHECK_INT(decode_exact(&r, &ev), -EBADMSG);
+		r.ev.hdr.size = sizeof(r.ev) + 9; /* one byte too many */
+		CHECK_INT(decode_exact(&r, &ev), -EBADMSG);
+		r.ev.hdr.size = sizeof(r.ev) - 1; /* shorter than the struct */
+		CHECK_INT(decode_exact(&r, &ev), -EBADMSG);
+		r.ev.stack_len = IOH_STACK_BYTES_MAX + 1;
+		r.ev.hdr.size = sizeof(r.ev) + IOH_STACK_BYTES_MAX + 1;
+		CHECK_INT(decode_exact(&r, &ev), -EBADMSG);
+		r.ev.stack_len = 0xffffffffu; /* would wrap a 32-bit sum */
+		r.ev.hdr.size = sizeof(r.ev) + 8;
+		CHECK_INT(decode_exact(&r, &ev), -EBADMSG);
+		r.ev.stack_len = 8;
+		r.ev.callsite = 0; /* a STACK record always has its key */
+		CHECK_INT(decode_exact(&r, &ev), -EBADMSG);
+		r.ev.callsite = 1;
+		CHECK_INT(decode_exact(&r, &ev), 0);
+	}
+
+	TEST_CASE("stack record: malformed hints are -EBADMSG")
+	{
+		r.ev.stack_len = 0;
+		r.ev.exe = (struct ioh_stack_vma){.start = 0x5000, .end = 0x9000,
+						  .path_len = sizeof(exe), .path_components = 3};
+		memcpy(r.data, exe, sizeof(exe));
+		r.ev.hdr.size = sizeof(r.ev) + sizeof(exe);
+		CHECK_INT(decode_exact(&r, &ev), 0);
+		r.ev.exe.path_components = 2; /* the components do not match */
+		CHECK_INT(decode_exact(&r, &ev), -EBADMSG);
+		r.ev.exe.path_components = 3;
+		r.data[sizeof(exe) - 1] = 'x'; /* unterminated */
+		CHECK_INT(decode_exact(&r, &ev), -EBADMSG);
+		r.data[sizeof(exe) - 1] = '\0';
+		r.ev.exe.end = r.ev.exe.start; /* empty range */
+		CHECK_INT(decode_exact(&r, &ev), -EBADMSG);
+		r.ev.exe.end = 0x9000;
+		r.ev.exe.path_len = 0; /* a mapping without its path */
+		r.ev.hdr.size = sizeof(r.ev);
+		CHECK_INT(decode_exact(&r, &ev), -EBADMSG);
+		r.ev.exe.path_len = IOH_DIR_PATH_REGION + 1;
+		r.ev.hdr.size = sizeof(r.ev) + IOH_DIR_PATH_REGION + 1;
+		CHECK_INT(decode_exact(&r, &ev), -EBADMSG);
+	}
+}
+
 static void test_sync_inode(void)
 {
 	struct ioh_sync_event s;
@@ -843,6 +950,7 @@ int main(void)
 	test_path_records();
 	test_header();
 	test_sync_inode();
+	test_stack();
 	test_join();
 	test_resolve_birth();
 	return check_summary();

@@ -84,6 +84,39 @@ static unsigned sample_events(struct ioh_event *out)
 	strcpy(ev.comm, "c\x1b[31m\xff");
 	out[n++] = ev;
 
+	/* Version 4: a call chain snapshot and the rename that carries its key. */
+	{
+		static uint8_t stack[300];
+		static struct ioh_stack_module mods[2] = {
+		    {.start = 0x555500001000, .end = 0x555500009000, .pgoff = 0x1000, .dev = 0x801,
+		     .ino = 77, .path = "/usr/bin/mv", .build_id = {0xde, 0xad, 0xbe, 0xef},
+		     .build_id_len = 4, .vaddr = 0x1000, .vaddr_known = true},
+		    {.start = 0x7f0000028000, .end = 0x7f00001bd000, .pgoff = 0x28000, .dev = 0x801,
+		     .ino = 5, .path = "/usr/lib/x86_64-linux-gnu/libc.so.6"},
+		};
+
+		for (unsigned i = 0; i < sizeof(stack); i++)
+			stack[i] = (uint8_t)(i * 7);
+		ev = mk(3 * SEC + 1, IOH_EV_STACK);
+		ev.callsite = ev.stack.callsite = 0xfeedfacecafe;
+		ev.stack.pid = ev.pid;
+		ev.stack.tid = ev.tid;
+		for (int i = 0; i < IOH_STACK_NREGS; i++)
+			ev.stack.regs[i] = 0x7ffc00000000ull + (uint64_t)i;
+		ev.stack.regs_mask = (1u << IOH_STACK_NREGS) - 1;
+		ev.stack.stack = stack;
+		ev.stack.stack_len = sizeof(stack);
+		ev.stack.modules = mods;
+		ev.stack.n_modules = 2;
+		ev.stack.process_gone = true;
+		out[n++] = ev;
+		ev = mk(3 * SEC + 2, IOH_EV_RENAME);
+		ev.callsite = 0xfeedfacecafe;
+		ev.rename.identity = IOH_ID_KERNEL;
+		ev.rename.new_path = "/srv/app/cfg";
+		out[n++] = ev;
+	}
+
 	ev = mk(4 * SEC, IOH_EV_RENAME);
 	ev.rename.identity = IOH_ID_NONE;
 	ev.rename.new_path = NULL;
@@ -213,6 +246,60 @@ static void test_round_trip(void)
 		buf[48 + 2 + 1] = 'b';
 		buf[48 + 2 + 2] = 'c'; /* unterminated */
 		CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)n, &out), -EBADMSG);
+	}
+
+	TEST_CASE("payload: malformed STACK events are -EBADMSG")
+	{
+		static uint8_t buf[IOH_EVENTLOG_RECORD_MAX];
+		struct ioh_event evs[16], out;
+		unsigned n = sample_events(evs), i;
+		int len;
+
+		for (i = 0; i < n && evs[i].type != IOH_EV_STACK; i++)
+			;
+		CHECK(i < n);
+		if (i == n)
+			break;
+		len = ioh_eventlog_encode_payload(&evs[i], buf, sizeof(buf));
+		CHECK(len > 0);
+		CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)len, &out), 0);
+		CHECK(events_equal(&out, &evs[i]));
+		CHECK(out.stack.modules[0].vaddr_known && !out.stack.modules[1].vaddr_known);
+		/* Every cut is refused, never read past. */
+		for (int cut = 0; cut < len; cut += 7)
+			CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)cut, &out), -EBADMSG);
+		evs[i].stack.stack_len = IOH_STACK_BYTES_MAX + 1;
+		{
+			static uint8_t big[IOH_STACK_BYTES_MAX + 1];
+
+			evs[i].stack.stack = big;
+			len = ioh_eventlog_encode_payload(&evs[i], buf, sizeof(buf));
+			CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)len, &out), -EBADMSG);
+		}
+		evs[i].stack.stack_len = 0;
+		evs[i].stack.callsite = 0; /* a snapshot without its key */
+		len = ioh_eventlog_encode_payload(&evs[i], buf, sizeof(buf));
+		CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)len, &out), -EBADMSG);
+		evs[i].stack.callsite = 9;
+		evs[i].stack.n_modules = 1;
+		len = ioh_eventlog_encode_payload(&evs[i], buf, sizeof(buf));
+		CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)len, &out), 0);
+		/* The module count is just before the first module: more than recorded. */
+		{
+			uint32_t count_at = (uint32_t)len - (5 * 8 + 1 + IOH_STACK_BUILD_ID_MAX + 2 + 8 +
+							     2 + (uint32_t)strlen("/usr/bin/mv") + 1) - 2;
+
+			CHECK_INT(buf[count_at], 1);
+			buf[count_at] = 2;
+			CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)len, &out), -EBADMSG);
+			buf[count_at] = 0xff;
+			buf[count_at + 1] = 0xff; /* beyond IOH_STACK_MODULES_MAX */
+			CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)len, &out), -EBADMSG);
+			buf[count_at] = 1;
+			buf[count_at + 1] = 0;
+			buf[count_at + 2 + 40] = IOH_STACK_BUILD_ID_MAX + 1; /* build id length */
+			CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)len, &out), -EBADMSG);
+		}
 	}
 
 	TEST_CASE("encode: too big is -E2BIG")
@@ -599,16 +686,19 @@ static void test_replay(void)
 		unsigned n = workload(evs);
 		struct collected live = {0}, replayed = {0};
 		struct ioh_correlator *c = ioh_correlator_new(NULL, rs, on_live, &live);
+		struct ioh_stacks *stacks = ioh_stacks_new(0); /* as the daemon has */
 		struct ioh_replay_result res;
 		char err[256] = "";
 		bool same;
 
 		/* Live: the daemon feeds events and its timer advances; END marks the clock. */
+		ioh_correlator_set_stacks(c, stacks);
 		for (unsigned i = 0; i < n; i++) {
 			ioh_correlator_feed(c, &evs[i]);
 			ioh_correlator_advance(c, evs[i].ts_ns);
 		}
 		ioh_correlator_free(c);
+		ioh_stacks_free(stacks);
 
 		CHECK_INT(write_events(file_path, OFFSET_NS, evs, n), 0);
 		CHECK_INT(ioh_replay_file(file_path, rs, NULL, on_replay, &replayed, &res, err,

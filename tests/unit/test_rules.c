@@ -502,7 +502,7 @@ static void test_errors(void)
 		    "detector = nope\n",
 		    "@:1: key \"window\" outside of a [rule NAME] section\n"
 		    "@:2: [rule foo] needs \"detector = NAME\": \"foo\" is not a detector\n"
-		    "@:4: unknown section \"[frob]\" (only \"[rule NAME]\" sections are "
+		    "@:4: unknown section \"[frob]\" (only \"[rule NAME]\" and \"[daemon]\" are "
 		    "allowed)\n"
 		    "@:6: invalid rule name \"a/b\" (use A-Z a-z 0-9 _ . - and at most 63 "
 		    "characters)\n"
@@ -1219,6 +1219,27 @@ static void rm_rf(const char *dir)
 	free(cmd);
 }
 
+/* [daemon] stacks = no|yes (issue 15): the last file that says wins; other keys and values
+ * are errors. */
+static void test_daemon_section(void)
+{
+	struct ioh_rules_errors e = {0};
+	struct ioh_ruleset *rs = NULL;
+	const char *off = "[daemon]\nstacks = no\n[rule r]\ndetector = splice-stall\n";
+	const char *on = "[daemon]\nstacks = yes ; comment\n";
+
+	CHECK_INT(ioh_rules_load_buffer("d.rules", off, strlen(off), &rs, &e), 0);
+	CHECK(rs && rs->no_stacks && rs->count == 1);
+	ioh_ruleset_free(rs);
+	rs = NULL;
+	CHECK_INT(ioh_rules_load_buffer("d.rules", on, strlen(on), &rs, &e), 0);
+	CHECK(rs && !rs->no_stacks);
+	ioh_ruleset_free(rs);
+	check_errors("daemon.rules", "[daemon]\nstacks = maybe\nframes = 3\n",
+		     "@:2: invalid value \"maybe\" for \"stacks\" (yes or no)\n"
+		     "@:3: unknown key \"frames\" in [daemon] (known: stacks)\n");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -1236,6 +1257,7 @@ int main(void)
 	test_hostile();
 	test_shipped_regenerable();
 	test_builtin();
+	test_daemon_section();
 	rm_rf(tmpdir);
 	return check_summary();
 }

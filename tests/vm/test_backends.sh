@@ -511,5 +511,44 @@ for be in $BACKENDS; do
 		log "$be vs $first: only under $be: $(comm -13 "$W/a.norm" "$W/b.norm" | tr '\n' ' ')"
 	fi
 done
+# Issue 15: the same innermost frame outside libc (module file name + function, or offset)
+# for a finding under every backend: they snapshot the same user call. Compared for the
+# findings both backends report; at least one chain must name a function.
+chain() {
+	jq -R -r 'fromjson? | select(.evidence.stack_status != null) |
+		([.evidence.stack[]? | select(.module != null) | (.module | split("/") | last) as $m |
+		  select($m | test("^(libc[.-]|libpthread|ld-linux)") | not) |
+		  "\($m)+\(.function // .offset)"][0] // "-") as $f |
+		"\(.rule)|\(.comm)|\(.path)\t\(.evidence.stack_status) \($f)"' "$1" | LC_ALL=C sort -u
+}
+first=
+for be in $BACKENDS; do
+	[ -f "$W/$be.jsonl" ] || continue
+	if [ -z "$first" ]; then
+		first=$be
+		chain "$W/$be.jsonl" >"$W/a.chain"
+		if grep -q $'\tok [^ ]*+[A-Za-z_]' "$W/a.chain"; then
+			ok "$be: findings carry call chains naming the workload's functions"
+		else
+			notok "$be: findings carry call chains naming the workload's functions: $(head -c 600 "$W/a.chain" | tr '\n\t' '; ')"
+		fi
+		continue
+	fi
+	chain "$W/$be.jsonl" >"$W/b.chain"
+	# Compared where both sides have a frame outside libc (status ok or truncated); a chain
+	# with none on one side (unresolved: the task exited before its maps were read) is listed,
+	# not failed.
+	LC_ALL=C join -t $'\t' "$W/a.chain" "$W/b.chain" >"$W/ab.chain"
+	both=$(awk -F'\t' '$2 !~ / -$/ && $3 !~ / -$/' "$W/ab.chain" | wc -l)
+	diffs=$(awk -F'\t' '$2 !~ / -$/ && $3 !~ / -$/ {
+		split($2, a, " "); split($3, b, " "); if (a[2] != b[2]) print }' "$W/ab.chain" | head -5)
+	partial=$(awk -F'\t' '$2 ~ / -$/ || $3 ~ / -$/' "$W/ab.chain" | head -5)
+	[ -n "$partial" ] && log "$be vs $first, no frame outside libc on one side: $(echo "$partial" | tr '\n\t' '; ')"
+	if [ -z "$diffs" ] && [ "$both" -gt 0 ]; then
+		ok "$be: the same innermost frame outside libc as $first ($both findings compared)"
+	else
+		notok "$be: the same innermost frame outside libc as $first ($both compared): $(echo "$diffs" | tr '\n\t' '; ')"
+	fi
+done
 log "coverage: $seen rule findings seen, $blind not seen with status saying why, $fails failures"
 [ "$fails" -eq 0 ]
