@@ -294,6 +294,183 @@ static void get_stack(struct cursor *c, struct ioh_event *ev)
 	ev->callsite = s->callsite;
 }
 
+/* ---- per-type payloads (the same order both ways) --------------------------------------- */
+
+static void put_access(struct cursor *c, const struct ioh_access_info *a)
+{
+	put_file(c, &a->file);
+	put_u32(c, a->kind);
+	put_u16(c, a->access);
+	put_u16(c, a->other_access);
+	put_u32(c, a->other_pid);
+	put_u64(c, a->other_ns);
+	put_str(c, a->path);
+	put_bytes(c, a->other_comm, IOH_COMM_LEN);
+	put_str(c, a->other_cgroup);
+}
+
+static void get_access(struct cursor *c, struct ioh_access_info *a)
+{
+	const uint8_t *other_comm;
+
+	get_file(c, &a->file);
+	a->kind = get_u32(c);
+	a->access = get_u16(c);
+	a->other_access = get_u16(c);
+	a->other_pid = get_u32(c);
+	a->other_ns = get_u64(c);
+	a->path = get_str(c);
+	other_comm = get_bytes(c, IOH_COMM_LEN);
+	if (other_comm && other_comm[IOH_COMM_LEN - 1] != '\0')
+		c->bad = true;
+	else if (other_comm)
+		memcpy(a->other_comm, other_comm, IOH_COMM_LEN);
+	a->other_cgroup = get_str(c);
+	if (a->kind < IOH_MODE_BOTH_OPEN || a->kind > IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ ||
+	    a->access > IOH_ACC_MMAP || a->other_access > IOH_ACC_MMAP)
+		c->bad = true;
+}
+
+static void put_throttle(struct cursor *c, const struct ioh_throttle_info *t)
+{
+	put_bytes(c, t->bdi, IOH_BDI_NAME_LEN);
+	put_u64(c, t->pause_ns);
+	put_u64(c, t->paused_ns);
+	put_u64(c, t->period_ns);
+	put_u64(c, (uint64_t)t->think_ns);
+	put_u64(c, t->limit);
+	put_u64(c, t->setpoint);
+	put_u64(c, t->dirty);
+	put_u64(c, t->wb_setpoint);
+	put_u64(c, t->wb_dirty);
+	put_u64(c, t->dirty_ratelimit);
+	put_u64(c, t->task_ratelimit);
+	put_u32(c, t->dirtied);
+	put_u32(c, t->dirtied_pause);
+	put_u64(c, t->cgroup_ino);
+	put_u64(c, t->bdi_idle_ns);
+	put_str(c, t->page_cgroup);
+}
+
+static void get_throttle(struct cursor *c, struct ioh_throttle_info *t)
+{
+	const uint8_t *bdi = get_bytes(c, IOH_BDI_NAME_LEN);
+
+	/* A fixed field written from a NUL-terminated name: anything else is damage. */
+	if (bdi && bdi[IOH_BDI_NAME_LEN - 1] != '\0')
+		c->bad = true;
+	else if (bdi)
+		memcpy(t->bdi, bdi, IOH_BDI_NAME_LEN);
+	t->pause_ns = get_u64(c);
+	t->paused_ns = get_u64(c);
+	t->period_ns = get_u64(c);
+	t->think_ns = (int64_t)get_u64(c);
+	t->limit = get_u64(c);
+	t->setpoint = get_u64(c);
+	t->dirty = get_u64(c);
+	t->wb_setpoint = get_u64(c);
+	t->wb_dirty = get_u64(c);
+	t->dirty_ratelimit = get_u64(c);
+	t->task_ratelimit = get_u64(c);
+	t->dirtied = get_u32(c);
+	t->dirtied_pause = get_u32(c);
+	t->cgroup_ino = get_u64(c);
+	t->bdi_idle_ns = get_u64(c);
+	t->page_cgroup = get_str(c);
+}
+
+static void put_splice(struct cursor *c, const struct ioh_splice_info *sp)
+{
+	put_u32(c, sp->call);
+	put_u32(c, sp->blocked);
+	put_u64(c, (uint64_t)sp->ret);
+	put_u64(c, sp->duration_ns);
+	put_u64(c, sp->requested);
+	put_u32(c, sp->wb_waits);
+	put_u32(c, sp->path_end);
+	put_splice_end(c, &sp->in);
+	put_splice_end(c, &sp->out);
+	put_str(c, sp->path);
+}
+
+static void get_splice(struct cursor *c, struct ioh_splice_info *sp)
+{
+	sp->call = get_u32(c);
+	sp->blocked = get_u32(c);
+	sp->ret = (int64_t)get_u64(c);
+	sp->duration_ns = get_u64(c);
+	sp->requested = get_u64(c);
+	sp->wb_waits = get_u32(c);
+	sp->path_end = get_u32(c);
+	get_splice_end(c, &sp->in);
+	get_splice_end(c, &sp->out);
+	sp->path = get_str(c);
+	if (sp->call < IOH_SPLICE_CALL_SPLICE || sp->call > IOH_SPLICE_CALL_COPY_FILE_RANGE ||
+	    sp->path_end > 1)
+		c->bad = true;
+}
+
+static void get_mount(struct cursor *c, struct ioh_mount_info *m)
+{
+	m->mnt_id = get_u64(c);
+	m->dev = get_u32(c);
+	m->flags = get_u32(c);
+	m->commit_s = get_u32(c);
+	m->mount_point = get_str(c);
+	m->fstype = get_str(c);
+	m->source = get_str(c);
+	m->options = get_str(c);
+	if (!m->mount_point)
+		c->bad = true;
+}
+
+/* The fields every event has, type first. */
+static void get_header(struct cursor *c, struct ioh_event *ev)
+{
+	const uint8_t *comm;
+
+	ev->type = get_u16(c);
+	get_u16(c);
+	ev->flags = get_u32(c);
+	ev->ts_ns = get_u64(c);
+	ev->pid = get_u32(c);
+	ev->tid = get_u32(c);
+	ev->cgroup_id = get_u64(c);
+	comm = get_bytes(c, IOH_COMM_LEN);
+	if (comm) {
+		memcpy(ev->comm, comm, IOH_COMM_LEN);
+		ev->comm[IOH_COMM_LEN - 1] = '\0';
+	}
+	ev->cgroup = get_str(c);
+}
+
+static void get_rename(struct cursor *c, struct ioh_rename_info *r, uint32_t version)
+{
+	r->dfd = (int32_t)get_u32(c);
+	r->rename_flags = get_u32(c);
+	r->identity = get_u32(c);
+	get_file(c, &r->src);
+	get_file(c, &r->dst_dir);
+	if (version >= 2)
+		r->src_btime_ns = get_u64(c);
+	r->new_path = get_str(c);
+	r->old_path = get_str(c);
+	if (r->identity > IOH_ID_USERSPACE)
+		c->bad = true;
+}
+
+static void get_sync(struct cursor *c, struct ioh_sync_info *si, uint32_t version)
+{
+	si->kind = get_u32(c);
+	si->ret = (int32_t)get_u32(c);
+	si->fd = (int32_t)get_u32(c);
+	get_file(c, &si->file);
+	si->duration_ns = get_u64(c);
+	si->path = version >= 3 ? get_str(c) : NULL;
+	if (si->kind < IOH_SYNC_FSYNC || si->kind > IOH_SYNC_SYNC)
+		c->bad = true;
+}
+
 int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32_t size)
 {
 	struct cursor c = {.p = buf, .len = size};
@@ -333,50 +510,14 @@ int ioh_eventlog_encode_payload(const struct ioh_event *ev, uint8_t *buf, uint32
 		put_u64(&c, ev->inode.dirtied_ns);
 		break;
 	case IOH_EV_ACCESS_MODE:
-		put_file(&c, &ev->access.file);
-		put_u32(&c, ev->access.kind);
-		put_u16(&c, ev->access.access);
-		put_u16(&c, ev->access.other_access);
-		put_u32(&c, ev->access.other_pid);
-		put_u64(&c, ev->access.other_ns);
-		put_str(&c, ev->access.path);
-		put_bytes(&c, ev->access.other_comm, IOH_COMM_LEN);
-		put_str(&c, ev->access.other_cgroup);
+		put_access(&c, &ev->access);
 		put_u64(&c, ev->callsite);
 		break;
-	case IOH_EV_DIRTY_THROTTLE: {
-		const struct ioh_throttle_info *t = &ev->throttle;
-
-		put_bytes(&c, t->bdi, IOH_BDI_NAME_LEN);
-		put_u64(&c, t->pause_ns);
-		put_u64(&c, t->paused_ns);
-		put_u64(&c, t->period_ns);
-		put_u64(&c, (uint64_t)t->think_ns);
-		put_u64(&c, t->limit);
-		put_u64(&c, t->setpoint);
-		put_u64(&c, t->dirty);
-		put_u64(&c, t->wb_setpoint);
-		put_u64(&c, t->wb_dirty);
-		put_u64(&c, t->dirty_ratelimit);
-		put_u64(&c, t->task_ratelimit);
-		put_u32(&c, t->dirtied);
-		put_u32(&c, t->dirtied_pause);
-		put_u64(&c, t->cgroup_ino);
-		put_u64(&c, t->bdi_idle_ns);
-		put_str(&c, t->page_cgroup);
+	case IOH_EV_DIRTY_THROTTLE:
+		put_throttle(&c, &ev->throttle);
 		break;
-	}
 	case IOH_EV_SPLICE_STALL:
-		put_u32(&c, ev->splice.call);
-		put_u32(&c, ev->splice.blocked);
-		put_u64(&c, (uint64_t)ev->splice.ret);
-		put_u64(&c, ev->splice.duration_ns);
-		put_u64(&c, ev->splice.requested);
-		put_u32(&c, ev->splice.wb_waits);
-		put_u32(&c, ev->splice.path_end);
-		put_splice_end(&c, &ev->splice.in);
-		put_splice_end(&c, &ev->splice.out);
-		put_str(&c, ev->splice.path);
+		put_splice(&c, &ev->splice);
 		put_u64(&c, ev->callsite);
 		break;
 	case IOH_EV_TRUNCATE:
@@ -416,120 +557,35 @@ int ioh_eventlog_decode_payload_version(const uint8_t *payload, uint32_t len, ui
 					struct ioh_event *ev)
 {
 	struct cursor c = {.p = (uint8_t *)payload, .len = len, .version = version};
-	const uint8_t *comm;
 
 	memset(ev, 0, sizeof(*ev));
-	ev->type = get_u16(&c);
-	get_u16(&c);
-	ev->flags = get_u32(&c);
-	ev->ts_ns = get_u64(&c);
-	ev->pid = get_u32(&c);
-	ev->tid = get_u32(&c);
-	ev->cgroup_id = get_u64(&c);
-	comm = get_bytes(&c, IOH_COMM_LEN);
-	if (comm) {
-		memcpy(ev->comm, comm, IOH_COMM_LEN);
-		ev->comm[IOH_COMM_LEN - 1] = '\0';
-	}
-	ev->cgroup = get_str(&c);
+	get_header(&c, ev);
 	switch (ev->type) {
 	case IOH_EV_RENAME:
-		ev->rename.dfd = (int32_t)get_u32(&c);
-		ev->rename.rename_flags = get_u32(&c);
-		ev->rename.identity = get_u32(&c);
-		get_file(&c, &ev->rename.src);
-		get_file(&c, &ev->rename.dst_dir);
-		if (version >= 2)
-			ev->rename.src_btime_ns = get_u64(&c);
-		ev->rename.new_path = get_str(&c);
-		ev->rename.old_path = get_str(&c);
+		get_rename(&c, &ev->rename, version);
 		if (version >= 4)
 			ev->callsite = get_u64(&c);
-		if (ev->rename.identity > IOH_ID_USERSPACE)
-			c.bad = true;
 		break;
 	case IOH_EV_SYNC:
-		ev->sync.kind = get_u32(&c);
-		ev->sync.ret = (int32_t)get_u32(&c);
-		ev->sync.fd = (int32_t)get_u32(&c);
-		get_file(&c, &ev->sync.file);
-		ev->sync.duration_ns = get_u64(&c);
-		ev->sync.path = version >= 3 ? get_str(&c) : NULL;
-		if (ev->sync.kind < IOH_SYNC_FSYNC || ev->sync.kind > IOH_SYNC_SYNC)
-			c.bad = true;
+		get_sync(&c, &ev->sync, version);
 		break;
 	case IOH_EV_INODE_DIRTY:
 	case IOH_EV_INODE_CLEAN:
 		get_file(&c, &ev->inode.file);
 		ev->inode.dirtied_ns = get_u64(&c);
 		break;
-	case IOH_EV_ACCESS_MODE: {
-		const uint8_t *other_comm;
-
-		get_file(&c, &ev->access.file);
-		ev->access.kind = get_u32(&c);
-		ev->access.access = get_u16(&c);
-		ev->access.other_access = get_u16(&c);
-		ev->access.other_pid = get_u32(&c);
-		ev->access.other_ns = get_u64(&c);
-		ev->access.path = get_str(&c);
-		other_comm = get_bytes(&c, IOH_COMM_LEN);
-		if (other_comm && other_comm[IOH_COMM_LEN - 1] != '\0')
-			c.bad = true;
-		else if (other_comm)
-			memcpy(ev->access.other_comm, other_comm, IOH_COMM_LEN);
-		ev->access.other_cgroup = get_str(&c);
+	case IOH_EV_ACCESS_MODE:
+		get_access(&c, &ev->access);
 		if (version >= 4)
 			ev->callsite = get_u64(&c);
-		if (ev->access.kind < IOH_MODE_BOTH_OPEN ||
-		    ev->access.kind > IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ ||
-		    ev->access.access > IOH_ACC_MMAP || ev->access.other_access > IOH_ACC_MMAP)
-			c.bad = true;
 		break;
-	}
-	case IOH_EV_DIRTY_THROTTLE: {
-		struct ioh_throttle_info *t = &ev->throttle;
-		const uint8_t *bdi = get_bytes(&c, IOH_BDI_NAME_LEN);
-
-		/* A fixed field written from a NUL-terminated name: anything else is damage. */
-		if (bdi && bdi[IOH_BDI_NAME_LEN - 1] != '\0')
-			c.bad = true;
-		else if (bdi)
-			memcpy(t->bdi, bdi, IOH_BDI_NAME_LEN);
-		t->pause_ns = get_u64(&c);
-		t->paused_ns = get_u64(&c);
-		t->period_ns = get_u64(&c);
-		t->think_ns = (int64_t)get_u64(&c);
-		t->limit = get_u64(&c);
-		t->setpoint = get_u64(&c);
-		t->dirty = get_u64(&c);
-		t->wb_setpoint = get_u64(&c);
-		t->wb_dirty = get_u64(&c);
-		t->dirty_ratelimit = get_u64(&c);
-		t->task_ratelimit = get_u64(&c);
-		t->dirtied = get_u32(&c);
-		t->dirtied_pause = get_u32(&c);
-		t->cgroup_ino = get_u64(&c);
-		t->bdi_idle_ns = get_u64(&c);
-		t->page_cgroup = get_str(&c);
+	case IOH_EV_DIRTY_THROTTLE:
+		get_throttle(&c, &ev->throttle);
 		break;
-	}
 	case IOH_EV_SPLICE_STALL:
-		ev->splice.call = get_u32(&c);
-		ev->splice.blocked = get_u32(&c);
-		ev->splice.ret = (int64_t)get_u64(&c);
-		ev->splice.duration_ns = get_u64(&c);
-		ev->splice.requested = get_u64(&c);
-		ev->splice.wb_waits = get_u32(&c);
-		ev->splice.path_end = get_u32(&c);
-		get_splice_end(&c, &ev->splice.in);
-		get_splice_end(&c, &ev->splice.out);
-		ev->splice.path = get_str(&c);
+		get_splice(&c, &ev->splice);
 		if (version >= 4)
 			ev->callsite = get_u64(&c);
-		if (ev->splice.call < IOH_SPLICE_CALL_SPLICE ||
-		    ev->splice.call > IOH_SPLICE_CALL_COPY_FILE_RANGE || ev->splice.path_end > 1)
-			c.bad = true;
 		break;
 	case IOH_EV_TRUNCATE:
 		get_file(&c, &ev->truncate.file);
@@ -545,16 +601,7 @@ int ioh_eventlog_decode_payload_version(const uint8_t *payload, uint32_t len, ui
 			get_stack(&c, ev);
 		break;
 	case IOH_EV_MOUNT:
-		ev->mount.mnt_id = get_u64(&c);
-		ev->mount.dev = get_u32(&c);
-		ev->mount.flags = get_u32(&c);
-		ev->mount.commit_s = get_u32(&c);
-		ev->mount.mount_point = get_str(&c);
-		ev->mount.fstype = get_str(&c);
-		ev->mount.source = get_str(&c);
-		ev->mount.options = get_str(&c);
-		if (!ev->mount.mount_point)
-			c.bad = true;
+		get_mount(&c, &ev->mount);
 		break;
 	case IOH_EV_LOSS:
 		ev->loss.where = get_u32(&c);
