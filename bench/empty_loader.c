@@ -49,7 +49,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "empty_loader: load %s: %s\n", argv[1], strerror(errno));
 		goto out;
 	}
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		struct bpf_prog_info info = {0};
 		__u32 len = sizeof(info);
 

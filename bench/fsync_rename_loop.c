@@ -73,11 +73,11 @@ struct loop_args {
 static struct loop_args parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"rename-only", no_argument, NULL, 'r'},
-		{"iterations", required_argument, NULL, 'n'},
-		{"storm", no_argument, NULL, 's'},
-		{"seconds", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
+	    {"rename-only", no_argument, NULL, 'r'},
+	    {"iterations", required_argument, NULL, 'n'},
+	    {"storm", no_argument, NULL, 's'},
+	    {"seconds", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct loop_args a = {.iterations = 1000};
 	int c;

@@ -43,9 +43,9 @@
 struct opts {
 	const char *rules_dir;
 	const char *work_dir;
-	uint32_t events;	/* per pass */
+	uint32_t events; /* per pass */
 	uint32_t passes;
-	uint32_t inodes;	/* working set of regular files */
+	uint32_t inodes; /* working set of regular files */
 	uint32_t memory_inodes;
 	uint32_t record_passes;
 };
@@ -94,8 +94,8 @@ static double median(double *v, size_t n)
  * the bulk (one DIRTY per clean->dirty transition, one CLEAN per writeback pass), fsync and
  * fdatasync of data files next, directory fsyncs, ~5% renames (a config or state file
  * replaced), about 70% of them done right (file fsynced before, directory right after), a
- * tenth of them under excluded scratch paths. Accesses are skewed: 80% go to a hot fifth of the files. A
- * sync(2) and a loss report appear once per pass, as on a host polled every few seconds.
+ * tenth of them under excluded scratch paths. Accesses are skewed: 80% go to a hot fifth of the
+ * files. A sync(2) and a loss report appear once per pass, as on a host polled every few seconds.
  */
 struct stream {
 	struct ioh_event *ev;
@@ -105,23 +105,23 @@ struct stream {
 	uint64_t counts[IOH_EV_END + 1];
 };
 
-static const char *const comms[] = {"postgres", "nginx",	   "rsyslogd", "containerd",
-				    "python3",	"java",		   "dockerd",  "systemd-journal"};
+static const char *const comms[] = {"postgres", "nginx", "rsyslogd", "containerd",
+				    "python3",	"java",	 "dockerd",  "systemd-journal"};
 static const char *const cgroups[] = {
-	"/system.slice/postgresql.service",
-	"/system.slice/nginx.service",
-	"/user.slice/user-1000.slice/session-2.scope",
-	"/system.slice/containerd.service/kubepods/pod1234/abcd",
-	NULL,
+    "/system.slice/postgresql.service",
+    "/system.slice/nginx.service",
+    "/user.slice/user-1000.slice/session-2.scope",
+    "/system.slice/containerd.service/kubepods/pod1234/abcd",
+    NULL,
 };
 
 static struct ioh_file_id file_id(uint64_t ino, bool dir)
 {
 	return (struct ioh_file_id){
-		.dev = DEV_SDA1,
-		.mode = dir ? (S_IFDIR | 0755) : (S_IFREG | 0644),
-		.ino = ino,
-		.fs_magic = EXT4_MAGIC,
+	    .dev = DEV_SDA1,
+	    .mode = dir ? (S_IFDIR | 0755) : (S_IFREG | 0644),
+	    .ino = ino,
+	    .fs_magic = EXT4_MAGIC,
 	};
 }
 
@@ -241,9 +241,9 @@ static void gen_routine(struct ioh_event *ev, uint32_t r, uint32_t who, uint32_t
 		ev->inode.dirtied_ns = ev->ts_ns - 1000000;
 	} else if (r < 9100) {
 		ev->type = IOH_EV_SYNC;
-		ev->sync.kind = r < 8800 ? IOH_SYNC_FSYNC
-			      : r < 9000 ? IOH_SYNC_FDATASYNC
-					 : IOH_SYNC_FILE_RANGE;
+		ev->sync.kind = r < 8800   ? IOH_SYNC_FSYNC
+				: r < 9000 ? IOH_SYNC_FDATASYNC
+					   : IOH_SYNC_FILE_RANGE;
 		ev->sync.fd = 3 + who % 20;
 		ev->sync.file = file_id(pick_file(inodes), false);
 		ev->sync.duration_ns = 200000;
@@ -416,8 +416,8 @@ static int measure_feed(struct stream *s, const struct ioh_ruleset *rules, uint3
 	printf("feed_ns_per_event_median=%.1f\n", 1e9 / med);
 	print_findings("feed", &fc);
 	printf("feed_tracked_inodes=%llu inode_evictions=%llu pending_evictions=%llu\n",
-	       (unsigned long long)st.tracked_inodes,
-	       (unsigned long long)st.inode_evictions, (unsigned long long)st.pending_evictions);
+	       (unsigned long long)st.tracked_inodes, (unsigned long long)st.inode_evictions,
+	       (unsigned long long)st.pending_evictions);
 	ioh_correlator_free(c);
 	free(rates);
 	return 0;
@@ -463,8 +463,7 @@ static int measure_replay(struct stream *s, const struct ioh_ruleset *rules, con
 	       (double)sb.st_size / (written + 1));
 
 	t0 = ioh_clock_ns(CLOCK_MONOTONIC);
-	r = ioh_replay_file(path, rules, NULL, count_replay_finding, &fc, &res, err,
-			    sizeof(err));
+	r = ioh_replay_file(path, rules, NULL, count_replay_finding, &fc, &res, err, sizeof(err));
 	dt = ioh_clock_ns(CLOCK_MONOTONIC) - t0;
 	unlink(path);
 	if (r < 0) {
@@ -499,23 +498,23 @@ static uint32_t parse_u32(const char *s)
 static struct opts parse_opts(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{"rules-dir", required_argument, NULL, 'r'},
-		{"work-dir", required_argument, NULL, 'w'},
-		{"events", required_argument, NULL, 'e'},
-		{"passes", required_argument, NULL, 'p'},
-		{"inodes", required_argument, NULL, 'i'},
-		{"memory-inodes", required_argument, NULL, 'm'},
-		{"record-passes", required_argument, NULL, 'R'},
-		{NULL, 0, NULL, 0},
+	    {"rules-dir", required_argument, NULL, 'r'},
+	    {"work-dir", required_argument, NULL, 'w'},
+	    {"events", required_argument, NULL, 'e'},
+	    {"passes", required_argument, NULL, 'p'},
+	    {"inodes", required_argument, NULL, 'i'},
+	    {"memory-inodes", required_argument, NULL, 'm'},
+	    {"record-passes", required_argument, NULL, 'R'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct opts o = {
-		.rules_dir = "rules",
-		.work_dir = ".",
-		.events = 500000,
-		.passes = 8,
-		.inodes = 50000,
-		.memory_inodes = 1000000,
-		.record_passes = 2,
+	    .rules_dir = "rules",
+	    .work_dir = ".",
+	    .events = 500000,
+	    .passes = 8,
+	    .inodes = 50000,
+	    .memory_inodes = 1000000,
+	    .record_passes = 2,
 	};
 	int c;
 

@@ -66,25 +66,24 @@ static long positive(const char *arg)
 static struct loop_args parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"mode", required_argument, NULL, 'm'},
-		{"iterations", required_argument, NULL, 'n'},
-		{"chunks", required_argument, NULL, 'k'},
-		{NULL, 0, NULL, 0},
+	    {"mode", required_argument, NULL, 'm'},
+	    {"iterations", required_argument, NULL, 'n'},
+	    {"chunks", required_argument, NULL, 'k'},
+	    {NULL, 0, NULL, 0},
 	};
-	static const char *const modes[] = {[MODE_GETPPID] = "getppid",
-					    [MODE_PREAD] = "pread",
-					    [MODE_PWRITE] = "pwrite"};
+	static const char *const modes[] = {
+	    [MODE_GETPPID] = "getppid", [MODE_PREAD] = "pread", [MODE_PWRITE] = "pwrite"};
 	struct loop_args a = {.mode = MODE_GETPPID, .iterations = 1000000, .chunks = 1, .dir = "."};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "m:n:k:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			a.mode = (enum mode)-1;
+			a.mode = (enum mode) - 1;
 			for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 				if (!strcmp(optarg, modes[i]))
 					a.mode = (enum mode)i;
-			if (a.mode == (enum mode)-1)
+			if (a.mode == (enum mode) - 1)
 				usage();
 			break;
 		case 'n':

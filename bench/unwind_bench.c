@@ -124,8 +124,8 @@ static void bench_cold(const struct snapfile *sf, int iters, double *t)
 }
 
 /* Median time of `iters` unwinds of snapshot i % nsnap with one unwinder. */
-static double bench_unwinds(struct ioh_unwinder *u, const struct snapfile *sf, int nsnap,
-			    int iters, double *t)
+static double bench_unwinds(struct ioh_unwinder *u, const struct snapfile *sf, int nsnap, int iters,
+			    double *t)
 {
 	struct ioh_stack_frame f[IOH_STACK_FRAMES_MAX];
 	enum ioh_stack_status st;
@@ -175,9 +175,9 @@ static void bench_modules_read(int iters, double *t)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"target", required_argument, NULL, 't'},
-		{"iters", required_argument, NULL, 'n'},
-		{0},
+	    {"target", required_argument, NULL, 't'},
+	    {"iters", required_argument, NULL, 'n'},
+	    {0},
 	};
 	const char *b = getenv("IOH_BUILD");
 	char prog[PATH_MAX];

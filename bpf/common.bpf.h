@@ -64,8 +64,8 @@ const volatile __u64 ringbuf_wakeup_bytes = 1 << 20;
 static __always_inline __u64 ringbuf_flags(void)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > ringbuf_wakeup_bytes
-		       ? BPF_RB_FORCE_WAKEUP
-		       : BPF_RB_NO_WAKEUP;
+		   ? BPF_RB_FORCE_WAKEUP
+		   : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void count_loss(__u32 where)
@@ -82,9 +82,8 @@ static __always_inline void count_loss(__u32 where)
  * can see it (a copy of the register would not bound the one passed to the helper); hdr->size
  * says the submitted size. A full ring counts a loss at `where`.
  */
-static __always_inline void output_with_path(void *rec, __u32 fixed_size,
-					     struct ioh_event_hdr *hdr, __u16 path_len,
-					     __u32 where, __u64 flags)
+static __always_inline void output_with_path(void *rec, __u32 fixed_size, struct ioh_event_hdr *hdr,
+					     __u16 path_len, __u32 where, __u64 flags)
 {
 	__u64 used = path_len;
 
@@ -233,7 +232,7 @@ static __always_inline void sc_args_from_regs(struct sc_args *a, struct pt_regs 
 
 /* Copies the first `n` arguments (the ones this syscall has) of a sys_enter_X record. */
 static __always_inline void sc_args_from_record(struct sc_args *a, struct sc_enter_record *rec,
-						 __u32 n)
+						__u32 n)
 {
 	__builtin_memset(a, 0, sizeof(*a));
 	if (n > 6)

@@ -36,9 +36,9 @@ struct syscall_inflight {
 	__s32 new_dfd;	/* rename family: dirfd of the new name */
 	__s32 fd;	/* sync family */
 	__u32 rename_flags;
-	__u32 identity; /* enum ioh_identity_source of src/dst_dir */
-	__u32 names_in_kernel; /* old_name/new_name point at kernel copies (do_renameat2) */
-	__u32 target_replaced; /* rename: vfs_rename() found an inode at the new name */
+	__u32 identity;		    /* enum ioh_identity_source of src/dst_dir */
+	__u32 names_in_kernel;	    /* old_name/new_name point at kernel copies (do_renameat2) */
+	__u32 target_replaced;	    /* rename: vfs_rename() found an inode at the new name */
 	struct ioh_file_id file;    /* sync family: the fd's inode; rename: the renamed inode */
 	struct ioh_file_id dst_dir; /* rename: directory receiving the name */
 };
@@ -228,7 +228,7 @@ static __always_inline void emit_rename(struct syscall_inflight *in)
 			dirfile = fd_to_file(in->new_dfd);
 			if (dirfile)
 				base = (struct path *)__builtin_preserve_access_index(
-					&dirfile->f_path);
+				    &dirfile->f_path);
 		}
 		if (base) {
 			struct dentry *d = BPF_CORE_READ(base, dentry);
@@ -395,8 +395,9 @@ static __always_inline int durability_exit(long nr, long ret)
 			/* The fd still names the file at the syscall's return: a failed fsync's
 			 * record carries its path. */
 			finish_sync(in, nr, ret,
-				    ret < 0 && (nr == NR_fsync || nr == NR_fdatasync) ? fd_to_file(in->fd)
-										: NULL);
+				    ret < 0 && (nr == NR_fsync || nr == NR_fdatasync)
+					? fd_to_file(in->fd)
+					: NULL);
 		}
 	}
 	bpf_map_delete_elem(&inflight, &tid);
@@ -490,9 +491,8 @@ static __always_inline void forget_dirty(struct inode *inode)
 
 #define RWF_DSYNC_FLAG 0x2
 #define RWF_SYNC_FLAG 0x4
-#define S_SYNC_FLAG 1	    /* inode->i_flags: chattr +S */
+#define S_SYNC_FLAG 1	       /* inode->i_flags: chattr +S */
 #define SB_SYNCHRONOUS_FLAG 16 /* mounted -o sync */
-
 
 /*
  * Whether the page being dirtied is written by a write that is synced before it returns:

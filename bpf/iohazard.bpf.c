@@ -214,9 +214,9 @@ static __always_inline int vfs_fsync_enter(struct file *file, int datasync)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct vfs_fsync_call call = {
-		.enter_ns = bpf_ktime_get_ns(),
-		.file = file,
-		.datasync = datasync,
+	    .enter_ns = bpf_ktime_get_ns(),
+	    .file = file,
+	    .datasync = datasync,
 	};
 
 	if (is_self()) {
@@ -247,8 +247,7 @@ int BPF_PROG(fsync_enter_fentry, struct file *file, loff_t start, loff_t end, in
 }
 
 SEC("fexit/vfs_fsync_range")
-int BPF_PROG(fsync_exit_fexit, struct file *file, loff_t start, loff_t end, int datasync,
-	     int ret)
+int BPF_PROG(fsync_exit_fexit, struct file *file, loff_t start, loff_t end, int datasync, int ret)
 {
 	return vfs_fsync_exit(ret);
 }
@@ -326,8 +325,7 @@ int BPF_PROG(sync_fs_range_fentry, int fd)
 }
 
 SEC("fexit/ksys_sync_file_range")
-int BPF_PROG(sync_fs_range_fexit, int fd, loff_t offset, loff_t nbytes, unsigned int flags,
-	     int ret)
+int BPF_PROG(sync_fs_range_fexit, int fd, loff_t offset, loff_t nbytes, unsigned int flags, int ret)
 {
 	return durability_exit(NR_sync_file_range, ret);
 }
@@ -435,30 +433,30 @@ int BPF_KPROBE(opens_close_kprobe, struct pt_regs *regs)
 
 /* splice: the syscalls' own functions, timed from entry to return. */
 
-#define SPLICE_FENTRY(call, nr)                                                                   \
-	SEC("fentry/" SYSCALL_FN(call))                                                           \
-	int BPF_PROG(splice_##call##_fentry, struct pt_regs *regs)                                \
-	{                                                                                         \
-		struct sc_args args;                                                              \
-		sc_args_from_regs(&args, regs);                                                   \
-		return splice_on_enter(nr, &args);                                                \
-	}                                                                                         \
-	SEC("fexit/" SYSCALL_FN(call))                                                            \
-	int BPF_PROG(splice_##call##_fexit, struct pt_regs *regs, long ret)                       \
-	{                                                                                         \
-		return splice_on_exit(ret);                                                       \
-	}                                                                                         \
-	SEC("kprobe/" SYSCALL_FN(call))                                                           \
-	int BPF_KPROBE(splice_##call##_kprobe, struct pt_regs *regs)                              \
-	{                                                                                         \
-		struct sc_args args;                                                              \
-		sc_args_from_regs(&args, regs);                                                   \
-		return splice_on_enter(nr, &args);                                                \
-	}                                                                                         \
-	SEC("kretprobe/" SYSCALL_FN(call))                                                        \
-	int BPF_KRETPROBE(splice_##call##_kretprobe, long ret)                                    \
-	{                                                                                         \
-		return splice_on_exit(ret);                                                       \
+#define SPLICE_FENTRY(call, nr)                                                                    \
+	SEC("fentry/" SYSCALL_FN(call))                                                            \
+	int BPF_PROG(splice_##call##_fentry, struct pt_regs *regs)                                 \
+	{                                                                                          \
+		struct sc_args args;                                                               \
+		sc_args_from_regs(&args, regs);                                                    \
+		return splice_on_enter(nr, &args);                                                 \
+	}                                                                                          \
+	SEC("fexit/" SYSCALL_FN(call))                                                             \
+	int BPF_PROG(splice_##call##_fexit, struct pt_regs *regs, long ret)                        \
+	{                                                                                          \
+		return splice_on_exit(ret);                                                        \
+	}                                                                                          \
+	SEC("kprobe/" SYSCALL_FN(call))                                                            \
+	int BPF_KPROBE(splice_##call##_kprobe, struct pt_regs *regs)                               \
+	{                                                                                          \
+		struct sc_args args;                                                               \
+		sc_args_from_regs(&args, regs);                                                    \
+		return splice_on_enter(nr, &args);                                                 \
+	}                                                                                          \
+	SEC("kretprobe/" SYSCALL_FN(call))                                                         \
+	int BPF_KRETPROBE(splice_##call##_kretprobe, long ret)                                     \
+	{                                                                                          \
+		return splice_on_exit(ret);                                                        \
 	}
 
 SPLICE_FENTRY(splice, NR_splice)

@@ -51,8 +51,8 @@ enum ioh_event_type {
 				    * about (struct ioh_stack_event) */
 	IOH_EV__KERNEL_MAX,
 	/* Types below are made by user space and only exist in decoded form. */
-	IOH_EV_LOSS = 100, /* the kernel counted lost records since the previous LOSS */
-	IOH_EV_END = 101,  /* a recording ended here: replay advances its clock to ts */
+	IOH_EV_LOSS = 100,  /* the kernel counted lost records since the previous LOSS */
+	IOH_EV_END = 101,   /* a recording ended here: replay advances its clock to ts */
 	IOH_EV_MOUNT = 102, /* a mount's crash-relevant options, from /proc/self/mountinfo */
 };
 
@@ -60,31 +60,32 @@ enum ioh_event_type {
 enum ioh_sync_kind {
 	IOH_SYNC_FSYNC = 1,
 	IOH_SYNC_FDATASYNC = 2,
-	IOH_SYNC_FILE_RANGE = 3, /* sync_file_range(2): never a durability point, kept as evidence */
-	IOH_SYNC_SYNCFS = 4,	 /* covers one filesystem: `file.dev` */
-	IOH_SYNC_SYNC = 5,	 /* covers every filesystem */
+	IOH_SYNC_FILE_RANGE =
+	    3,		     /* sync_file_range(2): never a durability point, kept as evidence */
+	IOH_SYNC_SYNCFS = 4, /* covers one filesystem: `file.dev` */
+	IOH_SYNC_SYNC = 5,   /* covers every filesystem */
 };
 
 /* Where a loss was counted (index of the per-CPU `lost` array, and the metric label). */
 enum ioh_loss_where {
 	IOH_LOSS_RINGBUF_RENAME = 0, /* ring buffer full: a rename record was dropped */
 	IOH_LOSS_RINGBUF_SYNC = 1,
-	IOH_LOSS_RINGBUF_INODE = 2,   /* dirty/clean inode records */
-	IOH_LOSS_INFLIGHT_FULL = 3,   /* no room to remember a syscall between enter and exit */
-	IOH_LOSS_INODE_MAP_FULL = 4,  /* no room in the kernel per-inode table */
-	IOH_LOSS_USER_STRING = 5,     /* a user path could not be read at syscall exit */
-	IOH_LOSS_RINGBUF_MODE = 6,    /* access-mode records */
-	IOH_LOSS_MODE_MAP_FULL = 7,   /* no room to watch an inode used both ways */
+	IOH_LOSS_RINGBUF_INODE = 2,    /* dirty/clean inode records */
+	IOH_LOSS_INFLIGHT_FULL = 3,    /* no room to remember a syscall between enter and exit */
+	IOH_LOSS_INODE_MAP_FULL = 4,   /* no room in the kernel per-inode table */
+	IOH_LOSS_USER_STRING = 5,      /* a user path could not be read at syscall exit */
+	IOH_LOSS_RINGBUF_MODE = 6,     /* access-mode records */
+	IOH_LOSS_MODE_MAP_FULL = 7,    /* no room to watch an inode used both ways */
 	IOH_LOSS_RINGBUF_THROTTLE = 8, /* dirty-throttle pause records */
 	IOH_LOSS_RINGBUF_SPLICE = 9,   /* splice-stall records */
 	IOH_LOSS_SPLICE_INFLIGHT_FULL = 10, /* no room to time a splice-family call */
-	IOH_LOSS_HIST_MAP_FULL = 11,   /* no room for another (bdi, cgroup) pause histogram */
-	IOH_LOSS_RINGBUF_TRUNCATE = 12, /* truncate records */
+	IOH_LOSS_HIST_MAP_FULL = 11,	    /* no room for another (bdi, cgroup) pause histogram */
+	IOH_LOSS_RINGBUF_TRUNCATE = 12,	    /* truncate records */
 	IOH_LOSS__MAX,
 };
 
 /* ioh_event_hdr.flags */
-#define IOH_EVF_PATH_TRUNCATED (1u << 0) /* a path did not fit; user space marks it visibly */
+#define IOH_EVF_PATH_TRUNCATED (1u << 0)  /* a path did not fit; user space marks it visibly */
 #define IOH_EVF_NAME_UNREADABLE (1u << 1) /* a user string could not be read */
 /* rename: the new name existed and was replaced. Known only where vfs_rename() is hooked
  * (fentry, kprobe); unset on the tracepoint backend, where nothing says either way. */
@@ -105,7 +106,7 @@ enum ioh_identity_source {
  */
 struct ioh_file_id {
 	__u32 dev;
-	__u32 mode;	/* i_mode: type and permission bits */
+	__u32 mode; /* i_mode: type and permission bits */
 	__u64 ino;
 	__u32 fs_magic; /* super_block.s_magic: decides "persistent filesystem" */
 	/* i_generation: a deleted file's inode number is reused at once by ext4 and xfs, so
@@ -115,12 +116,12 @@ struct ioh_file_id {
 };
 
 struct ioh_event_hdr {
-	__u16 type;	/* enum ioh_event_type */
-	__u16 size;	/* bytes of the whole record, header and trailing strings included */
-	__u32 flags;	/* IOH_EVF_* */
-	__u32 pid;	/* thread group id, what users call the pid */
+	__u16 type;  /* enum ioh_event_type */
+	__u16 size;  /* bytes of the whole record, header and trailing strings included */
+	__u32 flags; /* IOH_EVF_* */
+	__u32 pid;   /* thread group id, what users call the pid */
 	__u32 tid;
-	__u64 ts_ns;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 ts_ns;	 /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 cgroup_id; /* cgroup v2 id of the task (inode number of its cgroupfs directory) */
 	char comm[IOH_COMM_LEN];
 };
@@ -140,11 +141,11 @@ struct ioh_event_hdr {
 
 struct ioh_rename_event {
 	struct ioh_event_hdr hdr;
-	__s32 dfd;		  /* new name's dirfd as passed (AT_FDCWD for rename(2)) */
-	__u32 rename_flags;	  /* renameat2() flags (RENAME_NOREPLACE, RENAME_EXCHANGE...) */
+	__s32 dfd;		     /* new name's dirfd as passed (AT_FDCWD for rename(2)) */
+	__u32 rename_flags;	     /* renameat2() flags (RENAME_NOREPLACE, RENAME_EXCHANGE...) */
 	struct ioh_file_id base_dir; /* directory `new name` is relative to (dirfd or cwd) */
-	struct ioh_file_id src;	  /* the renamed inode, when identity == IOH_ID_KERNEL */
-	struct ioh_file_id dst_dir; /* the directory receiving the name, idem */
+	struct ioh_file_id src;	     /* the renamed inode, when identity == IOH_ID_KERNEL */
+	struct ioh_file_id dst_dir;  /* the directory receiving the name, idem */
 	__u16 base_path_len;
 	__u16 base_components; /* number of components in the base path */
 	__u16 old_name_len;
@@ -210,7 +211,7 @@ enum ioh_access {
 	IOH_ACC_DIRECT_WRITE = 4,
 	IOH_ACC_BUFFERED_READ = 5,
 	IOH_ACC_BUFFERED_WRITE = 6,
-	IOH_ACC_MMAP = 7,	   /* mapped, or a page fault on a mapping */
+	IOH_ACC_MMAP = 7, /* mapped, or a page fault on a mapping */
 };
 
 /* What an IOH_EV_ACCESS_MODE record reports. */
@@ -287,45 +288,45 @@ struct ioh_throttle_key {
 struct ioh_throttle_event {
 	struct ioh_event_hdr hdr;
 	char bdi[IOH_BDI_NAME_LEN];
-	__u64 pause_ns;	     /* this sleep */
-	__u64 paused_ns;     /* already slept in this balance_dirty_pages() call */
-	__u64 period_ns;     /* the pacing period the kernel computed */
-	__s64 think_ns;	     /* time the task ran since its previous pause (negative: lagging) */
-	__u64 limit;	     /* global hard dirty limit (pages) */
-	__u64 setpoint;	     /* global dirty setpoint (pages) */
-	__u64 dirty;	     /* global dirty + writeback pages */
-	__u64 wb_setpoint;   /* this device's setpoint (pages) */
-	__u64 wb_dirty;	     /* this device's dirty pages */
+	__u64 pause_ns;	       /* this sleep */
+	__u64 paused_ns;       /* already slept in this balance_dirty_pages() call */
+	__u64 period_ns;       /* the pacing period the kernel computed */
+	__s64 think_ns;	       /* time the task ran since its previous pause (negative: lagging) */
+	__u64 limit;	       /* global hard dirty limit (pages) */
+	__u64 setpoint;	       /* global dirty setpoint (pages) */
+	__u64 dirty;	       /* global dirty + writeback pages */
+	__u64 wb_setpoint;     /* this device's setpoint (pages) */
+	__u64 wb_dirty;	       /* this device's dirty pages */
 	__u64 dirty_ratelimit; /* the device's estimated write bandwidth share (KiB/s) */
 	__u64 task_ratelimit;  /* the rate this task is throttled to (KiB/s) */
-	__u32 dirtied;	     /* pages the task dirtied since its previous pause */
-	__u32 dirtied_pause; /* pages it may dirty before the next check */
-	__u64 cgroup_ino;    /* cgroup owning the written-back pages (wb's memcg), 0 if none */
-	__u64 bdi_idle_ns;   /* since the previous pause on this device (0: first one seen) */
+	__u32 dirtied;	       /* pages the task dirtied since its previous pause */
+	__u32 dirtied_pause;   /* pages it may dirty before the next check */
+	__u64 cgroup_ino;      /* cgroup owning the written-back pages (wb's memcg), 0 if none */
+	__u64 bdi_idle_ns;     /* since the previous pause on this device (0: first one seen) */
 };
 
 /* What is on the other end of a splice-family call. */
 enum ioh_end_kind {
-	IOH_END_NONE = 0,   /* no fd (vmsplice's user memory) or unknown */
+	IOH_END_NONE = 0, /* no fd (vmsplice's user memory) or unknown */
 	IOH_END_FILE = 1,
 	IOH_END_PIPE = 2,
 	IOH_END_SOCKET = 3,
-	IOH_END_OTHER = 4,  /* character device, eventfd, ... */
+	IOH_END_OTHER = 4, /* character device, eventfd, ... */
 };
 
 /* Why a splice-family call blocked, as far as the kernel shows it (bits). */
-#define IOH_SPLICE_PIPE_FULL (1u << 0)	  /* the pipe written to was full */
+#define IOH_SPLICE_PIPE_FULL (1u << 0)	    /* the pipe written to was full */
 #define IOH_SPLICE_WRITEBACK_WAIT (1u << 1) /* folio_wait_writeback() ran during the call */
-#define IOH_SPLICE_SOCKET_FULL (1u << 2)  /* the socket's send buffer was full */
-#define IOH_SPLICE_PIPE_EMPTY (1u << 3)	  /* the pipe read from was empty (writer slow) */
+#define IOH_SPLICE_SOCKET_FULL (1u << 2)    /* the socket's send buffer was full */
+#define IOH_SPLICE_PIPE_EMPTY (1u << 3)	    /* the pipe read from was empty (writer slow) */
 
 /* One end of a splice-family call. */
 struct ioh_splice_end {
 	struct ioh_file_id file;
 	__s32 fd;
-	__u32 kind;	  /* enum ioh_end_kind */
-	__u32 pipe_bytes; /* pipe: ring size in bytes (F_GETPIPE_SZ) */
-	__u32 pipe_used;  /* pipe: occupied slots, the most seen at entry or exit */
+	__u32 kind;	   /* enum ioh_end_kind */
+	__u32 pipe_bytes;  /* pipe: ring size in bytes (F_GETPIPE_SZ) */
+	__u32 pipe_used;   /* pipe: occupied slots, the most seen at entry or exit */
 	__u32 sock_sndbuf; /* socket: sk_sndbuf */
 	__u32 sock_queued; /* socket: sk_wmem_queued, the most seen at entry or exit */
 };
@@ -339,15 +340,15 @@ struct ioh_splice_end {
  */
 struct ioh_splice_event {
 	struct ioh_event_hdr hdr;
-	__u32 call;	    /* enum ioh_splice_call */
-	__u32 blocked;	    /* IOH_SPLICE_* */
-	__s64 ret;	    /* bytes moved or -errno */
+	__u32 call;    /* enum ioh_splice_call */
+	__u32 blocked; /* IOH_SPLICE_* */
+	__s64 ret;     /* bytes moved or -errno */
 	__u64 duration_ns;
-	__u64 requested;    /* len/count argument */
-	__u32 wb_waits;	    /* folio_wait_writeback() calls by this thread during the call */
+	__u64 requested; /* len/count argument */
+	__u32 wb_waits;	 /* folio_wait_writeback() calls by this thread during the call */
 	__u16 path_len;
 	__u16 path_components;
-	__u32 path_end;	    /* 0: the path is of `in`, 1: of `out` */
+	__u32 path_end; /* 0: the path is of `in`, 1: of `out` */
 	__u32 _pad;
 	struct ioh_splice_end in;  /* source (vmsplice: the pipe when it reads from it) */
 	struct ioh_splice_end out; /* destination */
@@ -413,8 +414,8 @@ struct ioh_stack_vma {
 	__u64 start, end; /* [start, end) */
 	__u64 pgoff;	  /* file offset mapped at start, in bytes */
 	__u64 ino;
-	__u32 dev;	  /* kernel encoding, like ioh_file_id.dev */
-	__u16 path_len;	  /* leaf-first components (see IOH_DIR_PATH_REGION) */
+	__u32 dev;	/* kernel encoding, like ioh_file_id.dev */
+	__u16 path_len; /* leaf-first components (see IOH_DIR_PATH_REGION) */
 	__u16 path_components;
 };
 

@@ -245,8 +245,8 @@ static __always_inline void note_io(struct inode *inode, struct file *file, __u1
 		break;
 	case IOH_ACC_BUFFERED_READ:
 	case IOH_ACC_MMAP:
-		if (st->direct_write_ns && !(st->reported &
-					     (1u << IOH_MODE_DIRECT_WRITE_THEN_BUFFERED_READ))) {
+		if (st->direct_write_ns &&
+		    !(st->reported & (1u << IOH_MODE_DIRECT_WRITE_THEN_BUFFERED_READ))) {
 			kind = IOH_MODE_DIRECT_WRITE_THEN_BUFFERED_READ;
 			other_pid = st->direct_pid;
 			other_access = IOH_ACC_DIRECT_WRITE;
@@ -254,8 +254,8 @@ static __always_inline void note_io(struct inode *inode, struct file *file, __u1
 		}
 		break;
 	case IOH_ACC_DIRECT_READ:
-		if (st->buffered_write_ns && !(st->reported &
-					       (1u << IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ))) {
+		if (st->buffered_write_ns &&
+		    !(st->reported & (1u << IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ))) {
 			kind = IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ;
 			other_pid = st->buffered_pid;
 			other_access = IOH_ACC_BUFFERED_WRITE;
@@ -359,7 +359,7 @@ static __always_inline int mixed_io_on_opened(struct file *file)
 	if (!file || IS_ERR_PTR(file) || is_self())
 		return 0;
 	note_open(file, (BPF_CORE_READ(file, f_flags) & O_DIRECT_FLAG) ? IOH_ACC_OPEN_DIRECT
-									: IOH_ACC_OPEN_BUFFERED);
+								       : IOH_ACC_OPEN_BUFFERED);
 	return 0;
 }
 
@@ -421,9 +421,9 @@ static __always_inline int mixed_io_on_close(int fd)
 	if (!direct && watched_count && (BPF_CORE_READ(file, f_mode) & FMODE_READ_FLAG) &&
 	    BPF_CORE_READ(file, f_pos) > 0)
 		note_io(inode, file, IOH_ACC_BUFFERED_READ);
-	if (!direct && (BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node) ||
-			((BPF_CORE_READ(file, f_mode) & FMODE_WRITE_FLAG) &&
-			 inode_has_unsynced_pages(inode))))
+	if (!direct &&
+	    (BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node) ||
+	     ((BPF_CORE_READ(file, f_mode) & FMODE_WRITE_FLAG) && inode_has_unsynced_pages(inode))))
 		return 0;
 	inode_key(inode, &key);
 	st = bpf_map_lookup_elem(&mode_state, &key);

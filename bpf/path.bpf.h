@@ -137,8 +137,7 @@ static __always_inline __u16 record_file_path(struct file *file, char *buf,
  * The same walk from a bare dentry (hooks that see an inode but no vfsmount): the path within
  * its filesystem, which user space prefixes with the mount point.
  */
-static __always_inline void walk_dentry_path(struct dentry *dentry, char *buf,
-					     struct path_walk *w)
+static __always_inline void walk_dentry_path(struct dentry *dentry, char *buf, struct path_walk *w)
 {
 	struct path_walk_ctx c = {};
 

@@ -118,8 +118,8 @@ static __always_inline bool stack_budget_take(__u32 tgid, __u64 now)
 	}
 	refill = (now - b->last_ns) / (1000000000ULL / IOH_STACK_PER_SEC);
 	if (refill) {
-		b->tokens = b->tokens + refill > IOH_STACK_BURST ? IOH_STACK_BURST
-								: b->tokens + refill;
+		b->tokens =
+		    b->tokens + refill > IOH_STACK_BURST ? IOH_STACK_BURST : b->tokens + refill;
 		b->last_ns = now;
 	}
 	if (!b->tokens)
@@ -207,8 +207,8 @@ static __always_inline __u64 stack_capture(void)
 #else
 /* The call site key: the user ip and the first return address into the executable's text
  * among the IOH_STACK_KEY_WORDS words at sp (else the word at sp). `words` is scratch. */
-static __always_inline __u64 stack_callsite_key(__u64 *words, __u64 ip, __u64 sp,
-						__u64 start_code, __u64 end_code)
+static __always_inline __u64 stack_callsite_key(__u64 *words, __u64 ip, __u64 sp, __u64 start_code,
+						__u64 end_code)
 {
 	__u64 ret = 0;
 	int i;

@@ -168,7 +168,7 @@ struct splice_call {
 	__s32 fd_out; /* -1: none */
 	__u32 call;   /* enum ioh_splice_call */
 	__u32 wb_waits;
-	__u32 pipe_used_in, pipe_used_out;   /* occupancy seen at entry */
+	__u32 pipe_used_in, pipe_used_out;     /* occupancy seen at entry */
 	__u32 sock_queued_in, sock_queued_out; /* idem */
 };
 
@@ -290,8 +290,8 @@ static __always_inline int splice_on_enter(long nr, const struct sc_args *args)
 		call.fd_in = args->a[0];
 		call.fd_out = args->a[2];
 		call.requested = args->a[4];
-		call.call = nr == NR_splice ? IOH_SPLICE_CALL_SPLICE
-					    : IOH_SPLICE_CALL_COPY_FILE_RANGE;
+		call.call =
+		    nr == NR_splice ? IOH_SPLICE_CALL_SPLICE : IOH_SPLICE_CALL_COPY_FILE_RANGE;
 		break;
 	case NR_tee: /* fd_in, fd_out, len, flags */
 		call.fd_in = args->a[0];
@@ -333,9 +333,9 @@ static __always_inline int splice_on_enter(long nr, const struct sc_args *args)
 }
 
 /* Describe one end at exit; returns its struct file. */
-static __always_inline struct file *fill_end(struct ioh_splice_end *end, int fd, __u32 used_at_entry,
-					     __u32 queued_at_entry, bool writes_into,
-					     __u32 *blocked)
+static __always_inline struct file *fill_end(struct ioh_splice_end *end, int fd,
+					     __u32 used_at_entry, __u32 queued_at_entry,
+					     bool writes_into, __u32 *blocked)
 {
 	struct file *file;
 	bool full = false;
@@ -353,8 +353,8 @@ static __always_inline struct file *fill_end(struct ioh_splice_end *end, int fd,
 		__u32 used = pipe_used(file, &end->pipe_bytes, &full);
 
 		end->pipe_used = used > used_at_entry ? used : used_at_entry;
-		if (writes_into && (full || (end->pipe_bytes && end->pipe_used * IOH_PAGE_SIZE >=
-								      end->pipe_bytes)))
+		if (writes_into && (full || (end->pipe_bytes &&
+					     end->pipe_used * IOH_PAGE_SIZE >= end->pipe_bytes)))
 			*blocked |= IOH_SPLICE_PIPE_FULL;
 		if (!writes_into && used_at_entry == 0)
 			*blocked |= IOH_SPLICE_PIPE_EMPTY;
@@ -393,8 +393,8 @@ static __always_inline void emit_splice(struct splice_call *call, long ret, __u6
 	rec->ev._pad = 0;
 	in_file = fill_end(&rec->ev.in, call->fd_in, call->pipe_used_in, call->sock_queued_in,
 			   false, &blocked);
-	out_file = fill_end(&rec->ev.out, call->fd_out, call->pipe_used_out,
-			    call->sock_queued_out, true, &blocked);
+	out_file = fill_end(&rec->ev.out, call->fd_out, call->pipe_used_out, call->sock_queued_out,
+			    true, &blocked);
 	if (call->wb_waits)
 		blocked |= IOH_SPLICE_WRITEBACK_WAIT;
 	rec->ev.blocked = blocked;

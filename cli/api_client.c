@@ -99,8 +99,8 @@ int api_send(struct api_conn *c, const char *command, struct json_object *extra)
 	return r;
 }
 
-int api_request(struct api_conn *c, const char *command, struct json_object *extra,
-		int timeout_ms, struct json_object **reply)
+int api_request(struct api_conn *c, const char *command, struct json_object *extra, int timeout_ms,
+		struct json_object **reply)
 {
 	int send_err = api_send(c, command, extra), r;
 

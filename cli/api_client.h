@@ -33,8 +33,8 @@ const char *api_strerror(int err);
  * "ok": false is returned as 0 too; the caller reads "error". Waits at most
  * `timeout_ms`. Lines that arrive behind the reply stay for api_next().
  */
-int api_request(struct api_conn *c, const char *command, struct json_object *extra,
-		int timeout_ms, struct json_object **reply);
+int api_request(struct api_conn *c, const char *command, struct json_object *extra, int timeout_ms,
+		struct json_object **reply);
 /* The next line (a finding, stats, a reply): 1 and *msg, or jsonl_read()'s errors. */
 int api_next(struct api_conn *c, int timeout_ms, struct json_object **msg);
 

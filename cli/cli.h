@@ -59,7 +59,8 @@ int cli_json_help_opts(struct cli *cli, int argc, char **argv, const char *comma
 int cli_reply_failed(struct cli *cli, struct json_object *reply, const char *fallback);
 
 /* Reports an error on stderr, or as {"error": ...} on stdout in JSON mode. Returns `code`. */
-int cli_error(struct cli *cli, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cli_error(struct cli *cli, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_replay(struct cli *cli, int argc, char **argv);

@@ -56,7 +56,8 @@ static int follow(struct cli *cli, struct api_conn *c, const char *rule)
 	int r = api_request(c, "subscribe", NULL, 5000, &reply);
 
 	if (r < 0)
-		return cli_error(cli, CLI_EXIT_UNREACHABLE, "subscribe failed: %s", api_strerror(r));
+		return cli_error(cli, CLI_EXIT_UNREACHABLE, "subscribe failed: %s",
+				 api_strerror(r));
 	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
 		json_object_put(reply);
 		return cli_error(cli, CLI_EXIT_FAIL, "daemon refused the subscription");
@@ -115,10 +116,13 @@ struct findings_opts {
 static int parse_findings_opts(struct cli *cli, int argc, char **argv, struct findings_opts *o)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},  {"follow", no_argument, NULL, 'f'},
-		{"rule", required_argument, NULL, 'r'}, {"since", required_argument, NULL, 's'},
-		{"limit", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"follow", no_argument, NULL, 'f'},
+	    {"rule", required_argument, NULL, 'r'},
+	    {"since", required_argument, NULL, 's'},
+	    {"limit", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c, r;
 
@@ -209,10 +213,11 @@ int cmd_findings(struct cli *cli, int argc, char **argv)
 int cmd_reload(struct cli *cli, int argc, char **argv)
 {
 	struct json_object *reply = NULL, *ok, *v;
-	int fd, r = cli_json_help_opts(cli, argc, argv, "reload",
-				       "Usage: iohazard reload [-j|--json]\n  Reloads the rules files; "
-				       "a bad set is rejected and the previous rules stay in force.\n",
-				       true);
+	int fd,
+	    r = cli_json_help_opts(cli, argc, argv, "reload",
+				   "Usage: iohazard reload [-j|--json]\n  Reloads the rules files; "
+				   "a bad set is rejected and the previous rules stay in force.\n",
+				   true);
 
 	if (r != CLI_GO_ON)
 		return r;
@@ -248,8 +253,9 @@ int cmd_reload(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		printf("%s\n", json_object_to_json_string_ext(reply, CLI_JSON_FLAGS));
 	else
-		printf("reloaded: %s rules\n",
-		       json_object_object_get_ex(reply, "rules", &v) ? json_object_get_string(v) : "?");
+		printf("reloaded: %s rules\n", json_object_object_get_ex(reply, "rules", &v)
+						   ? json_object_get_string(v)
+						   : "?");
 	json_object_put(reply);
 	return CLI_EXIT_OK;
 }

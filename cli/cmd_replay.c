@@ -63,11 +63,11 @@ static int dump_events(struct cli *cli, const char *path)
 int cmd_replay(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"rules-dir", required_argument, NULL, 'r'},
-		{"events", no_argument, NULL, 'e'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"rules-dir", required_argument, NULL, 'r'},
+	    {"events", no_argument, NULL, 'e'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *dirs[MAX_RULES_DIRS];
 	size_t ndirs = 0;
@@ -93,12 +93,13 @@ int cmd_replay(struct cli *cli, int argc, char **argv)
 			events = true;
 			break;
 		case 'h':
-			printf("Usage: iohazard replay [-j|--json] [--rules-dir DIR]... [--events] "
-			       "FILE\n"
-			       "  Runs the daemon's correlator over a file written by\n"
-			       "  `iohazardd --record FILE` and prints the same findings.\n"
-			       "  --rules-dir  rules to apply (default: the installed search path)\n"
-			       "  --events     print the decoded events instead (JSON lines)\n");
+			printf(
+			    "Usage: iohazard replay [-j|--json] [--rules-dir DIR]... [--events] "
+			    "FILE\n"
+			    "  Runs the daemon's correlator over a file written by\n"
+			    "  `iohazardd --record FILE` and prints the same findings.\n"
+			    "  --rules-dir  rules to apply (default: the installed search path)\n"
+			    "  --events     print the decoded events instead (JSON lines)\n");
 			return CLI_EXIT_OK;
 		default:
 			return cli_bad_option(cli, argv, "replay");
@@ -129,8 +130,7 @@ int cmd_replay(struct cli *cli, int argc, char **argv)
 	}
 	out.json = cli->json;
 	strbuf_init(&out.line);
-	r = ioh_replay_file(argv[optind], rules, NULL, print_finding, &out, &res, err,
-			    sizeof(err));
+	r = ioh_replay_file(argv[optind], rules, NULL, print_finding, &out, &res, err, sizeof(err));
 	strbuf_free(&out.line);
 	ioh_ruleset_free(rules);
 	if (r < 0)

@@ -37,12 +37,13 @@ static int rules_check(struct cli *cli, int argc, char **argv)
 {
 	struct ioh_ruleset *rs = NULL;
 	struct ioh_rules_errors errors = {0};
-	int r = cli_json_help_opts(cli, argc, argv, "rules check",
-			   "Usage: iohazard rules check [-j] [PATH...]\n"
-			   "  Validates rules files (or directories, merged as a search path;\n"
-			   "  default: the installed search path). Every problem is printed as\n"
-			   "  file:line: message; the exit status is 1 if there is any.\n",
-			   false);
+	int r = cli_json_help_opts(
+	    cli, argc, argv, "rules check",
+	    "Usage: iohazard rules check [-j] [PATH...]\n"
+	    "  Validates rules files (or directories, merged as a search path;\n"
+	    "  default: the installed search path). Every problem is printed as\n"
+	    "  file:line: message; the exit status is 1 if there is any.\n",
+	    false);
 
 	if (r != CLI_GO_ON)
 		return r;
@@ -86,8 +87,9 @@ static int rules_show(struct cli *cli, int argc, char **argv)
 	struct ioh_ruleset *rs = NULL;
 	struct ioh_rules_errors errors = {0};
 	int r = cli_json_help_opts(cli, argc, argv, "rules show",
-			   "Usage: iohazard rules show [-j] [PATH...]\n"
-			   "  Prints the effective merged rules, in rules-file syntax.\n", false);
+				   "Usage: iohazard rules show [-j] [PATH...]\n"
+				   "  Prints the effective merged rules, in rules-file syntax.\n",
+				   false);
 
 	if (r != CLI_GO_ON)
 		return r;
@@ -131,9 +133,9 @@ static int rules_show(struct cli *cli, int argc, char **argv)
 int cmd_rules(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_command table[] = {
-		{"check", rules_check, "validate rules files; file:line errors"},
-		{"show", rules_show, "print the effective merged rules"},
-		{NULL},
+	    {"check", rules_check, "validate rules files; file:line errors"},
+	    {"show", rules_show, "print the effective merged rules"},
+	    {NULL},
 	};
 
 	return cli_dispatch(cli, table, "rules", argc - 1, argv + 1);

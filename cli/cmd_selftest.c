@@ -242,7 +242,8 @@ static void send_results(struct cli *cli, struct check *checks, size_t n)
 		if (json_object_object_get_ex(res, checks[i].rule, &prev) &&
 		    !json_object_get_boolean(prev))
 			continue;
-		json_object_object_add(res, checks[i].rule, json_object_new_boolean(checks[i].seen));
+		json_object_object_add(res, checks[i].rule,
+				       json_object_new_boolean(checks[i].seen));
 	}
 	json_object_object_add(req, "results", res);
 	if (fd >= 0) {
@@ -257,10 +258,10 @@ static void send_results(struct cli *cli, struct check *checks, size_t n)
 static int parse_selftest_opts(struct cli *cli, int argc, char **argv, const char **dir)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"dir", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c;
 
@@ -359,7 +360,8 @@ static bool print_results(struct cli *cli, const struct check *checks, size_t n)
 		printf("]}\n");
 	} else {
 		for (size_t i = 0; i < n; i++)
-			printf("%-28s %s\n", checks[i].rule, checks[i].seen ? "ok" : "NOT REPORTED");
+			printf("%-28s %s\n", checks[i].rule,
+			       checks[i].seen ? "ok" : "NOT REPORTED");
 	}
 	return all;
 }
@@ -379,10 +381,10 @@ static void remove_scratch(const char *dir, const char *name)
 int cmd_selftest(struct cli *cli, int argc, char **argv)
 {
 	struct check checks[] = {
-		{ioh_rule_name(IOH_RULE_RENAME_UNSYNCED_SOURCE), NULL, 0, false},
-		{ioh_rule_name(IOH_RULE_RENAME_WITHOUT_DIR_FSYNC), NULL, 0, false},
-		{ioh_rule_name(IOH_RULE_MIXED_DIRECT_BUFFERED), "direct write, then buffered read", 0,
-		 false},
+	    {ioh_rule_name(IOH_RULE_RENAME_UNSYNCED_SOURCE), NULL, 0, false},
+	    {ioh_rule_name(IOH_RULE_RENAME_WITHOUT_DIR_FSYNC), NULL, 0, false},
+	    {ioh_rule_name(IOH_RULE_MIXED_DIRECT_BUFFERED), "direct write, then buffered read", 0,
+	     false},
 	};
 	const size_t n = sizeof(checks) / sizeof(checks[0]);
 	const char *dir = DEFAULT_DIR;

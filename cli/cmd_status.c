@@ -44,10 +44,10 @@ static void print_status(struct json_object *st)
 
 	printf("iohazardd %s, pid %s, up %.0fs, %s\n", get_str(st, "version"), get_str(st, "pid"),
 	       json_object_object_get_ex(st, "uptime_seconds", &obj) ? json_object_get_double(obj)
-								      : 0.0,
+								     : 0.0,
 	       json_object_object_get_ex(st, "ready", &obj) && json_object_get_boolean(obj)
-		       ? "ready"
-		       : "starting");
+		   ? "ready"
+		   : "starting");
 	if (json_object_object_get_ex(st, "hooks", &hooks)) {
 		printf("hooks:\n");
 		json_object_object_foreach(hooks, name, h)
@@ -61,7 +61,7 @@ static void print_status(struct json_object *st)
 				      json_object_get_boolean(act);
 
 			printf("  %-16s %-10s %s", name, get_str(h, "backend"),
-			       !attached   ? "NOT ATTACHED"
+			       !attached    ? "NOT ATTACHED"
 			       : !on_demand ? "attached"
 			       : active	    ? "attached (on demand: an inode is watched)"
 					    : "on demand (idle: nothing watched)");
@@ -78,16 +78,17 @@ static void print_status(struct json_object *st)
 		print_counters("events lost:", obj);
 	printf("tracked inodes:    %s (evictions %s)\n", get_str(st, "tracked_inodes"),
 	       get_str(st, "state_evictions"));
-	printf("pending renames:   %s (evicted %s, unresolved %s)\n", get_str(st, "pending_renames"),
-	       get_str(st, "pending_evictions"), get_str(st, "renames_unresolved"));
+	printf("pending renames:   %s (evicted %s, unresolved %s)\n",
+	       get_str(st, "pending_renames"), get_str(st, "pending_evictions"),
+	       get_str(st, "renames_unresolved"));
 	printf("findings:          %s\n", get_str(st, "findings"));
 	printf("rules:             %s in force%s, last reload %s\n", get_str(st, "rules"),
 	       json_object_object_get_ex(st, "rules_builtin", &obj) && json_object_get_boolean(obj)
-		       ? " (the built-in vendor rules: no rules directory holds any)"
-		       : "",
+		   ? " (the built-in vendor rules: no rules directory holds any)"
+		   : "",
 	       !json_object_object_get_ex(st, "rules_last_reload_success", &obj) ? "?"
-	       : json_object_get_boolean(obj) ? "succeeded"
-					       : "REJECTED (the previous rules stay in force)");
+	       : json_object_get_boolean(obj)					 ? "succeeded"
+					      : "REJECTED (the previous rules stay in force)");
 	if (is_blind(st))
 		printf("blind:             YES: %s\n", get_str(st, "blind_reason"));
 	else
@@ -123,10 +124,10 @@ static void wait_for_socket(const char *path, int timeout_ms)
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"wait-ready", optional_argument, NULL, 'w'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"wait-ready", optional_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	double wait_s = 0, deadline;
 	struct json_object *reply = NULL, *st, *ok, *ready;
@@ -143,10 +144,11 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 				return cli_error(cli, CLI_EXIT_USAGE, "--wait-ready: bad seconds");
 			break;
 		case 'h':
-			printf("Usage: iohazard status [-j|--json] [--wait-ready[=SECONDS]]\n"
-			       "  --wait-ready  wait until the daemon has attached every hook and\n"
-			       "                bound its listeners (default 30s); exit 3 on timeout\n"
-			       "  Exit 4 when the daemon is blind (its canary did not come back).\n");
+			printf(
+			    "Usage: iohazard status [-j|--json] [--wait-ready[=SECONDS]]\n"
+			    "  --wait-ready  wait until the daemon has attached every hook and\n"
+			    "                bound its listeners (default 30s); exit 3 on timeout\n"
+			    "  Exit 4 when the daemon is blind (its canary did not come back).\n");
 			return CLI_EXIT_OK;
 		default:
 			return cli_bad_option(cli, argv, "status");

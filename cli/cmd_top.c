@@ -31,18 +31,18 @@
 #define FIRST_REPLY_TIMEOUT_MS 5000
 
 struct top_opts {
-	double delay_s;	  /* refresh interval */
+	double delay_s; /* refresh interval */
 	bool batch;
-	long frames;	  /* batch: frames to print, 0 = until interrupted */
-	int width;	  /* batch: columns, 0 = unlimited */
+	long frames; /* batch: frames to print, 0 = until interrupted */
+	int width;   /* batch: columns, 0 = unlimited */
 };
 
 struct conn {
 	struct api_conn api; /* the socket and the one JSON-lines reader (cli/jsonl.h) */
-	bool got_backlog; /* the "findings" reply arrived */
-	bool got_status;  /* the "status" reply arrived */
-	char error[512];  /* the daemon said "ok": false */
-	int refused;	  /* -EACCES/-EUSERS: the daemon refused the connection (api_refusal) */
+	bool got_backlog;    /* the "findings" reply arrived */
+	bool got_status;     /* the "status" reply arrived */
+	char error[512];     /* the daemon said "ok": false */
+	int refused;	     /* -EACCES/-EUSERS: the daemon refused the connection (api_refusal) */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -209,8 +209,8 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 	}
 	for (;;) {
 		struct pollfd pfd[2] = {
-			{.fd = c->api.fd, .events = POLLIN},
-			{.fd = STDIN_FILENO, .events = POLLIN},
+		    {.fd = c->api.fd, .events = POLLIN},
+		    {.fd = STDIN_FILENO, .events = POLLIN},
 		};
 		double now = ioh_clock_ns(CLOCK_MONOTONIC) / 1e9;
 		int timeout_ms;
@@ -270,13 +270,13 @@ static int run(struct cli *cli, const struct top_opts *o, struct conn *c, struct
 static int parse_opts(struct cli *cli, int argc, char **argv, struct top_opts *o)
 {
 	static const struct option longopts[] = {
-		{"delay", required_argument, NULL, 'd'},
-		{"batch", no_argument, NULL, 'b'},
-		{"iterations", required_argument, NULL, 'n'},
-		{"width", required_argument, NULL, 'w'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"delay", required_argument, NULL, 'd'},
+	    {"batch", no_argument, NULL, 'b'},
+	    {"iterations", required_argument, NULL, 'n'},
+	    {"width", required_argument, NULL, 'w'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	char *end;
 	int opt;

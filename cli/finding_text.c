@@ -26,13 +26,15 @@ bool cli_json_raw(struct json_object *o, const char *key, struct strbuf *out)
 	if (!o || !json_object_is_type(o, json_type_object))
 		return false;
 	snprintf(bytes_key, sizeof(bytes_key), "%s_bytes", key);
-	if (json_object_object_get_ex(o, bytes_key, &v) && json_object_is_type(v, json_type_string)) {
+	if (json_object_object_get_ex(o, bytes_key, &v) &&
+	    json_object_is_type(v, json_type_string)) {
 		s = json_object_get_string(v);
 		for (size_t i = 0; s[i] && s[i + 1]; i += 2) {
 			int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
 
 			/* A NUL would end the name early; a bad digit shows as '?'. */
-			strbuf_putc(out, hi < 0 || lo < 0 || (hi | lo) == 0 ? '?' : (char)(hi << 4 | lo));
+			strbuf_putc(out, hi < 0 || lo < 0 || (hi | lo) == 0 ? '?'
+									    : (char)(hi << 4 | lo));
 		}
 		return true;
 	}

@@ -88,8 +88,8 @@ int jsonl_fill(struct jsonl_reader *r, bool nonblock)
 int jsonl_read(struct jsonl_reader *r, int timeout_ms, struct json_object **msg)
 {
 	/* Milliseconds on the monotonic clock; -1: no deadline. */
-	long long deadline = timeout_ms < 0 ? -1 : (long long)(ioh_clock_ns(CLOCK_MONOTONIC) / 1000000) +
-						     timeout_ms;
+	long long deadline =
+	    timeout_ms < 0 ? -1 : (long long)(ioh_clock_ns(CLOCK_MONOTONIC) / 1000000) + timeout_ms;
 
 	for (;;) {
 		struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
@@ -97,9 +97,10 @@ int jsonl_read(struct jsonl_reader *r, int timeout_ms, struct json_object **msg)
 
 		if (ret != 0)
 			return ret;
-		wait_ms = deadline < 0 ? -1
-				       : (int)(deadline -
-					       (long long)(ioh_clock_ns(CLOCK_MONOTONIC) / 1000000));
+		wait_ms =
+		    deadline < 0
+			? -1
+			: (int)(deadline - (long long)(ioh_clock_ns(CLOCK_MONOTONIC) / 1000000));
 		if (deadline >= 0 && wait_ms <= 0)
 			return -ETIMEDOUT;
 		ret = poll(&pfd, 1, wait_ms);

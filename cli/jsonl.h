@@ -17,11 +17,11 @@ struct json_object;
 #define JSONL_LINE_MAX (32u << 20)
 
 struct jsonl_reader {
-	int fd;		/* the socket; not owned */
-	char *buf;	/* received bytes; [start, len) not returned yet */
-	size_t start;	/* first byte of the next line */
-	size_t len;	/* bytes in buf */
-	size_t cap;	/* allocated size of buf */
+	int fd;	      /* the socket; not owned */
+	char *buf;    /* received bytes; [start, len) not returned yet */
+	size_t start; /* first byte of the next line */
+	size_t len;   /* bytes in buf */
+	size_t cap;   /* allocated size of buf */
 };
 
 void jsonl_init(struct jsonl_reader *r, int fd);

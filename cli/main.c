@@ -9,15 +9,15 @@
 #include "daemon/util/jsonw.h"
 
 static const struct cli_command commands[] = {
-	{"status", cmd_status, "daemon health: hooks, events, losses, tracked inodes"},
-	{"findings", cmd_findings, "recent findings, filtered; --follow streams new ones"},
-	{"top", cmd_top, "live view of the hazards on this host (-b for plain-text frames)"},
-	{"reload", cmd_reload, "reload the rules (a bad set is rejected, the old one stays)"},
-	{"replay", cmd_replay, "correlate a recorded event file and print its findings"},
-	{"selftest", cmd_selftest, "run each hazard's pattern and check the daemon reports it"},
-	{"rules", cmd_rules, "check or show rules files"},
-	{"version", cmd_version, "print the version"},
-	{NULL},
+    {"status", cmd_status, "daemon health: hooks, events, losses, tracked inodes"},
+    {"findings", cmd_findings, "recent findings, filtered; --follow streams new ones"},
+    {"top", cmd_top, "live view of the hazards on this host (-b for plain-text frames)"},
+    {"reload", cmd_reload, "reload the rules (a bad set is rejected, the old one stays)"},
+    {"replay", cmd_replay, "correlate a recorded event file and print its findings"},
+    {"selftest", cmd_selftest, "run each hazard's pattern and check the daemon reports it"},
+    {"rules", cmd_rules, "check or show rules files"},
+    {"version", cmd_version, "print the version"},
+    {NULL},
 };
 
 int cli_error(struct cli *cli, int code, const char *fmt, ...)
@@ -61,8 +61,8 @@ int cli_dispatch(struct cli *cli, const struct cli_command *table, const char *w
 	if (argc < 1 || strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0 ||
 	    strcmp(argv[0], "-h") == 0) {
 		if (argc < 1 && cli->json)
-			return cli_error(cli, CLI_EXIT_USAGE, "missing command%s%s", what[0] ? " of " : "",
-					 what);
+			return cli_error(cli, CLI_EXIT_USAGE, "missing command%s%s",
+					 what[0] ? " of " : "", what);
 		print_table(argc < 1 ? stderr : stdout, table, what);
 		return argc < 1 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 	}
@@ -113,7 +113,8 @@ int cli_bad_option(struct cli *cli, char **argv, const char *command)
 
 	if (!command)
 		return cli_error(cli, CLI_EXIT_USAGE,
-				 "unknown option or missing value '%s' (see 'iohazard --help')", arg);
+				 "unknown option or missing value '%s' (see 'iohazard --help')",
+				 arg);
 	return cli_error(cli, CLI_EXIT_USAGE,
 			 "%s: unknown option or missing value '%s' (see 'iohazard %s --help')",
 			 command, arg, command);
@@ -131,9 +132,9 @@ int cli_json_help_opts(struct cli *cli, int argc, char **argv, const char *comma
 		       const char *usage, bool no_args)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c;
 
@@ -163,10 +164,11 @@ int cli_reply_failed(struct cli *cli, struct json_object *reply, const char *fal
 
 int cmd_version(struct cli *cli, int argc, char **argv)
 {
-	int r = cli_json_help_opts(cli, argc, argv, "version",
-				   "Usage: iohazard version [-j|--json]\n  Prints the version of this "
-				   "program (not of the running daemon: see status).\n",
-				   true);
+	int r =
+	    cli_json_help_opts(cli, argc, argv, "version",
+			       "Usage: iohazard version [-j|--json]\n  Prints the version of this "
+			       "program (not of the running daemon: see status).\n",
+			       true);
 
 	if (r != CLI_GO_ON)
 		return r;
@@ -181,17 +183,18 @@ static void usage(FILE *out)
 {
 	fprintf(out, "Usage: iohazard [--socket PATH] [-j|--json] COMMAND [ARGS]\n\n");
 	print_table(out, commands, "");
-	fprintf(out, "\n'iohazard COMMAND --help' describes a command. Exit codes: 0 ok, 1 failed,\n"
-		     "2 usage, 3 daemon not reachable, 4 daemon blind (status).\n");
+	fprintf(out,
+		"\n'iohazard COMMAND --help' describes a command. Exit codes: 0 ok, 1 failed,\n"
+		"2 usage, 3 daemon not reachable, 4 daemon blind (status).\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct cli cli = {.socket_path = "/run/iohazard/api.sock"};
 	int c;

@@ -14,39 +14,40 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: iohazardd [OPTIONS]\n"
-		"Report I/O patterns that lose data after a crash or stall production.\n\n"
-		"  --foreground              do not daemonize\n"
-		"  --output=json|text|none   findings on stdout (default: none when daemonized,\n"
-		"                            json in the foreground)\n"
-		"  --rules-dir DIR           rules directory; repeatable; replaces the default\n"
-		"                            search path (/usr/lib, /etc, /run .../iohazard/rules.d)\n"
-		"  --socket PATH             API socket (default /run/iohazard/api.sock)\n"
-		"  --socket-group NAME       group allowed on the socket (default iohazard)\n"
-		"  --metrics-listen ADDR:PORT|off  Prometheus endpoint (default :9478)\n"
-		"  --backend auto|fentry|kprobe|tracepoint  attach strategy (default auto)\n"
-		"  --record FILE             write the decoded event stream (gzip); FILE must not\n"
-		"                            exist (created 0600, links never followed)\n"
-		"  --record-replace          let --record replace an existing regular file\n"
-		"  --replay FILE             correlate a recorded stream and exit\n"
-		"  --ringbuf-size BYTES      kernel ring buffer (power of two, 64KiB-256MiB,\n"
-		"                            default 8MiB)\n"
-		"  --max-inodes N            per-inode state cap (1-1048576, default 65536)\n"
-		"  --max-pending N           renames awaiting a directory fsync (1-262144,\n"
-		"                            default 16384)\n"
-		"  --log-level LEVEL         error|warning|notice|info|debug (default info)\n"
-		"  --journal auto|on|off     findings to journald (auto: when journald runs)\n"
-		"  --mixed-window DURATION   O_DIRECT and buffered opens this close count as mixed\n"
-		"                            (default 10m)\n"
-		"  --metrics-textfile PATH   also write the metrics for node_exporter's textfile\n"
-		"                            collector (atomically, every 15s)\n"
-		"  --bpf-stats               count in-kernel run time per program while running\n"
-		"                            (kernel.bpf_stats_enabled; costs ~20ns per run)\n"
-		"  --no-stacks               take no user call chains of hazardous calls (also the\n"
-		"                            rules' [daemon] stacks = no)\n"
-		"  -h, --help                this text\n"
-		"  --version                 print the version\n");
+	fprintf(
+	    out,
+	    "Usage: iohazardd [OPTIONS]\n"
+	    "Report I/O patterns that lose data after a crash or stall production.\n\n"
+	    "  --foreground              do not daemonize\n"
+	    "  --output=json|text|none   findings on stdout (default: none when daemonized,\n"
+	    "                            json in the foreground)\n"
+	    "  --rules-dir DIR           rules directory; repeatable; replaces the default\n"
+	    "                            search path (/usr/lib, /etc, /run .../iohazard/rules.d)\n"
+	    "  --socket PATH             API socket (default /run/iohazard/api.sock)\n"
+	    "  --socket-group NAME       group allowed on the socket (default iohazard)\n"
+	    "  --metrics-listen ADDR:PORT|off  Prometheus endpoint (default :9478)\n"
+	    "  --backend auto|fentry|kprobe|tracepoint  attach strategy (default auto)\n"
+	    "  --record FILE             write the decoded event stream (gzip); FILE must not\n"
+	    "                            exist (created 0600, links never followed)\n"
+	    "  --record-replace          let --record replace an existing regular file\n"
+	    "  --replay FILE             correlate a recorded stream and exit\n"
+	    "  --ringbuf-size BYTES      kernel ring buffer (power of two, 64KiB-256MiB,\n"
+	    "                            default 8MiB)\n"
+	    "  --max-inodes N            per-inode state cap (1-1048576, default 65536)\n"
+	    "  --max-pending N           renames awaiting a directory fsync (1-262144,\n"
+	    "                            default 16384)\n"
+	    "  --log-level LEVEL         error|warning|notice|info|debug (default info)\n"
+	    "  --journal auto|on|off     findings to journald (auto: when journald runs)\n"
+	    "  --mixed-window DURATION   O_DIRECT and buffered opens this close count as mixed\n"
+	    "                            (default 10m)\n"
+	    "  --metrics-textfile PATH   also write the metrics for node_exporter's textfile\n"
+	    "                            collector (atomically, every 15s)\n"
+	    "  --bpf-stats               count in-kernel run time per program while running\n"
+	    "                            (kernel.bpf_stats_enabled; costs ~20ns per run)\n"
+	    "  --no-stacks               take no user call chains of hazardous calls (also the\n"
+	    "                            rules' [daemon] stacks = no)\n"
+	    "  -h, --help                this text\n"
+	    "  --version                 print the version\n");
 }
 
 static const char *const ioh_output_table[] = {
@@ -66,7 +67,8 @@ IOH_DEFINE_STRING_TABLE_LOOKUP(ioh_journal_mode, enum ioh_journal_mode, "?");
 uint32_t ioh_ringbuf_min_bytes(void)
 {
 	/* Each ring-buffer record carries an 8-byte header and is rounded up to 8 bytes. */
-	uint64_t record = (sizeof(struct ioh_rename_event) + IOH_RENAME_STRINGS_MAX + 8 + 7) & ~7ull;
+	uint64_t record =
+	    (sizeof(struct ioh_rename_event) + IOH_RENAME_STRINGS_MAX + 8 + 7) & ~7ull;
 	uint32_t min = 4096;
 
 	while (min < record * IOH_RINGBUF_MIN_RECORDS)
@@ -119,28 +121,28 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{"foreground", no_argument, NULL, OPT_FOREGROUND},
-	{"output", required_argument, NULL, OPT_OUTPUT},
-	{"rules-dir", required_argument, NULL, OPT_RULES_DIR},
-	{"socket", required_argument, NULL, OPT_SOCKET},
-	{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
-	{"metrics-listen", required_argument, NULL, OPT_METRICS},
-	{"backend", required_argument, NULL, OPT_BACKEND},
-	{"record", required_argument, NULL, OPT_RECORD},
-	{"record-replace", no_argument, NULL, OPT_RECORD_REPLACE},
-	{"replay", required_argument, NULL, OPT_REPLAY},
-	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
-	{"max-inodes", required_argument, NULL, OPT_MAX_INODES},
-	{"max-pending", required_argument, NULL, OPT_MAX_PENDING},
-	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-	{"journal", required_argument, NULL, OPT_JOURNAL},
-	{"mixed-window", required_argument, NULL, OPT_MIXED_WINDOW},
-	{"metrics-textfile", required_argument, NULL, OPT_TEXTFILE},
-	{"bpf-stats", no_argument, NULL, OPT_BPF_STATS},
-	{"no-stacks", no_argument, NULL, OPT_NO_STACKS},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{0},
+    {"foreground", no_argument, NULL, OPT_FOREGROUND},
+    {"output", required_argument, NULL, OPT_OUTPUT},
+    {"rules-dir", required_argument, NULL, OPT_RULES_DIR},
+    {"socket", required_argument, NULL, OPT_SOCKET},
+    {"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS},
+    {"backend", required_argument, NULL, OPT_BACKEND},
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"record-replace", no_argument, NULL, OPT_RECORD_REPLACE},
+    {"replay", required_argument, NULL, OPT_REPLAY},
+    {"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
+    {"max-inodes", required_argument, NULL, OPT_MAX_INODES},
+    {"max-pending", required_argument, NULL, OPT_MAX_PENDING},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"journal", required_argument, NULL, OPT_JOURNAL},
+    {"mixed-window", required_argument, NULL, OPT_MIXED_WINDOW},
+    {"metrics-textfile", required_argument, NULL, OPT_TEXTFILE},
+    {"bpf-stats", no_argument, NULL, OPT_BPF_STATS},
+    {"no-stacks", no_argument, NULL, OPT_NO_STACKS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {0},
 };
 
 /* Options that take any value (paths, addresses) or none. Returns 0, or -ENOENT when `c` is
@@ -264,8 +266,8 @@ static int set_checked_option(int c, const char *arg, struct ioh_options *o)
 		if (ioh_parse_duration(arg, &o->mixed_window_ns) < 0 || o->mixed_window_ns == 0 ||
 		    o->mixed_window_ns > IOH_DURATION_MAX_NS) {
 			fprintf(stderr,
-				"iohazardd: --mixed-window: invalid duration '%s' (1ns to " IOH_DURATION_MAX_TEXT
-				")\n",
+				"iohazardd: --mixed-window: invalid duration '%s' (1ns "
+				"to " IOH_DURATION_MAX_TEXT ")\n",
 				arg);
 			return -EINVAL;
 		}

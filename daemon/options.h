@@ -28,8 +28,8 @@ int ioh_journal_mode_from_string(const char *s);
  * fill it and every one after them be lost.
  */
 #define IOH_RINGBUF_MIN_RECORDS 8
-#define IOH_RINGBUF_MAX (256u << 20) /* 256 MiB */
-#define IOH_MAX_INODES_MAX (1u << 20) /* 1048576: ~64 MiB of per-inode state */
+#define IOH_RINGBUF_MAX (256u << 20)   /* 256 MiB */
+#define IOH_MAX_INODES_MAX (1u << 20)  /* 1048576: ~64 MiB of per-inode state */
 #define IOH_MAX_PENDING_MAX (1u << 18) /* 262144: each holds its paths, ~0.3-6 KiB */
 
 /* The smallest --ringbuf-size accepted (a power of two). */

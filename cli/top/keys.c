@@ -8,7 +8,7 @@
 
 #include "cli/top/keys.h"
 
-#define CTRL(c) ((c) & 0x1f)
+#define CTRL(c) ((c)&0x1f)
 #define ESC 27
 #define DEL 127 /* what many terminals send for Backspace */
 
@@ -22,7 +22,8 @@ const struct top_key top_keys[] = {
 	.bar_views = TOP_IN_TABLE | TOP_IN_DETAILS | TOP_IN_HELP,
     },
     {
-	.binds = {{'?', "?", TOP_ACT_HELP}, {'h', "h", TOP_ACT_HELP},
+	.binds = {{'?', "?", TOP_ACT_HELP},
+		  {'h', "h", TOP_ACT_HELP},
 		  {KEY_F(1), "F1", TOP_ACT_HELP}},
 	.views = TOP_IN_TABLE | TOP_IN_DETAILS,
 	.help = "this help; any key closes it",

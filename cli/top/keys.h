@@ -33,8 +33,8 @@ enum top_action {
 	TOP_ACT_PAGE_DOWN,
 	TOP_ACT_FIRST,
 	TOP_ACT_LAST,
-	TOP_ACT_OPEN,  /* details of the selected hazard */
-	TOP_ACT_BACK,  /* to the previous view */
+	TOP_ACT_OPEN, /* details of the selected hazard */
+	TOP_ACT_BACK, /* to the previous view */
 	TOP_ACT_SORT,
 	TOP_ACT_REVERSE,
 	TOP_ACT_FILTER,
@@ -48,9 +48,9 @@ enum top_action {
 #define TOP_KEY_BINDS_MAX 8 /* codes of one row, with room for the 0 that ends them */
 
 struct top_key_bind {
-	int code;	      /* a curses key code: a character, KEY_UP, ...; 0 ends the list */
-	const char *name;     /* as the help and the docs write it; NULL: another code of the
-			       * same physical key (Enter sends '\r', '\n' or KEY_ENTER) */
+	int code;	  /* a curses key code: a character, KEY_UP, ...; 0 ends the list */
+	const char *name; /* as the help and the docs write it; NULL: another code of the
+			   * same physical key (Enter sends '\r', '\n' or KEY_ENTER) */
 	enum top_action action;
 };
 

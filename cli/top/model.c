@@ -142,8 +142,8 @@ static uint64_t fingerprint(struct json_object *f)
 
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		struct json_object *v;
-		const char *s = json_object_object_get_ex(f, keys[k], &v) ?
-					json_object_get_string(v) : "";
+		const char *s =
+		    json_object_object_get_ex(f, keys[k], &v) ? json_object_get_string(v) : "";
 
 		h = ioh_fnv1a(ioh_fnv1a_str(h, s), "\xff", 1); /* a byte no field contains */
 	}
@@ -448,7 +448,8 @@ static void parse_throttle(struct top_stats *st, struct json_object *section)
 
 			d->n_buckets = n < TOP_BUCKETS_MAX ? n : TOP_BUCKETS_MAX;
 			for (size_t i = 0; i < d->n_buckets; i++) {
-				int64_t v = json_object_get_int64(json_object_array_get_idx(buckets, i));
+				int64_t v =
+				    json_object_get_int64(json_object_array_get_idx(buckets, i));
 
 				d->buckets[i] = v > 0 ? (uint64_t)v : 0;
 			}
@@ -550,10 +551,12 @@ static void ingest_stats(struct top_model *m, struct json_object *o, double now_
 			 st->lost_total >= m->prev_stats.lost_total;
 	if (m->rates_valid) {
 		m->events_per_second =
-			(double)(st->events_total - m->prev_stats.events_total) / interval;
+		    (double)(st->events_total - m->prev_stats.events_total) / interval;
 		m->lost_delta = st->lost_total - m->prev_stats.lost_total;
-		m->bpf_cpu_percent = st->has_bpf_cost && m->prev_stats.has_bpf_cost ?
-			100.0 * (st->bpf_run_seconds - m->prev_stats.bpf_run_seconds) / interval : 0;
+		m->bpf_cpu_percent =
+		    st->has_bpf_cost && m->prev_stats.has_bpf_cost
+			? 100.0 * (st->bpf_run_seconds - m->prev_stats.bpf_run_seconds) / interval
+			: 0;
 	} else {
 		/* First sample, or the daemon restarted (counters went back): no rate yet. */
 		m->events_per_second = 0;
@@ -622,8 +625,8 @@ static bool qsort_reverse;
 
 static int qsort_cmp(const void *pa, const void *pb)
 {
-	int r = compare(*(struct top_hazard *const *)pa, *(struct top_hazard *const *)pb,
-			qsort_order);
+	int r =
+	    compare(*(struct top_hazard *const *)pa, *(struct top_hazard *const *)pb, qsort_order);
 
 	return qsort_reverse ? -r : r;
 }

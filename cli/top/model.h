@@ -22,16 +22,16 @@ struct json_object;
 struct strbuf;
 
 /* Bounds on everything the daemon's stream can make us allocate. */
-#define TOP_HAZARDS_MAX 4096	/* beyond this the least recently seen hazard is dropped */
-#define TOP_PROGRAMS_MAX 8	/* distinct (pid, comm) kept per hazard; more are counted */
+#define TOP_HAZARDS_MAX 4096 /* beyond this the least recently seen hazard is dropped */
+#define TOP_PROGRAMS_MAX 8   /* distinct (pid, comm) kept per hazard; more are counted */
 #define TOP_HOOKS_MAX 64
-#define TOP_DEVICES_MAX 32	/* dirty-throttle histograms kept (one per bdi) */
-#define TOP_BUCKETS_MAX 64	/* log2 slots per histogram (the daemon sends up to 40) */
-#define TOP_STALLS_MAX 16	/* worst splice stalls kept */
-#define TOP_SEEN_RING 2048	/* finding fingerprints remembered to drop backlog duplicates */
-#define TOP_PENDING_MAX 65536	/* findings queued while paused before the view moves anyway */
-#define TOP_FILES_MAX 1000	/* distinct paths counted per hazard; beyond: "1000+ files" */
-#define TOP_FRAMES_SHOWN 128	/* call chain frames the details view lists */
+#define TOP_DEVICES_MAX 32    /* dirty-throttle histograms kept (one per bdi) */
+#define TOP_BUCKETS_MAX 64    /* log2 slots per histogram (the daemon sends up to 40) */
+#define TOP_STALLS_MAX 16     /* worst splice stalls kept */
+#define TOP_SEEN_RING 2048    /* finding fingerprints remembered to drop backlog duplicates */
+#define TOP_PENDING_MAX 65536 /* findings queued while paused before the view moves anyway */
+#define TOP_FILES_MAX 1000    /* distinct paths counted per hazard; beyond: "1000+ files" */
+#define TOP_FRAMES_SHOWN 128  /* call chain frames the details view lists */
 
 enum top_sort {
 	TOP_SORT_SEVERITY, /* severity, then most recent first: the default */
@@ -47,27 +47,27 @@ enum top_sort {
 struct top_program {
 	uint32_t pid;
 	char comm[64];
-	char unit[128];	  /* systemd unit, "" when the daemon had none (null in JSON) */
-	uint64_t count;	  /* findings of this hazard by this program */
-	int64_t last_ns;  /* realtime ns of its latest finding, to show the latest first */
+	char unit[128];	 /* systemd unit, "" when the daemon had none (null in JSON) */
+	uint64_t count;	 /* findings of this hazard by this program */
+	int64_t last_ns; /* realtime ns of its latest finding, to show the latest first */
 };
 
 struct top_hazard {
-	uint64_t id;		/* stable across re-sorts, so the selection follows the hazard */
-	char *rule;		/* raw strings as the daemon sent them */
-	char *path;		/* grouped by call site: the latest finding's path */
-	char *callsite;		/* NULL: grouped by path; else the call site's key (opaque) */
-	uint64_t *files;	/* fingerprints of the distinct non-empty paths seen; owned */
+	uint64_t id;		   /* stable across re-sorts, so the selection follows the hazard */
+	char *rule;		   /* raw strings as the daemon sent them */
+	char *path;		   /* grouped by call site: the latest finding's path */
+	char *callsite;		   /* NULL: grouped by path; else the call site's key (opaque) */
+	uint64_t *files;	   /* fingerprints of the distinct non-empty paths seen; owned */
 	size_t n_files, cap_files; /* n_files <= TOP_FILES_MAX */
-	bool files_more;	/* more distinct paths than TOP_FILES_MAX */
-	int severity;		/* 0 info .. 3 critical; the highest seen for this hazard */
-	bool degraded;		/* some finding was made with events lost on its path */
+	bool files_more;	   /* more distinct paths than TOP_FILES_MAX */
+	int severity;		   /* 0 info .. 3 critical; the highest seen for this hazard */
+	bool degraded;		   /* some finding was made with events lost on its path */
 	uint64_t count;
-	int64_t first_ns;	/* realtime ns, from the findings' "time" */
+	int64_t first_ns; /* realtime ns, from the findings' "time" */
 	int64_t last_ns;
 	struct top_program programs[TOP_PROGRAMS_MAX];
 	size_t n_programs;
-	uint64_t programs_more; /* findings by programs beyond TOP_PROGRAMS_MAX */
+	uint64_t programs_more;	    /* findings by programs beyond TOP_PROGRAMS_MAX */
 	struct json_object *latest; /* the latest finding, for the details view (message, fix,
 				       evidence); owned */
 };
@@ -92,7 +92,7 @@ struct top_throttle_dev {
 struct top_splice_stall {
 	uint32_t pid;
 	char comm[64];
-	char unit[128];	/* "" when the daemon had none (null) */
+	char unit[128]; /* "" when the daemon had none (null) */
 	char call[32];	/* splice, sendfile, tee, vmsplice, copy_file_range */
 	char path[512];
 	double seconds;
@@ -103,8 +103,8 @@ struct top_stats {
 	bool valid;
 	char version[32];
 	double uptime_seconds;
-	uint64_t events_total;	/* sum of "events" */
-	uint64_t lost_total;	/* sum of "events_lost" */
+	uint64_t events_total; /* sum of "events" */
+	uint64_t lost_total;   /* sum of "events_lost" */
 	uint64_t tracked_inodes;
 	uint64_t pending_renames;
 	uint64_t findings;
@@ -115,7 +115,7 @@ struct top_stats {
 	bool has_throttle;	/* the daemon reports a "dirty_throttle" section at all */
 	struct top_throttle_dev throttle[TOP_DEVICES_MAX];
 	size_t n_throttle;
-	bool has_splice;	/* the daemon reports a "splice_stalls" list at all */
+	bool has_splice; /* the daemon reports a "splice_stalls" list at all */
 	struct top_splice_stall stalls[TOP_STALLS_MAX]; /* worst first */
 	size_t n_stalls;
 };
@@ -124,7 +124,7 @@ struct top_model {
 	struct top_hazard **hazards; /* every hazard, unordered; owned */
 	size_t n_hazards, cap_hazards;
 	uint64_t next_id;
-	uint64_t hazards_dropped;	/* evicted at TOP_HAZARDS_MAX */
+	uint64_t hazards_dropped; /* evicted at TOP_HAZARDS_MAX */
 	uint64_t findings_ingested;
 
 	uint64_t seen[TOP_SEEN_RING]; /* fingerprints of recent findings (ring) */
@@ -134,8 +134,8 @@ struct top_model {
 	/* Rates over the last two stats samples; valid once two samples from one daemon run. */
 	bool rates_valid;
 	double events_per_second;
-	uint64_t lost_delta;	  /* events lost between the last two samples */
-	double bpf_cpu_percent;	  /* in-kernel time per wall time, when has_bpf_cost */
+	uint64_t lost_delta;	/* events lost between the last two samples */
+	double bpf_cpu_percent; /* in-kernel time per wall time, when has_bpf_cost */
 
 	/* The view: filtered and sorted rows, rebuilt lazily after any change. */
 	struct top_hazard **rows;
@@ -143,10 +143,10 @@ struct top_model {
 	bool rows_stale;
 	enum top_sort sort;
 	bool reverse;
-	char *filter_rule;	/* NULL: every rule */
-	uint64_t selected_id;	/* 0: none yet (the first row) */
-	size_t selected;	/* row index of selected_id after the last rebuild */
-	size_t scroll;		/* first row shown (the curses view keeps it in range) */
+	char *filter_rule;    /* NULL: every rule */
+	uint64_t selected_id; /* 0: none yet (the first row) */
+	size_t selected;      /* row index of selected_id after the last rebuild */
+	size_t scroll;	      /* first row shown (the curses view keeps it in range) */
 
 	/* Paused: incoming data waits here so the rows stay still while someone reads them. */
 	bool paused;

@@ -419,8 +419,8 @@ void top_columns_layout(struct top_model *m, int width, struct top_columns *c)
 
 void top_render_table_header(const struct top_columns *c, struct strbuf *out)
 {
-	strbuf_printf(out, "%-*s %-*s %*s %*s %*s ", c->severity, "SEV", c->rule, "RULE",
-		      c->count, "COUNT", c->first, "FIRST", c->last, "LAST");
+	strbuf_printf(out, "%-*s %-*s %*s %*s %*s ", c->severity, "SEV", c->rule, "RULE", c->count,
+		      "COUNT", c->first, "FIRST", c->last, "LAST");
 	top_put_fitted(out, "PROGRAMS", c->programs, false, true);
 	strbuf_putc(out, ' ');
 	top_put_fitted(out, "PATH", c->path, false, c->path >= 0);
@@ -653,8 +653,9 @@ void top_render_panel(struct top_model *m, int width, size_t max_lines, struct t
 	strbuf_puts(&sb, "Worst splice stalls:");
 	fit_line(out, &sb, width);
 	if (!st->has_splice || !st->n_stalls) {
-		strbuf_puts(&sb, st->has_splice ? "  none" : "  no data (this iohazardd does not "
-							     "report splice stalls yet)");
+		strbuf_puts(&sb, st->has_splice ? "  none"
+						: "  no data (this iohazardd does not "
+						  "report splice stalls yet)");
 		fit_line(out, &sb, width);
 	}
 	for (size_t i = 0; i < st->n_stalls && i < stall_rows; i++) {
@@ -856,8 +857,8 @@ static void evidence_details(struct json_object *f, int width, struct top_lines 
 		strbuf_puts(&label, ": ");
 		wrap(out, label.buf ? label.buf : "  ",
 		     json_object_is_type(val, json_type_string)
-			     ? json_object_get_string(val)
-			     : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN),
+			 ? json_object_get_string(val)
+			 : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN),
 		     width);
 		strbuf_free(&label);
 	}
@@ -938,12 +939,12 @@ static void key_names(struct strbuf *out, const struct top_key *k, const char *s
 void top_render_help(struct top_lines *out)
 {
 	static const char *const about[] = {
-		"A hazard is every finding of one rule and path, or of one rule and call site",
-		"(its chain's first frame outside libc: PATH \"102 files from save_config (c.c:9)",
-		"in /usr/bin/app\"). FIRST, LAST: how long ago; PROGRAMS: comm[pid] and systemd",
-		"unit, latest first. SEV: CRIT critical, WARN warning, NOTE notice, INFO info.",
-		"The header shows events per second (between the daemon's last two samples),",
-		"events lost (total and since the last sample), and how each hook is attached.",
+	    "A hazard is every finding of one rule and path, or of one rule and call site",
+	    "(its chain's first frame outside libc: PATH \"102 files from save_config (c.c:9)",
+	    "in /usr/bin/app\"). FIRST, LAST: how long ago; PROGRAMS: comm[pid] and systemd",
+	    "unit, latest first. SEV: CRIT critical, WARN warning, NOTE notice, INFO info.",
+	    "The header shows events per second (between the daemon's last two samples),",
+	    "events lost (total and since the last sample), and how each hook is attached.",
 	};
 	/* Keys in a column this wide (and two spaces); longer names push their text right. */
 	enum { KEYS_COLUMN = 12 };

@@ -28,12 +28,12 @@ struct top_ui {
 	const char *host;
 	SCREEN *screen;
 	enum top_view view;
-	enum top_view back;	/* where help returns to */
-	size_t details_scroll;	/* first line shown in the details view */
-	bool dirty;		/* a key or a resize changed what is shown */
+	enum top_view back;    /* where help returns to */
+	size_t details_scroll; /* first line shown in the details view */
+	bool dirty;	       /* a key or a resize changed what is shown */
 	bool quit;
 	bool colors;
-	int64_t now_ns;		/* realtime of this draw, for the ages in the table */
+	int64_t now_ns; /* realtime of this draw, for the ages in the table */
 };
 
 struct view {
@@ -134,8 +134,8 @@ static attr_t severity_attr(struct top_ui *ui, int severity)
 
 static size_t table_visible(void)
 {
-	int n = LINES - HEADER_LINES - 1 /* table header */ - 1 /* gap */ - PANEL_LINES -
-		1 /* keys */;
+	int n =
+	    LINES - HEADER_LINES - 1 /* table header */ - 1 /* gap */ - PANEL_LINES - 1 /* keys */;
 
 	return n > 0 ? (size_t)n : 0;
 }
@@ -200,8 +200,9 @@ static void table_draw(struct top_ui *ui)
 	top_model_scroll_to_selection(m, visible);
 	y = HEADER_LINES + 1;
 	if (!n)
-		put_line(y, m->filter_rule ? "  (no hazards for this rule; f shows the next rule)"
-					   : "  (no hazards seen)",
+		put_line(y,
+			 m->filter_rule ? "  (no hazards for this rule; f shows the next rule)"
+					: "  (no hazards seen)",
 			 A_DIM, false);
 	for (size_t i = m->scroll; i < n && i < m->scroll + visible; i++, y++) {
 		top_render_row(rows[i], &cols, ui->now_ns, &sb);
@@ -214,8 +215,7 @@ static void table_draw(struct top_ui *ui)
 	top_render_panel(m, draw_width(), PANEL_LINES, &panel);
 	y = LINES - 1 - PANEL_LINES;
 	for (size_t i = 0; i < panel.n && i < PANEL_LINES; i++)
-		put_line(y + (int)i, panel.v[i],
-			 panel.v[i][0] != ' ' ? A_BOLD : A_NORMAL, false);
+		put_line(y + (int)i, panel.v[i], panel.v[i][0] != ' ' ? A_BOLD : A_NORMAL, false);
 
 	strbuf_printf(&sb, "  row %zu/%zu", n ? m->selected + 1 : 0, n);
 	draw_keys(ui, m->paused ? TOP_ACT_BIT(TOP_ACT_PAUSE) : 0, 0, sb.buf);
@@ -243,7 +243,8 @@ static bool details_loop(struct top_ui *ui, enum top_action action)
 		return true;
 	case TOP_ACT_PAGE_UP:
 		ui->details_scroll = ui->details_scroll > (size_t)LINES / 2
-					     ? ui->details_scroll - (size_t)LINES / 2 : 0;
+					 ? ui->details_scroll - (size_t)LINES / 2
+					 : 0;
 		return true;
 	case TOP_ACT_PAGE_DOWN:
 		ui->details_scroll += (size_t)LINES / 2;
@@ -308,9 +309,9 @@ static void help_draw(struct top_ui *ui)
 }
 
 static const struct view views[TOP_VIEW__MAX] = {
-	[TOP_VIEW_TABLE] = {.loop = table_loop, .draw = table_draw},
-	[TOP_VIEW_DETAILS] = {.init = details_init, .loop = details_loop, .draw = details_draw},
-	[TOP_VIEW_HELP] = {.loop = help_loop, .draw = help_draw},
+    [TOP_VIEW_TABLE] = {.loop = table_loop, .draw = table_draw},
+    [TOP_VIEW_DETAILS] = {.init = details_init, .loop = details_loop, .draw = details_draw},
+    [TOP_VIEW_HELP] = {.loop = help_loop, .draw = help_draw},
 };
 
 /* ---- the public side ------------------------------------------------------------------------ */

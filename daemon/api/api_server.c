@@ -25,7 +25,7 @@ struct api_client {
 	int fd;
 	sd_event_source *io;
 	sd_event_source *idle;
-	sd_event_source *more; /* deferred: requests left over from a turn's budget */
+	sd_event_source *more;	   /* deferred: requests left over from a turn's budget */
 	uint64_t last_active_usec; /* CLOCK_MONOTONIC of the last request or reply progress */
 	char in[IOH_API_REQUEST_MAX + 1];
 	size_t in_len;
@@ -131,9 +131,11 @@ static void handle_line(struct api_client *c, const char *line, size_t len)
 			if (c->out.buf)
 				c->out.buf[mark] = '\0';
 			c->server->stats.subscribe_refused++;
-			reply_error(c, "too many subscribers (" IOH_STR(IOH_API_SUBSCRIBERS_MAX)
-				       " watch already, e.g. `iohazard top`); other requests still "
-				       "work");
+			reply_error(c,
+				    "too many subscribers (" IOH_STR(
+					IOH_API_SUBSCRIBERS_MAX) " watch already, e.g. `iohazard "
+								 "top`); other requests still "
+								 "work");
 			goto out;
 		}
 		if (!c->subscribed) {
@@ -203,8 +205,7 @@ static int client_work(struct api_client *c)
 		c->in_len -= line_len + 1;
 		c->in[c->in_len] = '\0';
 		handled++;
-		if (client_flush(c) < 0 || c->out.oom ||
-		    pending_output(c) > IOH_API_OUTPUT_MAX) {
+		if (client_flush(c) < 0 || c->out.oom || pending_output(c) > IOH_API_OUTPUT_MAX) {
 			c->server->stats.dropped_over_limit += !c->out.oom;
 			return -EMSGSIZE; /* gone, or one reply alone over the limit */
 		}
@@ -255,8 +256,8 @@ static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *us
 			c->last_active_usec = ioh_clock_ns(CLOCK_MONOTONIC) / 1000;
 	}
 	if ((revents & EPOLLIN) && !has_request(c) && pending_output(c) < IOH_API_OUTPUT_HIGH) {
-		ssize_t n = recv(fd, c->in + c->in_len, IOH_API_REQUEST_MAX - c->in_len,
-				 MSG_DONTWAIT);
+		ssize_t n =
+		    recv(fd, c->in + c->in_len, IOH_API_REQUEST_MAX - c->in_len, MSG_DONTWAIT);
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			client_free(c);
@@ -398,8 +399,8 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	}
 	if (s->n_clients >= IOH_API_CLIENTS_MAX && !evict_idle(s)) {
 		static const char msg[] =
-			"{\"ok\":false,\"error\":\"too many clients: all " IOH_STR(
-				IOH_API_CLIENTS_MAX) " connections are busy; try again\"}\n";
+		    "{\"ok\":false,\"error\":\"too many clients: all " IOH_STR(
+			IOH_API_CLIENTS_MAX) " connections are busy; try again\"}\n";
 
 		s->stats.refused_full++;
 		(void)!send(cfd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -438,7 +439,8 @@ static int remove_stale_socket(struct ioh_api_server *s, const struct sockaddr_u
 	int fd, r;
 
 	if (lstat(s->path, &before) < 0)
-		return errno == ENOENT ? 0 : log_error_errno(-errno, "Cannot check %s: %m", s->path);
+		return errno == ENOENT ? 0
+				       : log_error_errno(-errno, "Cannot check %s: %m", s->path);
 	if (!S_ISSOCK(before.st_mode))
 		return log_error_errno(-EEXIST, "%s exists and is not a socket; not replacing it",
 				       s->path);

@@ -52,11 +52,11 @@ uint64_t ioh_api_server_dropped_subscribers(const struct ioh_api_server *s);
 
 /* Connections refused or closed to make room, for status and metrics. */
 struct ioh_api_server_stats {
-	unsigned clients;	       /* connected now */
-	uint64_t refused_full;	       /* connections refused: the table was full of busy clients */
-	uint64_t evicted_idle;	       /* idle connections closed to let a new one in */
-	uint64_t subscribe_refused;    /* "subscribe" refused: IOH_API_SUBSCRIBERS_MAX reached */
-	uint64_t dropped_over_limit;   /* clients dropped with IOH_API_OUTPUT_MAX unread */
+	unsigned clients;	     /* connected now */
+	uint64_t refused_full;	     /* connections refused: the table was full of busy clients */
+	uint64_t evicted_idle;	     /* idle connections closed to let a new one in */
+	uint64_t subscribe_refused;  /* "subscribe" refused: IOH_API_SUBSCRIBERS_MAX reached */
+	uint64_t dropped_over_limit; /* clients dropped with IOH_API_OUTPUT_MAX unread */
 };
 void ioh_api_server_get_stats(const struct ioh_api_server *s, struct ioh_api_server_stats *out);
 

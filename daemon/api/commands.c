@@ -98,9 +98,9 @@ static void status_events(struct daemon *d, const struct ioh_correlator_stats *s
 	{
 		uint64_t sc[IOH_STACK__MAX];
 
-		ioh_stacks_status_jsonw(w, ioh_stacks_enabled(d->stacks),
-					ioh_loader_read_stack_counts(d->loader, sc) == 0 ? sc : NULL,
-					d->stacks);
+		ioh_stacks_status_jsonw(
+		    w, ioh_stacks_enabled(d->stacks),
+		    ioh_loader_read_stack_counts(d->loader, sc) == 0 ? sc : NULL, d->stacks);
 	}
 	{
 		struct ioh_resolver_stats rs;
@@ -129,7 +129,8 @@ static void status_findings(struct daemon *d, const struct ioh_correlator_stats 
 		jsonw_key(w, d->counters[i].rule);
 		jsonw_obj_begin(w);
 		for (int sev = IOH_SEV_INFO; sev <= IOH_SEV_CRITICAL; sev++)
-			jsonw_kv_uint(w, ioh_severity_to_string(sev), d->counters[i].by_severity[sev]);
+			jsonw_kv_uint(w, ioh_severity_to_string(sev),
+				      d->counters[i].by_severity[sev]);
 		jsonw_obj_end(w);
 	}
 	jsonw_obj_end(w);

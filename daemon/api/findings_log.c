@@ -68,8 +68,8 @@ void ioh_findings_log_add(struct ioh_findings_log *log, const struct ioh_finding
 		log->count++;
 }
 
-void ioh_findings_log_query(const struct ioh_findings_log *log,
-			    const struct ioh_findings_query *q, struct jsonw *w)
+void ioh_findings_log_query(const struct ioh_findings_log *log, const struct ioh_findings_query *q,
+			    struct jsonw *w)
 {
 	size_t start = (log->next + log->capacity - log->count) % log->capacity;
 	size_t matched = 0, skip = 0;

@@ -15,9 +15,9 @@
 struct ioh_findings_log;
 
 struct ioh_findings_query {
-	const char *rule;	/* NULL: any */
+	const char *rule;	   /* NULL: any */
 	int64_t since_realtime_ns; /* 0: any */
-	size_t limit;		/* 0: all kept */
+	size_t limit;		   /* 0: all kept */
 };
 
 struct ioh_findings_log *ioh_findings_log_new(size_t capacity);
@@ -26,7 +26,7 @@ void ioh_findings_log_free(struct ioh_findings_log *log);
 void ioh_findings_log_add(struct ioh_findings_log *log, const struct ioh_finding *f,
 			  int64_t realtime_ns, const char *json, size_t len);
 /* Writes a JSON array of the matching findings, oldest first. */
-void ioh_findings_log_query(const struct ioh_findings_log *log,
-			    const struct ioh_findings_query *q, struct jsonw *w);
+void ioh_findings_log_query(const struct ioh_findings_log *log, const struct ioh_findings_query *q,
+			    struct jsonw *w);
 
 #endif

@@ -38,7 +38,7 @@ struct ioh_correlator {
 	/* The enabled rules of each registry entry, rebuilt on every set_rules. */
 	const struct ioh_rule **rule_lists[IOH_RULE__COUNT];
 	size_t n_rules[IOH_RULE__COUNT];
-	uint64_t now_ns;       /* latest time seen (events or advance) */
+	uint64_t now_ns;			   /* latest time seen (events or advance) */
 	struct loss_interval losses[LOSS_HISTORY]; /* oldest first */
 	unsigned n_losses;
 	struct ioh_correlator_stats stats;
@@ -52,8 +52,8 @@ static void build_rule_lists(struct ioh_correlator *c, const struct ioh_ruleset 
 		c->rule_lists[id] = NULL;
 		c->n_rules[id] = 0;
 		if (rules)
-			c->rule_lists[id] = ioh_ruleset_for_detector(rules, ioh_rule_name(id),
-								     &c->n_rules[id]);
+			c->rule_lists[id] =
+			    ioh_ruleset_for_detector(rules, ioh_rule_name(id), &c->n_rules[id]);
 		if (!c->rule_lists[id])
 			c->n_rules[id] = 0;
 	}
@@ -212,8 +212,8 @@ const struct ioh_rule *const *ioh_correlator_rules_of(const struct ioh_correlato
 	return c->rule_lists[id];
 }
 
-bool ioh_correlator_rule_applies(const struct ioh_rule *rule, const char *path,
-				 const char *fstype, const struct ioh_event *ev)
+bool ioh_correlator_rule_applies(const struct ioh_rule *rule, const char *path, const char *fstype,
+				 const struct ioh_event *ev)
 {
 	char unit[256];
 
@@ -371,7 +371,8 @@ void ioh_correlator_feed(struct ioh_correlator *c, const struct ioh_event *ev)
 		return;
 	if (ev->type == IOH_EV_STACK) {
 		if (c->stacks)
-			ioh_stacks_feed(c->stacks, ev); /* before the hazard record that follows it */
+			ioh_stacks_feed(c->stacks,
+					ev); /* before the hazard record that follows it */
 		return;
 	}
 	update_inode_state(c, ev);

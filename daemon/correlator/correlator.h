@@ -33,13 +33,13 @@ struct ioh_correlator_config {
 /* Counters for status and metrics. Monotonic except the gauges marked so. */
 struct ioh_correlator_stats {
 	uint64_t events[IOH_EV_END + 1]; /* by enum ioh_event_type */
-	uint64_t lost[IOH_LOSS__MAX];	  /* kernel-counted losses, by enum ioh_loss_where */
+	uint64_t lost[IOH_LOSS__MAX];	 /* kernel-counted losses, by enum ioh_loss_where */
 	uint64_t findings;
-	uint64_t tracked_inodes;  /* gauge */
+	uint64_t tracked_inodes; /* gauge */
 	uint64_t inode_evictions;
-	uint64_t pending_renames; /* gauge */
-	uint64_t pending_evictions;   /* renames dropped because the pending table was full */
-	uint64_t renames_unresolved;  /* renames whose directory could not be identified */
+	uint64_t pending_renames;    /* gauge */
+	uint64_t pending_evictions;  /* renames dropped because the pending table was full */
+	uint64_t renames_unresolved; /* renames whose directory could not be identified */
 };
 
 struct ioh_correlator;
@@ -81,8 +81,8 @@ const struct ioh_rule *const *ioh_correlator_rules_of(const struct ioh_correlato
 						      enum ioh_rule_id id, size_t *count);
 /* Whether a rule applies to an event's task (`ev` NULL: no task, e.g. a mount) and file
  * (`path` NULL: unknown, matched as ""). */
-bool ioh_correlator_rule_applies(const struct ioh_rule *rule, const char *path,
-				 const char *fstype, const struct ioh_event *ev);
+bool ioh_correlator_rule_applies(const struct ioh_rule *rule, const char *path, const char *fstype,
+				 const struct ioh_event *ev);
 /* The first enabled rule of `id` that applies, or NULL. */
 const struct ioh_rule *ioh_correlator_match(const struct ioh_correlator *c, enum ioh_rule_id id,
 					    const char *path, const char *fstype,
@@ -126,7 +126,7 @@ struct ioh_detector {
 	size_t file_table_offset;
 };
 
-#define IOH_DETECTOR_FILE_TABLE(state_type, member)                                            \
+#define IOH_DETECTOR_FILE_TABLE(state_type, member)                                                \
 	.has_file_table = true, .file_table_offset = offsetof(state_type, member)
 
 #endif

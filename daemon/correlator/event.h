@@ -33,7 +33,7 @@
 struct ioh_rename_info {
 	int32_t dfd;
 	uint32_t rename_flags;
-	uint32_t identity; /* enum ioh_identity_source */
+	uint32_t identity;	    /* enum ioh_identity_source */
 	struct ioh_file_id src;	    /* the renamed inode (zero if unknown) */
 	struct ioh_file_id dst_dir; /* directory that received the name (zero if unknown) */
 	/* Birth time (statx STATX_BTIME) of `src` when user space resolved it (src.gen is then
@@ -42,8 +42,8 @@ struct ioh_rename_info {
 	 * filesystem has no birth time). Per-inode state older than this belongs to an earlier
 	 * file that had the same inode number. */
 	uint64_t src_btime_ns;
-	const char *new_path;	    /* absolute path of the new name as the task saw it */
-	const char *old_path;	    /* absolute path of the old name */
+	const char *new_path; /* absolute path of the new name as the task saw it */
+	const char *old_path; /* absolute path of the old name */
 };
 
 struct ioh_sync_info {
@@ -67,10 +67,10 @@ struct ioh_access_info {
 	uint16_t access;       /* enum ioh_access of this task */
 	uint16_t other_access; /* enum ioh_access of the other side */
 	uint32_t other_pid;
-	uint64_t other_ns;	     /* when the other side's access happened (monotonic) */
-	const char *path;	     /* the file, NULL when the kernel had no struct file (faults) */
+	uint64_t other_ns; /* when the other side's access happened (monotonic) */
+	const char *path;  /* the file, NULL when the kernel had no struct file (faults) */
 	char other_comm[IOH_COMM_LEN]; /* resolved from /proc at event time; "" if gone */
-	const char *other_cgroup;    /* idem, NULL if unknown */
+	const char *other_cgroup;      /* idem, NULL if unknown */
 };
 
 /* IOH_EV_DIRTY_THROTTLE: a balance_dirty_pages() pause (figures: bpf/iohazard.h). */
@@ -81,11 +81,11 @@ struct ioh_throttle_info {
 	uint64_t period_ns;
 	int64_t think_ns;
 	uint64_t limit, setpoint, dirty, wb_setpoint, wb_dirty; /* pages */
-	uint64_t dirty_ratelimit, task_ratelimit;		 /* KiB/s */
-	uint32_t dirtied, dirtied_pause;			 /* pages */
-	uint64_t cgroup_ino;	    /* cgroup owning the written-back pages, 0 if none */
-	uint64_t bdi_idle_ns;	    /* since the previous pause on this bdi (0: first seen) */
-	const char *page_cgroup;    /* cgroup_ino as a path, resolved at event time, or NULL */
+	uint64_t dirty_ratelimit, task_ratelimit;		/* KiB/s */
+	uint32_t dirtied, dirtied_pause;			/* pages */
+	uint64_t cgroup_ino;	 /* cgroup owning the written-back pages, 0 if none */
+	uint64_t bdi_idle_ns;	 /* since the previous pause on this bdi (0: first seen) */
+	const char *page_cgroup; /* cgroup_ino as a path, resolved at event time, or NULL */
 };
 
 /* IOH_EV_SPLICE_STALL: a splice-family call at or above the kernel threshold. */
@@ -98,7 +98,7 @@ struct ioh_splice_info {
 	uint32_t wb_waits;
 	uint32_t path_end; /* 0: `path` is the input's, 1: the output's */
 	struct ioh_splice_end in, out;
-	const char *path;  /* the file end, NULL when neither end is a regular file */
+	const char *path; /* the file end, NULL when neither end is a regular file */
 };
 
 /* IOH_EV_TRUNCATE: a file on a watched (data=writeback) device was truncated. */
@@ -119,10 +119,10 @@ struct ioh_truncate_info {
 #define IOH_STACK_MODULES_MAX 64
 
 /* IOH_EV_MOUNT flags: crash-relevant options of a mount. */
-#define IOH_MNT_DATA_WRITEBACK (1u << 0)      /* ext3/ext4 data=writeback */
-#define IOH_MNT_NOBARRIER (1u << 1)	      /* nobarrier / barrier=0 */
+#define IOH_MNT_DATA_WRITEBACK (1u << 0)       /* ext3/ext4 data=writeback */
+#define IOH_MNT_NOBARRIER (1u << 1)	       /* nobarrier / barrier=0 */
 #define IOH_MNT_JOURNAL_ASYNC_COMMIT (1u << 2) /* commit block written without waiting */
-#define IOH_MNT_LONG_COMMIT (1u << 3)	      /* commit= well above the 5 s default */
+#define IOH_MNT_LONG_COMMIT (1u << 3)	       /* commit= well above the 5 s default */
 #define IOH_MNT_HAZARDS 0xffu
 #define IOH_MNT_GONE (1u << 8) /* unmounted: forget it */
 
@@ -132,8 +132,8 @@ struct ioh_truncate_info {
  */
 struct ioh_mount_info {
 	uint64_t mnt_id;
-	uint32_t dev;	  /* kernel s_dev */
-	uint32_t flags;	  /* IOH_MNT_* */
+	uint32_t dev;	   /* kernel s_dev */
+	uint32_t flags;	   /* IOH_MNT_* */
 	uint32_t commit_s; /* commit= interval, 0 when not given */
 	const char *mount_point;
 	const char *fstype;

@@ -13,8 +13,8 @@ static bool slot_is(const struct ioh_file_slot *s, uint32_t dev, uint64_t ino, u
 	return s->live && s->dev == dev && s->ino == ino && (!gen || !s->gen || s->gen == gen);
 }
 
-void ioh_file_table_init(struct ioh_file_table *t, void *items, size_t item_size,
-			 unsigned capacity, void (*clear)(void *item, void *ctx), void *ctx)
+void ioh_file_table_init(struct ioh_file_table *t, void *items, size_t item_size, unsigned capacity,
+			 void (*clear)(void *item, void *ctx), void *ctx)
 {
 	*t = (struct ioh_file_table){.items = items,
 				     .item_size = item_size,

@@ -37,11 +37,11 @@ struct ioh_file_table {
 };
 
 /* Set up over a zeroed array, e.g. IOH_FILE_TABLE_INIT(&s->table, s->items, clear, s). */
-#define IOH_FILE_TABLE_INIT(t, array, clear_fn, context)                                       \
-	ioh_file_table_init((t), (array), sizeof((array)[0]),                                     \
-			    sizeof(array) / sizeof((array)[0]), (clear_fn), (context))
-void ioh_file_table_init(struct ioh_file_table *t, void *items, size_t item_size,
-			 unsigned capacity, void (*clear)(void *item, void *ctx), void *ctx);
+#define IOH_FILE_TABLE_INIT(t, array, clear_fn, context)                                           \
+	ioh_file_table_init((t), (array), sizeof((array)[0]), sizeof(array) / sizeof((array)[0]),  \
+			    (clear_fn), (context))
+void ioh_file_table_init(struct ioh_file_table *t, void *items, size_t item_size, unsigned capacity,
+			 void (*clear)(void *item, void *ctx), void *ctx);
 /* Clear every live item (the detector's fini). */
 void ioh_file_table_fini(struct ioh_file_table *t);
 

@@ -37,18 +37,18 @@ struct ioh_evidence {
 };
 
 struct ioh_finding {
-	uint64_t ts_ns;		/* CLOCK_MONOTONIC of the verdict */
-	const char *rule;	/* the rule's name */
+	uint64_t ts_ns;	  /* CLOCK_MONOTONIC of the verdict */
+	const char *rule; /* the rule's name */
 	enum ioh_severity severity;
-	bool degraded;		/* events were lost where they could have changed the verdict */
+	bool degraded; /* events were lost where they could have changed the verdict */
 	uint32_t pid;
 	char comm[IOH_COMM_LEN];
-	const char *cgroup;	/* NULL if unknown */
+	const char *cgroup;	 /* NULL if unknown */
 	struct ioh_file_id file; /* dev/ino of the file the finding is about */
 	const char *path;
-	const char *fstype;	/* NULL if unknown */
+	const char *fstype; /* NULL if unknown */
 	char message[IOH_MESSAGE_MAX];
-	const char *fix;	/* static advice */
+	const char *fix; /* static advice */
 	unsigned n_evidence;
 	struct ioh_evidence evidence[IOH_EVIDENCE_MAX];
 	/* A hazard started by a user call (issue 15): the detector sets user_call and the
@@ -67,11 +67,12 @@ struct ioh_finding {
 void ioh_finding_add(struct ioh_finding *f, struct ioh_evidence e);
 
 /* ioh_finding_add_str(f, key, value) and friends: one per kind. */
-#define IOH_EVIDENCE_SETTER(suffix, type, evk, member)                                          \
-	static inline void ioh_finding_add_##suffix(struct ioh_finding *f, const char *key,      \
-						    type value)                                  \
-	{                                                                                        \
-		ioh_finding_add(f, (struct ioh_evidence){.key = key, .kind = evk, .member = value}); \
+#define IOH_EVIDENCE_SETTER(suffix, type, evk, member)                                             \
+	static inline void ioh_finding_add_##suffix(struct ioh_finding *f, const char *key,        \
+						    type value)                                    \
+	{                                                                                          \
+		ioh_finding_add(f,                                                                 \
+				(struct ioh_evidence){.key = key, .kind = evk, .member = value});  \
 	}
 IOH_EVIDENCE_SETTER(str, const char *, IOH_EVK_STR, str)
 IOH_EVIDENCE_SETTER(int, int64_t, IOH_EVK_INT, i)
@@ -88,7 +89,7 @@ IOH_EVIDENCE_SETTER(duration, uint64_t, IOH_EVK_DURATION, u) /* nanoseconds */
 struct ioh_actor {
 	uint32_t pid;
 	char comm[IOH_COMM_LEN];
-	char *cgroup; /* owned; NULL if unknown */
+	char *cgroup;	   /* owned; NULL if unknown */
 	bool user_call;	   /* the task's own call started the hazard: the finding has a chain */
 	uint64_t callsite; /* that call's chain key (daemon/stacks/table.h); 0: none taken */
 };

@@ -9,14 +9,14 @@
 
 struct ioh_inode_table {
 	struct ioh_inode_state *entries;
-	uint32_t *buckets;	/* head entry index per bucket */
+	uint32_t *buckets; /* head entry index per bucket */
 	uint32_t bucket_mask;
 	uint32_t capacity;
 	uint32_t count;
-	uint32_t next_unused;	/* entries[next_unused..] were never handed out */
-	uint32_t free_head;	/* removed entries, chained through hash_next */
-	uint32_t lru_head;	/* most recently used */
-	uint32_t lru_tail;	/* least recently used: the next to evict */
+	uint32_t next_unused; /* entries[next_unused..] were never handed out */
+	uint32_t free_head;   /* removed entries, chained through hash_next */
+	uint32_t lru_head;    /* most recently used */
+	uint32_t lru_tail;    /* least recently used: the next to evict */
 	uint64_t evictions;
 	uint64_t reused;
 };
@@ -183,8 +183,8 @@ static bool other_file(const struct ioh_inode_state *e, uint32_t gen)
 	return gen && e->gen && e->gen != gen;
 }
 
-struct ioh_inode_state *ioh_inode_lookup_gen(struct ioh_inode_table *t, uint32_t dev,
-					     uint64_t ino, uint32_t gen)
+struct ioh_inode_state *ioh_inode_lookup_gen(struct ioh_inode_table *t, uint32_t dev, uint64_t ino,
+					     uint32_t gen)
 {
 	struct ioh_inode_state *e = ioh_inode_lookup(t, dev, ino);
 

@@ -52,8 +52,8 @@ void ioh_inode_remove(struct ioh_inode_table *t, struct ioh_inode_state *st);
  * number: lookup_gen removes it and returns NULL; get_gen resets it to a zeroed entry for
  * `gen` (counted in ioh_inode_table_reused). An entry with generation 0 adopts `gen`.
  */
-struct ioh_inode_state *ioh_inode_lookup_gen(struct ioh_inode_table *t, uint32_t dev,
-					     uint64_t ino, uint32_t gen);
+struct ioh_inode_state *ioh_inode_lookup_gen(struct ioh_inode_table *t, uint32_t dev, uint64_t ino,
+					     uint32_t gen);
 struct ioh_inode_state *ioh_inode_get_gen(struct ioh_inode_table *t, uint32_t dev, uint64_t ino,
 					  uint32_t gen);
 

@@ -36,7 +36,7 @@ struct throttle_state {
 };
 
 static const char *throttle_pattern(const struct ioh_throttle_info *t, uint64_t since_fsync_ns,
-				 bool fsynced)
+				    bool fsynced)
 {
 	if (fsynced && since_fsync_ns < SAWTOOTH_NS)
 		return "fsync-then-burst sawtooth";
@@ -56,7 +56,7 @@ static void on_throttle(struct throttle_state *s, struct ioh_correlator *c,
 	uint64_t since_fsync = fsynced ? ev->ts_ns - lf->ns : 0;
 	uint64_t stall = t->pause_ns + t->paused_ns;
 	const struct ioh_rule *rule =
-		ioh_correlator_match_stall(c, IOH_RULE_DIRTY_THROTTLE_STALL, stall, NULL, NULL, ev);
+	    ioh_correlator_match_stall(c, IOH_RULE_DIRTY_THROTTLE_STALL, stall, NULL, NULL, ev);
 	struct ioh_finding f;
 	const char *pattern;
 
@@ -66,7 +66,7 @@ static void on_throttle(struct throttle_state *s, struct ioh_correlator *c,
 	ioh_finding_from_event(&f, rule, ev);
 	/* A lost fsync record could have made this a sawtooth. */
 	f.degraded = ioh_correlator_loss_overlaps(
-		c, ev->ts_ns > SAWTOOTH_NS ? ev->ts_ns - SAWTOOTH_NS : 0, ev->ts_ns);
+	    c, ev->ts_ns > SAWTOOTH_NS ? ev->ts_ns - SAWTOOTH_NS : 0, ev->ts_ns);
 	snprintf(f.message, sizeof(f.message),
 		 "%s (pid %u) was paused %s in balance_dirty_pages() writing to %s "
 		 "(%s; dirty %llu of limit %llu pages, device %llu/%llu pages, rate limit "
@@ -77,9 +77,10 @@ static void on_throttle(struct throttle_state *s, struct ioh_correlator *c,
 		 (unsigned long long)t->task_ratelimit, t->page_cgroup ? "; pages of " : "",
 		 t->page_cgroup ? t->page_cgroup : "");
 	if (strcmp(pattern, "fsync-then-burst sawtooth") == 0)
-		f.fix = "spread writes instead of fsync-then-burst (sync_file_range(2) during the "
-			"burst, smaller batches), lower vm.dirty_ratio/dirty_bytes, or use O_DIRECT "
-			"for the latency-sensitive writer";
+		f.fix =
+		    "spread writes instead of fsync-then-burst (sync_file_range(2) during the "
+		    "burst, smaller batches), lower vm.dirty_ratio/dirty_bytes, or use O_DIRECT "
+		    "for the latency-sensitive writer";
 	else
 		f.fix = "lower vm.dirty_background_bytes so writeback starts earlier and keeps "
 			"its bandwidth estimate, cap the writer (cgroup io.max / memory.high), or "
@@ -120,7 +121,7 @@ static void dt_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 }
 
 const struct ioh_detector ioh_detector_dirty_throttle = {
-	.name = "dirty-throttle",
-	.state_size = sizeof(struct throttle_state),
-	.on_event = dt_on_event,
+    .name = "dirty-throttle",
+    .state_size = sizeof(struct throttle_state),
+    .on_event = dt_on_event,
 };

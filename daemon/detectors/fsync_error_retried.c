@@ -20,7 +20,7 @@
 
 struct failed_fsync {
 	struct ioh_file_slot slot; /* age: the last failure */
-	int32_t first_error; /* -errno of the first failure */
+	int32_t first_error;	   /* -errno of the first failure */
 	uint32_t failures;
 	uint64_t first_ns;
 	uint32_t pid;
@@ -105,13 +105,14 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 			snprintf(inode, sizeof(inode), "inode %llu (dev %u:%u)",
 				 (unsigned long long)si->file.ino, ioh_kdev_major(si->file.dev),
 				 ioh_kdev_minor(si->file.dev));
-		snprintf(f.message, sizeof(f.message),
-			 "%s (pid %u) got %s from %s() on %s, then a later %s() succeeded: the data "
-			 "that failed to write was dropped, and the program now believes it is "
-			 "durable",
-			 e->comm, e->pid, strerrorname_np(-e->first_error) ?: "an error",
-			 ioh_sync_kind_to_string(e->kind), e->path ? e->path : inode,
-			 ioh_sync_kind_to_string(si->kind));
+		snprintf(
+		    f.message, sizeof(f.message),
+		    "%s (pid %u) got %s from %s() on %s, then a later %s() succeeded: the data "
+		    "that failed to write was dropped, and the program now believes it is "
+		    "durable",
+		    e->comm, e->pid, strerrorname_np(-e->first_error) ?: "an error",
+		    ioh_sync_kind_to_string(e->kind), e->path ? e->path : inode,
+		    ioh_sync_kind_to_string(si->kind));
 		f.fix = "treat an fsync error as fatal for the data written since the last good "
 			"fsync: crash and recover from the journal/WAL (as PostgreSQL does since "
 			"2018), or rewrite the data from its source before fsyncing again";
@@ -127,9 +128,9 @@ static void fe_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 }
 
 const struct ioh_detector ioh_detector_fsync_error_retried = {
-	.name = "fsync-error-retried",
-	.state_size = sizeof(struct fsync_error_state),
-	.init = fe_init,
-	.on_event = fe_on_event,
-	IOH_DETECTOR_FILE_TABLE(struct fsync_error_state, table),
+    .name = "fsync-error-retried",
+    .state_size = sizeof(struct fsync_error_state),
+    .init = fe_init,
+    .on_event = fe_on_event,
+    IOH_DETECTOR_FILE_TABLE(struct fsync_error_state, table),
 };

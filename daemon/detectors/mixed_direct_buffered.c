@@ -113,8 +113,8 @@ struct order_text {
 
 static const struct order_text order_texts[] = {
     [IOH_MODE_DIRECT_WRITE_THEN_BUFFERED_READ] =
-	{"direct write, then buffered read", "read through the page cache", "wrote it with O_DIRECT",
-	 "the read may return stale cached data",
+	{"direct write, then buffered read", "read through the page cache",
+	 "wrote it with O_DIRECT", "the read may return stale cached data",
 	 "do not mix O_DIRECT and buffered access to one file: make the reader use O_DIRECT too "
 	 "(or read from a snapshot/backup API), or drop the writer's O_DIRECT"},
     [IOH_MODE_BUFFERED_WRITE_THEN_DIRECT_READ] =
@@ -126,17 +126,17 @@ static const struct order_text order_texts[] = {
 
 /* The message and fix; returns the evidence "order". */
 static const char *describe(struct ioh_finding *f, uint32_t kind, const struct side *first,
-		     const struct side *second, const struct side *direct,
-		     const struct side *buffered)
+			    const struct side *second, const struct side *direct,
+			    const struct side *buffered)
 {
 	const struct order_text *t;
 
 	if (kind < sizeof(order_texts) / sizeof(order_texts[0]) && order_texts[kind].order) {
 		t = &order_texts[kind];
-		snprintf(f->message, sizeof(f->message), "%s (pid %u) %s %s after %s (pid %u) %s: %s",
-			 side_comm(second), second->who.pid, t->verb,
-			 IOH_DURATION(second->ns - first->ns), side_comm(first), first->who.pid,
-			 t->did, t->risk);
+		snprintf(f->message, sizeof(f->message),
+			 "%s (pid %u) %s %s after %s (pid %u) %s: %s", side_comm(second),
+			 second->who.pid, t->verb, IOH_DURATION(second->ns - first->ns),
+			 side_comm(first), first->who.pid, t->did, t->risk);
 		f->fix = t->fix;
 		return t->order;
 	}
@@ -155,8 +155,8 @@ static void add_both_sides(struct ioh_finding *f, const struct side *direct,
 {
 	add_side_evidence(f, "direct_pid", "direct_comm", "direct_unit", "direct_access", direct,
 			  units[0], sizeof(units[0]));
-	add_side_evidence(f, "buffered_pid", "buffered_comm", "buffered_unit",
-			  "buffered_access", buffered, units[1], sizeof(units[1]));
+	add_side_evidence(f, "buffered_pid", "buffered_comm", "buffered_unit", "buffered_access",
+			  buffered, units[1], sizeof(units[1]));
 }
 
 /*
@@ -201,12 +201,14 @@ static void sides_of(const struct ioh_event *ev, struct side *self, struct side 
 	const struct ioh_access_info *a = &ev->access;
 
 	*self = (struct side){.who = {.pid = ev->pid, .cgroup = (char *)ev->cgroup},
-			      .access = a->access, .ns = ev->ts_ns};
+			      .access = a->access,
+			      .ns = ev->ts_ns};
 	memcpy(self->who.comm, ev->comm, sizeof(self->who.comm));
 	/* This task's call has its chain; the other side's call came earlier, unkeyed here. */
 	ioh_actor_set_call(&self->who, true, ev->callsite);
 	*other = (struct side){.who = {.pid = a->other_pid, .cgroup = (char *)a->other_cgroup},
-			       .access = a->other_access, .ns = a->other_ns};
+			       .access = a->other_access,
+			       .ns = a->other_ns};
 	memcpy(other->who.comm, a->other_comm, sizeof(other->who.comm));
 	ioh_actor_set_call(&other->who, true, 0);
 }
@@ -290,12 +292,13 @@ static void on_sync_error(struct mixed_state *s, struct ioh_correlator *c,
 	f.file = m->file;
 	f.path = m->path;
 	f.fstype = fstype;
-	snprintf(f.message, sizeof(f.message),
-		 "%s (pid %u) got EIO from fsync on a file used with O_DIRECT by %s (pid %u) and "
-		 "through the page cache by %s (pid %u): the kernel could not invalidate cached "
-		 "pages after a direct write (collision with buffered I/O); cached data may be stale",
-		 ev->comm, ev->pid, side_comm(&m->direct), m->direct.who.pid,
-		 side_comm(&m->buffered), m->buffered.who.pid);
+	snprintf(
+	    f.message, sizeof(f.message),
+	    "%s (pid %u) got EIO from fsync on a file used with O_DIRECT by %s (pid %u) and "
+	    "through the page cache by %s (pid %u): the kernel could not invalidate cached "
+	    "pages after a direct write (collision with buffered I/O); cached data may be stale",
+	    ev->comm, ev->pid, side_comm(&m->direct), m->direct.who.pid, side_comm(&m->buffered),
+	    m->buffered.who.pid);
 	f.fix = "stop mixing O_DIRECT and buffered access to this file; check it against a "
 		"known-good copy (the kernel log has 'collision with buffered I/O')";
 	add_both_sides(&f, &m->direct, &m->buffered, units);
@@ -358,17 +361,16 @@ static void mx_advance(void *state, struct ioh_correlator *c, uint64_t now_ns)
 		first = m->direct.ns <= m->buffered.ns ? &m->direct : &m->buffered;
 		second = first == &m->direct ? &m->buffered : &m->direct;
 		emit(c, m, m->rule, m->severity, IOH_MODE_BOTH_OPEN, first, second, m->deadline_ns,
-		     m->degraded ||
-			     ioh_correlator_loss_overlaps(c, first->ns, m->deadline_ns));
+		     m->degraded || ioh_correlator_loss_overlaps(c, first->ns, m->deadline_ns));
 	}
 	s->next_deadline = next;
 }
 
 const struct ioh_detector ioh_detector_mixed_direct_buffered = {
-	.name = "mixed-direct-buffered",
-	.state_size = sizeof(struct mixed_state),
-	.init = mx_init,
-	.on_event = mx_on_event,
-	.advance = mx_advance,
-	IOH_DETECTOR_FILE_TABLE(struct mixed_state, table),
+    .name = "mixed-direct-buffered",
+    .state_size = sizeof(struct mixed_state),
+    .init = mx_init,
+    .on_event = mx_on_event,
+    .advance = mx_advance,
+    IOH_DETECTOR_FILE_TABLE(struct mixed_state, table),
 };

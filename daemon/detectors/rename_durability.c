@@ -66,7 +66,7 @@ struct pending_rename {
 	uint64_t deadline_ns;
 	uint32_t generation; /* bumped on free; stale heap items are skipped */
 	bool live;
-	bool file_fsynced;   /* the renamed file had been fsynced before the rename */
+	bool file_fsynced;	/* the renamed file had been fsynced before the rename */
 	bool resolve_timed_out; /* the renamed name's statx did not finish in time */
 	enum ioh_severity severity;
 	char rule[IOH_RULE_NAME_MAX];
@@ -483,7 +483,8 @@ static void emit_unsynced_source(struct ioh_correlator *c, const struct ioh_rule
 	snprintf(f.message, sizeof(f.message),
 		 "renamed %s %s while its data was never fsynced (dirty for %s)",
 		 /* "over" only when the kernel saw a file there: a new name is not replaced */
-		 ev->flags & IOH_EVF_RENAME_REPLACED ? "over" : "to", ev->rename.new_path, IOH_DURATION(dirty_for));
+		 ev->flags & IOH_EVF_RENAME_REPLACED ? "over" : "to", ev->rename.new_path,
+		 IOH_DURATION(dirty_for));
 	f.fix = "fsync(2) the file before rename(2), then fsync(2) the directory";
 	ioh_finding_add_str(&f, "old_path", ev->rename.old_path);
 	ioh_finding_add_duration(&f, "dirty_for", dirty_for);
@@ -507,8 +508,8 @@ static char *dup_or_null(const char *s)
  */
 static void evict_one(struct rename_durability *d)
 {
-	int by = d->groups[BY_DIR].max_count > d->groups[BY_PROGRAM].max_count ? BY_DIR
-									       : BY_PROGRAM;
+	int by =
+	    d->groups[BY_DIR].max_count > d->groups[BY_PROGRAM].max_count ? BY_DIR : BY_PROGRAM;
 	struct group_index *g = &d->groups[by];
 	uint32_t i;
 
@@ -601,8 +602,7 @@ static void on_rename(struct rename_durability *d, struct ioh_correlator *c,
 
 	if (!r->new_path)
 		return;
-	fstype = ioh_fstype_from_magic(r->dst_dir.fs_magic ? r->dst_dir.fs_magic
-							   : r->src.fs_magic);
+	fstype = ioh_fstype_from_magic(r->dst_dir.fs_magic ? r->dst_dir.fs_magic : r->src.fs_magic);
 	/*
 	 * A name resolved with statx when the event was processed can already name a later file
 	 * (a program that replaces the same name in a loop faster than the daemon drains): a
@@ -682,9 +682,9 @@ static void rd_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 			break;
 		}
 		break;
-	/* Losses are judged when a window closes (ioh_correlator_loss_overlaps), not when they
-	 * are reported: a LOSS event can arrive before older records, and after the clock
-	 * passed a deadline that the daemon expired but a replay expires later. */
+		/* Losses are judged when a window closes (ioh_correlator_loss_overlaps), not when
+		 * they are reported: a LOSS event can arrive before older records, and after the
+		 * clock passed a deadline that the daemon expired but a replay expires later. */
 	}
 }
 
@@ -712,11 +712,11 @@ static void rd_stats(const void *state, struct ioh_correlator_stats *st)
 }
 
 const struct ioh_detector ioh_detector_rename_durability = {
-	.name = "rename-durability",
-	.state_size = sizeof(struct rename_durability),
-	.init = rd_init,
-	.fini = rd_destroy,
-	.on_event = rd_on_event,
-	.advance = rd_advance,
-	.stats = rd_stats,
+    .name = "rename-durability",
+    .state_size = sizeof(struct rename_durability),
+    .init = rd_init,
+    .fini = rd_destroy,
+    .on_event = rd_on_event,
+    .advance = rd_advance,
+    .stats = rd_stats,
 };

@@ -73,8 +73,8 @@ static void describe_call(struct ioh_finding *f, const struct ioh_event *ev)
 	else if (sp->path)
 		out_s = sp->path;
 	snprintf(f->message, sizeof(f->message), "%s (pid %u) blocked %s in %s() from %s to %s%s%s",
-		 ev->comm, ev->pid, IOH_DURATION(sp->duration_ns), ioh_splice_call_to_string(sp->call),
-		 in_s, out_s, why[0] ? ": " : "", why);
+		 ev->comm, ev->pid, IOH_DURATION(sp->duration_ns),
+		 ioh_splice_call_to_string(sp->call), in_s, out_s, why[0] ? ": " : "", why);
 }
 
 static const char *splice_fix(uint32_t blocked)
@@ -104,8 +104,8 @@ static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 		return;
 	file_end = sp->path_end ? &sp->out : &sp->in;
 	other = sp->path_end ? &sp->in : &sp->out;
-	fstype = file_end->kind == IOH_END_FILE ? ioh_fstype_from_magic(file_end->file.fs_magic)
-						: NULL;
+	fstype =
+	    file_end->kind == IOH_END_FILE ? ioh_fstype_from_magic(file_end->file.fs_magic) : NULL;
 	rule = ioh_correlator_match_stall(c, IOH_RULE_SPLICE_STALL, sp->duration_ns, sp->path,
 					  fstype, ev);
 	if (!rule)
@@ -138,6 +138,6 @@ static void ss_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 }
 
 const struct ioh_detector ioh_detector_splice_stall = {
-	.name = "splice-stall",
-	.on_event = ss_on_event,
+    .name = "splice-stall",
+    .on_event = ss_on_event,
 };

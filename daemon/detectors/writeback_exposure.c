@@ -147,8 +147,8 @@ static void describe_flags(uint32_t flags, uint32_t commit_s, char *out, size_t 
 	if ((flags & IOH_MNT_NOBARRIER) && used < size)
 		used += snprintf(out + used, size - used, "%sbarriers off", used ? ", " : "");
 	if ((flags & IOH_MNT_JOURNAL_ASYNC_COMMIT) && used < size)
-		used += snprintf(out + used, size - used, "%sjournal_async_commit",
-				 used ? ", " : "");
+		used +=
+		    snprintf(out + used, size - used, "%sjournal_async_commit", used ? ", " : "");
 	if ((flags & IOH_MNT_LONG_COMMIT) && used < size)
 		snprintf(out + used, size - used, "%scommit=%u", used ? ", " : "", commit_s);
 }
@@ -159,7 +159,7 @@ static void report_mount(struct ioh_correlator *c, const struct ioh_event *ev,
 	const struct ioh_mount_info *mi = &ev->mount;
 	/* A property of the mount, not of a task: no task to match, pid 0 in the finding. */
 	const struct ioh_rule *rule =
-		ioh_correlator_match(c, IOH_RULE_WRITEBACK_MOUNT, mi->mount_point, mi->fstype, NULL);
+	    ioh_correlator_match(c, IOH_RULE_WRITEBACK_MOUNT, mi->mount_point, mi->fstype, NULL);
 	struct ioh_finding f;
 	char what[128];
 
@@ -170,8 +170,8 @@ static void report_mount(struct ioh_correlator *c, const struct ioh_event *ev,
 	 * window of loss: one step lower. */
 	ioh_finding_start(&f, ev->ts_ns, rule->name,
 			  (mi->flags & (IOH_MNT_DATA_WRITEBACK | IOH_MNT_NOBARRIER))
-				  ? rule->severity
-				  : ioh_severity_lower(rule->severity),
+			      ? rule->severity
+			      : ioh_severity_lower(rule->severity),
 			  NULL);
 	f.file.dev = mi->dev;
 	f.path = mi->mount_point;
@@ -179,11 +179,12 @@ static void report_mount(struct ioh_correlator *c, const struct ioh_event *ev,
 	snprintf(f.message, sizeof(f.message),
 		 "%s (%s on %s) is mounted with %s: after a crash, files can hold stale or "
 		 "foreign data unless every writer fsyncs",
-		 mi->mount_point, mi->fstype ? mi->fstype : "?", mi->source ? mi->source : "?", what);
+		 mi->mount_point, mi->fstype ? mi->fstype : "?", mi->source ? mi->source : "?",
+		 what);
 	f.fix = (mi->flags & IOH_MNT_DATA_WRITEBACK)
-			? "remount with data=ordered (the default) unless every application on it "
-			  "fsyncs before relying on its data"
-			: "remount with barriers on and the default journal commit (commit=5)";
+		    ? "remount with data=ordered (the default) unless every application on it "
+		      "fsyncs before relying on its data"
+		    : "remount with barriers on and the default journal commit (commit=5)";
 	ioh_finding_add_str(&f, "options", mi->options);
 	ioh_finding_add_str(&f, "source", mi->source);
 	ioh_finding_add_str(&f, "hazards", what);
@@ -244,11 +245,11 @@ static void on_truncate(struct wb_state *s, struct ioh_correlator *c, const stru
 
 	if (!m)
 		return; /* not (or no longer) a data=writeback mount */
-	if (mounted) /* the resolver went through the task's mount (bind mounts: its root) */
+	if (mounted)	/* the resolver went through the task's mount (bind mounts: its root) */
 		snprintf(path, sizeof(path), "%s", ti->path);
 	else if (ti->path)
-		snprintf(path, sizeof(path), "%s%s", strcmp(m->mount_point, "/") ? m->mount_point : "",
-			 ti->path);
+		snprintf(path, sizeof(path), "%s%s",
+			 strcmp(m->mount_point, "/") ? m->mount_point : "", ti->path);
 	else
 		snprintf(path, sizeof(path), "%s", m->mount_point);
 	rule = ioh_correlator_match(c, IOH_RULE_WRITEBACK_TRUNCATE_UNSYNCED, path, m->fstype, ev);
@@ -332,7 +333,7 @@ static void wb_on_event(void *state, struct ioh_correlator *c, const struct ioh_
 	case IOH_EV_SYNC:
 		on_sync(s, ev);
 		break;
-	/* Losses are judged when a window closes (ioh_correlator_loss_overlaps). */
+		/* Losses are judged when a window closes (ioh_correlator_loss_overlaps). */
 	}
 }
 
@@ -380,11 +381,11 @@ static void wb_advance(void *state, struct ioh_correlator *c, uint64_t now_ns)
 }
 
 const struct ioh_detector ioh_detector_writeback_exposure = {
-	.name = "writeback-exposure",
-	.state_size = sizeof(struct wb_state),
-	.init = wb_init,
-	.fini = wb_fini,
-	.on_event = wb_on_event,
-	.advance = wb_advance,
-	IOH_DETECTOR_FILE_TABLE(struct wb_state, table),
+    .name = "writeback-exposure",
+    .state_size = sizeof(struct wb_state),
+    .init = wb_init,
+    .fini = wb_fini,
+    .on_event = wb_on_event,
+    .advance = wb_advance,
+    IOH_DETECTOR_FILE_TABLE(struct wb_state, table),
 };

@@ -62,8 +62,8 @@ void ioh_join_path(char *out, size_t size, const char *dir, const char *name)
 }
 
 /* Reverse leaf-first components into "/a/b/c"; a cut-off walk gets a visible prefix. */
-static int rebuild_dir(const char *region, unsigned len, unsigned ncomp, bool truncated,
-		       char *out, size_t size)
+static int rebuild_dir(const char *region, unsigned len, unsigned ncomp, bool truncated, char *out,
+		       size_t size)
 {
 	const char *comps[IOH_DIR_COMPONENTS_MAX];
 	unsigned n = 0;
@@ -108,8 +108,7 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 	 * record holds past the struct. */
 	if (len < sizeof(*re) || re->base_path_len > IOH_DIR_PATH_REGION ||
 	    re->old_name_len > IOH_USER_PATH_MAX || re->new_name_len > IOH_NEW_PATH_MAX ||
-	    len - sizeof(*re) !=
-		    (size_t)re->base_path_len + re->old_name_len + re->new_name_len)
+	    len - sizeof(*re) != (size_t)re->base_path_len + re->old_name_len + re->new_name_len)
 		return -EBADMSG;
 	ev->rename.dfd = re->dfd;
 	ev->rename.rename_flags = re->rename_flags;
@@ -123,10 +122,10 @@ static int decode_rename(const void *data, size_t len, struct ioh_event *ev,
 	s->base_dir_id = re->base_dir;
 	s->mnt_ns = re->mnt_ns;
 
-	old_name = packed_string(strings + re->base_path_len, re->old_name_len, IOH_USER_PATH_MAX,
-				 &err);
-	new_name = packed_string(strings + re->base_path_len + re->old_name_len,
-				 re->new_name_len, IOH_NEW_PATH_MAX, &err);
+	old_name =
+	    packed_string(strings + re->base_path_len, re->old_name_len, IOH_USER_PATH_MAX, &err);
+	new_name = packed_string(strings + re->base_path_len + re->old_name_len, re->new_name_len,
+				 IOH_NEW_PATH_MAX, &err);
 	if (err)
 		return err;
 
@@ -377,11 +376,12 @@ int ioh_decode_record(const void *data, size_t len, struct ioh_event *ev,
 		ev->sync.file = se->file;
 		ev->sync.duration_ns = se->duration_ns;
 		if (se->path_len) {
-			/* A failed fsync: the walk started at the file, so it ends with its name. */
-			int err = rebuild_dir((const char *)(se + 1), se->path_len,
-					      se->path_components,
-					      se->hdr.flags & IOH_EVF_PATH_TRUNCATED,
-					      scratch->sync_path, sizeof(scratch->sync_path));
+			/* A failed fsync: the walk started at the file, so it ends with its name.
+			 */
+			int err =
+			    rebuild_dir((const char *)(se + 1), se->path_len, se->path_components,
+					se->hdr.flags & IOH_EVF_PATH_TRUNCATED, scratch->sync_path,
+					sizeof(scratch->sync_path));
 
 			if (err)
 				return err;

@@ -25,10 +25,10 @@ struct ioh_decode_scratch {
 	char base_dir[IOH_PATH_BUF]; /* the directory a relative new name is relative to */
 	char new_path[IOH_PATH_BUF];
 	char old_path[IOH_PATH_BUF];
-	char access_path[IOH_PATH_BUF]; /* the file of an access-mode record */
-	char sync_path[IOH_PATH_BUF];	/* the file of a failed fsync */
+	char access_path[IOH_PATH_BUF];	     /* the file of an access-mode record */
+	char sync_path[IOH_PATH_BUF];	     /* the file of a failed fsync */
 	char cut_name[IOH_NEW_PATH_MAX + 8]; /* a full-buffer new name with the cut marked */
-	char other_cgroup[4096];	/* resolve.c: cgroup of the other side */
+	char other_cgroup[4096];	     /* resolve.c: cgroup of the other side */
 	/* The new name had no '/': the kernel's base_dir *is* the receiving directory. */
 	bool new_in_base_dir;
 	struct ioh_file_id base_dir_id;

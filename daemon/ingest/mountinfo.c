@@ -20,8 +20,8 @@
 #include "daemon/util/fsnames.h"
 
 struct ioh_mount_table {
-	struct libmnt_table *tb; /* owns the strings */
-	struct ioh_mount_entry *entries; /* table order */
+	struct libmnt_table *tb;	      /* owns the strings */
+	struct ioh_mount_entry *entries;      /* table order */
 	const struct ioh_mount_entry **by_id; /* sorted by mount id */
 	size_t n;
 };
@@ -387,7 +387,8 @@ int ioh_mount_watch_scan(struct ioh_mount_watch *w, uint64_t now_ns, ioh_mount_c
 		uint32_t commit_s, old_commit_s;
 		uint32_t flags = entry_hazards(m, &commit_s);
 		uint32_t old_flags = entry_hazards(same_mount(old, m), &old_commit_s);
-		bool report = old_flags ? flags != old_flags || commit_s != old_commit_s : flags != 0;
+		bool report =
+		    old_flags ? flags != old_flags || commit_s != old_commit_s : flags != 0;
 
 		for (size_t g = 0; flags && !report && g < n_gone; g++)
 			report = gone[g] == m->dev;

@@ -25,7 +25,7 @@
 /* One mount; the strings belong to the table and live as long as it. */
 struct ioh_mount_entry {
 	uint64_t mnt_id;
-	uint32_t dev; /* kernel s_dev */
+	uint32_t dev;		 /* kernel s_dev */
 	const char *root;	 /* the directory of the file system mounted here ("/" unless a
 				  * bind mount of a subdirectory) */
 	const char *mount_point; /* unescaped, as the namespace's tasks see it */

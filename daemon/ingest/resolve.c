@@ -39,7 +39,7 @@ struct ioh_resolver {
 	char cgroup_root[PATH_MAX];
 	struct cgroup_entry cgroups[CGROUP_CACHE_SIZE];
 	uint64_t own_mnt_ns; /* names from tasks in our mount namespace need no /proc/PID/root */
-	struct ioh_stat_pool *pool; /* every statx of a name: off the loop, with a deadline */
+	struct ioh_stat_pool *pool;    /* every statx of a name: off the loop, with a deadline */
 	struct ns_mounts own_mounts;   /* our namespace */
 	struct ns_mounts other_mounts; /* the last other namespace whose mounts were needed */
 	char path[PATH_MAX];	       /* a truncated file's path through its mount */
@@ -190,7 +190,7 @@ static const char *fstype_of_path(struct ioh_resolver *r, uint32_t pid, uint64_t
 				  const char *path)
 {
 	const struct ioh_mount_entry *m =
-		ioh_mount_table_by_path(mount_table(r, pid, mnt_ns), path);
+	    ioh_mount_table_by_path(mount_table(r, pid, mnt_ns), path);
 
 	return m ? m->fstype : NULL;
 }
@@ -200,7 +200,8 @@ static const char *fstype_of_path(struct ioh_resolver *r, uint32_t pid, uint64_t
 static const char *fstype_of_mount(struct ioh_resolver *r, uint32_t pid, uint64_t mnt_ns,
 				   uint64_t mnt_id)
 {
-	const struct ioh_mount_entry *m = ioh_mount_table_by_id(mount_table(r, pid, mnt_ns), mnt_id);
+	const struct ioh_mount_entry *m =
+	    ioh_mount_table_by_id(mount_table(r, pid, mnt_ns), mnt_id);
 
 	return m ? m->fstype : NULL;
 }
@@ -311,9 +312,9 @@ static int stat_as_task(struct ioh_resolver *r, uint32_t pid, uint32_t mnt_ns, c
 	id->gen = 0; /* statx does not report i_generation */
 	if (btime)
 		*btime = (stx.stx_mask & STATX_BTIME)
-				 ? ioh_btime_to_monotonic((int64_t)stx.stx_btime.tv_sec * 1000000000ll +
-							  stx.stx_btime.tv_nsec)
-				 : 0;
+			     ? ioh_btime_to_monotonic((int64_t)stx.stx_btime.tv_sec * 1000000000ll +
+						      stx.stx_btime.tv_nsec)
+			     : 0;
 	return 0;
 }
 
@@ -364,9 +365,9 @@ static void resolve_rename(struct ioh_resolver *r, struct ioh_event *ev,
 	/* The inode and its birth time in one statx: the birth tells this file apart from a
 	 * deleted one that had the same number (the generation is not available here). A
 	 * directory that did not answer will not answer for its entry either. */
-	err = timed_out ? -ETIMEDOUT
-			: stat_as_task(r, ev->pid, s->mnt_ns, rn->new_path, &rn->src,
-				       &rn->src_btime_ns);
+	err = timed_out
+		  ? -ETIMEDOUT
+		  : stat_as_task(r, ev->pid, s->mnt_ns, rn->new_path, &rn->src, &rn->src_btime_ns);
 	if (err < 0) {
 		memset(&rn->src, 0, sizeof(rn->src));
 		rn->src_btime_ns = 0;

@@ -38,10 +38,10 @@ int ioh_resolver_set_statx(struct ioh_resolver *r, uint64_t timeout_ns, ioh_stat
 void ioh_resolver_mounts_changed(struct ioh_resolver *r);
 
 struct ioh_resolver_stats {
-	uint64_t timeouts;	 /* renames whose statx did not finish in time (or found every
-				  * worker stuck): IOH_EVF_RESOLVE_TIMEOUT */
-	uint64_t skipped;	 /* renames on a type never looked up: IOH_EVF_RESOLVE_SKIPPED */
-	unsigned workers;	 /* statx worker threads started */
+	uint64_t timeouts;	/* renames whose statx did not finish in time (or found every
+				 * worker stuck): IOH_EVF_RESOLVE_TIMEOUT */
+	uint64_t skipped;	/* renames on a type never looked up: IOH_EVF_RESOLVE_SKIPPED */
+	unsigned workers;	/* statx worker threads started */
 	unsigned workers_stuck; /* of those, still inside a statx that was given up on */
 };
 void ioh_resolver_get_stats(struct ioh_resolver *r, struct ioh_resolver_stats *out);

@@ -80,9 +80,9 @@ static enum ioh_attach_type prog_type(const struct ioh_candidate *c, const struc
 /* What the kernel offers, read once before any candidate is considered. */
 struct kernel_caps {
 	struct btf *vmlinux;
-	bool kprobes;	  /* the kprobe PMU exists */
-	char *kallsyms;	  /* "\nname\n..." of every text symbol, for kprobe targets */
-	int fentry;	  /* -1 unknown, 0 refused, 1 works */
+	bool kprobes;	/* the kprobe PMU exists */
+	char *kallsyms; /* "\nname\n..." of every text symbol, for kprobe targets */
+	int fentry;	/* -1 unknown, 0 refused, 1 works */
 	char fentry_why[128];
 };
 
@@ -166,8 +166,8 @@ static bool tracefs_has(const char *rel)
 static bool fentry_works(struct kernel_caps *k, const char *fn)
 {
 	struct bpf_insn insns[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
-		{.code = BPF_JMP | BPF_EXIT},
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
 	int id, prog, link;
@@ -274,7 +274,8 @@ static bool candidate_probe(struct kernel_caps *k, const struct ioh_candidate *c
 		snprintf(why, whylen, "kprobes not built into this kernel");
 		return false;
 	}
-	for_each_prog(c, r) {
+	for_each_prog(c, r)
+	{
 		if (!r->optional && !target_exists(k, prog_type(c, r), r, why, whylen))
 			return false;
 	}
@@ -320,7 +321,8 @@ static void detach_hook(struct hook_state *h)
 static int attach_candidate(struct ioh_loader *l, struct hook_state *h,
 			    const struct ioh_candidate *c, char *why, size_t whylen)
 {
-	for_each_prog(c, r) {
+	for_each_prog(c, r)
+	{
 		struct bpf_program *prog = prog_of(l, r);
 		int err = 0;
 
@@ -331,8 +333,8 @@ static int attach_candidate(struct ioh_loader *l, struct hook_state *h,
 				char event[64];
 				struct bpf_link *link;
 
-				snprintf(event, sizeof(event), "sys_%s_%s", r->exit ? "exit" : "enter",
-					 *sc);
+				snprintf(event, sizeof(event), "sys_%s_%s",
+					 r->exit ? "exit" : "enter", *sc);
 				link = bpf_program__attach_tracepoint(prog, "syscalls", event);
 				if (!link) {
 					err = -errno;
@@ -373,8 +375,7 @@ static void attach_hook(struct ioh_loader *l, size_t i)
 	for (const struct ioh_candidate *c = h->def->cands; c->backend; c++) {
 		char why[160] = "";
 
-		if (!bpf_program__autoload(prog_of(l, &c->progs[0])) &&
-		    !c->progs[0].optional) {
+		if (!bpf_program__autoload(prog_of(l, &c->progs[0])) && !c->progs[0].optional) {
 			continue; /* refused at probing (the reason is already recorded) */
 		}
 		if (attach_candidate(l, h, c, why, sizeof(why)) < 0) {
@@ -405,7 +406,8 @@ bool ioh_loader_on_demand_uses_perf(const struct ioh_loader *l)
 
 		if (!l->hooks[i].def->on_demand || !c)
 			continue;
-		for_each_prog(c, r) {
+		for_each_prog(c, r)
+		{
 			enum ioh_attach_type t = prog_type(c, r);
 
 			if (t == IOH_AT_KPROBE || t == IOH_AT_SYSCALL_TP || t == IOH_AT_TRACEPOINT)
@@ -472,8 +474,7 @@ static int probe_hooks(struct ioh_loader *l, const struct ioh_loader_opts *opts,
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, l->skel->obj)
-		bpf_program__set_autoload(prog, false);
+	bpf_object__for_each_program(prog, l->skel->obj) bpf_program__set_autoload(prog, false);
 	for (size_t i = 0; i < l->n_hooks; i++) {
 		const struct ioh_hook_def *def = &ioh_hook_table[i];
 		struct ioh_hook_status *st = &l->status[i];
@@ -492,7 +493,8 @@ static int probe_hooks(struct ioh_loader *l, const struct ioh_loader_opts *opts,
 				append_refusal(st, c->backend, why);
 				continue;
 			}
-			for_each_prog(c, r) {
+			for_each_prog(c, r)
+			{
 				char skip[160];
 
 				if (r->optional &&
@@ -503,8 +505,8 @@ static int probe_hooks(struct ioh_loader *l, const struct ioh_loader_opts *opts,
 			any = true;
 		}
 		if (!any && def->required && opts->backend != IOH_BACKEND_AUTO) {
-			log_error("--backend cannot attach the %s hook on this kernel: %s", def->name,
-				  st->refused);
+			log_error("--backend cannot attach the %s hook on this kernel: %s",
+				  def->name, st->refused);
 			return -EOPNOTSUPP;
 		}
 	}
@@ -596,8 +598,8 @@ int ioh_loader_start(const struct ioh_loader_opts *opts, struct ioh_loader **out
 	l->canary_fd = memfd_create("iohazard-canary", MFD_CLOEXEC);
 	if (l->canary_fd < 0)
 		log_warning_errno(-errno, "Failed to create the canary memfd: %m");
-	l->ringbuf = ring_buffer__new(bpf_map__fd(l->skel->maps.events), handle_record,
-				      (void *)opts, NULL);
+	l->ringbuf =
+	    ring_buffer__new(bpf_map__fd(l->skel->maps.events), handle_record, (void *)opts, NULL);
 	if (!l->ringbuf) {
 		err = -errno;
 		log_error_errno(err, "Failed to set up the ring buffer: %m");

@@ -35,9 +35,9 @@ struct ioh_prog_ref {
 	/* offsetof(struct iohazard_bpf, progs.<name>): a typed reference to the skeleton's
 	 * program, so a misspelt program is a build error, not a failed lookup at start. */
 	size_t skel_off;
-	const char *target;	      /* see enum ioh_attach_type; NULL for IOH_AT_SYSCALL_TP */
-	const char *const *syscalls;  /* IOH_AT_SYSCALL_TP: NULL-terminated syscall names */
-	bool exit;		      /* IOH_AT_SYSCALL_TP: sys_exit_X rather than sys_enter_X */
+	const char *target;	     /* see enum ioh_attach_type; NULL for IOH_AT_SYSCALL_TP */
+	const char *const *syscalls; /* IOH_AT_SYSCALL_TP: NULL-terminated syscall names */
+	bool exit;		     /* IOH_AT_SYSCALL_TP: sys_exit_X rather than sys_enter_X */
 	/* The candidate works without this program: a function or syscall only some kernels
 	 * have, whose work others already do there (filemap_splice_read before 6.5 is
 	 * generic_file_splice_read -> filemap_read; openat2 before 5.6). */
@@ -53,13 +53,13 @@ struct ioh_candidate {
 	enum ioh_attach_class cls;
 	enum ioh_attach_type type;
 	struct ioh_prog_ref progs[IOH_CAND_PROGS_MAX]; /* ends at the first skel_off == 0 */
-	const char *limits; /* what this candidate cannot see, or NULL */
+	const char *limits;			       /* what this candidate cannot see, or NULL */
 };
 
 struct ioh_hook_def {
 	const char *name;
-	bool required;	 /* no candidate attached: the daemon does not start */
-	bool on_demand;	 /* attached only while an inode is watched (mixed O_DIRECT/page cache) */
+	bool required;	   /* no candidate attached: the daemon does not start */
+	bool on_demand;	   /* attached only while an inode is watched (mixed O_DIRECT/page cache) */
 	const char *blind; /* what is lost when no candidate attaches */
 	struct ioh_candidate cands[IOH_HOOK_CANDS_MAX]; /* ends at the first backend == NULL */
 };

@@ -16,7 +16,8 @@
 #define IOH_METRICS_FAMILIES_H
 
 /* HELP and TYPE of the family IOH_M_<id>, all three taken from this file. */
-#define IOH_EXPO_FAMILY(x, id) ioh_expo_family((x), IOH_M_##id, IOH_M_##id##_TYPE, IOH_M_##id##_HELP)
+#define IOH_EXPO_FAMILY(x, id)                                                                     \
+	ioh_expo_family((x), IOH_M_##id, IOH_M_##id##_TYPE, IOH_M_##id##_HELP)
 
 /* counter {rule, severity} */
 #define IOH_M_FINDINGS_TOTAL "iohazard_findings_total"
@@ -171,7 +172,7 @@
 #define IOH_M_API_REFUSED_TOTAL "iohazard_api_refused_total"
 #define IOH_M_API_REFUSED_TOTAL_HELP                                                               \
 	"API connections or requests turned away by a limit: connections refused with every slot " \
-	"busy, idle connections closed to make room, subscriptions over the subscriber cap, "     \
+	"busy, idle connections closed to make room, subscriptions over the subscriber cap, "      \
 	"clients dropped with 4 MiB of replies unread."
 #define IOH_M_API_REFUSED_TOTAL_TYPE IOH_METRIC_COUNTER
 
@@ -184,7 +185,7 @@
 /* counter */
 #define IOH_M_RECORD_WRITE_ERRORS_TOTAL "iohazard_record_write_errors_total"
 #define IOH_M_RECORD_WRITE_ERRORS_TOTAL_HELP                                                       \
-	"Failed writes to the --record file (disk full, I/O error). The first one stops the "     \
+	"Failed writes to the --record file (disk full, I/O error). The first one stops the "      \
 	"recording; `iohazard status` says why."
 #define IOH_M_RECORD_WRITE_ERRORS_TOTAL_TYPE IOH_METRIC_COUNTER
 
@@ -206,12 +207,12 @@
 #define IOH_M_JOURNAL_SENT_TOTAL_TYPE IOH_METRIC_COUNTER
 #define IOH_M_JOURNAL_FAILURES_TOTAL "iohazard_journal_send_failures_total"
 #define IOH_M_JOURNAL_FAILURES_TOTAL_HELP                                                          \
-	"Findings that did not reach the journal (no journald socket, its queue full, out of "   \
+	"Findings that did not reach the journal (no journald socket, its queue full, out of "     \
 	"memory); journal.last_error in the status says why."
 #define IOH_M_JOURNAL_FAILURES_TOTAL_TYPE IOH_METRIC_COUNTER
 #define IOH_M_BLIND "iohazard_blind"
 #define IOH_M_BLIND_HELP                                                                           \
-	"1 while the daemon cannot see I/O (a hook detached or its canary syscall did not come "  \
+	"1 while the daemon cannot see I/O (a hook detached or its canary syscall did not come "   \
 	"back through the ring buffer); the status says why."
 #define IOH_M_BLIND_TYPE IOH_METRIC_GAUGE
 
@@ -223,28 +224,28 @@
 /* counter */
 #define IOH_M_RESOLVE_TIMEOUTS_TOTAL "iohazard_resolve_timeouts_total"
 #define IOH_M_RESOLVE_TIMEOUTS_TOTAL_HELP                                                          \
-	"Renamed names whose statx did not finish in time (a file system holding a lookup) or "   \
+	"Renamed names whose statx did not finish in time (a file system holding a lookup) or "    \
 	"found every resolver worker stuck. Their findings are degraded."
 #define IOH_M_RESOLVE_TIMEOUTS_TOTAL_TYPE IOH_METRIC_COUNTER
 
 /* counter */
 #define IOH_M_RESOLVE_SKIPPED_TOTAL "iohazard_resolve_skipped_total"
 #define IOH_M_RESOLVE_SKIPPED_TOTAL_HELP                                                           \
-	"Renamed names not looked up because their file system may block a lookup or cannot "     \
+	"Renamed names not looked up because their file system may block a lookup or cannot "      \
 	"carry a durable-rename finding (fuse, nfs, proc, ...)."
 #define IOH_M_RESOLVE_SKIPPED_TOTAL_TYPE IOH_METRIC_COUNTER
 
 /* gauge */
 #define IOH_M_RESOLVER_WORKERS_STUCK "iohazard_resolver_workers_stuck"
 #define IOH_M_RESOLVER_WORKERS_STUCK_HELP                                                          \
-	"Resolver threads still inside a statx that was given up on. At the maximum (8) every "   \
+	"Resolver threads still inside a statx that was given up on. At the maximum (8) every "    \
 	"rename that needs a lookup is degraded."
 #define IOH_M_RESOLVER_WORKERS_STUCK_TYPE IOH_METRIC_GAUGE
 
 /* counter */
 #define IOH_M_LOOP_STALLS_TOTAL "iohazard_loop_stalls_total"
 #define IOH_M_LOOP_STALLS_TOTAL_HELP                                                               \
-	"Times the daemon's event loop did not run for more than 3 s (seen by a separate "        \
+	"Times the daemon's event loop did not run for more than 3 s (seen by a separate "         \
 	"thread). Each is a blind episode: events of that time may be missing."
 #define IOH_M_LOOP_STALLS_TOTAL_TYPE IOH_METRIC_COUNTER
 

@@ -225,9 +225,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		c = conn_find(s, NULL);
 		if (!c || !info) /* cannot happen: MHD's limit is our array size */
 			return;
-		*c = (struct http_conn){
-		    .server = s, .conn = conn, .fd = info->connect_fd,
-		    .accepted_usec = ioh_clock_ns(CLOCK_MONOTONIC) / 1000};
+		*c = (struct http_conn){.server = s,
+					.conn = conn,
+					.fd = info->connect_fd,
+					.accepted_usec = ioh_clock_ns(CLOCK_MONOTONIC) / 1000};
 		s->n_conns++;
 		if (s->n_conns > IOH_METRICS_HTTP_CONNECTIONS_SOFT)
 			evict_idle(s, c);
@@ -437,7 +438,8 @@ static int attach_to_loop(struct ioh_metrics_http *s, sd_event *e)
 		 * edge triggering), and each of those must run now, not a quarter second later. */
 		r = sd_event_add_time(e, &s->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, s);
 	if (r < 0)
-		return log_error_errno(r, "Failed to add the metrics endpoint to the event loop: %m");
+		return log_error_errno(r,
+				       "Failed to add the metrics endpoint to the event loop: %m");
 	(void)sd_event_source_set_description(s->io, "metrics-http");
 	(void)sd_event_source_set_description(s->timer, "metrics-http-timer");
 	sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);

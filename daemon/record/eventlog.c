@@ -187,7 +187,8 @@ static void get_splice_end(struct cursor *c, struct ioh_splice_end *e)
 }
 
 /* Most bytes one module of a STACK record takes. */
-#define STACK_MODULE_BYTES_MAX(path_len) (5 * 8 + 1 + IOH_STACK_BUILD_ID_MAX + 2 + 8 + 2 + (path_len))
+#define STACK_MODULE_BYTES_MAX(path_len)                                                           \
+	(5 * 8 + 1 + IOH_STACK_BUILD_ID_MAX + 2 + 8 + 2 + (path_len))
 
 /*
  * A STACK event: key, registers, flags, the stack bytes (u32 length), then the modules (u16
@@ -219,9 +220,10 @@ static void put_stack(struct cursor *c, const struct ioh_stack_snapshot *s)
 		put_u64(c, m->pgoff);
 		put_u64(c, m->dev);
 		put_u64(c, m->ino);
-		put_bytes(c, &(uint8_t){m->build_id_len > IOH_STACK_BUILD_ID_MAX
-						? IOH_STACK_BUILD_ID_MAX
-						: m->build_id_len},
+		put_bytes(c,
+			  &(uint8_t){m->build_id_len > IOH_STACK_BUILD_ID_MAX
+					 ? IOH_STACK_BUILD_ID_MAX
+					 : m->build_id_len},
 			  1);
 		put_bytes(c, m->build_id, IOH_STACK_BUILD_ID_MAX);
 		put_u16(c, m->vaddr_known ? 1 : 0);
@@ -720,8 +722,7 @@ int ioh_eventlog_close(struct ioh_eventlog_writer *w)
 	return r;
 }
 
-int ioh_eventlog_open(const char *path, struct ioh_eventlog_reader **out, char *err,
-		      size_t errlen)
+int ioh_eventlog_open(const char *path, struct ioh_eventlog_reader **out, char *err, size_t errlen)
 {
 	struct ioh_eventlog_reader *r = calloc(1, sizeof(*r));
 	uint8_t header[HEADER_SIZE];
@@ -815,8 +816,7 @@ int ioh_eventlog_read(struct ioh_eventlog_reader *r, struct ioh_event *ev)
 	}
 truncated:
 	snprintf(r->error, sizeof(r->error), "truncated after record %llu%s",
-		 (unsigned long long)r->records,
-		 gzeof(r->gz) ? "" : " (damaged compressed data)");
+		 (unsigned long long)r->records, gzeof(r->gz) ? "" : " (damaged compressed data)");
 	return -EBADMSG;
 }
 

@@ -46,8 +46,7 @@ int ioh_eventlog_write(struct ioh_eventlog_writer *w, const struct ioh_event *ev
 int ioh_eventlog_flush(struct ioh_eventlog_writer *w);
 int ioh_eventlog_close(struct ioh_eventlog_writer *w);
 
-int ioh_eventlog_open(const char *path, struct ioh_eventlog_reader **out, char *err,
-		      size_t errlen);
+int ioh_eventlog_open(const char *path, struct ioh_eventlog_reader **out, char *err, size_t errlen);
 int64_t ioh_eventlog_realtime_offset(const struct ioh_eventlog_reader *r);
 /* 1: an event (strings valid until the next call), 0: clean end, <0: error (see _error). */
 int ioh_eventlog_read(struct ioh_eventlog_reader *r, struct ioh_event *ev);

@@ -15,7 +15,7 @@
 
 static const char builtin_text[] =
 #include "builtin_rules.inc"
-	;
+    ;
 
 const char ioh_builtin_rules_name[] = "(built-in) 10-default.rules";
 const char *const ioh_builtin_rules_text = builtin_text;

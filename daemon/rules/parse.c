@@ -363,8 +363,8 @@ static void scalar_set(struct parser *p, const struct ioh_rule_key *k, const cha
 			ret = -ERANGE;
 		if (ret == -ERANGE)
 			perr(p,
-			     "duration \"%s\" for \"%s\" in [rule %s] is too large (at most "
-			     IOH_DURATION_MAX_TEXT ")",
+			     "duration \"%s\" for \"%s\" in [rule %s] is too large (at "
+			     "most " IOH_DURATION_MAX_TEXT ")",
 			     value, k->name, r->name);
 		else if (ret < 0)
 			perr(p,
@@ -409,13 +409,15 @@ static void daemon_key(struct parser *p, const char *key, size_t key_len, const 
 		return;
 	}
 	if (value_len >= sizeof(text)) {
-		perr(p, "invalid value \"%s\" for \"stacks\" (yes or no)", shown(q, value, value_len));
+		perr(p, "invalid value \"%s\" for \"stacks\" (yes or no)",
+		     shown(q, value, value_len));
 		return;
 	}
 	memcpy(text, value, value_len);
 	text[value_len] = '\0';
 	if (ioh_parse_bool(text, &on) < 0)
-		perr(p, "invalid value \"%s\" for \"stacks\" (yes or no)", shown(q, value, value_len));
+		perr(p, "invalid value \"%s\" for \"stacks\" (yes or no)",
+		     shown(q, value, value_len));
 	else
 		p->ld->rs->no_stacks = !on;
 }

@@ -235,7 +235,8 @@ static int check_rules_fd(struct ioh_rules_load *ld, const char *path, int fd, s
 static int read_bounded(struct ioh_rules_load *ld, const char *path, int fd, size_t size_hint,
 			char **text, size_t *len)
 {
-	size_t cap = size_hint + 1 < IOH_RULES_FILE_MAX + 1 ? size_hint + 1 : IOH_RULES_FILE_MAX + 1;
+	size_t cap =
+	    size_hint + 1 < IOH_RULES_FILE_MAX + 1 ? size_hint + 1 : IOH_RULES_FILE_MAX + 1;
 	size_t n = 0;
 	char *buf = malloc(cap + 1), *bigger;
 	ssize_t r;
@@ -247,7 +248,8 @@ static int read_bounded(struct ioh_rules_load *ld, const char *path, int fd, siz
 		if (n == cap) {
 			if (cap > IOH_RULES_FILE_MAX) {
 				free(buf);
-				ioh_rules_error(ld, path, 0, -EFBIG, "file too large (max %d bytes)",
+				ioh_rules_error(ld, path, 0, -EFBIG,
+						"file too large (max %d bytes)",
 						IOH_RULES_FILE_MAX);
 				return -EFBIG;
 			}
@@ -305,7 +307,8 @@ static int read_rules_file(struct ioh_rules_load *ld, const char *path, char **t
 		free(*text);
 		*text = NULL;
 		*len = 0;
-		ioh_rules_error(ld, path, 0, -EFBIG, "rules files too large together (max %d bytes)",
+		ioh_rules_error(ld, path, 0, -EFBIG,
+				"rules files too large together (max %d bytes)",
 				IOH_RULES_TOTAL_MAX);
 		return -EFBIG;
 	}

@@ -39,14 +39,14 @@ struct ioh_rule {
 	bool severity_set;		  /* severity given explicitly in the file */
 	uint64_t window_ns;		  /* window = 5s: how long a detector waits for the fix */
 	uint64_t threshold_ns;		  /* threshold = 50ms: stall detectors' minimum */
-	uint64_t suppress_ns;		  /* suppress = 10m: one report per (rule, inode, path, program) */
-	uint64_t min_bytes;		  /* min_bytes = 64MiB: size thresholds */
+	uint64_t suppress_ns; /* suppress = 10m: one report per (rule, inode, path, program) */
+	uint64_t min_bytes;   /* min_bytes = 64MiB: size thresholds */
 	struct ioh_strlist include_paths; /* include = /srv/... (globs; empty = all) */
 	struct ioh_strlist exclude_paths; /* exclude = /tmp/... (globs, after include) */
 	struct ioh_strlist fstypes;	  /* fstypes = ext4 xfs btrfs (empty = persistent ones) */
 	struct ioh_strlist comm_allow;	  /* comm_allow = ... (empty = every program) */
 	struct ioh_strlist comm_deny;
-	struct ioh_strlist unit_allow;	  /* systemd units, globs (nginx.service, *.scope) */
+	struct ioh_strlist unit_allow; /* systemd units, globs (nginx.service, *.scope) */
 	struct ioh_strlist unit_deny;
 	char source_file[256]; /* where the section was defined (for `rules show`) */
 	unsigned source_line;
@@ -106,8 +106,8 @@ void ioh_rules_errors_free(struct ioh_rules_errors *errors);
 
 /* The enabled rules whose detector is `detector`, in file order; NULL-terminated array
  * owned by the caller (free()), or NULL on allocation failure. */
-const struct ioh_rule **ioh_ruleset_for_detector(const struct ioh_ruleset *rs,
-						 const char *detector, size_t *count);
+const struct ioh_rule **ioh_ruleset_for_detector(const struct ioh_ruleset *rs, const char *detector,
+						 size_t *count);
 const struct ioh_rule *ioh_ruleset_find(const struct ioh_ruleset *rs, const char *name);
 /* Smallest threshold of the enabled rules of `detector` (0: none enabled): what the kernel
  * side filters stalls with, so it never drops an occurrence a rule would report. */
@@ -144,7 +144,7 @@ void ioh_ruleset_print(const struct ioh_ruleset *rs, FILE *out);
  * Longer windows only hold memory; anything near 2^64 ns would wrap deadlines. */
 #define IOH_DURATION_MAX_NS (7ULL * 86400 * 1000000000ULL)
 #define IOH_DURATION_MAX_TEXT "7d"
-#define IOH_RULES_FILE_MAX (1024 * 1024)     /* bytes per file */
+#define IOH_RULES_FILE_MAX (1024 * 1024)      /* bytes per file */
 #define IOH_RULES_TOTAL_MAX (8 * 1024 * 1024) /* bytes over all files of one load */
 #define IOH_RULES_FILES_MAX 1024	      /* *.rules files per load */
 #define IOH_RULES_RULES_MAX 1024	      /* rules in the merged set (and per file) */
@@ -166,8 +166,8 @@ int ioh_rule_init(struct ioh_rule *rule, const char *name, const char *detector)
 void ioh_rule_fini(struct ioh_rule *rule);
 
 /* Parse rules from memory as if read from a file called `name` (tests, fuzzing, stdin). */
-int ioh_rules_load_buffer(const char *name, const char *text, size_t len,
-			  struct ioh_ruleset **out, struct ioh_rules_errors *errors);
+int ioh_rules_load_buffer(const char *name, const char *text, size_t len, struct ioh_ruleset **out,
+			  struct ioh_rules_errors *errors);
 
 /* The ordered list of files ioh_rules_load_dirs() would apply (full paths); 0 or -errno. */
 int ioh_rules_list_files(const char *const *dirs, size_t ndirs, struct ioh_strlist *files,

@@ -26,11 +26,11 @@ static const struct {
 	int cap;
 	const char *name;
 } kept_caps[] = {
-	{CAP_BPF, "cap_bpf"},
-	{CAP_PERFMON, "cap_perfmon"},
-	{CAP_SYS_ADMIN, "cap_sys_admin"},
-	{CAP_DAC_READ_SEARCH, "cap_dac_read_search"},
-	{CAP_SYS_PTRACE, "cap_sys_ptrace"},
+    {CAP_BPF, "cap_bpf"},
+    {CAP_PERFMON, "cap_perfmon"},
+    {CAP_SYS_ADMIN, "cap_sys_admin"},
+    {CAP_DAC_READ_SEARCH, "cap_dac_read_search"},
+    {CAP_SYS_PTRACE, "cap_sys_ptrace"},
 };
 
 /* A feature test, not a version check: the kernel knows CAP_BPF when it is a valid bit of
@@ -82,9 +82,9 @@ int ioh_check_bpf_capabilities(void)
 		return 0;
 	log_error("iohazardd needs root, or CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN on kernels "
 		  "before 5.8), to load its BPF programs; it has %s",
-		  (eff & (1ull << CAP_BPF)) ? "CAP_BPF without CAP_PERFMON"
+		  (eff & (1ull << CAP_BPF))	  ? "CAP_BPF without CAP_PERFMON"
 		  : (eff & (1ull << CAP_PERFMON)) ? "CAP_PERFMON without CAP_BPF"
-						   : "neither");
+						  : "neither");
 	return -EPERM;
 }
 
@@ -125,8 +125,10 @@ int ioh_drop_capabilities(char *kept, size_t size, bool runtime_perf_events)
 		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) <= 0)
 			continue; /* not a capability on this kernel, or already dropped */
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EPERM)
-			log_warning_errno(-errno, "Failed to drop capability %d from the bounding "
-						  "set: %m", cap);
+			log_warning_errno(-errno,
+					  "Failed to drop capability %d from the bounding "
+					  "set: %m",
+					  cap);
 	}
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 
@@ -144,8 +146,8 @@ int ioh_drop_capabilities(char *kept, size_t size, bool runtime_perf_events)
 			break;
 		if (!(permitted & (1ull << kept_caps[i].cap)))
 			continue;
-		len += (size_t)snprintf(kept + len, size - len, "%s%s",
-					len ? "," : "", kept_caps[i].name);
+		len += (size_t)snprintf(kept + len, size - len, "%s%s", len ? "," : "",
+					kept_caps[i].name);
 	}
 	log_debug("Capabilities kept: %s", kept && kept[0] ? kept : "none");
 	return 0;

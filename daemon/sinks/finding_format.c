@@ -106,8 +106,7 @@ static void stack_json(const struct ioh_stack_chain *c, struct jsonw *w)
 	jsonw_arr_end(w);
 }
 
-void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns,
-		       struct jsonw *w)
+void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns, struct jsonw *w)
 {
 	char time[64], dev[32], unit[256];
 
@@ -145,8 +144,7 @@ void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns,
 	jsonw_obj_end(w);
 }
 
-void ioh_finding_json(const struct ioh_finding *f, int64_t realtime_offset_ns,
-		      struct strbuf *out)
+void ioh_finding_json(const struct ioh_finding *f, int64_t realtime_offset_ns, struct strbuf *out)
 {
 	struct jsonw w;
 
@@ -163,9 +161,10 @@ void ioh_finding_stack_text(const struct ioh_finding *f, struct strbuf *out)
 	fr = ioh_stack_first_app_frame(&f->stack);
 	if (!fr) {
 		strbuf_printf(out, " (stack %s)",
-			      f->stack.status == IOH_STACK_OK || f->stack.status == IOH_STACK_TRUNCATED
-				      ? "in libc only"
-				      : ioh_stack_status_name(f->stack.status));
+			      f->stack.status == IOH_STACK_OK ||
+				      f->stack.status == IOH_STACK_TRUNCATED
+				  ? "in libc only"
+				  : ioh_stack_status_name(f->stack.status));
 		return;
 	}
 	strbuf_puts(out, " at ");
@@ -185,8 +184,7 @@ void ioh_finding_stack_text(const struct ioh_finding *f, struct strbuf *out)
 	strbuf_put_escaped(out, fr->module, strlen(fr->module));
 }
 
-void ioh_finding_text(const struct ioh_finding *f, int64_t realtime_offset_ns,
-		      struct strbuf *out)
+void ioh_finding_text(const struct ioh_finding *f, int64_t realtime_offset_ns, struct strbuf *out)
 {
 	char time[64], unit[256];
 

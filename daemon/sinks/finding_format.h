@@ -17,16 +17,13 @@
 void ioh_format_time(uint64_t mono_ns, int64_t realtime_offset_ns, char *buf, size_t size);
 
 /* Appends the JSON object (no newline). */
-void ioh_finding_json(const struct ioh_finding *f, int64_t realtime_offset_ns,
-		      struct strbuf *out);
+void ioh_finding_json(const struct ioh_finding *f, int64_t realtime_offset_ns, struct strbuf *out);
 /* Writes the object through an existing writer (inside an array or a reply). */
-void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns,
-		       struct jsonw *w);
+void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns, struct jsonw *w);
 /* " at save_config (config.c:118) in /usr/bin/app": the first call chain frame outside libc,
  * or " (stack omitted)"; nothing for a finding without a user call. */
 void ioh_finding_stack_text(const struct ioh_finding *f, struct strbuf *out);
 /* Appends one readable line (no newline); names are escaped for a terminal. */
-void ioh_finding_text(const struct ioh_finding *f, int64_t realtime_offset_ns,
-		      struct strbuf *out);
+void ioh_finding_text(const struct ioh_finding *f, int64_t realtime_offset_ns, struct strbuf *out);
 
 #endif

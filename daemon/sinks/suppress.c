@@ -14,7 +14,7 @@ struct suppress_entry {
 	char comm[IOH_COMM_LEN];
 	uint32_t dev;
 	uint64_t ino;
-	uint64_t path_hash; /* the path is not kept: 64 bits tell paths of one inode apart */
+	uint64_t path_hash;   /* the path is not kept: 64 bits tell paths of one inode apart */
 	uint64_t reported_ns; /* last time it was let through */
 	uint64_t seen_ns;     /* last occurrence, for eviction */
 	uint64_t repeats;     /* suppressed since reported_ns */
@@ -79,13 +79,12 @@ static bool same_key(const struct suppress_entry *e, uint64_t h, uint64_t path_h
 		     const struct ioh_finding *f)
 {
 	return e->hash == h && e->dev == f->file.dev && e->ino == f->file.ino &&
-	       e->path_hash == path_h &&
-	       strncmp(e->rule, f->rule, sizeof(e->rule)) == 0 &&
+	       e->path_hash == path_h && strncmp(e->rule, f->rule, sizeof(e->rule)) == 0 &&
 	       strncmp(e->comm, f->comm, sizeof(e->comm)) == 0;
 }
 
-bool ioh_suppressor_check(struct ioh_suppressor *s, const struct ioh_finding *f,
-			  uint64_t window_ns, uint64_t *repeats)
+bool ioh_suppressor_check(struct ioh_suppressor *s, const struct ioh_finding *f, uint64_t window_ns,
+			  uint64_t *repeats)
 {
 	uint64_t path_h = path_hash(f), h = key_hash(f, path_h);
 	struct suppress_entry *victim = NULL, *e;

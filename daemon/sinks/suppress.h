@@ -27,8 +27,8 @@ void ioh_suppressor_free(struct ioh_suppressor *s);
  * Whether to report `f` now. `window_ns` 0 means no suppression. On true, *repeats holds the
  * occurrences suppressed since the previous report of the same key.
  */
-bool ioh_suppressor_check(struct ioh_suppressor *s, const struct ioh_finding *f,
-			  uint64_t window_ns, uint64_t *repeats);
+bool ioh_suppressor_check(struct ioh_suppressor *s, const struct ioh_finding *f, uint64_t window_ns,
+			  uint64_t *repeats);
 
 /*
  * The reporting step shared by the daemon and replay: look up the rule's suppress window,

@@ -32,8 +32,8 @@
 
 #include "daemon/stacks/stack.h"
 
-#define SEGS_MAX 8	  /* PT_LOAD segments remembered per file */
-#define CACHE_SETS 256	  /* build-id cache: CACHE_SETS x CACHE_WAYS files */
+#define SEGS_MAX 8     /* PT_LOAD segments remembered per file */
+#define CACHE_SETS 256 /* build-id cache: CACHE_SETS x CACHE_WAYS files */
 #define CACHE_WAYS 4
 
 struct elf_seg {
@@ -58,7 +58,7 @@ static struct {
 	uint64_t clock;
 	struct file_info slots[CACHE_SETS][CACHE_WAYS];
 	struct ioh_stack_modules_stats st;
-} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 void ioh_stack_modules_stats(struct ioh_stack_modules_stats *st)
 {
@@ -101,7 +101,7 @@ static void file_info_read(int fd, struct file_info *fi)
 
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		fi->segs[fi->n_segs++] = (struct elf_seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr };
+		fi->segs[fi->n_segs++] = (struct elf_seg){ph.p_offset, ph.p_filesz, ph.p_vaddr};
 	}
 	const void *id;
 	ssize_t n = dwelf_elf_gnu_build_id(elf, &id);
@@ -222,8 +222,9 @@ int ioh_stack_modules_read(pid_t pid, struct ioh_stack_module *out, size_t max, 
 		char perms[8];
 		int pos = 0;
 
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n", &start,
-			   &end, perms, &pgoff, &maj, &min, &ino, &pos) < 7 || pos == 0)
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n",
+			   &start, &end, perms, &pgoff, &maj, &min, &ino, &pos) < 7 ||
+		    pos == 0)
 			continue;
 		char *name = line + pos;
 		size_t len = strcspn(name, "\n");
@@ -232,7 +233,8 @@ int ioh_stack_modules_read(pid_t pid, struct ioh_stack_module *out, size_t max, 
 		if (perms[2] != 'x' || name[0] != '/' || ino == 0)
 			continue; /* not executable, or not file-backed ([vdso], anonymous JIT) */
 		static const char deleted[] = " (deleted)";
-		if (len >= sizeof(deleted) - 1 && strcmp(name + len - (sizeof(deleted) - 1), deleted) == 0)
+		if (len >= sizeof(deleted) - 1 &&
+		    strcmp(name + len - (sizeof(deleted) - 1), deleted) == 0)
 			name[len -= sizeof(deleted) - 1] = '\0';
 
 		if (buf_len + len + 1 > buf_cap) {

@@ -56,10 +56,10 @@ struct ioh_stack_module {
 /* What was captured at the call. Pointers are borrowed from the event that carries it. */
 struct ioh_stack_snapshot {
 	uint32_t pid, tid;
-	uint64_t callsite;		 /* the kernel's key for this call site in this process */
-	uint64_t regs[IOH_STACK_NREGS];	 /* DWARF order; see IOH_STACK_REG_* */
-	uint32_t regs_mask;		 /* bit n: regs[n] is valid */
-	const uint8_t *stack;		 /* user stack bytes from regs[SP] upwards */
+	uint64_t callsite;		/* the kernel's key for this call site in this process */
+	uint64_t regs[IOH_STACK_NREGS]; /* DWARF order; see IOH_STACK_REG_* */
+	uint32_t regs_mask;		/* bit n: regs[n] is valid */
+	const uint8_t *stack;		/* user stack bytes from regs[SP] upwards */
 	uint32_t stack_len;
 	const struct ioh_stack_module *modules;
 	uint32_t n_modules;
@@ -69,17 +69,17 @@ struct ioh_stack_snapshot {
 /* One frame of an unwound chain, innermost first. Strings are owned by the unwinder's
  * caches (interned) and live as long as the unwinder. */
 struct ioh_stack_frame {
-	uint64_t pc;		/* address in the task */
-	const char *module;	/* module path as the task names it; NULL: no mapping */
+	uint64_t pc;	    /* address in the task */
+	const char *module; /* module path as the task names it; NULL: no mapping */
 	char build_id[2 * IOH_STACK_BUILD_ID_MAX + 1]; /* hex; "" when unknown */
 	/* The module-relative address: pc minus the module's load bias, i.e. the ELF virtual
 	 * address `addr2line -e <module>` and `objdump` take. */
 	uint64_t offset;
 	const char *function; /* NULL when the module has no symbol for it: never guessed */
 	uint64_t function_offset;
-	const char *file;     /* source file from debug info, NULL without */
+	const char *file; /* source file from debug info, NULL without */
 	uint32_t line;
-	uint8_t how;	      /* enum ioh_stack_frame_how: how this frame's pc was found */
+	uint8_t how; /* enum ioh_stack_frame_how: how this frame's pc was found */
 	/* An inlined call (from DWARF): same pc as the next frame, the function that was
 	 * inlined into it, with the line inside this function; the next frame's line is
 	 * the call site. function_offset 0. */
@@ -97,11 +97,11 @@ enum ioh_stack_frame_how {
 
 /* Why a chain is short, or absent (finding evidence: "stack_status"). */
 enum ioh_stack_status {
-	IOH_STACK_NONE = 0,	/* the hazard has no user call (kernel writeback, ...) */
-	IOH_STACK_OK = 1,	/* unwound to the outermost frame the CFI describes */
-	IOH_STACK_TRUNCATED = 2, /* ran out of copied stack bytes or frames */
-	IOH_STACK_OMITTED = 3,	/* not captured: budget or dedupe miss; counted, never guessed */
-	IOH_STACK_DISABLED = 4,	/* --no-stacks or the rules' `stacks = no` */
+	IOH_STACK_NONE = 0,	  /* the hazard has no user call (kernel writeback, ...) */
+	IOH_STACK_OK = 1,	  /* unwound to the outermost frame the CFI describes */
+	IOH_STACK_TRUNCATED = 2,  /* ran out of copied stack bytes or frames */
+	IOH_STACK_OMITTED = 3,	  /* not captured: budget or dedupe miss; counted, never guessed */
+	IOH_STACK_DISABLED = 4,	  /* --no-stacks or the rules' `stacks = no` */
 	IOH_STACK_UNRESOLVED = 5, /* captured, but no module could be opened to unwind it */
 };
 
@@ -137,8 +137,8 @@ struct ioh_unwinder_stats {
 	uint64_t unwinds;
 	uint64_t layouts_built, layouts_reused, layouts_evicted; /* one Dwfl per module layout */
 	uint64_t modules_opened, modules_unopened, modules_mismatched; /* build id differs */
-	uint64_t sym_lookups, sym_hits, sym_evicted;		       /* (build id, offset) cache */
-	uint64_t symfiles_opened, symfiles_evicted; /* per build id: symbols + debug info */
+	uint64_t sym_lookups, sym_hits, sym_evicted; /* (build id, offset) cache */
+	uint64_t symfiles_opened, symfiles_evicted;  /* per build id: symbols + debug info */
 	uint64_t frames_cfi, frames_fp;
 };
 void ioh_unwinder_stats(const struct ioh_unwinder *u, struct ioh_unwinder_stats *st);

@@ -31,11 +31,11 @@ struct ioh_stack_chain {
 };
 
 struct ioh_stacks_stats {
-	uint64_t snapshots;  /* STACK events unwound */
+	uint64_t snapshots;		    /* STACK events unwound */
 	uint64_t ok, truncated, unresolved; /* by the status of their chain */
-	uint64_t evictions;  /* chains dropped for room */
-	uint64_t attached;   /* findings given a chain */
-	uint64_t omitted;    /* findings of a user call without one */
+	uint64_t evictions;		    /* chains dropped for room */
+	uint64_t attached;		    /* findings given a chain */
+	uint64_t omitted;		    /* findings of a user call without one */
 	uint32_t entries, capacity;
 };
 

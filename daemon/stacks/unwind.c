@@ -37,12 +37,13 @@
 
 #include "daemon/stacks/stack.h"
 
-#define LAYOUTS_MAX 16	/* Dwfl per module layout, LRU */
-#define SYM_SETS 1024	/* symbol cache: SYM_SETS x SYM_WAYS (build id, offset) entries */
+#define LAYOUTS_MAX 16 /* Dwfl per module layout, LRU */
+#define SYM_SETS 1024  /* symbol cache: SYM_SETS x SYM_WAYS (build id, offset) entries */
 #define SYM_WAYS 4
 #define MODULES_MAX 512 /* modules per snapshot used (more are ignored) */
-#define SYMFILES_MAX 8 /* one-module Dwfl per build id, for symbols and lines, LRU: a big
-			 * dbgsym file holds ~16 MiB decompressed (libc), see docs/performance.md */
+#define SYMFILES_MAX                                                                               \
+	8 /* one-module Dwfl per build id, for symbols and lines, LRU: a big                       \
+	   * dbgsym file holds ~16 MiB decompressed (libc), see docs/performance.md */
 
 struct layout_module {
 	struct ioh_stack_module m; /* path interned */
@@ -134,8 +135,9 @@ static const char *intern(struct intern *t, const char *s)
 		for (size_t i = 0; i < t->cap; i++) {
 			if (!t->slots[i])
 				continue;
-			size_t j = hash_bytes(t->slots[i], strlen(t->slots[i]), 0xcbf29ce484222325ull) &
-				   (cap - 1);
+			size_t j =
+			    hash_bytes(t->slots[i], strlen(t->slots[i]), 0xcbf29ce484222325ull) &
+			    (cap - 1);
 			while (slots[j])
 				j = (j + 1) & (cap - 1);
 			slots[j] = t->slots[i];
@@ -169,8 +171,8 @@ static void intern_free(struct intern *t)
 /* Separate debug info by build id only, from the unwinder's debug dir: never debuginfod (a
  * daemon must not reach the network per binary it sees). The module's userdata is the
  * unwinder. */
-static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
-			  Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink_file,
 			  GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
 	const struct ioh_unwinder *u = *userdata;
@@ -276,17 +278,17 @@ static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 }
 
 static const Dwfl_Thread_Callbacks thread_callbacks = {
-	.next_thread = next_thread,
-	.get_thread = get_thread,
-	.memory_read = memory_read,
-	.set_initial_registers = set_initial_registers,
+    .next_thread = next_thread,
+    .get_thread = get_thread,
+    .memory_read = memory_read,
+    .set_initial_registers = set_initial_registers,
 };
 
 /* ---- module layouts ------------------------------------------------------------------- */
 
 static uint64_t module_hash(const struct ioh_stack_module *m, uint64_t h)
 {
-	uint64_t k[4] = { m->start, m->end, m->pgoff, m->ino };
+	uint64_t k[4] = {m->start, m->end, m->pgoff, m->ino};
 
 	h = hash_bytes(k, sizeof(k), h);
 	return hash_bytes(m->build_id, m->build_id_len, h);
@@ -313,7 +315,8 @@ static void layout_clear(struct layout *l)
  * Returns the fd and the ELF's load bias for `m`, or -1.
  */
 static int module_open(struct ioh_unwinder *u, const struct ioh_stack_snapshot *s,
-		       const struct ioh_stack_module *m, uint64_t *bias, char *used, size_t used_len)
+		       const struct ioh_stack_module *m, uint64_t *bias, char *used,
+		       size_t used_len)
 {
 	char cand[3][4200];
 	int nc = 0;
@@ -338,7 +341,8 @@ static int module_open(struct ioh_unwinder *u, const struct ioh_stack_snapshot *
 		if (idlen > IOH_STACK_BUILD_ID_MAX)
 			idlen = IOH_STACK_BUILD_ID_MAX;
 		if (m->build_id_len)
-			ok = idlen == m->build_id_len && memcmp(id, m->build_id, (size_t)idlen) == 0;
+			ok =
+			    idlen == m->build_id_len && memcmp(id, m->build_id, (size_t)idlen) == 0;
 		else
 			ok = idlen <= 0 && fstat(fd, &sb) == 0 && (uint64_t)sb.st_ino == m->ino;
 		if (!ok && elf && idlen > 0)
@@ -531,7 +535,7 @@ static struct layout *layout_get(struct ioh_unwinder *u, const struct ioh_stack_
 			bool same = true;
 			for (unsigned k = 0; k < n && same; k++) {
 				const struct layout_module *lm =
-					layout_find(l, s->modules[k].start);
+				    layout_find(l, s->modules[k].start);
 				same = lm && module_same(&lm->m, &s->modules[k]);
 			}
 			if (same) {
@@ -589,12 +593,13 @@ static void inlines(struct ioh_unwinder *u, Dwfl_Module *mod, uint64_t addr, str
 			e->n_inl++;
 		}
 		/* where it was called from: a line of the next scope out */
-		line = dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &v) == 0 ?
-			       (uint32_t)v :
-			       0;
-		file = files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &v) == 0 ?
-			       intern(&u->strings, dwarf_filesrc(files, v, NULL, NULL)) :
-			       NULL;
+		line = dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &v) == 0
+			   ? (uint32_t)v
+			   : 0;
+		file =
+		    files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &v) == 0
+			? intern(&u->strings, dwarf_filesrc(files, v, NULL, NULL))
+			: NULL;
 	}
 	if (e->n_inl) {
 		e->file = line ? file : NULL;
@@ -615,7 +620,8 @@ static const struct sym_entry *symbolize(struct ioh_unwinder *u, const struct la
 		return NULL; /* no file: module + build id + offset only, never a guessed name */
 	u->st.sym_lookups++;
 	if (lm->m.build_id_len) {
-		uint64_t h = hash_bytes(lm->m.build_id, lm->m.build_id_len, off * 0x9e3779b97f4a7c15ull);
+		uint64_t h =
+		    hash_bytes(lm->m.build_id, lm->m.build_id_len, off * 0x9e3779b97f4a7c15ull);
 		set = u->syms[h % SYM_SETS];
 		for (int w = 0; w < SYM_WAYS; w++) {
 			e = &set[w];
@@ -632,7 +638,7 @@ static const struct sym_entry *symbolize(struct ioh_unwinder *u, const struct la
 	struct symfile *sf = symfile_find(u, &lm->m);
 	Dwfl_Module *mod = sf ? sf->mod : lm->mod;
 	uint64_t addr = sf ? off : lookup;
-	struct sym_entry tmp = { 0 };
+	struct sym_entry tmp = {0};
 	GElf_Off sym_off = 0;
 	GElf_Sym sym;
 	const char *name = dwfl_module_addrinfo(mod, addr, &sym_off, &sym, NULL, NULL, NULL);
@@ -683,7 +689,7 @@ struct walk {
 	struct ioh_unwinder *u;
 	struct ioh_stack_frame *frames;
 	int max, n;
-	int physical; /* frames libdwfl gave (n also counts inlined calls) */
+	int physical;	      /* frames libdwfl gave (n also counts inlined calls) */
 	uint64_t prev_lookup; /* the callee's pc as libdwfl unwound it */
 };
 
@@ -773,7 +779,7 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 int ioh_unwind(struct ioh_unwinder *u, const struct ioh_stack_snapshot *snap,
 	       struct ioh_stack_frame *frames, int max, enum ioh_stack_status *status)
 {
-	struct walk w = { .u = u, .frames = frames, .max = max };
+	struct walk w = {.u = u, .frames = frames, .max = max};
 	const uint32_t need = (1u << IOH_STACK_REG_IP) | (1u << IOH_STACK_REG_SP);
 
 	u->st.unwinds++;

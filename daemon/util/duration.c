@@ -9,16 +9,11 @@ const char *ioh_format_duration(uint64_t ns, char *buf, size_t size)
 {
 	static const struct {
 		const char *name;
-		double ns; /* one of this unit */
+		double ns;   /* one of this unit */
 		double next; /* where the next unit takes over, in this unit */
 	} units[] = {
-		{"ns", 1, 1000},
-		{"µs", 1e3, 1000},
-		{"ms", 1e6, 1000},
-		{"s", 1e9, 60},
-		{"min", 60e9, 60},
-		{"h", 3600e9, 24},
-		{"d", 86400e9, 0},
+	    {"ns", 1, 1000},   {"µs", 1e3, 1000}, {"ms", 1e6, 1000}, {"s", 1e9, 60},
+	    {"min", 60e9, 60}, {"h", 3600e9, 24}, {"d", 86400e9, 0},
 	};
 	size_t u = 0;
 	double v = (double)ns;

@@ -30,7 +30,7 @@ void ioh_log_set_syslog_prefix(int on);
 
 /* Logs and returns `error` (negative errno, or 0 -> -EIO is not invented: returns 0). */
 int ioh_log_errno(enum ioh_log_level level, int error, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define log_error_errno(e, ...) ioh_log_errno(IOH_LOG_ERR, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) ioh_log_errno(IOH_LOG_WARNING, (e), __VA_ARGS__)

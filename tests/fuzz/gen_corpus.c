@@ -278,8 +278,14 @@ static void eventlog_seeds(const char *dir)
 	{
 		static const uint8_t bytes[64] = {1, 2, 3, 4};
 		static const struct ioh_stack_module mods[] = {
-		    {.start = 0x1000, .end = 0x9000, .pgoff = 0x1000, .dev = 0x801, .ino = 7,
-		     .path = "/usr/bin/mv", .build_id = {0xab}, .build_id_len = 1},
+		    {.start = 0x1000,
+		     .end = 0x9000,
+		     .pgoff = 0x1000,
+		     .dev = 0x801,
+		     .ino = 7,
+		     .path = "/usr/bin/mv",
+		     .build_id = {0xab},
+		     .build_id_len = 1},
 		};
 
 		ev.type = IOH_EV_STACK;
@@ -307,11 +313,18 @@ static void stack_seed(const char *dir)
 	r.ev.regs[7] = 0x7ffc00000000;
 	r.ev.regs_mask = (1u << IOH_STACK_REGS) - 1;
 	r.ev.stack_len = 256;
-	r.ev.exe = (struct ioh_stack_vma){.start = 0x1000, .end = 0x9000, .pgoff = 0x1000, .ino = 7,
-					  .dev = 0x800001, .path_len = sizeof(exe),
+	r.ev.exe = (struct ioh_stack_vma){.start = 0x1000,
+					  .end = 0x9000,
+					  .pgoff = 0x1000,
+					  .ino = 7,
+					  .dev = 0x800001,
+					  .path_len = sizeof(exe),
 					  .path_components = 3};
-	r.ev.code = (struct ioh_stack_vma){.start = 0x7f0000000000, .end = 0x7f0000100000,
-					   .ino = 5, .dev = 0x800001, .path_len = sizeof(libc),
+	r.ev.code = (struct ioh_stack_vma){.start = 0x7f0000000000,
+					   .end = 0x7f0000100000,
+					   .ino = 5,
+					   .dev = 0x800001,
+					   .path_len = sizeof(libc),
 					   .path_components = 2};
 	memcpy(r.data + 256, exe, sizeof(exe));
 	memcpy(r.data + 256 + sizeof(exe), libc, sizeof(libc));

@@ -5,9 +5,9 @@
  * daemon's recordings carry snapshots in their own event form (daemon/record); this is not it.
  *
  * Layout (native endian): "IOHSNAP1", u32 pid, tid, regs_mask, stack_len, n_modules,
- * expect_line_inline, expect_line_save, expect_line_main, u64 regs[IOH_STACK_NREGS], stack bytes, then per module:
- * u64 start, end, pgoff, dev, ino, vaddr, u8 vaddr_known, build_id_len, build_id[20],
- * u32 path_len, path bytes (no NUL).
+ * expect_line_inline, expect_line_save, expect_line_main, u64 regs[IOH_STACK_NREGS], stack bytes,
+ * then per module: u64 start, end, pgoff, dev, ino, vaddr, u8 vaddr_known, build_id_len,
+ * build_id[20], u32 path_len, path bytes (no NUL).
  */
 #ifndef IOH_TEST_STACK_SNAPSHOT_FILE_H
 #define IOH_TEST_STACK_SNAPSHOT_FILE_H
@@ -33,8 +33,8 @@ static inline int snapfile_write(const char *path, const struct ioh_stack_snapsh
 				 uint32_t line_inline, uint32_t line_save, uint32_t line_main)
 {
 	FILE *f = fopen(path, "we");
-	uint32_t h[8] = { s->pid,	s->tid,	     s->regs_mask, s->stack_len, s->n_modules,
-			  line_inline, line_save, line_main };
+	uint32_t h[8] = {s->pid,       s->tid,	    s->regs_mask, s->stack_len,
+			 s->n_modules, line_inline, line_save,	  line_main};
 
 	if (!f)
 		return -1;
@@ -44,8 +44,8 @@ static inline int snapfile_write(const char *path, const struct ioh_stack_snapsh
 	fwrite(s->stack, 1, s->stack_len, f);
 	for (uint32_t i = 0; i < s->n_modules; i++) {
 		const struct ioh_stack_module *m = &s->modules[i];
-		uint64_t v[6] = { m->start, m->end, m->pgoff, m->dev, m->ino, m->vaddr };
-		uint8_t b[2] = { m->vaddr_known, m->build_id_len };
+		uint64_t v[6] = {m->start, m->end, m->pgoff, m->dev, m->ino, m->vaddr};
+		uint8_t b[2] = {m->vaddr_known, m->build_id_len};
 		uint32_t len = (uint32_t)strlen(m->path);
 
 		fwrite(v, sizeof(v), 1, f);

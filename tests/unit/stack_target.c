@@ -2,9 +2,10 @@
 /*
  * The program whose call chain the unwinder tests recover (built -O2 -g with and without
  * frame pointers, and stripped; see the Makefile). main() calls save_config(), which calls
- * write_config() (always inlined), which calls take_snapshot() where a hazardous call would be: it captures what the BPF side captures at a
- * syscall (the user registers the unwinder needs and up to 8 KiB of stack from rsp) and this
- * task's modules, and writes them to argv[1] (tests/unit/stack_snapshot_file.h).
+ * write_config() (always inlined), which calls take_snapshot() where a hazardous call would be: it
+ * captures what the BPF side captures at a syscall (the user registers the unwinder needs and up to
+ * 8 KiB of stack from rsp) and this task's modules, and writes them to argv[1]
+ * (tests/unit/stack_snapshot_file.h).
  *
  * Usage: stack_target OUT [wait]   With "wait", stays alive until stdin closes, after printing
  * "ready" on stdout, so that a test can unwind while the task lives.
@@ -42,8 +43,8 @@ static uint64_t stack_end(uint64_t sp)
 static __attribute__((noipa)) int take_snapshot(const char *out, uint32_t line_inline,
 						uint32_t line_save, uint32_t line_main)
 {
-	struct ioh_stack_snapshot s = { 0 };
-	uint64_t r[IOH_STACK_NREGS] = { 0 };
+	struct ioh_stack_snapshot s = {0};
+	uint64_t r[IOH_STACK_NREGS] = {0};
 	char *strings = NULL;
 
 	/* rip, rsp and the callee-saved registers (DWARF numbering), at one instruction: the
@@ -61,8 +62,8 @@ static __attribute__((noipa)) int take_snapshot(const char *out, uint32_t line_i
 			 : [r] "r"(r)
 			 : "rax", "memory");
 	memcpy(s.regs, r, sizeof(r));
-	s.regs_mask = 1u << 16 | 1u << 7 | 1u << 6 | 1u << 3 | 1u << 12 | 1u << 13 | 1u << 14 |
-		      1u << 15;
+	s.regs_mask =
+	    1u << 16 | 1u << 7 | 1u << 6 | 1u << 3 | 1u << 12 | 1u << 13 | 1u << 14 | 1u << 15;
 	uint64_t sp = r[IOH_STACK_REG_SP], end = stack_end(sp);
 	s.stack_len = end - sp < STACK_COPY ? (uint32_t)(end - sp) : STACK_COPY;
 	memcpy(stack_copy, (const void *)(uintptr_t)sp, s.stack_len);

@@ -53,8 +53,6 @@ static void finding_init(struct ioh_finding *f, const char *path, const struct i
 	f->stack.frames = fr;
 }
 
-
-
 int main(void)
 {
 	static const char *const evil_fn = "evil\nfn\x1b]0;x\x07";
@@ -63,11 +61,11 @@ int main(void)
 		enum ioh_stack_status status;
 		bool strip, hostile;
 	} cases[] = {
-		{0, 3, IOH_STACK_OK, false, false},	  {0, 3, IOH_STACK_TRUNCATED, false, false},
-		{0, 1, IOH_STACK_OK, false, false},	  {0, 0, IOH_STACK_OMITTED, false, false},
-		{0, 0, IOH_STACK_DISABLED, false, false}, {0, 0, IOH_STACK_UNRESOLVED, false, false},
-		{0, 3, IOH_STACK_OK, true, false},	  {2, 1, IOH_STACK_OK, false, false},
-		{0, 3, IOH_STACK_OK, false, true},	  {0, 0, IOH_STACK_NONE, false, false},
+	    {0, 3, IOH_STACK_OK, false, false},	      {0, 3, IOH_STACK_TRUNCATED, false, false},
+	    {0, 1, IOH_STACK_OK, false, false},	      {0, 0, IOH_STACK_OMITTED, false, false},
+	    {0, 0, IOH_STACK_DISABLED, false, false}, {0, 0, IOH_STACK_UNRESOLVED, false, false},
+	    {0, 3, IOH_STACK_OK, true, false},	      {2, 1, IOH_STACK_OK, false, false},
+	    {0, 3, IOH_STACK_OK, false, true},	      {0, 0, IOH_STACK_NONE, false, false},
 	};
 	struct ioh_stack_frame frames[3];
 	struct ioh_finding f;
@@ -101,7 +99,8 @@ int main(void)
 			}
 			if (cases[i].hostile) {
 				fr[1].function = evil_fn;
-				fr[1].module = "/opt/\xe2\x80\xae" "app\xff"; /* not UTF-8: module_bytes */
+				fr[1].module = "/opt/\xe2\x80\xae"
+					       "app\xff"; /* not UTF-8: module_bytes */
 			}
 			finding_init(&f, "/var/lib/a", fr + cases[i].first, cases[i].n,
 				     cases[i].status);

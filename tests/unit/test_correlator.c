@@ -152,8 +152,7 @@ static void feed_loss(struct ioh_correlator *c, uint64_t ts, uint32_t where, uin
 }
 
 /* A loss the daemon found between two reads of the kernel's counters, at `from` and `to`. */
-static void feed_loss_interval(struct ioh_correlator *c, uint64_t from, uint64_t to,
-			       uint64_t count)
+static void feed_loss_interval(struct ioh_correlator *c, uint64_t from, uint64_t to, uint64_t count)
 {
 	struct ioh_event ev = base_event(to, IOH_EV_LOSS, 0, "");
 
@@ -1038,17 +1037,18 @@ static void test_caps(void)
 			seed = seed * 1103515245u + 12345u;
 			r = (seed >> 16) % 100;
 			if (r < 70) {
-				struct ioh_event ev = base_event(ts, IOH_EV_RENAME, 100 + r % 3,
-								 comms[(r / 3) % 3]);
+				struct ioh_event ev =
+				    base_event(ts, IOH_EV_RENAME, 100 + r % 3, comms[(r / 3) % 3]);
 
 				ev.rename.identity = IOH_ID_KERNEL;
-				ev.rename.dst_dir = file_id(DEV, 500 + (r / 9) % 4, S_IFDIR | 0755,
-							    EXT4_MAGIC);
+				ev.rename.dst_dir =
+				    file_id(DEV, 500 + (r / 9) % 4, S_IFDIR | 0755, EXT4_MAGIC);
 				ev.rename.new_path = "/srv/churn/f";
 				ioh_correlator_feed(c, &ev);
 				renames++;
 			} else if (r < 95) {
-				feed_sync(c, ts, IOH_SYNC_FSYNC, 0, DEV, 500 + r % 4, S_IFDIR | 0755);
+				feed_sync(c, ts, IOH_SYNC_FSYNC, 0, DEV, 500 + r % 4,
+					  S_IFDIR | 0755);
 			} else {
 				feed_sync(c, ts, IOH_SYNC_SYNCFS, 0, DEV, 0, 0);
 			}
@@ -1461,8 +1461,8 @@ static void test_unsynced_message(void)
 	TEST_CASE("rename-unsynced-source: \"renamed over\" when the kernel saw the old file")
 	{
 		struct ioh_correlator *c = new_correlator(0, 0);
-		struct ioh_event ev = base_event(1 * SEC + 1400 * 1000000ull, IOH_EV_RENAME, 1000,
-						 "writer");
+		struct ioh_event ev =
+		    base_event(1 * SEC + 1400 * 1000000ull, IOH_EV_RENAME, 1000, "writer");
 
 		feed_dirty(c, 1 * SEC, DEV, FILE_INO);
 		ev.flags = IOH_EVF_RENAME_REPLACED;

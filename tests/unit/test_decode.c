@@ -516,10 +516,10 @@ static void test_rename_malformed(void)
 }
 
 /* A record with one trailing leaf-first path (access, splice, truncate): struct, then room. */
-#define PATH_REC(name, type)                                                                  \
-	struct name {                                                                         \
-		type ev;                                                                      \
-		char path[IOH_DIR_PATH_REGION + 8];                                           \
+#define PATH_REC(name, type)                                                                       \
+	struct name {                                                                              \
+		type ev;                                                                           \
+		char path[IOH_DIR_PATH_REGION + 8];                                                \
 	}
 PATH_REC(access_rec, struct ioh_access_event);
 PATH_REC(splice_rec, struct ioh_splice_event);
@@ -687,7 +687,7 @@ struct stack_rec {
 static void test_stack(void)
 {
 	static struct stack_rec r;
-	static const char exe[] = "mv\0bin\0usr"; /* leaf first: /usr/bin/mv */
+	static const char exe[] = "mv\0bin\0usr";    /* leaf first: /usr/bin/mv */
 	static const char libc[] = "libc.so.6\0lib"; /* /lib/libc.so.6 */
 	struct ioh_event ev;
 
@@ -700,13 +700,20 @@ static void test_stack(void)
 		r.ev.regs_mask = 0xffffffffu; /* bits past the registers are dropped */
 		r.ev.stack_len = 64;
 		memset(r.data, 0xab, 64);
-		r.ev.exe = (struct ioh_stack_vma){.start = 0x5000, .end = 0x9000, .pgoff = 0x2000,
-						  .ino = 77, .dev = (8u << 20) | 1,
-						  .path_len = sizeof(exe), .path_components = 3};
+		r.ev.exe = (struct ioh_stack_vma){.start = 0x5000,
+						  .end = 0x9000,
+						  .pgoff = 0x2000,
+						  .ino = 77,
+						  .dev = (8u << 20) | 1,
+						  .path_len = sizeof(exe),
+						  .path_components = 3};
 		memcpy(r.data + 64, exe, sizeof(exe));
-		r.ev.code = (struct ioh_stack_vma){.start = 0x7f00, .end = 0x7fff, .ino = 5,
+		r.ev.code = (struct ioh_stack_vma){.start = 0x7f00,
+						   .end = 0x7fff,
+						   .ino = 5,
 						   .dev = (8u << 20) | 1,
-						   .path_len = sizeof(libc), .path_components = 2};
+						   .path_len = sizeof(libc),
+						   .path_components = 2};
 		memcpy(r.data + 64 + sizeof(exe), libc, sizeof(libc));
 		fill_hdr(&r.ev.hdr, IOH_EV_STACK, sizeof(r.ev) + 64 + sizeof(exe) + sizeof(libc));
 		CHECK_INT(decode_exact(&r, &ev), 0);
@@ -714,7 +721,8 @@ static void test_stack(void)
 		CHECK(ev.callsite == 0x1234567 && ev.stack.callsite == 0x1234567);
 		CHECK_INT(ev.stack.pid, 4242);
 		CHECK_INT(ev.stack.tid, 4243);
-		CHECK(ev.stack.regs[IOH_STACK_REG_IP] == 1016 && ev.stack.regs[IOH_STACK_REG_SP] == 1007);
+		CHECK(ev.stack.regs[IOH_STACK_REG_IP] == 1016 &&
+		      ev.stack.regs[IOH_STACK_REG_SP] == 1007);
 		CHECK_INT(ev.stack.regs_mask, (1u << IOH_STACK_NREGS) - 1);
 		CHECK_INT(ev.stack.stack_len, 64);
 		CHECK_INT(decode(&r, r.ev.hdr.size, &ev), 0); /* the bytes point into the record */
@@ -761,8 +769,8 @@ static void test_stack(void)
 	TEST_CASE("stack record: malformed hints are -EBADMSG")
 	{
 		r.ev.stack_len = 0;
-		r.ev.exe = (struct ioh_stack_vma){.start = 0x5000, .end = 0x9000,
-						  .path_len = sizeof(exe), .path_components = 3};
+		r.ev.exe = (struct ioh_stack_vma){
+		    .start = 0x5000, .end = 0x9000, .path_len = sizeof(exe), .path_components = 3};
 		memcpy(r.data, exe, sizeof(exe));
 		r.ev.hdr.size = sizeof(r.ev) + sizeof(exe);
 		CHECK_INT(decode_exact(&r, &ev), 0);
@@ -916,7 +924,8 @@ static void test_resolve_birth(void)
 		CHECK_INT(ev.rename.src.ino, st.st_ino);
 		CHECK_INT(ev.rename.src.gen, 0);
 		CHECK_INT(ev.rename.dst_dir.mode & S_IFMT, S_IFDIR);
-		if (statx(AT_FDCWD, path, 0, STATX_BTIME, &stx) == 0 && (stx.stx_mask & STATX_BTIME)) {
+		if (statx(AT_FDCWD, path, 0, STATX_BTIME, &stx) == 0 &&
+		    (stx.stx_mask & STATX_BTIME)) {
 			/* The kernel stamps births with its coarse clock: up to a tick early. */
 			CHECK(ev.rename.src_btime_ns + 20000000ull >= before);
 			CHECK(ev.rename.src_btime_ns <= after + 1000000ull);

@@ -88,11 +88,22 @@ static unsigned sample_events(struct ioh_event *out)
 	{
 		static uint8_t stack[300];
 		static struct ioh_stack_module mods[2] = {
-		    {.start = 0x555500001000, .end = 0x555500009000, .pgoff = 0x1000, .dev = 0x801,
-		     .ino = 77, .path = "/usr/bin/mv", .build_id = {0xde, 0xad, 0xbe, 0xef},
-		     .build_id_len = 4, .vaddr = 0x1000, .vaddr_known = true},
-		    {.start = 0x7f0000028000, .end = 0x7f00001bd000, .pgoff = 0x28000, .dev = 0x801,
-		     .ino = 5, .path = "/usr/lib/x86_64-linux-gnu/libc.so.6"},
+		    {.start = 0x555500001000,
+		     .end = 0x555500009000,
+		     .pgoff = 0x1000,
+		     .dev = 0x801,
+		     .ino = 77,
+		     .path = "/usr/bin/mv",
+		     .build_id = {0xde, 0xad, 0xbe, 0xef},
+		     .build_id_len = 4,
+		     .vaddr = 0x1000,
+		     .vaddr_known = true},
+		    {.start = 0x7f0000028000,
+		     .end = 0x7f00001bd000,
+		     .pgoff = 0x28000,
+		     .dev = 0x801,
+		     .ino = 5,
+		     .path = "/usr/lib/x86_64-linux-gnu/libc.so.6"},
 		};
 
 		for (unsigned i = 0; i < sizeof(stack); i++)
@@ -286,8 +297,10 @@ static void test_round_trip(void)
 		CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)len, &out), 0);
 		/* The module count is just before the first module: more than recorded. */
 		{
-			uint32_t count_at = (uint32_t)len - (5 * 8 + 1 + IOH_STACK_BUILD_ID_MAX + 2 + 8 +
-							     2 + (uint32_t)strlen("/usr/bin/mv") + 1) - 2;
+			uint32_t count_at = (uint32_t)len -
+					    (5 * 8 + 1 + IOH_STACK_BUILD_ID_MAX + 2 + 8 + 2 +
+					     (uint32_t)strlen("/usr/bin/mv") + 1) -
+					    2;
 
 			CHECK_INT(buf[count_at], 1);
 			buf[count_at] = 2;
@@ -392,7 +405,7 @@ static void v1_head(struct le *o, uint16_t type, uint64_t ts)
 
 	le_put(o, type, 2);
 	le_put(o, 0, 2);
-	le_put(o, 0, 4);    /* flags */
+	le_put(o, 0, 4); /* flags */
 	le_put(o, ts, 8);
 	le_put(o, 1000, 4); /* pid */
 	le_put(o, 1000, 4); /* tid */
@@ -469,7 +482,8 @@ static void test_previous_version(void)
 
 		/* The same bytes are not a valid version-2 payload (fields missing). */
 		CHECK_INT(ioh_eventlog_decode_payload(rename.b, (uint32_t)rename.n, &ev), -EBADMSG);
-		CHECK_INT(ioh_eventlog_decode_payload_version(rename.b, (uint32_t)rename.n, 1, &ev), 0);
+		CHECK_INT(ioh_eventlog_decode_payload_version(rename.b, (uint32_t)rename.n, 1, &ev),
+			  0);
 	}
 }
 
@@ -570,8 +584,9 @@ static void test_damage(void)
 
 		write_raw(file_path, IOH_EVENTLOG_VERSION + 1, evs, 2, NULL, 0);
 		CHECK_INT(ioh_eventlog_open(file_path, &r, err, sizeof(err)), -EPROTONOSUPPORT);
-		snprintf(expect, sizeof(expect), "%s: recording format version %d, this build reads 1 to %d",
-			 file_path, IOH_EVENTLOG_VERSION + 1, IOH_EVENTLOG_VERSION);
+		snprintf(expect, sizeof(expect),
+			 "%s: recording format version %d, this build reads 1 to %d", file_path,
+			 IOH_EVENTLOG_VERSION + 1, IOH_EVENTLOG_VERSION);
 		CHECK_STR(err, expect);
 		write_raw(file_path, 0, evs, 2, NULL, 0);
 		CHECK_INT(ioh_eventlog_open(file_path, &r, err, sizeof(err)), -EPROTONOSUPPORT);

@@ -356,11 +356,14 @@ static void test_text(void)
 
 		sample(&f);
 		/* U+009B is CSI for a terminal; U+202E turns "fdp.exe" around. */
-		f.path = "/srv/\xc2\x9b" "2Jx\xe2\x80\xae" "fdp.exe\xe2\x81\xa6\xef\xbb\xbf\xc3\xa9";
+		f.path = "/srv/\xc2\x9b"
+			 "2Jx\xe2\x80\xae"
+			 "fdp.exe\xe2\x81\xa6\xef\xbb\xbf\xc3\xa9";
 		snprintf(f.message, sizeof(f.message), "renamed to %s", f.path);
 		s = text_of(&f, OFFSET);
-		CHECK(strstr(s, " path=/srv/\\u009b2Jx\\u202efdp.exe\\u2066\\ufeff\xc3\xa9: renamed "
-				"to /srv/\\u009b2Jx\\u202e") != NULL);
+		CHECK(strstr(s,
+			     " path=/srv/\\u009b2Jx\\u202efdp.exe\\u2066\\ufeff\xc3\xa9: renamed "
+			     "to /srv/\\u009b2Jx\\u202e") != NULL);
 		CHECK(strstr(s, "\xc2\x9b") == NULL && strstr(s, "\xe2\x80\xae") == NULL);
 		free(s);
 	}
@@ -418,7 +421,8 @@ static void test_durations(void)
 		char buf[IOH_DURATION_STR_MAX];
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-			CHECK_STR(ioh_format_duration(cases[i].ns, buf, sizeof(buf)), cases[i].text);
+			CHECK_STR(ioh_format_duration(cases[i].ns, buf, sizeof(buf)),
+				  cases[i].text);
 		CHECK_STR(ioh_format_duration(UINT64_MAX, buf, sizeof(buf)), "213504d");
 	}
 }

@@ -192,7 +192,9 @@ static void test_c1_bidi(void)
 	char *v;
 
 	base_finding(&f);
-	f.path = "/srv/\xc2\x9b" "2Jx\xe2\x80\xae" "fdp.exe";
+	f.path = "/srv/\xc2\x9b"
+		 "2Jx\xe2\x80\xae"
+		 "fdp.exe";
 	snprintf(f.message, sizeof(f.message), "renamed to %s", f.path);
 	ioh_journal_fields_init(&jf);
 	TEST_CASE("MESSAGE escapes C1 controls and bidi overrides")
@@ -249,7 +251,9 @@ static void test_hostile(void)
 		v = field(&jf, "IOHAZARD_EVIDENCE", &len);
 		CHECK(v && strstr(v, "\"old_path\":\"/srv/a\\nPRIORITY=0\\n\\\"q\\\"\\\\"
 				     "\\ufffd\\ufffd\\u001b[31m.json\","));
-		CHECK(v && strstr(v, "\"old_path_bytes\":\"2f7372762f610a5052494f524954593d300a2271225cfffe1b5b33316d2e6a736f6e\"}"));
+		CHECK(v && strstr(v, "\"old_path_bytes\":"
+				     "\"2f7372762f610a5052494f524954593d300a2271225cfffe1b5b33316d2"
+				     "e6a736f6e\"}"));
 		CHECK(v && v[0] == '{' && v[len - 1] == '}');
 		free(v);
 	}

@@ -793,8 +793,8 @@ static void feed_fsync(struct ioh_correlator *c, uint64_t ts, uint64_t ino, int3
 	snprintf(ev.comm, sizeof(ev.comm), "%s", DB_COMM);
 	ev.sync.kind = IOH_SYNC_FSYNC;
 	ev.sync.ret = ret;
-	ev.sync.file = (struct ioh_file_id){.dev = DEV, .ino = ino, .mode = 0100644,
-					    .fs_magic = EXT4_MAGIC};
+	ev.sync.file =
+	    (struct ioh_file_id){.dev = DEV, .ino = ino, .mode = 0100644, .fs_magic = EXT4_MAGIC};
 	feed(c, &ev);
 }
 
@@ -805,7 +805,7 @@ static void test_fsync_eio_collision(void)
 		struct ioh_correlator *c = fresh();
 
 		feed_both_open(c, 10 * SEC, INO_A, PATH_A);
-		feed_fsync(c, 10 * SEC + 100 * MS, INO_B, -EIO); /* another file: nothing */
+		feed_fsync(c, 10 * SEC + 100 * MS, INO_B, -EIO);    /* another file: nothing */
 		feed_fsync(c, 10 * SEC + 200 * MS, INO_A, -ENOSPC); /* not the planted EIO */
 		feed_fsync(c, 10 * SEC + 300 * MS, INO_A, 0);
 		CHECK_INT(n_found, 0);

@@ -47,13 +47,14 @@ static struct ioh_mount_table *load(const char *text)
 static void test_escapes(void)
 {
 	TEST_CASE("mountinfo escapes: \\040 space, \\011 tab, \\134 backslash; super options; "
-		  "a malformed line skipped") {
-		struct ioh_mount_table *t = load(
-			"36 35 7:1 / /mnt/my\\040disk rw,relatime shared:1 - ext4 /dev/loop1 "
-			"rw,nobarrier,data=writeback,commit=60\n"
-			"99 35 7:9 / /mnt/no-separator rw ext4 /dev/loop9 rw\n" /* skipped */
-			"37 35 7:2 / /mnt/tab\\011here rw - ext4 /dev/my\\040loop rw\n"
-			"38 35 7:3 /a\\134b /mnt/back\\134slash rw - xfs /dev/loop3 rw\n");
+		  "a malformed line skipped")
+	{
+		struct ioh_mount_table *t =
+		    load("36 35 7:1 / /mnt/my\\040disk rw,relatime shared:1 - ext4 /dev/loop1 "
+			 "rw,nobarrier,data=writeback,commit=60\n"
+			 "99 35 7:9 / /mnt/no-separator rw ext4 /dev/loop9 rw\n" /* skipped */
+			 "37 35 7:2 / /mnt/tab\\011here rw - ext4 /dev/my\\040loop rw\n"
+			 "38 35 7:3 /a\\134b /mnt/back\\134slash rw - xfs /dev/loop3 rw\n");
 		const struct ioh_mount_entry *m;
 		uint32_t commit = 0;
 
@@ -85,7 +86,8 @@ static void test_escapes(void)
 
 static void test_long_line(void)
 {
-	TEST_CASE("a line over 8 KiB is one mount, and the next line is intact") {
+	TEST_CASE("a line over 8 KiB is one mount, and the next line is intact")
+	{
 		size_t n = 12000, used;
 		char *text = malloc(n + 512);
 		struct ioh_mount_table *t;
@@ -114,23 +116,24 @@ static void test_long_line(void)
 
 static void test_bind_root(void)
 {
-	TEST_CASE("bind mount of a subdirectory: a path within the file system through it") {
-		struct ioh_mount_table *t = load(
-			"20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
-			"50 20 7:5 / /mnt/wb rw - ext4 /dev/loop5 rw,data=writeback\n"
-			"51 20 7:5 /sub /srv/b\\040x rw - ext4 /dev/loop5 rw,data=writeback\n"
-			"52 20 7:5 / /a rw - ext4 /dev/loop5 rw,data=writeback\n");
+	TEST_CASE("bind mount of a subdirectory: a path within the file system through it")
+	{
+		struct ioh_mount_table *t =
+		    load("20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+			 "50 20 7:5 / /mnt/wb rw - ext4 /dev/loop5 rw,data=writeback\n"
+			 "51 20 7:5 /sub /srv/b\\040x rw - ext4 /dev/loop5 rw,data=writeback\n"
+			 "52 20 7:5 / /a rw - ext4 /dev/loop5 rw,data=writeback\n");
 		char out[256];
 
 		CHECK_INT(ioh_mount_table_path(t, ioh_kdev_make(7, 5), "/sub/f", out, sizeof(out)),
 			  0);
 		CHECK_STR(out, "/srv/b x/f");
-		CHECK_INT(ioh_mount_table_path(t, ioh_kdev_make(7, 5), "/sub", out, sizeof(out)), 0);
+		CHECK_INT(ioh_mount_table_path(t, ioh_kdev_make(7, 5), "/sub", out, sizeof(out)),
+			  0);
 		CHECK_STR(out, "/srv/b x");
 		/* not under the bind's root ("/subway" is not "/sub"): the shortest whole mount */
-		CHECK_INT(ioh_mount_table_path(t, ioh_kdev_make(7, 5), "/subway/f", out,
-					       sizeof(out)),
-			  0);
+		CHECK_INT(
+		    ioh_mount_table_path(t, ioh_kdev_make(7, 5), "/subway/f", out, sizeof(out)), 0);
 		CHECK_STR(out, "/a/subway/f");
 		CHECK_INT(ioh_mount_table_path(t, ioh_kdev_make(8, 1), "/etc/x", out, sizeof(out)),
 			  0);
@@ -141,20 +144,21 @@ static void test_bind_root(void)
 			  -ENAMETOOLONG);
 		ioh_mount_table_free(t);
 	}
-	TEST_CASE("only the bind mount: what is outside its root is not reachable") {
+	TEST_CASE("only the bind mount: what is outside its root is not reachable")
+	{
 		struct ioh_mount_table *t =
-			load("51 20 7:5 /sub /srv/b rw - ext4 /dev/loop5 rw,data=writeback\n");
+		    load("51 20 7:5 /sub /srv/b rw - ext4 /dev/loop5 rw,data=writeback\n");
 		char out[256];
 
-		CHECK_INT(ioh_mount_table_path(t, ioh_kdev_make(7, 5), "/sub/d/f", out,
-					       sizeof(out)),
-			  0);
+		CHECK_INT(
+		    ioh_mount_table_path(t, ioh_kdev_make(7, 5), "/sub/d/f", out, sizeof(out)), 0);
 		CHECK_STR(out, "/srv/b/d/f");
 		CHECK_INT(ioh_mount_table_path(t, ioh_kdev_make(7, 5), "/other", out, sizeof(out)),
 			  -ENOENT);
 		ioh_mount_table_free(t);
 	}
-	TEST_CASE("by id; by path: the longest mount point, the later of stacked mounts") {
+	TEST_CASE("by id; by path: the longest mount point, the later of stacked mounts")
+	{
 		struct ioh_mount_table *t = load("20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
 						 "30 20 0:40 / /mnt rw - tmpfs none rw\n"
 						 "31 30 0:41 / /mnt/f rw - fuse.sshfs h:/ rw\n"
@@ -192,7 +196,8 @@ static void on_mount(const struct ioh_event *ev, void *ctx)
 
 static void test_watch(void)
 {
-	TEST_CASE("watcher: hazardous mounts reported once; fixed, moved, gone") {
+	TEST_CASE("watcher: hazardous mounts reported once; fixed, moved, gone")
+	{
 		struct ioh_mount_watch *w;
 		struct seen s = {0};
 		const char *base = "20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
@@ -203,7 +208,8 @@ static void test_watch(void)
 		CHECK_INT(ioh_mount_watch_new(table_path, &w), 0);
 		CHECK_INT(ioh_mount_watch_scan(w, 1, on_mount, &s), 0); /* tmpfs: not persistent */
 		snprintf(text, sizeof(text),
-			 "%s50 20 7:5 / /mnt/w\\040b rw - ext4 /dev/loop5 rw,data=writeback\n", base);
+			 "%s50 20 7:5 / /mnt/w\\040b rw - ext4 /dev/loop5 rw,data=writeback\n",
+			 base);
 		write_table(text);
 		CHECK_INT(ioh_mount_watch_scan(w, 2, on_mount, &s), 1);
 		CHECK_INT(s.flags[0], IOH_MNT_DATA_WRITEBACK);
@@ -230,7 +236,7 @@ static void test_watch(void)
 			 "%s51 20 7:5 / /mnt/moved rw - ext4 /dev/loop5 rw,data=writeback\n", base);
 		write_table(text);
 		CHECK_INT(ioh_mount_watch_scan(w, 8, on_mount, &s), 2); /* mount --move */
-		CHECK_INT(s.flags[4], IOH_MNT_GONE); /* the gone first */
+		CHECK_INT(s.flags[4], IOH_MNT_GONE);			/* the gone first */
 		CHECK_STR(s.mount_point[4], "/mnt/a");
 		CHECK_STR(s.mount_point[5], "/mnt/moved");
 		CHECK_INT(s.flags[5], IOH_MNT_DATA_WRITEBACK);
@@ -240,7 +246,8 @@ static void test_watch(void)
 		CHECK_INT(s.mnt_id[6], 51);
 		ioh_mount_watch_free(w);
 	}
-	TEST_CASE("watcher: a bind mount goes; the device's other mount is reported again") {
+	TEST_CASE("watcher: a bind mount goes; the device's other mount is reported again")
+	{
 		struct ioh_mount_watch *w;
 		struct seen s = {0};
 		const char *both = "50 20 7:5 / /mnt/wb rw - ext4 /dev/loop5 rw,data=writeback\n"
@@ -264,7 +271,8 @@ static void test_watch(void)
 
 static void test_resolver_truncate(void)
 {
-	TEST_CASE("resolver: a truncated file's path through the task's mount") {
+	TEST_CASE("resolver: a truncated file's path through the task's mount")
+	{
 		struct ioh_resolver *r = ioh_resolver_new("/nonexistent");
 		struct ioh_mount_table *t = NULL;
 		struct ioh_decode_scratch *scratch = calloc(1, sizeof(*scratch));
@@ -280,7 +288,8 @@ static void test_resolver_truncate(void)
 			ev.pid = (uint32_t)getpid();
 			ev.truncate.file.dev = root->dev;
 			ev.truncate.path = "/x/y";
-			CHECK_INT(ioh_mount_table_path(t, root->dev, "/x/y", want, sizeof(want)), 0);
+			CHECK_INT(ioh_mount_table_path(t, root->dev, "/x/y", want, sizeof(want)),
+				  0);
 			ioh_resolver_enrich(r, &ev, scratch);
 			CHECK(ev.flags & IOH_EVF_PATH_MOUNTED);
 			CHECK_STR(ev.truncate.path, want);
@@ -336,7 +345,8 @@ static int new_mount_child(void)
 
 static void test_resolver_sees_new_mounts(void)
 {
-	TEST_CASE("resolver: a mount made after it read the table is found by its id") {
+	TEST_CASE("resolver: a mount made after it read the table is found by its id")
+	{
 		pid_t pid = fork();
 		int status = 0;
 

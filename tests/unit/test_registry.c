@@ -79,7 +79,8 @@ static void test_registry(void)
 			unsigned rules = 0;
 
 			for (unsigned k = 0; k < IOH_RULE__COUNT; k++)
-				rules += strcmp(ioh_rule_kinds[k].detector, ioh_detectors[i]->name) == 0;
+				rules +=
+				    strcmp(ioh_rule_kinds[k].detector, ioh_detectors[i]->name) == 0;
 			CHECK(rules > 0);
 			CHECK(ioh_detectors[i]->on_event != NULL);
 		}
@@ -114,7 +115,8 @@ static void test_docs_rules(void)
 			/* hazards.md: a section heading names it. */
 			snprintf(name, sizeof(name), "`%s`", k->name);
 			if (!line_with(hazards, "## ", name))
-				printf("# docs/hazards.md has no \"## \" heading naming %s\n", name);
+				printf("# docs/hazards.md has no \"## \" heading naming %s\n",
+				       name);
 			CHECK(line_with(hazards, "## ", name));
 			/* rules.md: its row of defaults, as the registry has them. */
 			if (k->threshold_ns)
@@ -137,7 +139,8 @@ static void test_docs_metrics(void)
 {
 	TEST_CASE("docs: metrics.md lists every family of families.h")
 	{
-		char *families = slurp("daemon/metrics/families.h"), *metrics = slurp("docs/metrics.md");
+		char *families = slurp("daemon/metrics/families.h"),
+		     *metrics = slurp("docs/metrics.md");
 		unsigned found = 0;
 
 		CHECK(families != NULL);
@@ -148,8 +151,7 @@ static void test_docs_metrics(void)
 
 			/* #define IOH_M_X "iohazard_x" (the _HELP strings are not names). */
 			if (sscanf(l, "#define %127s \"%127[a-z0-9_]\"", macro, family) != 2 ||
-			    strncmp(macro, "IOH_M_", 6) != 0 ||
-			    strstr(macro, "_HELP"))
+			    strncmp(macro, "IOH_M_", 6) != 0 || strstr(macro, "_HELP"))
 				continue;
 			found++;
 			snprintf(row, sizeof(row), "| `%s` |", family);

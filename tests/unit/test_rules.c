@@ -339,7 +339,8 @@ static void test_keys(void)
 
 	TEST_CASE("long list lines are split, not truncated")
 	{
-		/* Longer than the 200-byte lines of Debian's libinih, which the parser once used. */
+		/* Longer than the 200-byte lines of Debian's libinih, which the parser once used.
+		 */
 		n = (size_t)snprintf(longline, sizeof(longline), "[rule splice-stall]\nexclude =");
 		for (int i = 0; i < 60; i++)
 			n += (size_t)snprintf(longline + n, sizeof(longline) - n, " /p%02d/*", i);
@@ -1117,7 +1118,8 @@ static void test_shipped_regenerable(void)
 			}
 			for (size_t i = 0; i < sizeof(reported) / sizeof(reported[0]); i++) {
 				if (!ioh_rule_matches(r, reported[i], "ext4", "postgres", NULL))
-					printf("# %s does not apply to %s\n", rules[k], reported[i]);
+					printf("# %s does not apply to %s\n", rules[k],
+					       reported[i]);
 				CHECK(ioh_rule_matches(r, reported[i], "ext4", "postgres", NULL));
 			}
 		}

@@ -95,10 +95,17 @@ static void test_evidence(void)
 	struct ioh_finding f;
 	struct strbuf sb;
 	static const struct ioh_stack_frame frames[] = {
-	    {.pc = 0x7f0000001000, .module = "/usr/lib/x86_64-linux-gnu/libc.so.6",
-	     .offset = 0x1000, .function = "rename"},
-	    {.pc = 0x555500001234, .module = "/usr/bin/app", .build_id = "abcd", .offset = 0x1234,
-	     .function = "save_config", .file = "/src/app/config.c", .line = 118},
+	    {.pc = 0x7f0000001000,
+	     .module = "/usr/lib/x86_64-linux-gnu/libc.so.6",
+	     .offset = 0x1000,
+	     .function = "rename"},
+	    {.pc = 0x555500001234,
+	     .module = "/usr/bin/app",
+	     .build_id = "abcd",
+	     .offset = 0x1234,
+	     .function = "save_config",
+	     .file = "/src/app/config.c",
+	     .line = 118},
 	    {.pc = 0x555500002000, .module = "/usr/bin/app", .offset = 0x2000},
 	};
 
@@ -112,15 +119,18 @@ static void test_evidence(void)
 		f.stack.n_frames = 3;
 		strbuf_init(&sb);
 		ioh_finding_json(&f, 0, &sb);
-		CHECK(strstr(sb.buf, "\"stack_status\":\"ok\",\"stack\":[{\"module\":\"/usr/lib/"
-				     "x86_64-linux-gnu/libc.so.6\",\"build_id\":null,\"offset\":4096,"
-				     "\"function\":\"rename\",\"file\":null,\"line\":0}") != NULL);
-		CHECK(strstr(sb.buf, "{\"module\":\"/usr/bin/app\",\"build_id\":null,\"offset\":8192,"
-				     "\"function\":null,\"file\":null,\"line\":0}]") != NULL);
+		CHECK(strstr(sb.buf,
+			     "\"stack_status\":\"ok\",\"stack\":[{\"module\":\"/usr/lib/"
+			     "x86_64-linux-gnu/libc.so.6\",\"build_id\":null,\"offset\":4096,"
+			     "\"function\":\"rename\",\"file\":null,\"line\":0}") != NULL);
+		CHECK(strstr(sb.buf,
+			     "{\"module\":\"/usr/bin/app\",\"build_id\":null,\"offset\":8192,"
+			     "\"function\":null,\"file\":null,\"line\":0}]") != NULL);
 		strbuf_free(&sb);
 		strbuf_init(&sb);
 		ioh_finding_text(&f, 0, &sb);
-		CHECK(strstr(sb.buf, " at save_config (config.c:118) in /usr/bin/app -- fix") != NULL);
+		CHECK(strstr(sb.buf, " at save_config (config.c:118) in /usr/bin/app -- fix") !=
+		      NULL);
 		strbuf_free(&sb);
 	}
 

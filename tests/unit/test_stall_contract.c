@@ -53,8 +53,8 @@ int ioh_loader_read_splice_histogram(const struct ioh_loader *l, struct ioh_hist
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-static void note_stall(struct ioh_stall_board *b, const char *call, const char *cgroup,
-		       uint64_t ns, uint32_t pid, const char *comm, const char *path)
+static void note_stall(struct ioh_stall_board *b, const char *call, const char *cgroup, uint64_t ns,
+		       uint32_t pid, const char *comm, const char *path)
 {
 	struct ioh_finding f;
 

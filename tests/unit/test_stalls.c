@@ -102,7 +102,8 @@ static struct ioh_event throttle_ev(uint64_t ts, uint32_t pid, uint64_t pause_ms
 
 static void test_fsync_error_retried(void)
 {
-	TEST_CASE("fsync EIO then success on the same inode -> critical") {
+	TEST_CASE("fsync EIO then success on the same inode -> critical")
+	{
 		struct ioh_correlator *c = fresh();
 		struct ioh_event e1 = sync_ev(1 * S, 42, IOH_SYNC_FSYNC, -EIO, 7),
 				 e2 = sync_ev(2 * S, 42, IOH_SYNC_FSYNC, 0, 7);
@@ -117,7 +118,8 @@ static void test_fsync_error_retried(void)
 		CHECK(strstr(found[0].message, "EIO") != NULL);
 		ioh_correlator_free(c);
 	}
-	TEST_CASE("fdatasync error then fsync success counts too; reported once") {
+	TEST_CASE("fdatasync error then fsync success counts too; reported once")
+	{
 		struct ioh_correlator *c = fresh();
 		struct ioh_event e1 = sync_ev(1 * S, 42, IOH_SYNC_FDATASYNC, -ENOSPC, 7),
 				 e2 = sync_ev(2 * S, 42, IOH_SYNC_FSYNC, 0, 7),
@@ -129,15 +131,16 @@ static void test_fsync_error_retried(void)
 		CHECK_INT(n_found, 1);
 		ioh_correlator_free(c);
 	}
-	TEST_CASE("negative controls: other inode, only errors, EINVAL, success only") {
+	TEST_CASE("negative controls: other inode, only errors, EINVAL, success only")
+	{
 		struct ioh_correlator *c = fresh();
 		struct ioh_event evs[] = {
-			sync_ev(1 * S, 42, IOH_SYNC_FSYNC, -EIO, 7),
-			sync_ev(2 * S, 42, IOH_SYNC_FSYNC, 0, 8),  /* another inode */
-			sync_ev(3 * S, 42, IOH_SYNC_FSYNC, -EIO, 7), /* still failing */
-			sync_ev(4 * S, 43, IOH_SYNC_FSYNC, -EINVAL, 9),
-			sync_ev(5 * S, 43, IOH_SYNC_FSYNC, 0, 9),   /* EINVAL is not a lost write */
-			sync_ev(6 * S, 44, IOH_SYNC_FSYNC, 0, 10),
+		    sync_ev(1 * S, 42, IOH_SYNC_FSYNC, -EIO, 7),
+		    sync_ev(2 * S, 42, IOH_SYNC_FSYNC, 0, 8),	 /* another inode */
+		    sync_ev(3 * S, 42, IOH_SYNC_FSYNC, -EIO, 7), /* still failing */
+		    sync_ev(4 * S, 43, IOH_SYNC_FSYNC, -EINVAL, 9),
+		    sync_ev(5 * S, 43, IOH_SYNC_FSYNC, 0, 9), /* EINVAL is not a lost write */
+		    sync_ev(6 * S, 44, IOH_SYNC_FSYNC, 0, 10),
 		};
 
 		for (unsigned i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
@@ -149,9 +152,11 @@ static void test_fsync_error_retried(void)
 
 static void test_dirty_throttle(void)
 {
-	TEST_CASE("pause below 50 ms: none; above: one, idle pattern") {
+	TEST_CASE("pause below 50 ms: none; above: one, idle pattern")
+	{
 		struct ioh_correlator *c = fresh();
-		struct ioh_event small = throttle_ev(1 * S, 5, 40, 0), big = throttle_ev(2 * S, 5, 120, 0);
+		struct ioh_event small = throttle_ev(1 * S, 5, 40, 0),
+				 big = throttle_ev(2 * S, 5, 120, 0);
 
 		ioh_correlator_feed(c, &small);
 		CHECK_INT(n_found, 0);
@@ -164,7 +169,8 @@ static void test_dirty_throttle(void)
 		CHECK(strstr(found[0].message, "8:0") != NULL);
 		ioh_correlator_free(c);
 	}
-	TEST_CASE("own fsync just before the pause -> sawtooth; busy device -> sustained") {
+	TEST_CASE("own fsync just before the pause -> sawtooth; busy device -> sustained")
+	{
 		struct ioh_correlator *c = fresh();
 		struct ioh_event fs = sync_ev(10 * S, 5, IOH_SYNC_FSYNC, 0, 3);
 		struct ioh_event t1 = throttle_ev(10 * S + 500 * MS, 5, 100, 100 * MS);
@@ -199,7 +205,8 @@ static struct ioh_event splice_ev(uint64_t ts, uint64_t dur_ms, uint32_t blocked
 
 static void test_splice_stall(void)
 {
-	TEST_CASE("splice 150 ms into a full pipe -> finding; 90 ms -> none") {
+	TEST_CASE("splice 150 ms into a full pipe -> finding; 90 ms -> none")
+	{
 		struct ioh_correlator *c = fresh();
 		struct ioh_event fast = splice_ev(1 * S, 90, 0),
 				 slow = splice_ev(2 * S, 150, IOH_SPLICE_PIPE_FULL);
@@ -254,7 +261,8 @@ static struct ioh_event dirty_ev(uint64_t ts, uint64_t ino)
 
 static void test_writeback(void)
 {
-	TEST_CASE("data=writeback mount: one finding, not per scan; fixed then back: again") {
+	TEST_CASE("data=writeback mount: one finding, not per scan; fixed then back: again")
+	{
 		struct ioh_correlator *c = fresh();
 		struct ioh_event m1 = mount_ev(1 * S, IOH_MNT_DATA_WRITEBACK, "/srv"),
 				 m2 = mount_ev(2 * S, IOH_MNT_DATA_WRITEBACK, "/srv"),
@@ -273,7 +281,8 @@ static void test_writeback(void)
 		CHECK_INT(n_found, 2);
 		ioh_correlator_free(c);
 	}
-	TEST_CASE("truncate + rewrite without fsync -> finding after the window; with fsync none") {
+	TEST_CASE("truncate + rewrite without fsync -> finding after the window; with fsync none")
+	{
 		struct ioh_correlator *c = fresh();
 		struct ioh_event m = mount_ev(1 * S, IOH_MNT_DATA_WRITEBACK, "/srv");
 		struct ioh_event t1 = truncate_ev(2 * S, 100), d1 = dirty_ev(2 * S + MS, 100);
@@ -297,7 +306,8 @@ static void test_writeback(void)
 		CHECK_INT(found[0].pid, 21);
 		ioh_correlator_free(c);
 	}
-	TEST_CASE("truncate through a bind mount (IOH_EVF_PATH_MOUNTED): its path and mount") {
+	TEST_CASE("truncate through a bind mount (IOH_EVF_PATH_MOUNTED): its path and mount")
+	{
 		struct ioh_correlator *c = fresh();
 		struct ioh_event m = mount_ev(1 * S, IOH_MNT_DATA_WRITEBACK, "/srv");
 		struct ioh_event b = mount_ev(1 * S, IOH_MNT_DATA_WRITEBACK, "/srv/b");
@@ -317,7 +327,8 @@ static void test_writeback(void)
 		CHECK(strstr(found[0].message, "data=writeback mount /srv/b ") != NULL);
 		ioh_correlator_free(c);
 	}
-	TEST_CASE("truncate without a data=writeback mount, or never rewritten -> none") {
+	TEST_CASE("truncate without a data=writeback mount, or never rewritten -> none")
+	{
 		struct ioh_correlator *c = fresh();
 		struct ioh_event t1 = truncate_ev(2 * S, 100), d1 = dirty_ev(2 * S + MS, 100);
 		struct ioh_event m = mount_ev(3 * S, IOH_MNT_DATA_WRITEBACK, "/srv");
@@ -336,7 +347,8 @@ static void test_writeback(void)
 
 static void test_record_roundtrip(void)
 {
-	TEST_CASE("new event types survive encode/decode") {
+	TEST_CASE("new event types survive encode/decode")
+	{
 		uint8_t buf[IOH_EVENTLOG_RECORD_MAX];
 		struct ioh_event in[4], out;
 
@@ -369,7 +381,8 @@ static void test_record_roundtrip(void)
 			CHECK_STR(out.mount.mount_point, "/srv");
 			CHECK_INT(out.mount.flags, IOH_MNT_DATA_WRITEBACK);
 			/* A truncated payload is malformed, never read past. */
-			CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)n - 3, &out), -EBADMSG);
+			CHECK_INT(ioh_eventlog_decode_payload(buf, (uint32_t)n - 3, &out),
+				  -EBADMSG);
 		}
 	}
 }

@@ -181,7 +181,8 @@ static void test_generated(void)
 
 		strbuf_init(&sb);
 		top_render_keybar(TOP_VIEW_TABLE, 0, 0, &sb);
-		CHECK_STR(sb.buf, " q quit  ? help  Enter details  s sort  r reverse  f filter  p pause");
+		CHECK_STR(sb.buf,
+			  " q quit  ? help  Enter details  s sort  r reverse  f filter  p pause");
 		/* Room for "  row 99/99" in 80 columns. */
 		CHECK(sb.len + strlen("  row 99/99") <= 79);
 		strbuf_reset(&sb);

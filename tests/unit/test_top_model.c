@@ -72,14 +72,17 @@ static void test_aggregation(void)
 	{
 		top_model_init(&m);
 		CHECK_INT(add(&m, "rename-without-dir-fsync", "warning", "/srv/a", 10, "sed",
-			      "nginx.service", 1), 1);
-		CHECK_INT(add(&m, "rename-without-dir-fsync", "warning", "/srv/a", 11, "cp", NULL,
-			      5), 1);
+			      "nginx.service", 1),
+			  1);
+		CHECK_INT(
+		    add(&m, "rename-without-dir-fsync", "warning", "/srv/a", 11, "cp", NULL, 5), 1);
 		CHECK_INT(add(&m, "rename-without-dir-fsync", "warning", "/srv/a", 10, "sed",
-			      "nginx.service", 3), 1);
+			      "nginx.service", 3),
+			  1);
 		/* Same finding again (backlog and stream overlap): dropped. */
 		CHECK_INT(add(&m, "rename-without-dir-fsync", "warning", "/srv/a", 10, "sed",
-			      "nginx.service", 3), 0);
+			      "nginx.service", 3),
+			  0);
 		CHECK_INT(add(&m, "rename-unsynced-source", "notice", "/srv/a", 10, "sed", NULL, 2),
 			  1);
 		rows = top_model_rows(&m, &n);
@@ -279,12 +282,12 @@ static void test_stats(void)
 
 		top_model_init(&m);
 		s = json_tokener_parse(
-			"{\"uptime_seconds\":1,\"dirty_throttle\":{\"254:0\":{\"count\":13,"
-			"\"sum_seconds\":0.01,\"buckets\":[0,0,0,0,0,0,0,0,0,0,3,9,1]}},"
-			"\"splice_stalls\":[{\"pid\":9,\"comm\":\"nginx\",\"unit\":null,"
-			"\"call\":\"sendfile\",\"path\":\"/srv/big\",\"duration_seconds\":0.5},"
-			"{\"pid\":8,\"comm\":\"haproxy\",\"unit\":\"haproxy.service\","
-			"\"call\":\"splice\",\"path\":\"pipe\",\"duration_seconds\":2}]}");
+		    "{\"uptime_seconds\":1,\"dirty_throttle\":{\"254:0\":{\"count\":13,"
+		    "\"sum_seconds\":0.01,\"buckets\":[0,0,0,0,0,0,0,0,0,0,3,9,1]}},"
+		    "\"splice_stalls\":[{\"pid\":9,\"comm\":\"nginx\",\"unit\":null,"
+		    "\"call\":\"sendfile\",\"path\":\"/srv/big\",\"duration_seconds\":0.5},"
+		    "{\"pid\":8,\"comm\":\"haproxy\",\"unit\":\"haproxy.service\","
+		    "\"call\":\"splice\",\"path\":\"pipe\",\"duration_seconds\":2}]}");
 		top_model_add_stats(&m, s, 0);
 		json_object_put(s);
 		CHECK(m.stats.has_throttle);
@@ -330,7 +333,8 @@ static void test_rendering(void)
 		CHECK_STR(sb.buf, "a\\x0ab\\x1b[2J\\xff\\\\c");
 		strbuf_reset(&sb);
 		/* U+202E RIGHT-TO-LEFT OVERRIDE and U+0085 (C1 NEL): valid UTF-8, still hidden. */
-		top_escape(&sb, "x\xe2\x80\xae" "y\xc2\x85z");
+		top_escape(&sb, "x\xe2\x80\xae"
+				"y\xc2\x85z");
 		CHECK_STR(sb.buf, "x\\u202ey\\u0085z");
 		strbuf_reset(&sb);
 		top_escape(&sb, "caf\xc3\xa9 \xe6\x97\xa5");
@@ -506,8 +510,8 @@ static struct json_object *chained(const char *rule, const char *path, unsigned 
 	stack = json_object_new_array();
 	json_object_array_add(stack, frame(LIBC, "aa01", 0x4a1f, "renameat2", NULL, 0));
 	if (offset) {
-		json_object_array_add(stack, frame(APP, APP_BID, offset, function, "/src/config.c",
-						   118));
+		json_object_array_add(stack,
+				      frame(APP, APP_BID, offset, function, "/src/config.c", 118));
 		json_object_array_add(stack, frame(APP, APP_BID, 0x2200, NULL, NULL, 0));
 	}
 	json_object_object_add(ev, "stack", stack);
@@ -517,8 +521,8 @@ static struct json_object *chained(const char *rule, const char *path, unsigned 
 static int add_chained(struct top_model *m, const char *path, int sec, const char *status,
 		       const char *function, uint64_t offset)
 {
-	struct json_object *f = chained("rename-without-dir-fsync", path, 4242, sec, status,
-					function, offset);
+	struct json_object *f =
+	    chained("rename-without-dir-fsync", path, 4242, sec, status, function, offset);
 	int r = top_model_add_finding(m, f);
 
 	json_object_put(f);
@@ -680,11 +684,16 @@ static void test_callsites(void)
 			json_object_object_get_ex(f, "evidence", &ev);
 			json_object_object_add(ev, "stack_status", json_object_new_string("ok"));
 			stack = json_object_new_array();
-			fr = frame("/opt/\xe2\x80\xae" "gpj.exe\x1b[2J", "bb", 0x10,
-				   "evil\nfn\x1b]0;pwned\x07", "/src/a\xc2\x9b" "b.c", 3);
+			fr = frame("/opt/\xe2\x80\xae"
+				   "gpj.exe\x1b[2J",
+				   "bb", 0x10, "evil\nfn\x1b]0;pwned\x07",
+				   "/src/a\xc2\x9b"
+				   "b.c",
+				   3);
 			/* A module name that is not UTF-8: its real bytes in module_bytes. */
-			json_object_object_add(fr, "module_bytes",
-					       json_object_new_string("2f6f70742fe280ae67706a2e6578651b5b324aff"));
+			json_object_object_add(
+			    fr, "module_bytes",
+			    json_object_new_string("2f6f70742fe280ae67706a2e6578651b5b324aff"));
 			json_object_array_add(stack, fr);
 			json_object_object_add(ev, "stack", stack);
 			CHECK_INT(top_model_add_finding(&m, f), 1);
@@ -774,28 +783,30 @@ static void test_callsites(void)
 			uint64_t offset;
 			const char *tail;
 		} cases[] = {
-			{"ok", "save_config", 0x1139,
-			 ": renamed without fsync at save_config (config.c:118) in " APP},
-			{"truncated", NULL, 0x1139, ": renamed without fsync at 0x1139 (config.c:118) in " APP},
-			{"ok", NULL, 0, ": renamed without fsync (stack in libc only)"},
-			{"omitted", NULL, 0, ": renamed without fsync (stack omitted)"},
-			{"disabled", NULL, 0, ": renamed without fsync (stack disabled)"},
-			{NULL, NULL, 0, ": renamed without fsync"},
+		    {"ok", "save_config", 0x1139,
+		     ": renamed without fsync at save_config (config.c:118) in " APP},
+		    {"truncated", NULL, 0x1139,
+		     ": renamed without fsync at 0x1139 (config.c:118) in " APP},
+		    {"ok", NULL, 0, ": renamed without fsync (stack in libc only)"},
+		    {"omitted", NULL, 0, ": renamed without fsync (stack omitted)"},
+		    {"disabled", NULL, 0, ": renamed without fsync (stack disabled)"},
+		    {NULL, NULL, 0, ": renamed without fsync"},
 		};
 
 		strbuf_init(&sb);
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			struct json_object *f = chained("rename-without-dir-fsync", "/srv/a", 7, 1,
-							cases[i].status, cases[i].function,
-							cases[i].offset);
+			struct json_object *f =
+			    chained("rename-without-dir-fsync", "/srv/a", 7, 1, cases[i].status,
+				    cases[i].function, cases[i].offset);
 			size_t tl = strlen(cases[i].tail);
 
 			strbuf_reset(&sb);
 			cli_finding_text(f, &sb);
 			printf("# %s\n", sb.buf);
 			CHECK(sb.len >= tl && strcmp(sb.buf + sb.len - tl, cases[i].tail) == 0);
-			CHECK(strncmp(sb.buf, "2026-11-21T19:40:01.000000001Z warning "
-					      "rename-without-dir-fsync pid=7 comm=mariadbd path=/srv/a",
+			CHECK(strncmp(sb.buf,
+				      "2026-11-21T19:40:01.000000001Z warning "
+				      "rename-without-dir-fsync pid=7 comm=mariadbd path=/srv/a",
 				      70) == 0);
 			json_object_put(f);
 		}

@@ -172,12 +172,13 @@ static void check_named_chain(const char *prog, const struct snapfile *sf,
 /* The chain as TAP comments, for the log. */
 static void dump(const struct ioh_stack_frame *f, int n, enum ioh_stack_status st)
 {
-	static const char *how[] = { "regs", "cfi", "fp" };
+	static const char *how[] = {"regs", "cfi", "fp"};
 
 	printf("# status %d, %d frames\n", st, n);
 	for (int i = 0; i < n; i++)
-		printf("#  #%d %s 0x%" PRIx64 " %s+0x%" PRIx64 " (%s:%u) in %s [%s] +0x%" PRIx64 "\n", i,
-		       how[f[i].how % 3], f[i].pc, f[i].function ? f[i].function : "?",
+		printf("#  #%d %s 0x%" PRIx64 " %s+0x%" PRIx64 " (%s:%u) in %s [%s] +0x%" PRIx64
+		       "\n",
+		       i, how[f[i].how % 3], f[i].pc, f[i].function ? f[i].function : "?",
 		       f[i].function_offset, f[i].file ? base_name(f[i].file) : "?", f[i].line,
 		       f[i].module ? f[i].module : "?", f[i].build_id, f[i].offset);
 }
@@ -273,10 +274,10 @@ int main(void)
 		const char *name, *bin;
 		int how;
 	} named[] = {
-		{ "no frame pointers, task exited", "stack_target", IOH_STACK_FRAME_CFI },
-		{ "frame pointers", "stack_target_fp", IOH_STACK_FRAME_CFI },
-		{ "frame pointers, no CFI: libdwfl's frame-pointer fallback",
-		  "stack_target_fp_nocfi", IOH_STACK_FRAME_FP },
+	    {"no frame pointers, task exited", "stack_target", IOH_STACK_FRAME_CFI},
+	    {"frame pointers", "stack_target_fp", IOH_STACK_FRAME_CFI},
+	    {"frame pointers, no CFI: libdwfl's frame-pointer fallback", "stack_target_fp_nocfi",
+	     IOH_STACK_FRAME_FP},
 	};
 	for (size_t v = 0; v < sizeof(named) / sizeof(named[0]); v++)
 		TEST_CASE(named[v].name)
@@ -287,7 +288,8 @@ int main(void)
 			n = run_and_unwind(u, prog, named[v].bin, &sf, f, &st);
 			check_named_chain(prog, &sf, f, n, st, named[v].how);
 			ioh_unwinder_stats(u, &z);
-			CHECK(named[v].how == IOH_STACK_FRAME_FP ? z.frames_fp >= 3 : z.frames_fp == 0);
+			CHECK(named[v].how == IOH_STACK_FRAME_FP ? z.frames_fp >= 3
+								 : z.frames_fp == 0);
 			snapfile_free(&sf);
 			ioh_unwinder_free(u);
 		}
@@ -316,7 +318,9 @@ int main(void)
 		/* The same with a -dbgsym-style file under <dir>/.build-id: names and lines. */
 		char dbg[PATH_MAX + 64];
 		snprintf(dbg, sizeof(dbg), "%s/debug/.build-id/%.2s", tmpdir, want);
-		snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && objcopy --only-keep-debug '%s/tests/stack_target' '%s/%s.debug'",
+		snprintf(cmd, sizeof(cmd),
+			 "mkdir -p '%s' && objcopy --only-keep-debug '%s/tests/stack_target' "
+			 "'%s/%s.debug'",
 			 dbg, build, dbg, want + 2);
 		CHECK(system(cmd) == 0);
 		snprintf(dbg, sizeof(dbg), "%s/debug", tmpdir);

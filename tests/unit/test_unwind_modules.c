@@ -86,11 +86,13 @@ int main(void)
 			CHECK(want[0] != '\0');
 			CHECK_STR(hex, want);
 			CHECK(me->vaddr_known);
-			/* load bias = start - vaddr; main's runtime address - bias = nm's address */
+			/* load bias = start - vaddr; main's runtime address - bias = nm's address
+			 */
 			uint64_t bias = me->start - me->vaddr;
 			CHECK_INT((uint64_t)(uintptr_t)main - bias, nm_address(exe, "main"));
 		}
-		const struct ioh_stack_module *libc = module_at(mods, n, (uint64_t)(uintptr_t)rename);
+		const struct ioh_stack_module *libc =
+		    module_at(mods, n, (uint64_t)(uintptr_t)rename);
 		CHECK(libc != NULL);
 		if (libc) {
 			CHECK(strstr(libc->path, "libc") != NULL);
@@ -167,11 +169,12 @@ int main(void)
 			snprintf(cmd, sizeof(cmd), "cat '%s' > '%s'", round ? other : exe, tmp);
 			CHECK(system(cmd) == 0);
 			fstat(fd, &sb);
-			void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd,
-				       0);
+			void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_EXEC, MAP_PRIVATE,
+				       fd, 0);
 			CHECK(p != MAP_FAILED);
 			int n = ioh_stack_modules_read(getpid(), mods, MAX_MODS, &strings);
-			const struct ioh_stack_module *m = module_at(mods, n, (uint64_t)(uintptr_t)p);
+			const struct ioh_stack_module *m =
+			    module_at(mods, n, (uint64_t)(uintptr_t)p);
 			CHECK(m != NULL);
 			if (m) {
 				ioh_stack_build_id_hex(m->build_id, m->build_id_len, hex);

@@ -192,13 +192,14 @@ int main(int argc, char **argv)
 		announce(dir, "a");
 		write_file(dfd, "a", "old contents\n", 1);
 		memset(block, 'd', sizeof(block));
-		fd = openat(dfd, "a.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (dsync ? O_DSYNC : 0),
-			    0644);
+		fd = openat(dfd, "a.tmp",
+			    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (dsync ? O_DSYNC : 0), 0644);
 		if (fd < 0)
 			die("a.tmp");
 		for (int i = 0; i < 4; i++) {
-			ssize_t n = dsync ? write(fd, block, sizeof(block))
-					  : pwritev2(fd, &iov, 1, (off_t)i * sizeof(block), RWF_DSYNC);
+			ssize_t n =
+			    dsync ? write(fd, block, sizeof(block))
+				  : pwritev2(fd, &iov, 1, (off_t)i * sizeof(block), RWF_DSYNC);
 
 			if (n != (ssize_t)sizeof(block))
 				die(dsync ? "write" : "pwritev2");

@@ -156,7 +156,8 @@ static void ring_init(const char *mode, struct ring *r, int file_fd, int fixed)
 	r->cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
 	r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
 	r->fixed = fixed;
-	if (fixed && syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_FILES, &file_fd, 1) != 0)
+	if (fixed &&
+	    syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_FILES, &file_fd, 1) != 0)
 		die(mode, "IORING_REGISTER_FILES");
 }
 

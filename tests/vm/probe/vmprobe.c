@@ -32,14 +32,22 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 static const char *errname(int e)
 {
 	switch (e) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EINVAL: return "EINVAL";
-	case ENOTSUP: return "EOPNOTSUPP";
-	case ESRCH: return "ESRCH";
-	case E2BIG: return "E2BIG";
-	case EACCES: return "EACCES";
-	default: return strerror(e);
+	case EPERM:
+		return "EPERM";
+	case ENOENT:
+		return "ENOENT";
+	case EINVAL:
+		return "EINVAL";
+	case ENOTSUP:
+		return "EOPNOTSUPP";
+	case ESRCH:
+		return "ESRCH";
+	case E2BIG:
+		return "E2BIG";
+	case EACCES:
+		return "EACCES";
+	default:
+		return strerror(e);
 	}
 }
 
@@ -103,8 +111,7 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	/* Load only the program under test, so one unsupported type cannot fail the others. */
-	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, p == prog);
+	bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, p == prog);
 	skel->rodata->target_tgid = getpid();
 
 	err = vmprobe_bpf__load(skel);
