@@ -38,13 +38,9 @@ HARNESS=$W/harness
 # shellcheck disable=SC2046
 if ! gcc -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	-I"$IOH_SRC" -I"$IOH_SRC/bpf" -o "$HARNESS" "$SERVICE_DIR/harness.c" \
-	"$IOH_SRC"/daemon/service/notify.c "$IOH_SRC"/daemon/sinks/journal.c \
-	"$IOH_SRC"/daemon/sinks/finding_format.c "$IOH_SRC"/daemon/correlator/finding.c \
-	"$IOH_SRC"/daemon/correlator/severity.c "$IOH_SRC"/daemon/util/fsnames.c \
-	"$IOH_SRC"/daemon/util/jsonw.c "$IOH_SRC"/daemon/util/strbuf.c \
-	"$IOH_SRC"/daemon/util/utf8.c "$IOH_SRC"/daemon/util/log.c \
-	"$IOH_SRC"/daemon/rules/registry.c \
-	$(pkg-config --cflags --libs libsystemd) 2>"$W/build.err"; then
+	"$IOH_SRC"/daemon/service/notify.c "$IOH_BUILD"/libiohazard.a \
+	$(pkg-config --cflags --libs libsystemd json-c libdw mount zlib) -lelf -lm \
+	2>"$W/build.err"; then
 	fail "build the harness" "$(cat "$W/build.err")"
 	exit 1
 fi
