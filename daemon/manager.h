@@ -77,6 +77,7 @@ struct daemon {
 	uint64_t losses_read_ns;	     /* when losses_seen was last read from the kernel */
 	uint64_t decode_errors;
 	unsigned record_budget;	       /* records left in this turn of the loop */
+	uint64_t turn_start_ns;	       /* CLOCK_MONOTONIC when this turn began */
 	uint64_t record_errors;	       /* failed writes to --record (each stops the recording) */
 	char record_error[256];	       /* why the recording stopped; "" while it runs */
 	struct strbuf line;	       /* the printed finding (stdout) */

@@ -23,11 +23,16 @@
 #include "daemon/util/log.h"
 
 /*
- * Records handled per turn of the event loop. A burst (thousands of renames, each with a
- * statx) would otherwise keep the loop away from the watchdog, the API and the metrics for
- * seconds; past the budget the rest is handled from a deferred source on the next turn.
+ * Records handled per turn of the event loop, and the time a turn may take. A burst
+ * (thousands of renames, each with a statx and a finding written to every sink) would
+ * otherwise keep the loop away from the watchdog, the API and the metrics for seconds: 2048
+ * records of a rename flood took 3 s once each finding carried its call chain. Past either
+ * bound the rest is handled from a deferred source on the next turn. The clock is read every
+ * TURN_CLOCK_EVERY records, not per record.
  */
 #define RECORDS_PER_TURN 2048
+#define TURN_MAX_NS (50 * 1000 * 1000ull)
+#define TURN_CLOCK_EVERY 16
 
 void pipeline_print_finding(const struct ioh_finding *f, int64_t offset, enum ioh_output output,
 			    struct strbuf *line)
@@ -125,29 +130,21 @@ static void dispatch(struct daemon *d, const struct ioh_event *ev)
 	ioh_correlator_feed(d->correlator, ev);
 }
 
-int pipeline_on_record(void *ctx, void *data, size_t len)
+static void handle_record(struct daemon *d, void *data, size_t len)
 {
-	struct daemon *d = ctx;
 	struct ioh_event ev;
-	int r;
-
-	/* libbpf stops at a negative return; this record is consumed first, so nothing is
-	 * skipped. */
-	if (d->record_budget == 0)
-		return -EAGAIN;
-	d->record_budget--;
-	r = ioh_decode_record(data, len, &ev, &d->scratch);
+	int r = ioh_decode_record(data, len, &ev, &d->scratch);
 
 	if (r < 0) {
 		if (d->decode_errors++ == 0)
 			log_error("Malformed kernel record (%s); counting further ones silently",
 				  strerror(-r));
-		return 0;
+		return;
 	}
 	if (ev.type == IOH_EV_HEARTBEAT) {
 		d->canary_seen_ns = ev.ts_ns;
 		d->heartbeats++;
-		return 0;
+		return;
 	}
 	ioh_resolver_enrich(d->resolver, &ev, &d->scratch);
 	/* A file system kept a statx past its deadline: let the API, the metrics and the
@@ -155,7 +152,25 @@ int pipeline_on_record(void *ctx, void *data, size_t len)
 	if (ioh_resolver_timed_out(d->resolver))
 		d->record_budget = 0;
 	dispatch(d, &ev);
-	return 0;
+}
+
+/*
+ * libbpf has consumed a record (moved the consumer position past it) before it calls us,
+ * whatever we return: a negative return only stops the loop after it. So the record is
+ * always handled, and the turn ends by returning -EAGAIN after the last one it may take
+ * (returning it before handling one would drop that record).
+ */
+int pipeline_on_record(void *ctx, void *data, size_t len)
+{
+	struct daemon *d = ctx;
+
+	if (d->record_budget > 0)
+		d->record_budget--;
+	handle_record(d, data, len);
+	if (d->record_budget % TURN_CLOCK_EVERY == 0 &&
+	    now_ns(CLOCK_MONOTONIC) - d->turn_start_ns > TURN_MAX_NS)
+		d->record_budget = 0;
+	return d->record_budget == 0 ? -EAGAIN : 0;
 }
 
 /*
@@ -220,6 +235,7 @@ static int on_drain_more(sd_event_source *s, void *userdata);
 void pipeline_drain(struct daemon *d)
 {
 	d->record_budget = RECORDS_PER_TURN;
+	d->turn_start_ns = now_ns(CLOCK_MONOTONIC);
 	if (ioh_loader_consume(d->loader) == -EAGAIN || d->record_budget == 0) {
 		if (d->drain_more)
 			sd_event_source_set_enabled(d->drain_more, SD_EVENT_ONESHOT);
