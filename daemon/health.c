@@ -70,14 +70,20 @@ void health_check(struct daemon *d, uint64_t now)
 
 	ioh_loader_expire_watched(d->loader, now);
 
+	/* While a drain was cut by its budget, records wait in the ring ahead of the canary's:
+	 * the daemon is behind (its findings come late), not blind, and the canary cannot be
+	 * judged until the ring is read up to it. A ring that overflows meanwhile is counted as
+	 * losses by the kernel, and the findings it affects are degraded. */
+	bool behind = d->record_budget == 0;
+
 	if (detached)
 		snprintf(reason, sizeof(reason), "%d BPF link(s) detached", detached);
-	else if (d->canary_sent_ns && d->canary_seen_ns < d->canary_sent_ns)
+	else if (!behind && d->canary_sent_ns && d->canary_seen_ns < d->canary_sent_ns)
 		snprintf(reason, sizeof(reason),
 			 "canary syscall not seen through the hooks and ring buffer for %.1fs",
 			 (double)(now - d->canary_sent_ns) / 1e9);
-	if (!reason[0] && d->blind_reason[0] && now < d->blind_hold_until_ns)
-		snprintf(reason, sizeof(reason), "%s", d->blind_reason); /* a loop stall, held */
+	if (!reason[0] && d->blind_reason[0] && (now < d->blind_hold_until_ns || behind))
+		snprintf(reason, sizeof(reason), "%s", d->blind_reason); /* held, or not judged yet */
 	if (reason[0] && !d->blind_reason[0]) {
 		enter_blind(d, reason, now);
 	} else if (!reason[0] && d->blind_reason[0]) {
