@@ -84,12 +84,8 @@ static void evidence_json(const struct ioh_evidence *e, struct jsonw *w)
  *   file, line  source position from debug info (null, 0 without)
  * evidence.stack_status: ok, truncated, omitted, disabled or unresolved (table.h).
  */
-static void stack_json(const struct ioh_stack_chain *c, struct jsonw *w)
+static void stack_frames_json(const struct ioh_stack_chain *c, struct jsonw *w)
 {
-	jsonw_kv_str(w, "stack_status", ioh_stack_status_name(c->status));
-	if (!c->n_frames)
-		return;
-	jsonw_key(w, "stack");
 	jsonw_arr_begin(w);
 	for (uint32_t i = 0; i < c->n_frames; i++) {
 		const struct ioh_stack_frame *fr = &c->frames[i];
@@ -104,6 +100,37 @@ static void stack_json(const struct ioh_stack_chain *c, struct jsonw *w)
 		jsonw_obj_end(w);
 	}
 	jsonw_arr_end(w);
+}
+
+/* The frames are rendered once per chain and kept in the chain table's cache (table.h). */
+static void stack_json(const struct ioh_stack_chain *c, struct jsonw *w)
+{
+	struct strbuf sb;
+	struct jsonw fw;
+
+	jsonw_kv_str(w, "stack_status", ioh_stack_status_name(c->status));
+	if (!c->n_frames)
+		return;
+	jsonw_key(w, "stack");
+	if (c->json && c->json->text) {
+		jsonw_raw(w, c->json->text, c->json->len);
+		return;
+	}
+	strbuf_init(&sb);
+	jsonw_init(&fw, &sb);
+	stack_frames_json(c, &fw);
+	if (sb.oom || !sb.buf) {
+		strbuf_free(&sb);
+		stack_frames_json(c, w);
+		return;
+	}
+	jsonw_raw(w, sb.buf, sb.len);
+	if (c->json) {
+		c->json->text = sb.buf; /* the cache takes the buffer */
+		c->json->len = sb.len;
+	} else {
+		strbuf_free(&sb);
+	}
 }
 
 void ioh_finding_jsonw(const struct ioh_finding *f, int64_t realtime_offset_ns, struct jsonw *w)

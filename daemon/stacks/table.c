@@ -12,6 +12,7 @@ struct entry {
 	enum ioh_stack_status status;
 	uint32_t n_frames;
 	struct ioh_stack_frame *frames;
+	struct ioh_stack_json json;
 };
 
 struct ioh_stacks {
@@ -50,7 +51,10 @@ void ioh_stacks_free(struct ioh_stacks *t)
 		return;
 	if (t->entries)
 		for (uint32_t i = 0; i < t->sets * IOH_STACK_TABLE_WAYS; i++)
+		{
 			free(t->entries[i].frames);
+			free(t->entries[i].json.text);
+		}
 	free(t->entries);
 	if (t->unwinder)
 		ioh_unwinder_free(t->unwinder);
@@ -136,6 +140,9 @@ void ioh_stacks_feed(struct ioh_stacks *t, const struct ioh_event *ev)
 	}
 	e = slot_for(t, ev->pid, snap.callsite);
 	free(e->frames);
+	free(e->json.text);
+	e->json.text = NULL;
+	e->json.len = 0;
 	e->pid = ev->pid;
 	e->callsite = snap.callsite;
 	e->used = ++t->clock;
@@ -164,6 +171,7 @@ void ioh_stacks_lookup(struct ioh_stacks *t, uint32_t pid, uint64_t callsite,
 	out->status = e->status;
 	out->n_frames = e->n_frames;
 	out->frames = e->frames;
+	out->json = &e->json;
 	t->st.attached++;
 }
 

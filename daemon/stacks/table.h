@@ -24,10 +24,23 @@ struct ioh_event;
 #define IOH_STACK_TABLE_WAYS 4
 
 /* A chain as a finding shows it; frames borrowed from the table (valid during the emit). */
+/*
+ * A chain's "stack" array as JSON: rendered once, by the first finding that shows the chain
+ * (daemon/sinks/finding_format.c), and reused by every later finding of that call site. A
+ * storm of findings from one call site would otherwise escape the same frames each time
+ * (a 64-frame interpreter chain made each finding ~15x dearer and stalled the loop for
+ * seconds when 10,000 rename deadlines expired at once). Freed with its table entry.
+ */
+struct ioh_stack_json {
+	char *text;
+	size_t len;
+};
+
 struct ioh_stack_chain {
 	enum ioh_stack_status status; /* IOH_STACK_NONE: the finding has no user call */
 	uint32_t n_frames;
 	const struct ioh_stack_frame *frames;
+	struct ioh_stack_json *json; /* the entry's cache; NULL: render every time */
 };
 
 struct ioh_stacks_stats {
