@@ -83,7 +83,8 @@ void health_check(struct daemon *d, uint64_t now)
 			 "canary syscall not seen through the hooks and ring buffer for %.1fs",
 			 (double)(now - d->canary_sent_ns) / 1e9);
 	if (!reason[0] && d->blind_reason[0] && (now < d->blind_hold_until_ns || behind))
-		snprintf(reason, sizeof(reason), "%s", d->blind_reason); /* held, or not judged yet */
+		snprintf(reason, sizeof(reason), "%s",
+			 d->blind_reason); /* held, or not judged yet */
 	if (reason[0] && !d->blind_reason[0]) {
 		enter_blind(d, reason, now);
 	} else if (!reason[0] && d->blind_reason[0]) {

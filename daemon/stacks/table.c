@@ -50,8 +50,7 @@ void ioh_stacks_free(struct ioh_stacks *t)
 	if (!t)
 		return;
 	if (t->entries)
-		for (uint32_t i = 0; i < t->sets * IOH_STACK_TABLE_WAYS; i++)
-		{
+		for (uint32_t i = 0; i < t->sets * IOH_STACK_TABLE_WAYS; i++) {
 			free(t->entries[i].frames);
 			free(t->entries[i].json.text);
 		}
