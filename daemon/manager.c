@@ -43,17 +43,9 @@
 /* Findings kept for `iohazard findings`. */
 #define FINDINGS_LOG_SIZE 1024
 
-uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int64_t realtime_offset(void)
 {
-	return (int64_t)now_ns(CLOCK_REALTIME) - (int64_t)now_ns(CLOCK_MONOTONIC);
+	return (int64_t)ioh_clock_ns(CLOCK_REALTIME) - (int64_t)ioh_clock_ns(CLOCK_MONOTONIC);
 }
 
 void manager_stats(struct daemon *d, struct ioh_correlator_stats *st)
@@ -93,9 +85,9 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	struct daemon *d = userdata;
 	uint64_t now, gone;
 
-	gone = ioh_loop_monitor_pet(d->loop_monitor, now_ns(CLOCK_MONOTONIC));
+	gone = ioh_loop_monitor_pet(d->loop_monitor, ioh_clock_ns(CLOCK_MONOTONIC));
 	pipeline_drain(d);
-	now = now_ns(CLOCK_MONOTONIC);
+	now = ioh_clock_ns(CLOCK_MONOTONIC);
 	if (gone)
 		health_loop_was_stalled(d, gone, now);
 	pipeline_poll_losses(d);
@@ -264,7 +256,7 @@ static int start_core(struct daemon *d)
 	struct ioh_correlator_config cfg = {d->opts.max_inodes, d->opts.max_pending};
 	int r;
 
-	d->started_ns = now_ns(CLOCK_MONOTONIC);
+	d->started_ns = ioh_clock_ns(CLOCK_MONOTONIC);
 	d->last_tick_ns = d->started_ns;
 	d->losses_read_ns = d->started_ns; /* the counters start at zero when the maps are made */
 	d->realtime_offset_ns = realtime_offset();
@@ -347,7 +339,7 @@ static int start_hooks(struct daemon *d)
 	if (r < 0)
 		return r;
 	r = sd_event_add_time(d->event, &d->tick, CLOCK_MONOTONIC,
-			      now_ns(CLOCK_MONOTONIC) / 1000 + TICK_USEC, 10000, on_tick, d);
+			      ioh_clock_ns(CLOCK_MONOTONIC) / 1000 + TICK_USEC, 10000, on_tick, d);
 	if (r < 0)
 		return r;
 	/* Time sources are one-shot by default; on_tick moves the time, this keeps it armed. */

@@ -31,6 +31,7 @@
 #include "daemon/stall_status.h"
 #include "daemon/util/jsonw.h"
 #include "daemon/util/strbuf.h"
+#include "daemon/util/timeops.h"
 
 /* Occurrences per rule and severity (before rate limiting), for metrics and status; also the
  * size of the selftest table (both are bounded by the known rules). */
@@ -117,7 +118,6 @@ struct json_object;
 
 /* ---- manager.c ----------------------------------------------------------------------------- */
 
-uint64_t now_ns(clockid_t clock);
 /* Zeroed state; options are parsed into d->opts by the caller. Returns 0 or -ENOMEM. */
 int manager_new(struct daemon **out);
 /* Loads the rules named by the options (or the built-in ones). Returns 0 or -errno, logged. */

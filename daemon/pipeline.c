@@ -168,7 +168,7 @@ int pipeline_on_record(void *ctx, void *data, size_t len)
 		d->record_budget--;
 	handle_record(d, data, len);
 	if (d->record_budget % TURN_CLOCK_EVERY == 0 &&
-	    now_ns(CLOCK_MONOTONIC) - d->turn_start_ns > TURN_MAX_NS)
+	    ioh_clock_ns(CLOCK_MONOTONIC) - d->turn_start_ns > TURN_MAX_NS)
 		d->record_budget = 0;
 	return d->record_budget == 0 ? -EAGAIN : 0;
 }
@@ -183,11 +183,11 @@ void pipeline_poll_losses(struct daemon *d)
 {
 	uint64_t totals[IOH_LOSS__MAX];
 	uint64_t since = d->losses_read_ns;
-	uint64_t start = now_ns(CLOCK_MONOTONIC), now;
+	uint64_t start = ioh_clock_ns(CLOCK_MONOTONIC), now;
 
 	if (ioh_loader_read_losses(d->loader, totals) < 0)
 		return;
-	now = now_ns(CLOCK_MONOTONIC);
+	now = ioh_clock_ns(CLOCK_MONOTONIC);
 	d->losses_read_ns = start;
 	for (uint32_t w = 0; w < IOH_LOSS__MAX; w++) {
 		struct ioh_event ev = {0};
@@ -225,7 +225,7 @@ static int on_mountinfo(sd_event_source *s, int fd, uint32_t revents, void *user
 
 	pipeline_drain(d); /* events before the change are judged first */
 	ioh_resolver_mounts_changed(d->resolver);
-	ioh_mount_watch_scan(d->mounts, now_ns(CLOCK_MONOTONIC), on_mount_event, d);
+	ioh_mount_watch_scan(d->mounts, ioh_clock_ns(CLOCK_MONOTONIC), on_mount_event, d);
 	return 0;
 }
 
@@ -235,7 +235,7 @@ static int on_drain_more(sd_event_source *s, void *userdata);
 void pipeline_drain(struct daemon *d)
 {
 	d->record_budget = RECORDS_PER_TURN;
-	d->turn_start_ns = now_ns(CLOCK_MONOTONIC);
+	d->turn_start_ns = ioh_clock_ns(CLOCK_MONOTONIC);
 	if (ioh_loader_consume(d->loader) == -EAGAIN || d->record_budget == 0) {
 		if (d->drain_more)
 			sd_event_source_set_enabled(d->drain_more, SD_EVENT_ONESHOT);
@@ -268,7 +268,7 @@ bool pipeline_watch_mounts(struct daemon *d)
 
 	if (ioh_mount_watch_new(NULL, &d->mounts) != 0)
 		return false;
-	ioh_mount_watch_scan(d->mounts, now_ns(CLOCK_MONOTONIC), on_mount_event, d);
+	ioh_mount_watch_scan(d->mounts, ioh_clock_ns(CLOCK_MONOTONIC), on_mount_event, d);
 	r = sd_event_add_io(d->event, NULL, ioh_mount_watch_fd(d->mounts), EPOLLPRI, on_mountinfo,
 			    d);
 	if (r < 0)

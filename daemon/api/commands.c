@@ -47,7 +47,7 @@ static void status_process(struct daemon *d, struct jsonw *w)
 	jsonw_obj_end(w);
 	jsonw_kv_bool(w, "ready", d->ready);
 	jsonw_kv_double(w, "uptime_seconds",
-			(double)(now_ns(CLOCK_MONOTONIC) - d->started_ns) / 1e9);
+			(double)(ioh_clock_ns(CLOCK_MONOTONIC) - d->started_ns) / 1e9);
 }
 
 static void status_hooks(struct daemon *d, struct jsonw *w)
